@@ -1,0 +1,47 @@
+"""Per-request dataloaders. Never cached across requests (that would leak data between users)
+and never built at import time (aiodataloader binds the running loop when constructed)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy import Select
+
+from models.db import Database
+from models.tenancy import TenantScope
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class HasId(Protocol):
+    id: uuid.UUID
+
+
+Row = TypeVar("Row", bound=HasId)
+
+
+class LoaderSet:
+    """Loaders of one domain. Each batch runs in a session of its own (sibling fields resolve
+    concurrently and an AsyncSession must not be shared by two tasks), under the request's
+    tenant scope, so the tenancy guard applies to every loader query too."""
+
+    def __init__(self, db: Database, scope: TenantScope) -> None:
+        self.db = db
+        self.scope = scope
+
+    @staticmethod
+    def loader(batch: Callable[[Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+        return DataLoader(batch, max_batch_size=500)
+
+    async def fetch(self, statement: Select[Any]) -> list[Any]:
+        async with self.db.session(self.scope) as session:
+            return list(await session.scalars(statement))
+
+    @staticmethod
+    def by_id(rows: Iterable[Row], ids: Sequence[uuid.UUID]) -> list[Row | None]:
+        found = {row.id: row for row in rows}
+        return [found.get(i) for i in ids]

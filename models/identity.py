@@ -1,0 +1,126 @@
+"""Identity: tenants, users, their roles, login sessions and refresh tokens."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, TenantOwned, new_id, utcnow
+
+
+def enum_column(enum_cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings with a CHECK constraint: portable between SQLite and PostgreSQL
+    # and cheap to extend (no ALTER TYPE).
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        length=32,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class TenantKind(enum.StrEnum):
+    INTERNAL = "INTERNAL"
+    RESELLER = "RESELLER"
+    ENTERPRISE = "ENTERPRISE"
+
+
+class TenantStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    TRIAL = "TRIAL"
+    SUSPENDED = "SUSPENDED"
+    CANCELLED = "CANCELLED"
+
+
+class UserStatus(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    SUSPENDED = "SUSPENDED"
+
+
+class Role(enum.StrEnum):
+    PLATFORM_ADMIN = "PLATFORM_ADMIN"
+    TENANT_ADMIN = "TENANT_ADMIN"
+    MANAGER = "MANAGER"
+    SUPPORT_AGENT = "SUPPORT_AGENT"
+    AUDITOR = "AUDITOR"
+    USER = "USER"
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[TenantKind] = mapped_column(enum_column(TenantKind))
+    status: Mapped[TenantStatus] = mapped_column(enum_column(TenantStatus))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def can_sign_in(self) -> bool:
+        return self.status in (TenantStatus.ACTIVE, TenantStatus.TRIAL)
+
+
+class User(TenantOwned, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        Index("ix_users_tenant_created", "tenant_id", "created_at", "id"),
+        Index("ix_users_tenant_name", "tenant_id", "full_name", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320))
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    status: Mapped[UserStatus] = mapped_column(enum_column(UserStatus), default=UserStatus.ACTIVE)
+    email_verified: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class UserRole(TenantOwned, Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthSession(TenantOwned, Base):
+    """One sign-in: refresh tokens rotate within it; revoking it ends every token of it."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    revoke_reason: Mapped[str | None] = mapped_column(String(64))
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class RefreshToken(TenantOwned, Base):
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True
+    )
+    # SHA-256 of the opaque token: the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    rotated_at: Mapped[datetime | None]

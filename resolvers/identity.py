@@ -1,0 +1,324 @@
+"""Identity resolvers: parse input, call a service, map the result to schema types."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from models.identity import Role, TenantStatus, UserStatus
+from schema.directives import AUTHENTICATED, PUBLIC, HasRole, access
+from schema.errors import mutation_payload
+from schema.identity import (
+    AuthPayload,
+    ChangePasswordInput,
+    CreateTenantInput,
+    CreateTenantPayload,
+    LoginInput,
+    LogoutPayload,
+    OrderDirection,
+    PublicTenant,
+    RefreshInput,
+    RegisterInput,
+    Tenant,
+    TenantFilterInput,
+    TenantIdInput,
+    TenantOrderInput,
+    TenantPayload,
+    UpdateMeInput,
+    UpdateTenantInput,
+    UpdateUserInput,
+    User,
+    UserFilterInput,
+    UserIdInput,
+    UserOrderInput,
+    UserPayload,
+    UserRolesInput,
+    parse_uuid,
+)
+from schema.pagination import Connection, connection, page_args
+from services import auth, tenants, users
+from services.auth import SignIn
+from services.errors import BadUserInput, NotFound
+from services.tenants import NewTenant, TenantFilter
+from services.users import USER_READERS, UserFilter
+from subscriptions.identity import user_updates
+
+STAFF = HasRole(*USER_READERS)
+TENANT_ADMIN = HasRole(Role.TENANT_ADMIN)
+PLATFORM_ADMIN = HasRole(Role.PLATFORM_ADMIN)
+
+
+def _auth_payload(info: Info, sign_in: SignIn) -> AuthPayload:
+    # The rest of this response (user { tenant roles }) is read as the user who just signed in.
+    info.context.act_as(sign_in.principal)
+    return AuthPayload(
+        user=User.from_model(sign_in.user),
+        access_token=sign_in.access_token,
+        access_token_expires_at=sign_in.access_token_expires_at,
+        refresh_token=sign_in.refresh_token,
+        refresh_token_expires_at=sign_in.refresh_token_expires_at,
+    )
+
+
+def _user_payload(user: object) -> UserPayload:
+    return UserPayload(user=User.from_model(user))  # type: ignore[arg-type]
+
+
+def _tenant_payload(tenant: object) -> TenantPayload:
+    return TenantPayload(tenant=Tenant.from_model(tenant))  # type: ignore[arg-type]
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(extensions=access(AUTHENTICATED), description="The signed-in user.")
+    async def me(self, info: Info) -> User:
+        user = await info.context.loaders.identity.user.load(info.context.principal.user_id)
+        if user is None:
+            raise NotFound("User")
+        return User.from_model(user)
+
+    @strawberry.field(extensions=access(STAFF), description="Users of the tenant.")
+    async def users(
+        self,
+        info: Info,
+        filter: UserFilterInput | None = None,
+        order_by: UserOrderInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[User]:
+        f = filter or UserFilterInput()
+        order = order_by or UserOrderInput()
+        page = await users.list_users(
+            info.context.services,
+            UserFilter(status=f.status, role=f.role, search=f.search),
+            order.field,
+            order.direction == OrderDirection.DESC,
+            page_args(first, after, last, before),
+        )
+        return connection(page, User.from_model)
+
+    @strawberry.field(extensions=access(STAFF), description="A user of the tenant by id.")
+    async def user(self, info: Info, id: relay.GlobalID) -> User:
+        (user,) = await User.resolve_nodes(info=info, node_ids=[str(id)])
+        if user is None:
+            raise NotFound("User")
+        return user
+
+    @strawberry.field(
+        extensions=access(AUTHENTICATED), description="Your tenant, or any for platform admins."
+    )
+    async def tenant(self, info: Info, id: relay.GlobalID | None = None) -> Tenant:
+        services = info.context.services
+        tenant_id = parse_uuid(id, "Tenant") if id else services.require_principal().tenant_id
+        return Tenant.from_model(await tenants.get_tenant(services, tenant_id))
+
+    @strawberry.field(extensions=access(PLATFORM_ADMIN), description="Every tenant.")
+    async def tenants(
+        self,
+        info: Info,
+        filter: TenantFilterInput | None = None,
+        order_by: TenantOrderInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Tenant]:
+        f = filter or TenantFilterInput()
+        order = order_by or TenantOrderInput()
+        page = await tenants.list_tenants(
+            info.context.services,
+            TenantFilter(status=f.status, kind=f.kind, search=f.search),
+            order.field,
+            order.direction == OrderDirection.DESC,
+            page_args(first, after, last, before),
+        )
+        return connection(page, Tenant.from_model)
+
+    @strawberry.field(
+        extensions=access(PUBLIC), description="Public facts of an active tenant, for sign-in screens."
+    )
+    async def tenant_by_slug(self, info: Info, slug: str) -> PublicTenant | None:
+        tenant = await tenants.public_tenant_by_slug(info.context.services, slug)
+        return PublicTenant(slug=tenant.slug, name=tenant.name) if tenant else None
+
+    @strawberry.field(extensions=access(AUTHENTICATED), description="Any object by its global id.")
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node:
+        (found,) = await _resolve_nodes(info, [id])
+        return found
+
+    @strawberry.field(extensions=access(AUTHENTICATED), description="Objects by their global ids, in order.")
+    async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node]:
+        return await _resolve_nodes(info, ids)
+
+
+NODE_TYPES: dict[str, type[User] | type[Tenant]] = {"User": User, "Tenant": Tenant}
+MAX_NODES = 100
+
+
+async def _resolve_nodes(info: Info, ids: list[relay.GlobalID]) -> list[relay.Node]:
+    if len(ids) > MAX_NODES:
+        raise BadUserInput(f"At most {MAX_NODES} ids at once.")
+    found: list[relay.Node] = []
+    for global_id in ids:
+        node_type = NODE_TYPES.get(global_id.type_name)
+        node = None
+        if node_type is not None:
+            (node,) = await node_type.resolve_nodes(info=info, node_ids=[str(global_id)])
+        if node is None:
+            raise NotFound(global_id.type_name if node_type else "Node")
+        found.append(node)
+    return found
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(
+        extensions=access(PUBLIC), description="Sign in with tenant slug, email and password."
+    )
+    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+        call = auth.login(info.context.services, input.tenant_slug, input.email, input.password)
+        return await mutation_payload(AuthPayload, call, lambda s: _auth_payload(info, s))
+
+    @strawberry.mutation(extensions=access(PUBLIC), description="Create an account in a tenant and sign in.")
+    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+        call = auth.register(
+            info.context.services, input.tenant_slug, input.email, input.full_name, input.password
+        )
+        return await mutation_payload(AuthPayload, call, lambda s: _auth_payload(info, s))
+
+    @strawberry.mutation(extensions=access(PUBLIC), description="Trade a refresh token for new tokens.")
+    async def refresh_token(self, info: Info, input: RefreshInput) -> AuthPayload:
+        call = auth.refresh(info.context.services, input.refresh_token)
+        return await mutation_payload(AuthPayload, call, lambda s: _auth_payload(info, s))
+
+    @strawberry.mutation(extensions=access(AUTHENTICATED), description="End this session.")
+    async def logout(self, info: Info) -> LogoutPayload:
+        ended = await auth.logout(info.context.services, everywhere=False)
+        return LogoutPayload(sessions_ended=ended)
+
+    @strawberry.mutation(extensions=access(AUTHENTICATED), description="End every session of yours.")
+    async def logout_all(self, info: Info) -> LogoutPayload:
+        ended = await auth.logout(info.context.services, everywhere=True)
+        return LogoutPayload(sessions_ended=ended)
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED), description="Change your password; ends your other sessions."
+    )
+    async def change_password(self, info: Info, input: ChangePasswordInput) -> UserPayload:
+        call = auth.change_password(info.context.services, input.current_password, input.new_password)
+        return await mutation_payload(UserPayload, call, _user_payload)
+
+    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Update your own profile.")
+    async def update_me(self, info: Info, input: UpdateMeInput) -> UserPayload:
+        call = users.update_me(info.context.services, input.full_name)
+        return await mutation_payload(UserPayload, call, _user_payload)
+
+    @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Update a user of the tenant.")
+    async def update_user(self, info: Info, input: UpdateUserInput) -> UserPayload:
+        call = users.update_user(
+            info.context.services,
+            parse_uuid(input.id, "User"),
+            full_name=input.full_name,
+            email=input.email,
+            email_verified=input.email_verified,
+        )
+        return await mutation_payload(UserPayload, call, _user_payload)
+
+    @strawberry.mutation(
+        extensions=access(TENANT_ADMIN), description="Suspend a user: sign-in refused, sessions ended."
+    )
+    async def suspend_user(self, info: Info, input: UserIdInput) -> UserPayload:
+        call = users.set_user_status(
+            info.context.services, parse_uuid(input.id, "User"), UserStatus.SUSPENDED
+        )
+        return await mutation_payload(UserPayload, call, _user_payload)
+
+    @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Let a suspended user sign in again.")
+    async def reactivate_user(self, info: Info, input: UserIdInput) -> UserPayload:
+        call = users.set_user_status(info.context.services, parse_uuid(input.id, "User"), UserStatus.ACTIVE)
+        return await mutation_payload(UserPayload, call, _user_payload)
+
+    @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Grant roles to a user.")
+    async def assign_roles(self, info: Info, input: UserRolesInput) -> UserPayload:
+        call = users.change_roles(info.context.services, parse_uuid(input.id, "User"), add=input.roles)
+        return await mutation_payload(UserPayload, call, _user_payload)
+
+    @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Take roles from a user.")
+    async def remove_roles(self, info: Info, input: UserRolesInput) -> UserPayload:
+        call = users.change_roles(info.context.services, parse_uuid(input.id, "User"), remove=input.roles)
+        return await mutation_payload(UserPayload, call, _user_payload)
+
+    @strawberry.mutation(
+        extensions=access(PLATFORM_ADMIN), description="Create a tenant with its first tenant admin."
+    )
+    async def create_tenant(self, info: Info, input: CreateTenantInput) -> CreateTenantPayload:
+        call = tenants.create_tenant(
+            info.context.services,
+            NewTenant(
+                slug=input.slug,
+                name=input.name,
+                kind=input.kind,
+                status=input.status,
+                contact_email=input.contact_email,
+                settings=input.settings or {},
+                admin_email=input.admin_email,
+                admin_full_name=input.admin_full_name,
+                admin_password=input.admin_password,
+            ),
+        )
+        return await mutation_payload(
+            CreateTenantPayload,
+            call,
+            lambda created: CreateTenantPayload(
+                tenant=Tenant.from_model(created.tenant),
+                admin=User.from_model(created.admin),
+                initial_admin_password=created.initial_admin_password,
+            ),
+        )
+
+    @strawberry.mutation(
+        extensions=access(TENANT_ADMIN), description="Update a tenant (kind: platform admins only)."
+    )
+    async def update_tenant(self, info: Info, input: UpdateTenantInput) -> TenantPayload:
+        call = tenants.update_tenant(
+            info.context.services,
+            parse_uuid(input.id, "Tenant"),
+            name=input.name,
+            kind=input.kind,
+            contact_email=input.contact_email,
+            settings=input.settings,
+        )
+        return await mutation_payload(TenantPayload, call, _tenant_payload)
+
+    @strawberry.mutation(
+        extensions=access(PLATFORM_ADMIN), description="Suspend a tenant: its users can no longer sign in."
+    )
+    async def suspend_tenant(self, info: Info, input: TenantIdInput) -> TenantPayload:
+        call = tenants.set_tenant_status(
+            info.context.services, parse_uuid(input.id, "Tenant"), TenantStatus.SUSPENDED
+        )
+        return await mutation_payload(TenantPayload, call, _tenant_payload)
+
+    @strawberry.mutation(extensions=access(PLATFORM_ADMIN), description="Reactivate a suspended tenant.")
+    async def reactivate_tenant(self, info: Info, input: TenantIdInput) -> TenantPayload:
+        call = tenants.set_tenant_status(
+            info.context.services, parse_uuid(input.id, "Tenant"), TenantStatus.ACTIVE
+        )
+        return await mutation_payload(TenantPayload, call, _tenant_payload)
+
+
+@strawberry.type
+class IdentitySubscription:
+    @strawberry.subscription(
+        extensions=access(AUTHENTICATED),
+        description="Changes to users: tenant staff see the tenant's users, anyone else themself.",
+    )
+    async def user_updated(self, info: Info, id: relay.GlobalID | None = None) -> AsyncGenerator[User, None]:
+        only = parse_uuid(id, "User") if id else None
+        async for user in user_updates(info.context, only):
+            yield User.from_model(user)

@@ -1,0 +1,89 @@
+"""How errors reach clients: ``UserError`` in mutation payloads, ``extensions.code`` on top-level
+errors, and nothing internal (stack, SQL) leaking in production."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from services.errors import InvalidInput, ServiceError
+
+log = logging.getLogger("tenantgraph.errors")
+
+
+@strawberry.federation.type(shareable=True, description="A validation or business-rule failure.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description='Path to the input field at fault, e.g. ["input", "email"]; null for the '
+        "input as a whole."
+    )
+    code: str
+    message: str
+
+
+def user_errors(error: InvalidInput) -> list[UserError]:
+    return [
+        UserError(field=list(p.field) if p.field else None, code=p.code, message=p.message)
+        for p in error.problems
+    ]
+
+
+class HasUserErrors(Protocol):
+    user_errors: list[UserError]
+
+
+Payload = TypeVar("Payload", bound=HasUserErrors)
+Result = TypeVar("Result")
+
+
+async def mutation_payload(
+    payload_type: Callable[..., Payload], call: Awaitable[Result], build: Callable[[Result], Payload]
+) -> Payload:
+    """Run a service call; business-rule failures become the payload's userErrors."""
+    try:
+        result = await call
+    except InvalidInput as error:
+        return payload_type(user_errors=user_errors(error))
+    return build(result)
+
+
+class ErrorPolicy(MaskErrors):
+    """Gives every error an ``extensions.code``; in production hides what is not ours to show."""
+
+    def __init__(self, production: bool) -> None:
+        super().__init__()
+        self.production = production
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._shape(error) for error in errors]
+
+    def _shape(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        extensions: dict[str, Any] = dict(error.extensions or {})
+        if isinstance(original, ServiceError):
+            extensions.update(original.extensions)
+            extensions["code"] = original.code
+        elif original is None:
+            # Parse, validation and variable errors: the request itself is at fault.
+            extensions.setdefault("code", "BAD_USER_INPUT")
+        else:
+            log.error("unexpected error in %s", error.path, exc_info=original)
+            extensions["code"] = "INTERNAL_SERVER_ERROR"
+            if self.production:
+                return GraphQLError(
+                    "Internal server error.", nodes=error.nodes, path=error.path, extensions=extensions
+                )
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=original,
+            extensions=extensions,
+        )

@@ -1,0 +1,303 @@
+"""Identity types: tenants and users (federation entities and Relay nodes), their inputs and payloads."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from models import identity as models
+from models.identity import Role, TenantKind, TenantStatus, UserStatus
+from schema.errors import UserError
+from services.errors import NotFound
+from services.tenants import TenantOrderField
+from services.users import UserOrderField, can_read_user
+
+strawberry.enum(TenantKind)
+strawberry.enum(TenantStatus)
+strawberry.enum(UserStatus)
+strawberry.enum(UserOrderField)
+strawberry.enum(TenantOrderField)
+
+
+@strawberry.enum
+class OrderDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+def parse_uuid(raw: str | relay.GlobalID, type_name: str) -> uuid.UUID:
+    """Accept a Relay global id of ``type_name`` or a bare UUID (federation representations)."""
+    try:
+        if isinstance(raw, relay.GlobalID):
+            if raw.type_name != type_name:
+                raise ValueError
+            return uuid.UUID(raw.node_id)
+        try:
+            return uuid.UUID(str(raw))
+        except ValueError:
+            return parse_uuid(relay.GlobalID.from_id(str(raw)), type_name)
+    except ValueError as exc:
+        raise NotFound(type_name) from exc
+
+
+@strawberry.federation.type(keys=["id"], name="Tenant", description="An organisation using the platform.")
+class Tenant(relay.Node):
+    tenant_id: relay.NodeID[str]
+    slug: str
+    name: str
+    kind: TenantKind
+    status: TenantStatus
+    contact_email: str | None
+    settings: JSON
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, tenant: models.Tenant) -> Self:
+        return cls(
+            tenant_id=str(tenant.id),
+            slug=tenant.slug,
+            name=tenant.name,
+            kind=tenant.kind,
+            status=tenant.status,
+            contact_email=tenant.contact_email,
+            settings=tenant.settings,
+            created_at=tenant.created_at,
+            updated_at=tenant.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        loaded = await info.context.loaders.identity.tenant.load_many(
+            [parse_uuid(i, "Tenant") for i in node_ids]
+        )
+        return [cls.from_model(t) if t else None for t in loaded]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
+        (tenant,) = await cls.resolve_nodes(info=info, node_ids=[id])
+        if tenant is None:
+            raise NotFound("Tenant")
+        return tenant
+
+
+@strawberry.type(description="What a sign-in screen may know about a tenant.")
+class PublicTenant:
+    slug: str
+    name: str
+
+
+@strawberry.federation.type(keys=["id"], name="User", description="A person who signs in to one tenant.")
+class User(relay.Node):
+    user_id: relay.NodeID[str]
+    email: str
+    full_name: str
+    status: UserStatus
+    email_verified: bool
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    tenant_uuid: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, user: models.User) -> Self:
+        return cls(
+            user_id=str(user.id),
+            email=user.email,
+            full_name=user.full_name,
+            status=user.status,
+            email_verified=user.email_verified,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+            last_login_at=user.last_login_at,
+            tenant_uuid=user.tenant_id,
+        )
+
+    @strawberry.field
+    async def roles(self, info: Info) -> list[Role]:
+        return await info.context.loaders.identity.roles_of_user.load(uuid.UUID(self.user_id))
+
+    @strawberry.field
+    async def tenant(self, info: Info) -> Tenant:
+        tenant = await info.context.loaders.identity.tenant.load(self.tenant_uuid)
+        if tenant is None:  # platform admins see every tenant; members their own
+            raise NotFound("Tenant")
+        return Tenant.from_model(tenant)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        ids = [parse_uuid(i, "User") for i in node_ids]
+        loaded = await info.context.loaders.identity.user.load_many(ids)
+        services = info.context.services
+        # Users outside the caller's reach look exactly like users that do not exist.
+        return [cls.from_model(u) if u and can_read_user(services, u.id) else None for u in loaded]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
+        (user,) = await cls.resolve_nodes(info=info, node_ids=[id])
+        if user is None:
+            raise NotFound("User")
+        return user
+
+
+# ---- inputs -------------------------------------------------------------------------------
+
+
+@strawberry.input
+class UserFilterInput:
+    status: UserStatus | None = None
+    role: Role | None = None
+    search: str | None = strawberry.field(default=None, description="Matches email or name.")
+
+
+@strawberry.input
+class UserOrderInput:
+    field: UserOrderField = UserOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@strawberry.input
+class TenantFilterInput:
+    status: TenantStatus | None = None
+    kind: TenantKind | None = None
+    search: str | None = strawberry.field(default=None, description="Matches slug or name.")
+
+
+@strawberry.input
+class TenantOrderInput:
+    field: TenantOrderField = TenantOrderField.CREATED_AT
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@strawberry.input
+class LoginInput:
+    tenant_slug: str
+    email: str
+    password: str
+
+
+@strawberry.input
+class RegisterInput:
+    tenant_slug: str
+    email: str
+    full_name: str
+    password: str
+
+
+@strawberry.input
+class RefreshInput:
+    refresh_token: str
+
+
+@strawberry.input
+class ChangePasswordInput:
+    current_password: str
+    new_password: str
+
+
+@strawberry.input
+class UpdateMeInput:
+    full_name: str | None = None
+
+
+@strawberry.input
+class UpdateUserInput:
+    id: relay.GlobalID
+    full_name: str | None = None
+    email: str | None = None
+    email_verified: bool | None = None
+
+
+@strawberry.input
+class UserIdInput:
+    id: relay.GlobalID
+
+
+@strawberry.input
+class UserRolesInput:
+    id: relay.GlobalID
+    roles: list[Role]
+
+
+@strawberry.input
+class CreateTenantInput:
+    slug: str
+    name: str
+    kind: TenantKind = TenantKind.ENTERPRISE
+    status: TenantStatus = TenantStatus.ACTIVE
+    contact_email: str | None = None
+    settings: JSON | None = None
+    admin_email: str
+    admin_full_name: str
+    admin_password: str | None = strawberry.field(
+        default=None, description="Omit to have a one-time password generated and returned once."
+    )
+
+
+@strawberry.input
+class UpdateTenantInput:
+    id: relay.GlobalID
+    name: str | None = None
+    kind: TenantKind | None = None
+    contact_email: str | None = None
+    settings: JSON | None = None
+
+
+@strawberry.input
+class TenantIdInput:
+    id: relay.GlobalID
+
+
+# ---- payloads -----------------------------------------------------------------------------
+
+
+@strawberry.type
+class AuthPayload:
+    user: User | None = None
+    access_token: str | None = None
+    access_token_expires_at: datetime | None = None
+    refresh_token: str | None = strawberry.field(
+        default=None, description="Opaque; rotated on every refresh. A reused one ends the session."
+    )
+    refresh_token_expires_at: datetime | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LogoutPayload:
+    sessions_ended: int = 0
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TenantPayload:
+    tenant: Tenant | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CreateTenantPayload:
+    tenant: Tenant | None = None
+    admin: User | None = None
+    initial_admin_password: str | None = strawberry.field(
+        default=None, description="Shown once when no admin password was given; never again."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,63 @@
+"""The ASGI application: GraphQL, probes and middleware around one Runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
+
+from schema.build import build_schema
+from server.graphql_app import GraphQLEndpoint
+from server.health import health, readiness
+from server.logging import configure_logging
+from server.middleware import BodyLimitMiddleware, CorrelationIdMiddleware
+from server.runtime import Runtime
+from server.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    settings.check_for_production()
+    configure_logging(settings.log_level, json_lines=settings.production)
+    runtime = Runtime.create(settings)
+    graphql = GraphQLEndpoint(build_schema(settings), runtime)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    middleware = [
+        Middleware(CorrelationIdMiddleware),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+    ]
+    if settings.allowed_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.allowed_origins,
+                allow_credentials=True,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type", "X-Correlation-Id", "X-Tenant-Id"],
+                expose_headers=["X-Correlation-Id"],
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/health", health),
+            Route("/readyz", readiness),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,84 @@
+"""Access tokens (short-lived JWT, algorithm pinned on verify) and opaque refresh tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+from models.base import utcnow
+from models.identity import Role
+from server.auth.principal import Principal
+from server.settings import Settings
+
+REQUIRED_CLAIMS = ["sub", "tid", "roles", "sid", "iss", "aud", "exp", "iat", "jti"]
+
+
+class InvalidToken(Exception):
+    """The bearer token cannot be trusted (bad signature, expired, wrong issuer/audience, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    token: str
+    expires_at: datetime
+
+
+def issue_access_token(
+    settings: Settings,
+    *,
+    user_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    roles: frozenset[Role],
+    session_id: uuid.UUID,
+) -> AccessToken:
+    now = utcnow()
+    expires_at = now + timedelta(seconds=settings.access_token_ttl_seconds)
+    claims = {
+        "sub": str(user_id),
+        "tid": str(tenant_id),
+        "roles": sorted(role.value for role in roles),
+        "sid": str(session_id),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    token = jwt.encode(claims, settings.jwt_signing_key, algorithm=settings.jwt_algorithm)
+    return AccessToken(token=token, expires_at=expires_at)
+
+
+def decode_access_token(settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_signing_key,
+            algorithms=[settings.jwt_algorithm],  # pinned: never trust the token's own "alg"
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            options={"require": REQUIRED_CLAIMS},
+        )
+        return Principal(
+            user_id=uuid.UUID(claims["sub"]),
+            home_tenant_id=uuid.UUID(claims["tid"]),
+            roles=frozenset(Role(role) for role in claims["roles"]),
+            session_id=uuid.UUID(claims["sid"]),
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("The access token has expired.") from exc
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidToken("The access token is not valid.") from exc
+
+
+def new_refresh_token() -> str:
+    return "rt_" + secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    # The token carries 256 random bits, so a fast hash is enough (no brute force is possible).
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,116 @@
+"""tenantgraph command line: serve, migrate, seed-demo, export-schema, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from models.db import Database
+from server.settings import ConfigurationError, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrate(settings: Settings) -> None:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = settings.database_url
+    command.upgrade(config, "head")
+
+
+def export_schema(settings: Settings, output: Path) -> None:
+    from schema.build import build_schema
+
+    output.write_text(build_schema(settings).as_str() + "\n")
+
+
+async def _with_db(settings: Settings, work):  # type: ignore[no-untyped-def]
+    db = Database(settings.database_url)
+    try:
+        return await work(db)
+    finally:
+        await db.dispose()
+
+
+def seed_demo(settings: Settings) -> None:
+    from services.provisioning import seed_demo as seed
+
+    accounts = asyncio.run(_with_db(settings, seed))
+    print("Demo accounts (tenant slug / email / password / roles):")
+    for account in accounts:
+        roles = ", ".join(role.value for role in account.roles)
+        print(f"  {account.tenant_slug:<9} {account.email:<24} {account.password}  [{roles}]")
+
+
+def create_admin(settings: Settings, email: str, name: str, password: str | None) -> int:
+    from server.auth.passwords import password_problem
+    from services.provisioning import create_platform_admin
+
+    password = password or getpass.getpass("Password for the platform admin: ")
+    if problem := password_problem(password):
+        print(problem, file=sys.stderr)
+        return 2
+    created = asyncio.run(_with_db(settings, lambda db: create_platform_admin(db, email, name, password)))
+    print("created" if created else "a user with this email already exists in the platform tenant")
+    return 0
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=False,
+        ws="websockets-sansio",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tenantgraph", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="serve GraphQL on HTTP and websockets")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("seed-demo", help="load demo tenants and accounts (idempotent)")
+    export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
+    export.add_argument("--output", type=Path, default=ROOT / "schema.graphql")
+    admin = commands.add_parser("create-admin", help="create a platform administrator")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="Platform Admin")
+    admin.add_argument("--password", help="prompted for when omitted")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings()
+        settings.check_for_production()
+    except ConfigurationError as error:
+        print(f"tenantgraph: {error}", file=sys.stderr)
+        return 2
+    match args.command:
+        case "serve":
+            serve(settings, args.host, args.port)
+        case "migrate":
+            migrate(settings)
+        case "seed-demo":
+            seed_demo(settings)
+        case "export-schema":
+            export_schema(settings, args.output)
+        case "create-admin":
+            return create_admin(settings, args.email, args.name, args.password)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The GraphQL endpoint: HTTP (POST, and GET for queries), graphql-transport-ws and graphql-ws."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.federation import Schema
+
+from server.auth.principal import Principal
+from server.context import RequestContext
+from server.runtime import Runtime
+from services.auth import authenticate
+from services.context import ServiceContext
+from services.errors import Forbidden, ServiceError
+
+TENANT_HEADER = "x-tenant-id"
+_STATUS_OF_CODE = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
+
+
+def _bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class RequestRejected(Exception):
+    def __init__(self, error: ServiceError) -> None:
+        self.error = error
+
+
+class GraphQLEndpoint(GraphQL[RequestContext, None]):
+    def __init__(self, schema: Schema, runtime: Runtime) -> None:
+        settings = runtime.settings
+        super().__init__(
+            schema,
+            graphql_ide=None if settings.production else "graphiql",
+            allow_queries_via_get=True,
+            allowed_origins=settings.allowed_origins,
+            keep_alive=True,
+            keep_alive_interval=15,
+        )
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except RequestRejected as rejected:
+            # The request's credentials are bad: answer before running anything.
+            error = rejected.error
+            response = JSONResponse(
+                {"data": None, "errors": [{"message": error.message, "extensions": {"code": error.code}}]},
+                status_code=_STATUS_OF_CODE.get(error.code, 400),
+                headers={"WWW-Authenticate": "Bearer"} if error.code == "UNAUTHENTICATED" else None,
+            )
+            await response(scope, receive, send)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
+        is_websocket = isinstance(request, WebSocket)
+        runtime = self.runtime
+        services = ServiceContext(
+            db=runtime.db,
+            settings=runtime.settings,
+            rate_limiter=runtime.rate_limiter,
+            client_ip=request.client.host if request.client else "unknown",
+            user_agent=request.headers.get("user-agent"),
+            on_events_committed=runtime.dispatcher.wake,
+        )
+        context = RequestContext(
+            services=services,
+            runtime=runtime,
+            correlation_id=request.scope.get("state", {}).get("correlation_id", "-"),
+            request=request,
+            response=response,
+            is_websocket=is_websocket,
+        )
+        if not is_websocket:
+            services.principal = await self._principal(
+                _bearer(request.headers.get("authorization")), request.headers.get(TENANT_HEADER)
+            )
+        return context
+
+    async def _principal(self, token: str | None, acting_tenant: str | None) -> Principal | None:
+        try:
+            if token is None:
+                if acting_tenant:
+                    raise Forbidden("X-Tenant-Id is for signed-in platform administrators.")
+                return None
+            return await authenticate(self.runtime.db, self.runtime.settings, token, acting_tenant)
+        except ServiceError as error:
+            raise RequestRejected(error) from error
+
+    async def on_ws_connect(self, context: RequestContext) -> dict[str, Any] | None:
+        """Websockets authenticate in connection_init: {"Authorization": "Bearer <token>"}."""
+        params = {k.lower(): v for k, v in (context.connection_params or {}).items() if isinstance(v, str)}
+        token = _bearer(params.get("authorization")) or params.get("authtoken")
+        try:
+            context.services.principal = await self._principal(token, params.get(TENANT_HEADER))
+        except RequestRejected as rejected:
+            raise ConnectionRejectionError(
+                {"code": rejected.error.code, "message": rejected.error.message}
+            ) from rejected
+        return None

@@ -1,0 +1,81 @@
+"""Settings from environment variables (prefix TENANTGRAPH_); defaults serve the embedded run."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-change-me-in-production!"
+MIN_SIGNING_KEY_BYTES = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The server refuses to start with these settings."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TENANTGRAPH_", env_file=None, extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./tenantgraph.db"
+    # memory:// keeps events inside one process (embedded run); redis://host:port/db shares them.
+    broadcast_url: str = "memory://"
+    # Rate-limit counters; empty means "the broadcast Redis if there is one, else memory".
+    redis_url: str = ""
+
+    jwt_signing_key: str = DEVELOPMENT_SIGNING_KEY
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "tenantgraph"
+    jwt_audience: str = "tenantgraph-api"
+    access_token_ttl_seconds: int = Field(default=900, gt=0)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+
+    production: bool = False
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    frontend_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = 1024 * 1024
+
+    # Sign-in protection: attempts per window, per account and per client IP.
+    auth_rate_limit_per_account: int = 10
+    auth_rate_limit_per_ip: int = 50
+    auth_rate_limit_window_seconds: int = 60
+
+    # Query protection.
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+
+    outbox_poll_seconds: float = 1.0
+    log_level: str = "INFO"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_origins(cls, data: dict[str, object]) -> dict[str, object]:
+        origins = data.get("allowed_origins")
+        if isinstance(origins, str):
+            data["allowed_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
+        return data
+
+    @cached_property
+    def rate_limit_redis_url(self) -> str | None:
+        if self.redis_url:
+            return self.redis_url
+        if self.broadcast_url.startswith(("redis://", "rediss://")):
+            return self.broadcast_url
+        return None
+
+    def check_for_production(self) -> None:
+        """Refuse to serve production traffic with a signing key anyone can read in our source."""
+        if not self.production:
+            return
+        if self.jwt_signing_key == DEVELOPMENT_SIGNING_KEY:
+            raise ConfigurationError(
+                "TENANTGRAPH_JWT_SIGNING_KEY is the development default; "
+                "set a secret of at least 32 random bytes for production"
+            )
+        if self.jwt_algorithm.startswith("HS") and len(self.jwt_signing_key.encode()) < MIN_SIGNING_KEY_BYTES:
+            raise ConfigurationError(
+                f"TENANTGRAPH_JWT_SIGNING_KEY is shorter than {MIN_SIGNING_KEY_BYTES} bytes"
+            )

@@ -1,0 +1,329 @@
+"""Sign-in sessions: login, register, refresh-token rotation, logout, and checking the bearer of
+an access token on every request."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import utcnow
+from models.db import Database
+from models.identity import (
+    AuthSession,
+    RefreshToken,
+    Role,
+    Tenant,
+    TenantStatus,
+    User,
+    UserRole,
+    UserStatus,
+)
+from models.tenancy import TenantScope
+from server.auth.passwords import hash_password, verify_password
+from server.auth.principal import Principal
+from server.auth.tokens import (
+    InvalidToken,
+    decode_access_token,
+    hash_refresh_token,
+    issue_access_token,
+    new_refresh_token,
+)
+from server.settings import Settings
+from services.accounts import email_problem, name_problem, new_password_problem, normalise_email
+from services.context import ServiceContext
+from services.errors import FieldProblem, Forbidden, InvalidInput, Unauthenticated, invalid
+from services.events import USER_UPDATED, record_event
+
+ALL_TENANTS = TenantScope.all_tenants()
+
+
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    user: User
+    principal: Principal
+    access_token: str
+    access_token_expires_at: datetime
+    refresh_token: str
+    refresh_token_expires_at: datetime
+
+
+def _credentials_rejected() -> InvalidInput:
+    # One answer for unknown tenant, unknown email and wrong password: no account enumeration.
+    return invalid(None, "INVALID_CREDENTIALS", "The tenant, email or password is not correct.")
+
+
+async def _check_attempts(ctx: ServiceContext, action: str, account: str) -> None:
+    settings = ctx.settings
+    await ctx.rate_limiter.check(
+        action,
+        {
+            "ip": (ctx.client_ip, settings.auth_rate_limit_per_ip),
+            "account": (account, settings.auth_rate_limit_per_account),
+        },
+    )
+
+
+def sign_in_refusal(tenant: Tenant, user: User) -> InvalidInput | None:
+    if not tenant.can_sign_in:
+        return invalid(None, "TENANT_SUSPENDED", "This tenant is suspended; sign-in is disabled.")
+    if user.status != UserStatus.ACTIVE:
+        return invalid(None, "ACCOUNT_SUSPENDED", "This account is suspended.")
+    return None
+
+
+async def _roles_of(session: AsyncSession, user_id: uuid.UUID) -> frozenset[Role]:
+    rows = await session.scalars(select(UserRole.role).where(UserRole.user_id == user_id))
+    return frozenset(rows)
+
+
+async def start_session(ctx: ServiceContext, session: AsyncSession, user: User) -> SignIn:
+    """Open a sign-in session for ``user`` inside the caller's transaction and issue its tokens."""
+    now = utcnow()
+    auth_session = AuthSession(
+        id=uuid.uuid4(),
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        client_ip=ctx.client_ip,
+        user_agent=(ctx.user_agent or "")[:300] or None,
+    )
+    session.add(auth_session)
+    user.last_login_at = now
+    refresh, refresh_expires = _add_refresh_token(ctx.settings, session, auth_session)
+    return await _signed_in(ctx.settings, session, user, auth_session, refresh, refresh_expires)
+
+
+async def _signed_in(
+    settings: Settings,
+    session: AsyncSession,
+    user: User,
+    auth_session: AuthSession,
+    refresh_token: str,
+    refresh_expires: datetime,
+) -> SignIn:
+    principal = Principal(
+        user_id=user.id,
+        home_tenant_id=user.tenant_id,
+        roles=await _roles_of(session, user.id),
+        session_id=auth_session.id,
+    )
+    access = issue_access_token(
+        settings, user_id=user.id, tenant_id=user.tenant_id, roles=principal.roles, session_id=auth_session.id
+    )
+    return SignIn(user, principal, access.token, access.expires_at, refresh_token, refresh_expires)
+
+
+def _add_refresh_token(
+    settings: Settings, session: AsyncSession, auth_session: AuthSession
+) -> tuple[str, datetime]:
+    token = new_refresh_token()
+    expires_at = utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds)
+    session.add(
+        RefreshToken(
+            tenant_id=auth_session.tenant_id,
+            session_id=auth_session.id,
+            token_hash=hash_refresh_token(token),
+            expires_at=expires_at,
+        )
+    )
+    return token, expires_at
+
+
+async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
+    return await session.scalar(select(Tenant).where(Tenant.slug == slug.strip().lower()))
+
+
+async def login(ctx: ServiceContext, tenant_slug: str, email: str, password: str) -> SignIn:
+    normalised = normalise_email(email) or email.strip().lower()
+    await _check_attempts(ctx, "login", f"{tenant_slug.lower()}:{normalised}")
+    async with ctx.transaction(ALL_TENANTS) as session:
+        tenant = await tenant_by_slug(session, tenant_slug)
+        user = None
+        if tenant is not None:
+            user = await session.scalar(
+                select(User).where(User.tenant_id == tenant.id, User.email == normalised)
+            )
+        if not verify_password(user.password_hash if user else None, password):
+            raise _credentials_rejected()
+        assert tenant is not None and user is not None
+        if refusal := sign_in_refusal(tenant, user):
+            raise refusal
+        return await start_session(ctx, session, user)
+
+
+async def register(
+    ctx: ServiceContext, tenant_slug: str, email: str, full_name: str, password: str
+) -> SignIn:
+    normalised = normalise_email(email)
+    await _check_attempts(ctx, "register", f"{tenant_slug.lower()}:{normalised or email}")
+    problems = [
+        p
+        for p in (
+            email_problem("email", email),
+            name_problem("fullName", full_name),
+            new_password_problem("password", password),
+        )
+        if p
+    ]
+    if problems:
+        raise InvalidInput(*problems)
+    async with ctx.transaction(ALL_TENANTS) as session:
+        tenant = await tenant_by_slug(session, tenant_slug)
+        if tenant is None:
+            raise invalid("tenantSlug", "UNKNOWN_TENANT", "No tenant has this slug.")
+        if not tenant.can_sign_in:
+            raise invalid("tenantSlug", "TENANT_SUSPENDED", "This tenant does not accept sign-ups.")
+        if await session.scalar(select(User.id).where(User.tenant_id == tenant.id, User.email == normalised)):
+            raise invalid("email", "CONFLICT", "An account with this email already exists.")
+        user = User(
+            id=uuid.uuid4(),
+            tenant_id=tenant.id,
+            email=normalised,
+            full_name=full_name.strip(),
+            password_hash=hash_password(password),
+        )
+        session.add(user)
+        session.add(UserRole(tenant_id=tenant.id, user_id=user.id, role=Role.USER))
+        await session.flush()
+        record_event(
+            session,
+            topic=USER_UPDATED,
+            tenant_id=tenant.id,
+            payload={"userId": str(user.id), "change": "registered"},
+        )
+        return await start_session(ctx, session, user)
+
+
+async def refresh(ctx: ServiceContext, token: str) -> SignIn:
+    token_hash = hash_refresh_token(token)
+    await _check_attempts(ctx, "refresh", token_hash[:16])
+    async with ctx.transaction(ALL_TENANTS) as session:
+        # Row locks make two refreshes with one token take turns: the second one sees it rotated.
+        stored = await session.scalar(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
+        )
+        if stored is None:
+            raise invalid("refreshToken", "INVALID_REFRESH_TOKEN", "The refresh token is not valid.")
+        auth_session = await session.get_one(AuthSession, stored.session_id, with_for_update=True)
+        if stored.rotated_at is None:
+            if auth_session.revoked_at is not None:
+                raise invalid("refreshToken", "SESSION_REVOKED", "This session has ended; sign in again.")
+            if stored.expires_at <= utcnow():
+                raise invalid("refreshToken", "REFRESH_TOKEN_EXPIRED", "The refresh token has expired.")
+            user = await session.get_one(User, auth_session.user_id)
+            tenant = await session.get_one(Tenant, user.tenant_id)
+            if refusal := sign_in_refusal(tenant, user):
+                raise refusal
+            stored.rotated_at = auth_session.last_used_at = utcnow()
+            refresh_token, refresh_expires = _add_refresh_token(ctx.settings, session, auth_session)
+            return await _signed_in(ctx.settings, session, user, auth_session, refresh_token, refresh_expires)
+        # A rotated token came back: it was stolen or replayed. End the whole session, and
+        # commit that before answering.
+        if auth_session.revoked_at is None:
+            auth_session.revoked_at = utcnow()
+            auth_session.revoke_reason = "refresh_token_reuse"
+    raise invalid(
+        "refreshToken",
+        "REFRESH_TOKEN_REUSED",
+        "This refresh token was already used; the session has been ended.",
+    )
+
+
+async def revoke_sessions(
+    session: AsyncSession, user_id: uuid.UUID, reason: str, keep: uuid.UUID | None = None
+) -> None:
+    statement = (
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoke_reason=reason)
+    )
+    if keep is not None:
+        statement = statement.where(AuthSession.id != keep)
+    await session.execute(statement)
+
+
+async def logout(ctx: ServiceContext, everywhere: bool) -> int:
+    principal = ctx.require_principal()
+    async with ctx.transaction(TenantScope.of(principal.home_tenant_id)) as session:
+        statement = update(AuthSession).where(
+            AuthSession.user_id == principal.user_id, AuthSession.revoked_at.is_(None)
+        )
+        if not everywhere:
+            statement = statement.where(AuthSession.id == principal.session_id)
+        result = await session.execute(statement.values(revoked_at=utcnow(), revoke_reason="logout"))
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+async def change_password(ctx: ServiceContext, current_password: str, new_password: str) -> User:
+    principal = ctx.require_principal()
+    await _check_attempts(ctx, "password", str(principal.user_id))
+    if problem := new_password_problem("newPassword", new_password):
+        raise InvalidInput(problem)
+    async with ctx.transaction(TenantScope.of(principal.home_tenant_id)) as session:
+        user = await session.get_one(User, principal.user_id)
+        if not verify_password(user.password_hash, current_password):
+            raise invalid("currentPassword", "INVALID_CREDENTIALS", "The current password is not correct.")
+        if verify_password(user.password_hash, new_password):
+            raise InvalidInput(
+                FieldProblem(
+                    ("input", "newPassword"), "UNCHANGED", "Choose a password different from the current one."
+                )
+            )
+        user.password_hash = hash_password(new_password)
+        await revoke_sessions(session, user.id, "password_changed", keep=principal.session_id)
+        return user
+
+
+async def authenticate(db: Database, settings: Settings, bearer: str, acting_tenant: str | None) -> Principal:
+    """The principal of an access token, checked against the live session, user and tenant."""
+    try:
+        claimed = decode_access_token(settings, bearer)
+    except InvalidToken as exc:
+        raise Unauthenticated(str(exc)) from exc
+    principal = await live_principal(db, claimed)
+    if acting_tenant:
+        principal = await _acting_in(db, principal, acting_tenant)
+    return principal
+
+
+async def live_principal(db: Database, claimed: Principal) -> Principal:
+    """``claimed`` as it stands now. One statement, so a logged-out session, a suspended user or
+    tenant, or changed roles take effect at once, not when the token expires; subscriptions call
+    it again for every event."""
+    async with db.session(TenantScope.of(claimed.home_tenant_id)) as session:
+        rows = (
+            await session.execute(
+                select(AuthSession.revoked_at, User.status, Tenant.status, UserRole.role)
+                .join(User, User.id == AuthSession.user_id)
+                .join(Tenant, Tenant.id == User.tenant_id)
+                .outerjoin(UserRole, UserRole.user_id == User.id)
+                .where(AuthSession.id == claimed.session_id, User.id == claimed.user_id)
+            )
+        ).all()
+    if not rows or rows[0][0] is not None:
+        raise Unauthenticated("This session has ended; sign in again.")
+    if rows[0][1] != UserStatus.ACTIVE or rows[0][2] not in (TenantStatus.ACTIVE, TenantStatus.TRIAL):
+        raise Unauthenticated("This account or tenant is suspended.")
+    return Principal(
+        user_id=claimed.user_id,
+        home_tenant_id=claimed.home_tenant_id,
+        roles=frozenset(row[3] for row in rows if row[3] is not None),
+        session_id=claimed.session_id,
+        acting_tenant_id=claimed.acting_tenant_id,
+    )
+
+
+async def _acting_in(db: Database, principal: Principal, acting_tenant: str) -> Principal:
+    if not principal.is_platform_admin:
+        raise Forbidden("Only platform administrators may act in another tenant (X-Tenant-Id).")
+    try:
+        tenant_id = uuid.UUID(acting_tenant)
+    except ValueError as exc:
+        raise Forbidden("X-Tenant-Id is not a tenant id.") from exc
+    async with db.session(ALL_TENANTS) as session:
+        if await session.get(Tenant, tenant_id) is None:
+            raise Forbidden("X-Tenant-Id names no tenant.")
+    return replace(principal, acting_tenant_id=tenant_id)

@@ -1,0 +1,58 @@
+"""What every service call needs: the database, the settings, who is calling and from where."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.db import Database
+from models.identity import Role
+from models.tenancy import TenantScope
+from server.auth.principal import Principal
+from server.ratelimit import RateLimiter
+from server.settings import Settings
+from services.errors import Forbidden, Unauthenticated
+from services.events import EVENTS_RECORDED
+
+
+@dataclass
+class ServiceContext:
+    db: Database
+    settings: Settings
+    rate_limiter: RateLimiter
+    principal: Principal | None = None
+    client_ip: str = "unknown"
+    user_agent: str | None = None
+    # Wakes the outbox dispatcher after a commit that recorded events (low latency, no polling wait).
+    on_events_committed: Callable[[], None] = field(default=lambda: None)
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise Unauthenticated("Sign in first.")
+        return self.principal
+
+    def require_role(self, *roles: Role) -> Principal:
+        principal = self.require_principal()
+        if not principal.has_any_role(*roles):
+            raise Forbidden("You are not allowed to do this.")
+        return principal
+
+    @property
+    def scope(self) -> TenantScope:
+        return self.require_principal().scope
+
+    @asynccontextmanager
+    async def transaction(self, scope: TenantScope | None = None) -> AsyncIterator[AsyncSession]:
+        """One transaction in the caller's tenant (or ``scope``); events recorded in it are
+        published once it has committed."""
+        async with self.db.transaction(scope or self.scope) as session:
+            yield session
+        if session.info.get(EVENTS_RECORDED):
+            self.on_events_committed()
+
+    def read(self, scope: TenantScope | None = None) -> AbstractAsyncContextManager[AsyncSession]:
+        """A read-only session in the caller's tenant (or ``scope``)."""
+        return self.db.session(scope or self.scope)

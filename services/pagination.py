@@ -1,0 +1,139 @@
+"""Keyset (cursor) pagination over any ORM select: stable under inserts, cheap on large tables.
+
+A cursor is the opaque encoding of the row's sort value and id; the next page is "rows after
+(value, id)" in the sort order, so no OFFSET scan is ever made."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from services.errors import BadUserInput
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True, slots=True)
+class PageArgs:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    def validated(self) -> PageArgs:
+        if self.first is not None and self.last is not None:
+            raise BadUserInput("Pass either `first` or `last`, not both.")
+        for name, size in (("first", self.first), ("last", self.last)):
+            if size is not None and not 0 <= size <= MAX_PAGE_SIZE:
+                raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """Order by ``column``, then by ``id_column`` so that equal values still have one order."""
+
+    column: InstrumentedAttribute[Any]
+    id_column: InstrumentedAttribute[Any]
+    descending: bool = False
+
+
+@dataclass(slots=True)
+class Page(Generic[Row]):
+    rows: list[Row]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    count: Callable[[], Awaitable[int]]
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, uuid.UUID):
+        return {"u": str(value)}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "t" in value:
+            return datetime.fromisoformat(value["t"])
+        if "u" in value:
+            return uuid.UUID(value["u"])
+    return value
+
+
+def encode_cursor(sort_value: Any, row_id: uuid.UUID) -> str:
+    raw = json.dumps([_encode_value(sort_value), str(row_id)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sort_value, row_id = json.loads(base64.urlsafe_b64decode(padded))
+        return _decode_value(sort_value), uuid.UUID(row_id)
+    except (ValueError, TypeError) as exc:
+        raise BadUserInput("The cursor is not valid.") from exc
+
+
+def _after(key: SortKey, cursor: str, forward: bool) -> Any:
+    value, row_id = decode_cursor(cursor)
+    ascending = forward != key.descending
+    if ascending:
+        return or_(key.column > value, and_(key.column == value, key.id_column > row_id))
+    return or_(key.column < value, and_(key.column == value, key.id_column < row_id))
+
+
+async def paginate(
+    run: Callable[[Select[Any]], Awaitable[Sequence[Row]]],
+    count: Callable[[Select[Any]], Awaitable[int]],
+    statement: Select[Any],
+    key: SortKey,
+    args: PageArgs,
+    sort_value: Callable[[Row], Any],
+    row_id: Callable[[Row], uuid.UUID],
+) -> Page[Row]:
+    """``run`` executes a select and returns rows; ``count`` counts one (called only if asked)."""
+    args = args.validated()
+    forward = args.last is None
+    size = args.first if forward else args.last
+    size = DEFAULT_PAGE_SIZE if size is None else size
+
+    windowed = statement
+    if args.after:
+        windowed = windowed.where(_after(key, args.after, forward=True))
+    if args.before:
+        windowed = windowed.where(_after(key, args.before, forward=False))
+    ascending = forward != key.descending
+    order = (
+        (key.column.asc(), key.id_column.asc()) if ascending else (key.column.desc(), key.id_column.desc())
+    )
+    rows = list(await run(windowed.order_by(*order).limit(size + 1)))
+    has_more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
+        rows.reverse()
+
+    async def total() -> int:
+        return await count(select(func.count()).select_from(statement.order_by(None).subquery()))
+
+    return Page(
+        rows=rows,
+        cursors=[encode_cursor(sort_value(r), row_id(r)) for r in rows],
+        has_next_page=has_more if forward else bool(args.before),
+        has_previous_page=bool(args.after) if forward else has_more,
+        count=total,
+    )

@@ -1,0 +1,110 @@
+"""Creating tenants and accounts outside of a request: the first platform admin and demo data."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.db import Database
+from models.identity import Role, Tenant, TenantKind, TenantStatus, User, UserRole
+from models.tenancy import TenantScope
+from server.auth.passwords import hash_password
+from services.accounts import normalise_email
+
+PLATFORM_TENANT_SLUG = "platform"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    tenant_slug: str
+    email: str
+    password: str
+    roles: tuple[Role, ...]
+
+
+async def ensure_tenant(
+    session: AsyncSession, slug: str, name: str, kind: TenantKind, contact_email: str | None = None
+) -> Tenant:
+    tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        tenant = Tenant(
+            id=uuid.uuid4(),
+            slug=slug,
+            name=name,
+            kind=kind,
+            status=TenantStatus.ACTIVE,
+            contact_email=contact_email,
+            settings={},
+        )
+        session.add(tenant)
+        await session.flush()
+    return tenant
+
+
+async def ensure_user(
+    session: AsyncSession,
+    tenant: Tenant,
+    email: str,
+    full_name: str,
+    password: str,
+    roles: tuple[Role, ...],
+) -> tuple[User, bool]:
+    """The user with this email in ``tenant``, created with ``roles`` if missing; (user, created)."""
+    normalised = normalise_email(email)
+    if normalised is None:
+        raise ValueError(f"not an email address: {email!r}")
+    user = await session.scalar(select(User).where(User.tenant_id == tenant.id, User.email == normalised))
+    if user is not None:
+        return user, False
+    user = User(
+        id=uuid.uuid4(),
+        tenant_id=tenant.id,
+        email=normalised,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        email_verified=True,
+    )
+    session.add(user)
+    session.add_all(UserRole(tenant_id=tenant.id, user_id=user.id, role=role) for role in roles)
+    await session.flush()
+    return user, True
+
+
+async def create_platform_admin(db: Database, email: str, full_name: str, password: str) -> bool:
+    """Creates the platform tenant if needed and a PLATFORM_ADMIN in it; False if one existed."""
+    async with db.transaction(TenantScope.all_tenants()) as session:
+        platform = await ensure_tenant(
+            session, PLATFORM_TENANT_SLUG, "Platform operators", TenantKind.INTERNAL
+        )
+        _, created = await ensure_user(session, platform, email, full_name, password, (Role.PLATFORM_ADMIN,))
+        return created
+
+
+DEMO_PASSWORD = "demo-password-1"
+DEMO_TENANTS = (
+    ("acme", "Acme Corporation", TenantKind.ENTERPRISE),
+    ("globex", "Globex Resellers", TenantKind.RESELLER),
+)
+
+
+async def seed_demo(db: Database) -> list[DemoAccount]:
+    """Demo tenants and accounts; running it again changes nothing."""
+    accounts = [
+        DemoAccount(PLATFORM_TENANT_SLUG, "admin@platform.example", DEMO_PASSWORD, (Role.PLATFORM_ADMIN,))
+    ]
+    await create_platform_admin(db, accounts[0].email, "Platform Admin", DEMO_PASSWORD)
+    async with db.transaction(TenantScope.all_tenants()) as session:
+        for slug, name, kind in DEMO_TENANTS:
+            tenant = await ensure_tenant(session, slug, name, kind, f"contact@{slug}.example")
+            for local, full_name, roles in (
+                ("admin", f"{name} Admin", (Role.TENANT_ADMIN,)),
+                ("manager", f"{name} Manager", (Role.MANAGER,)),
+                ("user", f"{name} User", (Role.USER,)),
+            ):
+                email = f"{local}@{slug}.example"
+                await ensure_user(session, tenant, email, full_name, DEMO_PASSWORD, roles)
+                accounts.append(DemoAccount(slug, email, DEMO_PASSWORD, roles))
+    return accounts

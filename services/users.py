@@ -1,0 +1,201 @@
+"""Users of a tenant: profile, administration (status, roles) and the users connection."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.identity import Role, User, UserRole, UserStatus
+from services.accounts import email_problem, name_problem, normalise_email
+from services.auth import revoke_sessions
+from services.context import ServiceContext
+from services.errors import Forbidden, InvalidInput, NotFound, invalid
+from services.events import USER_UPDATED, record_event
+from services.pagination import Page, PageArgs, SortKey, paginate
+
+# Roles that may read the users of their tenant; writing them is for tenant admins.
+USER_READERS = (Role.TENANT_ADMIN, Role.MANAGER, Role.SUPPORT_AGENT, Role.AUDITOR)
+
+
+class UserOrderField(enum.StrEnum):
+    CREATED_AT = "CREATED_AT"
+    EMAIL = "EMAIL"
+    NAME = "NAME"
+
+
+_ORDER_COLUMNS = {
+    UserOrderField.CREATED_AT: User.created_at,
+    UserOrderField.EMAIL: User.email,
+    UserOrderField.NAME: User.full_name,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    status: UserStatus | None = None
+    role: Role | None = None
+    search: str | None = None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(user_filter: UserFilter) -> Select[tuple[User]]:
+    statement = select(User)
+    if user_filter.status:
+        statement = statement.where(User.status == user_filter.status)
+    if user_filter.role:
+        statement = statement.where(
+            User.id.in_(select(UserRole.user_id).where(UserRole.role == user_filter.role))
+        )
+    if user_filter.search and user_filter.search.strip():
+        pattern = f"%{_escape_like(user_filter.search.strip().lower())}%"
+        statement = statement.where(
+            or_(
+                User.email.like(pattern, escape="\\"),
+                func.lower(User.full_name).like(pattern, escape="\\"),
+            )
+        )
+    return statement
+
+
+async def list_users(
+    ctx: ServiceContext,
+    user_filter: UserFilter,
+    order: UserOrderField,
+    descending: bool,
+    page: PageArgs,
+) -> Page[User]:
+    ctx.require_role(*USER_READERS)
+    column = _ORDER_COLUMNS[order]
+
+    async def run(statement: Select[tuple[User]]) -> list[User]:
+        async with ctx.read() as session:
+            return list(await session.scalars(statement))
+
+    async def count(statement: Select[tuple[int]]) -> int:
+        async with ctx.read() as session:
+            return int(await session.scalar(statement) or 0)
+
+    return await paginate(
+        run,
+        count,
+        _filtered(user_filter),
+        SortKey(column, User.id, descending),
+        page,
+        sort_value=lambda user: getattr(user, column.key),
+        row_id=lambda user: user.id,
+    )
+
+
+def can_read_user(ctx: ServiceContext, user_id: uuid.UUID) -> bool:
+    principal = ctx.principal
+    return principal is not None and (principal.user_id == user_id or principal.has_any_role(*USER_READERS))
+
+
+async def _load_for_admin(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound("User")
+    return user
+
+
+def _changed(session: AsyncSession, user: User, change: str) -> User:
+    record_event(
+        session,
+        topic=USER_UPDATED,
+        tenant_id=user.tenant_id,
+        payload={"userId": str(user.id), "change": change},
+    )
+    return user
+
+
+async def update_me(ctx: ServiceContext, full_name: str | None) -> User:
+    principal = ctx.require_principal()
+    if full_name is not None and (problem := name_problem("fullName", full_name)):
+        raise InvalidInput(problem)
+    async with ctx.transaction() as session:
+        user = await _load_for_admin(session, principal.user_id)
+        if full_name is not None:
+            user.full_name = full_name.strip()
+        return _changed(session, user, "profile")
+
+
+async def update_user(
+    ctx: ServiceContext,
+    user_id: uuid.UUID,
+    *,
+    full_name: str | None,
+    email: str | None,
+    email_verified: bool | None,
+) -> User:
+    ctx.require_role(Role.TENANT_ADMIN)
+    problems = [
+        p
+        for p in (
+            name_problem("fullName", full_name) if full_name is not None else None,
+            email_problem("email", email) if email is not None else None,
+        )
+        if p
+    ]
+    if problems:
+        raise InvalidInput(*problems)
+    async with ctx.transaction() as session:
+        user = await _load_for_admin(session, user_id)
+        if email is not None:
+            normalised = normalise_email(email)
+            clash = await session.scalar(
+                select(User.id).where(
+                    User.tenant_id == user.tenant_id, User.email == normalised, User.id != user.id
+                )
+            )
+            if clash:
+                raise invalid("email", "CONFLICT", "Another account in this tenant has this email.")
+            assert normalised is not None
+            user.email = normalised
+        if full_name is not None:
+            user.full_name = full_name.strip()
+        if email_verified is not None:
+            user.email_verified = email_verified
+        return _changed(session, user, "profile")
+
+
+async def set_user_status(ctx: ServiceContext, user_id: uuid.UUID, status: UserStatus) -> User:
+    principal = ctx.require_role(Role.TENANT_ADMIN)
+    if user_id == principal.user_id and status == UserStatus.SUSPENDED:
+        raise invalid("id", "CANNOT_SUSPEND_SELF", "You cannot suspend your own account.")
+    async with ctx.transaction() as session:
+        user = await _load_for_admin(session, user_id)
+        if user.status == status:
+            return user
+        user.status = status
+        if status == UserStatus.SUSPENDED:
+            await revoke_sessions(session, user.id, "user_suspended")
+        return _changed(session, user, status.value.lower())
+
+
+async def change_roles(
+    ctx: ServiceContext, user_id: uuid.UUID, add: Iterable[Role] = (), remove: Iterable[Role] = ()
+) -> User:
+    principal = ctx.require_role(Role.TENANT_ADMIN)
+    add, remove = set(add), set(remove)
+    if Role.PLATFORM_ADMIN in add | remove and not principal.is_platform_admin:
+        raise Forbidden("Only platform administrators grant or remove PLATFORM_ADMIN.")
+    if user_id == principal.user_id and remove & {Role.TENANT_ADMIN, Role.PLATFORM_ADMIN}:
+        raise invalid("roles", "CANNOT_DEMOTE_SELF", "You cannot remove your own admin role.")
+    async with ctx.transaction() as session:
+        user = await _load_for_admin(session, user_id)
+        current = set(await session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
+        for role in add - current:
+            session.add(UserRole(tenant_id=user.tenant_id, user_id=user.id, role=role))
+        if remove:
+            await session.execute(
+                delete(UserRole).where(UserRole.user_id == user.id, UserRole.role.in_(remove))
+            )
+        return _changed(session, user, "roles")

@@ -1,0 +1,119 @@
+"""Test fixtures: real PostgreSQL and Redis started for the session, one app per session,
+clean tables and Redis before every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from starlette.applications import Starlette
+
+from models import Base
+from server.app import create_app
+from server.cli import migrate
+from server.runtime import Runtime
+from server.settings import Settings
+from tests.harness.servers import PostgresServer, RedisServer
+from tests.support.graphql import GraphQLClient
+from tests.support.identity import Identity
+
+TEST_SIGNING_KEY = "test-signing-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def make_settings(database_url: str, broadcast_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "broadcast_url": broadcast_url,
+        "jwt_signing_key": TEST_SIGNING_KEY,
+        "outbox_poll_seconds": 0.2,
+        "auth_rate_limit_per_account": 1000,
+        "auth_rate_limit_per_ip": 1000,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings(postgres: PostgresServer, redis_server: RedisServer) -> Settings:
+    settings = make_settings(postgres.url, redis_server.url)
+    migrate(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def runtime(app: Starlette) -> Runtime:
+    return app.state.runtime
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(request: pytest.FixtureRequest) -> None:
+    """Every test that uses the shared app starts from empty tables and an empty Redis."""
+    if "app" not in request.fixturenames:
+        return
+    runtime: Runtime = request.getfixturevalue("runtime")
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    async with runtime.db.engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    redis_url = runtime.settings.rate_limit_redis_url
+    if redis_url:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(redis_url)
+        await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http)
+
+
+@pytest.fixture
+def identity(runtime: Runtime, gql: GraphQLClient) -> Identity:
+    return Identity(runtime.db, gql)
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Servers and subprocesses of the tests must not pick up a developer's own settings.
+    for name in list(os.environ):
+        if name.startswith("TENANTGRAPH_"):
+            del os.environ[name]
