@@ -41,7 +41,7 @@ from schema.identity import (
 from schema.pagination import Connection, connection, page_args
 from services import auth, tenants, users
 from services.auth import SignIn
-from services.errors import BadUserInput, NotFound
+from services.errors import NotFound
 from services.tenants import NewTenant, TenantFilter
 from services.users import USER_READERS, UserFilter
 from subscriptions.identity import user_updates
@@ -146,33 +146,6 @@ class IdentityQuery:
         tenant = await tenants.public_tenant_by_slug(info.context.services, slug)
         return PublicTenant(slug=tenant.slug, name=tenant.name) if tenant else None
 
-    @strawberry.field(extensions=access(AUTHENTICATED), description="Any object by its global id.")
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node:
-        (found,) = await _resolve_nodes(info, [id])
-        return found
-
-    @strawberry.field(extensions=access(AUTHENTICATED), description="Objects by their global ids, in order.")
-    async def nodes(self, info: Info, ids: list[relay.GlobalID]) -> list[relay.Node]:
-        return await _resolve_nodes(info, ids)
-
-
-NODE_TYPES: dict[str, type[User] | type[Tenant]] = {"User": User, "Tenant": Tenant}
-MAX_NODES = 100
-
-
-async def _resolve_nodes(info: Info, ids: list[relay.GlobalID]) -> list[relay.Node]:
-    if len(ids) > MAX_NODES:
-        raise BadUserInput(f"At most {MAX_NODES} ids at once.")
-    found: list[relay.Node] = []
-    for global_id in ids:
-        node_type = NODE_TYPES.get(global_id.type_name)
-        node = None
-        if node_type is not None:
-            (node,) = await node_type.resolve_nodes(info=info, node_ids=[str(global_id)])
-        if node is None:
-            raise NotFound(global_id.type_name if node_type else "Node")
-        found.append(node)
-    return found
 
 
 @strawberry.type

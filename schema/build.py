@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from resolvers.identity import IdentityMutation, IdentityQuery, IdentitySubscription
+from resolvers.nodes import NodeQuery
 from schema.errors import ErrorPolicy
 from schema.identity import Tenant, User
 from server.settings import Settings
@@ -23,9 +24,16 @@ from server.settings import Settings
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
 FEDERATION_VERSION = "2.11"
 
-Query = merge_types("Query", (IdentityQuery,))
-Mutation = merge_types("Mutation", (IdentityMutation,))
-Subscription = merge_types("Subscription", (IdentitySubscription,))
+# Each domain contributes its root fields here.
+QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery)
+MUTATIONS: tuple[type, ...] = (IdentityMutation,)
+SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription,)
+# Federation entities and Relay nodes (reachable through _entities and node).
+ENTITIES: list[type] = [User, Tenant]
+
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS)
+Subscription = merge_types("Subscription", SUBSCRIPTIONS)
 
 
 def build_schema(settings: Settings) -> strawberry.federation.Schema:
@@ -42,7 +50,7 @@ def build_schema(settings: Settings) -> strawberry.federation.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[User, Tenant],
+        types=ENTITIES,
         extensions=extensions,
         federation_version=FEDERATION_VERSION,
         config=StrawberryConfig(disable_field_suggestions=settings.production),

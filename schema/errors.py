@@ -68,8 +68,9 @@ class ErrorPolicy(MaskErrors):
         if isinstance(original, ServiceError):
             extensions.update(original.extensions)
             extensions["code"] = original.code
-        elif original is None:
-            # Parse, validation and variable errors: the request itself is at fault.
+        elif original is None or isinstance(original, GraphQLError):
+            # Parse, validation and variable errors (a bad variable value arrives wrapping the
+            # scalar's own GraphQLError): the request itself is at fault.
             extensions.setdefault("code", "BAD_USER_INPUT")
         else:
             log.error("unexpected error in %s", error.path, exc_info=original)

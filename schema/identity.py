@@ -16,6 +16,7 @@ from strawberry.types import Info
 from models import identity as models
 from models.identity import Role, TenantKind, TenantStatus, UserStatus
 from schema.errors import UserError
+from schema.nodes import node_type
 from services.errors import NotFound
 from services.tenants import TenantOrderField
 from services.users import UserOrderField, can_read_user
@@ -48,6 +49,7 @@ def parse_uuid(raw: str | relay.GlobalID, type_name: str) -> uuid.UUID:
         raise NotFound(type_name) from exc
 
 
+@node_type
 @strawberry.federation.type(keys=["id"], name="Tenant", description="An organisation using the platform.")
 class Tenant(relay.Node):
     tenant_id: relay.NodeID[str]
@@ -97,6 +99,7 @@ class PublicTenant:
     name: str
 
 
+@node_type
 @strawberry.federation.type(keys=["id"], name="User", description="A person who signs in to one tenant.")
 class User(relay.Node):
     user_id: relay.NodeID[str]

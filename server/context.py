@@ -45,6 +45,13 @@ class RequestContext:
             self._loaders = self.new_loaders()
         return self._loaders
 
+    @property
+    def idempotency_key(self) -> str | None:
+        """The request's ``Idempotency-Key`` header (an ``idempotencyKey`` input takes precedence)."""
+        if self.request is None or self.is_websocket:
+            return None
+        return self.request.headers.get("idempotency-key") or None
+
     def act_as(self, principal: Principal) -> None:
         """Switch to a principal that just signed in; loaders of the old one are dropped."""
         self.services.principal = principal

@@ -1,0 +1,30 @@
+"""Money is integer minor units of an ISO 4217 currency; never floats."""
+
+from __future__ import annotations
+
+import re
+
+from services.errors import FieldProblem
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+# Bounded well inside 64-bit and JavaScript's 2**53: totals of many lines cannot overflow.
+MAX_AMOUNT = 10**15
+
+
+def currency_problem(field: str, currency: str) -> FieldProblem | None:
+    if not _CURRENCY.match(currency):
+        return FieldProblem(
+            ("input", *field.split(".")), "INVALID_CURRENCY", "Use an ISO 4217 code like EUR."
+        )
+    return None
+
+
+def amount_problem(field: str, amount: int, *, allow_zero: bool = True) -> FieldProblem | None:
+    low = 0 if allow_zero else 1
+    if not low <= amount <= MAX_AMOUNT:
+        return FieldProblem(
+            ("input", *field.split(".")),
+            "INVALID_AMOUNT",
+            f"Amounts are whole minor units from {low} to {MAX_AMOUNT}.",
+        )
+    return None
