@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from broadcaster import Broadcast, Event
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 
 from models.base import utcnow
 from models.db import Database
@@ -32,6 +32,9 @@ BATCH_SIZE = 200
 # Clocks of two processes differ a little; replay a margin before the moment the link was lost.
 REPLAY_MARGIN = timedelta(seconds=2)
 MAX_BACKOFF_SECONDS = 5.0
+# Published events are kept this long: enough for a reconnecting process to replay its gap.
+RETENTION = timedelta(hours=24)
+PRUNE_EVERY_SECONDS = 600.0
 
 
 def event_message(event: OutboxEvent) -> str:
@@ -76,10 +79,15 @@ class OutboxDispatcher:
 
     async def _run(self) -> None:
         failures = 0
+        last_pruned = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 while await self.dispatch_once() == BATCH_SIZE:
                     pass
+                if loop.time() - last_pruned >= PRUNE_EVERY_SECONDS:
+                    await self.prune()
+                    last_pruned = loop.time()
                 failures, self.last_error = 0, None
             except asyncio.CancelledError:
                 raise
@@ -112,18 +120,35 @@ class OutboxDispatcher:
                 event.published_at = utcnow()
             return len(events)
 
+    async def prune(self, older_than: timedelta = RETENTION) -> int:
+        """Forget published events older than the replay window; unpublished ones always stay."""
+        async with self.db.transaction(TenantScope.all_tenants()) as session:
+            result = await session.execute(
+                delete(OutboxEvent).where(OutboxEvent.published_at < utcnow() - older_than)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
     def attach_gap_filler(self) -> None:
         backend = self.broadcast._backend
         if isinstance(backend, RedisBackend):
             backend.on_reconnect = self.replay_since
 
     async def replay_since(self, lost_at: datetime) -> None:
-        """Deliver to this process's subscribers what was published while its listener was down."""
+        """Deliver to this process's subscribers what was published while its listener was down.
+
+        Unpublished events are included: a dispatcher publishes before it commits published_at,
+        so an event published just before this listener re-subscribed may still look unpublished
+        here. Delivering it early is harmless; its publication is then a duplicate, dropped."""
         async with self.db.session(TenantScope.all_tenants()) as session:
             events = list(
                 await session.scalars(
                     select(OutboxEvent)
-                    .where(OutboxEvent.published_at >= lost_at - REPLAY_MARGIN)
+                    .where(
+                        or_(
+                            OutboxEvent.published_at.is_(None),
+                            OutboxEvent.published_at >= lost_at - REPLAY_MARGIN,
+                        )
+                    )
                     .order_by(OutboxEvent.seq)
                 )
             )
