@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from models.identity import Role, TenantStatus, UserStatus
+from models.tenancy import TenantScope
 from schema.directives import AUTHENTICATED, PUBLIC, HasRole, access
 from schema.errors import mutation_payload
 from schema.identity import (
@@ -75,10 +76,13 @@ def _tenant_payload(tenant: object) -> TenantPayload:
 class IdentityQuery:
     @strawberry.field(extensions=access(AUTHENTICATED), description="The signed-in user.")
     async def me(self, info: Info) -> User:
-        user = await info.context.loaders.identity.user.load(info.context.principal.user_id)
+        principal = info.context.principal
+        # Always the caller's own account, also for a platform admin acting in another tenant.
+        home = TenantScope.of(principal.home_tenant_id)
+        user = await info.context.loaders_in(home).identity.user.load(principal.user_id)
         if user is None:
             raise NotFound("User")
-        return User.from_model(user)
+        return User.from_model(user, read_scope=home)
 
     @strawberry.field(extensions=access(STAFF), description="Users of the tenant.")
     async def users(
@@ -145,7 +149,6 @@ class IdentityQuery:
     async def tenant_by_slug(self, info: Info, slug: str) -> PublicTenant | None:
         tenant = await tenants.public_tenant_by_slug(info.context.services, slug)
         return PublicTenant(slug=tenant.slug, name=tenant.name) if tenant else None
-
 
 
 @strawberry.type

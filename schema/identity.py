@@ -14,7 +14,9 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from models import identity as models
-from models.identity import Role, TenantKind, TenantStatus, UserStatus
+from models.identity import TenantKind, TenantStatus, UserStatus
+from models.tenancy import TenantScope
+from schema.directives import Role  # registered there as an enum: must come first (else 2 Roles)
 from schema.errors import UserError
 from schema.nodes import node_type
 from services.errors import NotFound
@@ -111,10 +113,13 @@ class User(relay.Node):
     updated_at: datetime
     last_login_at: datetime | None
     tenant_uuid: strawberry.Private[uuid.UUID]
+    # The scope the row was read in, when not the request's (see RequestContext.loaders_in).
+    read_scope: strawberry.Private[TenantScope | None] = None
 
     @classmethod
-    def from_model(cls, user: models.User) -> Self:
+    def from_model(cls, user: models.User, read_scope: TenantScope | None = None) -> Self:
         return cls(
+            read_scope=read_scope,
             user_id=str(user.id),
             email=user.email,
             full_name=user.full_name,
@@ -128,11 +133,12 @@ class User(relay.Node):
 
     @strawberry.field
     async def roles(self, info: Info) -> list[Role]:
-        return await info.context.loaders.identity.roles_of_user.load(uuid.UUID(self.user_id))
+        loaders = info.context.loaders_in(self.read_scope)
+        return await loaders.identity.roles_of_user.load(uuid.UUID(self.user_id))
 
     @strawberry.field
     async def tenant(self, info: Info) -> Tenant:
-        tenant = await info.context.loaders.identity.tenant.load(self.tenant_uuid)
+        tenant = await info.context.loaders_in(self.read_scope).identity.tenant.load(self.tenant_uuid)
         if tenant is None:  # platform admins see every tenant; members their own
             raise NotFound("Tenant")
         return Tenant.from_model(tenant)

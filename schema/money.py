@@ -6,18 +6,24 @@ from typing import NewType
 
 import strawberry
 
-BigInt = strawberry.scalar(
-    NewType("BigInt", int),
-    serialize=int,
-    parse_value=lambda value: (
-        int(value) if isinstance(value, int) and not isinstance(value, bool) else _reject(value)
-    ),
-    description="A whole number beyond GraphQL Int's 32 bits, serialised as a JSON number.",
-)
+BigInt = NewType("BigInt", int)
 
 
-def _reject(value: object) -> int:
+def _parse_big_int(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     raise ValueError(f"BigInt cannot represent {value!r}")
+
+
+# Registered through StrawberryConfig.scalar_map in schema/build.py.
+SCALARS = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        serialize=int,
+        parse_value=_parse_big_int,
+        description="A whole number beyond GraphQL Int's 32 bits, serialised as a JSON number.",
+    )
+}
 
 
 @strawberry.federation.type(shareable=True, description="An amount in minor units (cents) of a currency.")

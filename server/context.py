@@ -10,6 +10,7 @@ from loaders import Loaders
 from models.tenancy import TenantScope
 from server.auth.principal import Principal
 from services.context import ServiceContext
+from services.errors import BadUserInput
 
 if TYPE_CHECKING:
     from server.runtime import Runtime
@@ -30,6 +31,8 @@ class RequestContext:
     connection_params: dict[str, Any] | None = None
     bearer_token: str | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
+    _storefront_scope: TenantScope | None = field(default=None, repr=False)
+    _loaders_by_scope: dict[TenantScope, Loaders] = field(default_factory=dict, repr=False)
 
     @property
     def principal(self) -> Principal | None:
@@ -57,6 +60,37 @@ class RequestContext:
         self.services.principal = principal
         self._loaders = None
 
+    def read_as_storefront(self, tenant_id: uuid.UUID) -> None:
+        """Let an anonymous request read one tenant's public data through the loaders.
+
+        Anonymous loaders use NOBODY, a scope that matches no tenant. A public storefront field
+        (e.g. ``products(tenantSlug: ...)``) names its tenant instead; once the service has
+        resolved that slug, the relations of what it returns (a product's category, brand,
+        reviews) must load in the same tenant, so the loaders switch to that tenant's scope. Only
+        for callers without a principal (a signed-in caller always reads in its own scope), and
+        only one tenant per request: cached rows of one storefront never serve another."""
+        if self.principal is not None:
+            raise RuntimeError("read_as_storefront is for anonymous requests only")
+        scope = TenantScope.of(tenant_id)
+        if self._storefront_scope == scope:
+            return
+        if self._storefront_scope is not None:
+            raise BadUserInput("One request reads one storefront: pass the same `tenantSlug` everywhere.")
+        self._storefront_scope = scope
+        self._loaders = None
+
+    def loaders_in(self, scope: TenantScope | None) -> Loaders:
+        """Loaders for rows read in another scope than the request's, so that their relations
+        load in the scope the row itself was read in: `me` of a platform admin acting in another
+        tenant (X-Tenant-Id) is read in the admin's home tenant, and so are its roles and tenant."""
+        if scope is None:
+            return self.loaders
+        if self.is_websocket:
+            return Loaders.create(self.services.db, scope)
+        if scope not in self._loaders_by_scope:
+            self._loaders_by_scope[scope] = Loaders.create(self.services.db, scope)
+        return self._loaders_by_scope[scope]
+
     def new_loaders(self) -> Loaders:
-        scope = self.principal.scope if self.principal else NOBODY
+        scope = self.principal.scope if self.principal else self._storefront_scope or NOBODY
         return Loaders.create(self.services.db, scope)

@@ -23,7 +23,7 @@ from models.identity import (
     UserStatus,
 )
 from models.tenancy import TenantScope
-from server.auth.passwords import hash_password, verify_password
+from server.auth.passwords import hash_password_in_thread, verify_password_in_thread
 from server.auth.principal import Principal
 from server.auth.tokens import (
     InvalidToken,
@@ -139,16 +139,21 @@ async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
 async def login(ctx: ServiceContext, tenant_slug: str, email: str, password: str) -> SignIn:
     normalised = normalise_email(email) or email.strip().lower()
     await _check_attempts(ctx, "login", f"{tenant_slug.lower()}:{normalised}")
-    async with ctx.transaction(ALL_TENANTS) as session:
+    # The password is checked outside any transaction: argon2 is slow by design, and a connection
+    # should not wait on it.
+    async with ctx.read(ALL_TENANTS) as session:
         tenant = await tenant_by_slug(session, tenant_slug)
         user = None
         if tenant is not None:
             user = await session.scalar(
                 select(User).where(User.tenant_id == tenant.id, User.email == normalised)
             )
-        if not verify_password(user.password_hash if user else None, password):
-            raise _credentials_rejected()
-        assert tenant is not None and user is not None
+    if not await verify_password_in_thread(user.password_hash if user else None, password):
+        raise _credentials_rejected()
+    assert tenant is not None and user is not None
+    async with ctx.transaction(ALL_TENANTS) as session:
+        user = await session.get_one(User, user.id, with_for_update=True)
+        tenant = await session.get_one(Tenant, tenant.id)
         if refusal := sign_in_refusal(tenant, user):
             raise refusal
         return await start_session(ctx, session, user)
@@ -170,6 +175,7 @@ async def register(
     ]
     if problems:
         raise InvalidInput(*problems)
+    password_hash = await hash_password_in_thread(password)
     async with ctx.transaction(ALL_TENANTS) as session:
         tenant = await tenant_by_slug(session, tenant_slug)
         if tenant is None:
@@ -183,7 +189,7 @@ async def register(
             tenant_id=tenant.id,
             email=normalised,
             full_name=full_name.strip(),
-            password_hash=hash_password(password),
+            password_hash=password_hash,
         )
         session.add(user)
         session.add(UserRole(tenant_id=tenant.id, user_id=user.id, role=Role.USER))
@@ -262,17 +268,23 @@ async def change_password(ctx: ServiceContext, current_password: str, new_passwo
     await _check_attempts(ctx, "password", str(principal.user_id))
     if problem := new_password_problem("newPassword", new_password):
         raise InvalidInput(problem)
-    async with ctx.transaction(TenantScope.of(principal.home_tenant_id)) as session:
-        user = await session.get_one(User, principal.user_id)
-        if not verify_password(user.password_hash, current_password):
-            raise invalid("currentPassword", "INVALID_CREDENTIALS", "The current password is not correct.")
-        if verify_password(user.password_hash, new_password):
-            raise InvalidInput(
-                FieldProblem(
-                    ("input", "newPassword"), "UNCHANGED", "Choose a password different from the current one."
-                )
+    home = TenantScope.of(principal.home_tenant_id)
+    async with ctx.read(home) as session:
+        current_hash = (await session.get_one(User, principal.user_id)).password_hash
+    if not await verify_password_in_thread(current_hash, current_password):
+        raise invalid("currentPassword", "INVALID_CREDENTIALS", "The current password is not correct.")
+    if await verify_password_in_thread(current_hash, new_password):
+        raise InvalidInput(
+            FieldProblem(
+                ("input", "newPassword"), "UNCHANGED", "Choose a password different from the current one."
             )
-        user.password_hash = hash_password(new_password)
+        )
+    new_hash = await hash_password_in_thread(new_password)
+    async with ctx.transaction(home) as session:
+        user = await session.get_one(User, principal.user_id, with_for_update=True)
+        if user.password_hash != current_hash:
+            raise invalid("currentPassword", "CONFLICT", "The password was changed meanwhile; try again.")
+        user.password_hash = new_hash
         await revoke_sessions(session, user.id, "password_changed", keep=principal.session_id)
         return user
 

@@ -89,8 +89,26 @@ def decode_cursor(cursor: str) -> tuple[Any, uuid.UUID]:
         raise BadUserInput("The cursor is not valid.") from exc
 
 
-def _after(key: SortKey, cursor: str, forward: bool) -> Any:
+# Sort-column types a cursor value round-trips to exactly; a value of another type came from a
+# cursor of another ordering (or a forged one) and would fail in the database, not as bad input.
+_CHECKED_TYPES = (str, int, datetime, uuid.UUID)
+
+
+def _cursor_value(key: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
     value, row_id = decode_cursor(cursor)
+    try:
+        expected = key.column.type.python_type
+    except NotImplementedError:
+        return value, row_id
+    if value is None or expected not in _CHECKED_TYPES:
+        return value, row_id
+    if not isinstance(value, expected) or (isinstance(value, datetime) and value.tzinfo is None):
+        raise BadUserInput("The cursor is not valid.")
+    return value, row_id
+
+
+def _after(key: SortKey, cursor: str, forward: bool) -> Any:
+    value, row_id = _cursor_value(key, cursor)
     ascending = forward != key.descending
     if ascending:
         return or_(key.column > value, and_(key.column == value, key.id_column > row_id))

@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.db import Database
 from models.identity import Role, Tenant, TenantKind, TenantStatus, User, UserRole
 from models.tenancy import TenantScope
-from server.auth.passwords import hash_password
+from server.auth.passwords import hash_password_in_thread
 from services.accounts import normalise_email
+from services.catalog import seed_demo_catalog
+from services.invoices import seed_demo_billing
+from services.orders import seed_demo_orders
 
 PLATFORM_TENANT_SLUG = "platform"
 
@@ -64,7 +67,7 @@ async def ensure_user(
         tenant_id=tenant.id,
         email=normalised,
         full_name=full_name,
-        password_hash=hash_password(password),
+        password_hash=await hash_password_in_thread(password),
         email_verified=True,
     )
     session.add(user)
@@ -107,4 +110,7 @@ async def seed_demo(db: Database) -> list[DemoAccount]:
                 email = f"{local}@{slug}.example"
                 await ensure_user(session, tenant, email, full_name, DEMO_PASSWORD, roles)
                 accounts.append(DemoAccount(slug, email, DEMO_PASSWORD, roles))
+            await seed_demo_catalog(session, tenant)
+            await seed_demo_orders(session, tenant)
+            await seed_demo_billing(session, tenant)
     return accounts

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.base import utcnow
 from models.identity import AuthSession, Role, Tenant, TenantKind, TenantStatus, User, UserRole
 from models.tenancy import TenantScope
-from server.auth.passwords import hash_password
+from server.auth.passwords import hash_password_in_thread
 from services.accounts import email_problem, name_problem, new_password_problem, normalise_email
 from services.context import ServiceContext
 from services.errors import FieldProblem, InvalidInput, NotFound, invalid
@@ -115,7 +115,7 @@ async def create_tenant(ctx: ServiceContext, new: NewTenant) -> CreatedTenant:
             tenant_id=tenant.id,
             email=normalise_email(new.admin_email),
             full_name=new.admin_full_name.strip(),
-            password_hash=hash_password(new.admin_password or generated or ""),
+            password_hash=await hash_password_in_thread(new.admin_password or generated or ""),
         )
         session.add(admin)
         session.add(UserRole(tenant_id=tenant.id, user_id=admin.id, role=Role.TENANT_ADMIN))
