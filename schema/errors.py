@@ -52,6 +52,19 @@ async def mutation_payload(
     return build(result)
 
 
+def is_unexpected(error: GraphQLError) -> bool:
+    """A bug or an outage, as opposed to an answer (our errors) or a bad request."""
+    original = error.original_error
+    return original is not None and not isinstance(original, ServiceError | GraphQLError)
+
+
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    """Only unexpected errors are logged (with their traceback): expected ones are answers."""
+    for error in errors:
+        if is_unexpected(error):
+            log.error("unexpected error in %s: %s", error.path, error.message, exc_info=error.original_error)
+
+
 class ErrorPolicy(MaskErrors):
     """Gives every error an ``extensions.code``; in production hides what is not ours to show."""
 
@@ -68,12 +81,11 @@ class ErrorPolicy(MaskErrors):
         if isinstance(original, ServiceError):
             extensions.update(original.extensions)
             extensions["code"] = original.code
-        elif original is None or isinstance(original, GraphQLError):
+        elif not is_unexpected(error):
             # Parse, validation and variable errors (a bad variable value arrives wrapping the
             # scalar's own GraphQLError): the request itself is at fault.
             extensions.setdefault("code", "BAD_USER_INPUT")
         else:
-            log.error("unexpected error in %s", error.path, exc_info=original)
             extensions["code"] = "INTERNAL_SERVER_ERROR"
             if self.production:
                 return GraphQLError(

@@ -102,6 +102,11 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         """Websockets authenticate in connection_init: {"Authorization": "Bearer <token>"}."""
         params = {k.lower(): v for k, v in (context.connection_params or {}).items() if isinstance(v, str)}
         token = _bearer(params.get("authorization")) or params.get("authtoken")
+        if token is None:
+            # Every subscription needs a signed-in caller: an anonymous connection serves nothing.
+            raise ConnectionRejectionError(
+                {"code": "UNAUTHENTICATED", "message": "connection_init needs Authorization: Bearer <token>."}
+            )
         try:
             context.services.principal = await self._principal(token, params.get(TENANT_HEADER))
         except RequestRejected as rejected:

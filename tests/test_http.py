@@ -1,0 +1,240 @@
+"""The HTTP surface: GET for queries only, body size limit, correlation ids, probes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+from starlette.applications import Starlette
+
+from models.identity import User
+from models.tenancy import TenantScope
+from server.app import create_app
+from server.cli import migrate
+from server.runtime import Runtime
+from server.settings import Settings
+from tests.conftest import make_settings
+from tests.harness.servers import PostgresServer, RedisServer, free_port
+from tests.support.identity import Identity
+
+MIB = 1024 * 1024
+HEX_ID = re.compile(r"^[0-9a-f]{32}$")
+
+REGISTER = (
+    'mutation { register(input: {tenantSlug: "acme", email: "viaget@acme.example", '
+    'fullName: "Via Get", password: "a-long-enough-password"}) { user { email } userErrors { code } } }'
+)
+
+
+async def _users_with_email(runtime: Runtime, email: str) -> int:
+    async with runtime.db.session(TenantScope.all_tenants()) as session:
+        return int(
+            await session.scalar(select(func.count()).select_from(User).where(User.email == email)) or 0
+        )
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Apps created in a test reconfigure the root logger; put it back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+# ---- GET ----------------------------------------------------------------------------------
+
+
+async def test_query_over_get(http: httpx.AsyncClient, identity: Identity) -> None:
+    await identity.tenant("acme")
+    response = await http.get("/graphql", params={"query": '{tenantBySlug(slug:"acme"){name}}'})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"tenantBySlug": {"name": "Acme"}}}
+
+
+async def test_query_over_get_with_variables(http: httpx.AsyncClient, identity: Identity) -> None:
+    await identity.tenant("acme")
+    response = await http.get(
+        "/graphql",
+        params={
+            "query": "query($s: String!){tenantBySlug(slug:$s){slug name}}",
+            "variables": json.dumps({"s": "acme"}),
+        },
+    )
+    assert response.json() == {"data": {"tenantBySlug": {"slug": "acme", "name": "Acme"}}}
+
+
+async def test_mutation_over_get_is_refused_and_does_nothing(
+    http: httpx.AsyncClient, identity: Identity, runtime: Runtime
+) -> None:
+    await identity.tenant("acme")
+    response = await http.get("/graphql", params={"query": REGISTER})
+    assert response.status_code in (400, 405), response.text
+    assert "mutations are not allowed" in response.text
+    assert await _users_with_email(runtime, "viaget@acme.example") == 0
+
+    # The very same mutation over POST does create the user: the refusal above was about GET.
+    posted = await http.post("/graphql", json={"query": REGISTER})
+    assert posted.json()["data"]["register"] == {"user": {"email": "viaget@acme.example"}, "userErrors": []}
+    assert await _users_with_email(runtime, "viaget@acme.example") == 1
+
+
+# ---- body size limit ----------------------------------------------------------------------
+
+
+def _assert_too_large(response: httpx.Response, limit: int) -> None:
+    assert response.status_code == 413
+    assert response.headers["content-type"].split(";")[0] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 413
+    assert body["title"] == "Request body too large"
+    assert str(limit) in body["detail"]
+
+
+def _padded_query(total_bytes: int) -> bytes:
+    """A valid GraphQL request of exactly ``total_bytes`` bytes (the padding is an unused variable)."""
+    empty = json.dumps({"query": "{ __typename }", "variables": {"pad": ""}}).encode()
+    pad = "x" * (total_bytes - len(empty))
+    body = json.dumps({"query": "{ __typename }", "variables": {"pad": pad}}).encode()
+    assert len(body) == total_bytes
+    return body
+
+
+async def test_body_over_limit_is_413_problem(http: httpx.AsyncClient, settings: Settings) -> None:
+    response = await http.post(
+        "/graphql", content=_padded_query(2 * MIB), headers={"content-type": "application/json"}
+    )
+    _assert_too_large(response, settings.max_body_bytes)
+
+
+async def test_body_just_under_limit_is_served(http: httpx.AsyncClient, settings: Settings) -> None:
+    assert settings.max_body_bytes == MIB
+    response = await http.post(
+        "/graphql", content=_padded_query(MIB - 16), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_chunked_body_over_limit_is_413(http: httpx.AsyncClient, settings: Settings) -> None:
+    body = _padded_query(2 * MIB)
+    sent: list[int] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 64 * 1024):
+            sent.append(start)
+            yield body[start : start + 64 * 1024]
+
+    response = await http.post("/graphql", content=chunks(), headers={"content-type": "application/json"})
+    assert "content-length" not in response.request.headers
+    assert response.request.headers["transfer-encoding"] == "chunked"
+    _assert_too_large(response, settings.max_body_bytes)
+
+
+# ---- correlation id -----------------------------------------------------------------------
+
+
+async def test_correlation_id_is_echoed(http: httpx.AsyncClient) -> None:
+    response = await http.get("/health", headers={"X-Correlation-Id": "req-42.abc:DEF_9"})
+    assert response.headers["x-correlation-id"] == "req-42.abc:DEF_9"
+    graphql = await http.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"X-Correlation-Id": "gql-7"}
+    )
+    assert graphql.headers["x-correlation-id"] == "gql-7"
+
+
+@pytest.mark.parametrize("given", [None, "", "has spaces", "x" * 200, "semi;colon", "a/b"])
+async def test_correlation_id_is_generated_when_absent_or_invalid(
+    http: httpx.AsyncClient, given: str | None
+) -> None:
+    headers = {} if given is None else {"X-Correlation-Id": given}
+    first = await http.get("/health", headers=headers)
+    second = await http.get("/health", headers=headers)
+    generated = first.headers["x-correlation-id"]
+    assert HEX_ID.match(generated), generated
+    assert generated != given
+    assert second.headers["x-correlation-id"] != generated  # a fresh one per request
+
+
+@pytest.fixture(scope="module")
+async def broken_app(postgres: PostgresServer) -> AsyncIterator[Starlette]:
+    """A development app over a database of its own whose tenants table is gone: any tenant
+    lookup fails with an error nobody planned for."""
+    url = postgres.create_database("http_broken")
+    settings = make_settings(url, "memory://")
+    await asyncio.to_thread(migrate, settings)  # alembic runs its own event loop
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    application = create_app(settings)
+    try:
+        async with application.router.lifespan_context(application):
+            async with application.state.runtime.db.engine.begin() as connection:
+                await connection.execute(text("ALTER TABLE tenants RENAME TO tenants_gone"))
+            yield application
+    finally:
+        root.handlers[:] = handlers  # create_app configured the process's logging
+        root.setLevel(level)
+
+
+async def test_correlation_id_is_on_log_lines_of_the_request(
+    broken_app: Starlette, caplog: pytest.LogCaptureFixture
+) -> None:
+    logging.getLogger().addHandler(caplog.handler)  # the app (re)configured the root logger
+    transport = httpx.ASGITransport(app=broken_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": '{ tenantBySlug(slug: "acme") { name } }'},
+            headers={"X-Correlation-Id": "trace-me-123"},
+        )
+    assert response.headers["x-correlation-id"] == "trace-me-123"
+    assert response.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    errors = [r for r in caplog.records if r.name == "tenantgraph.errors"]
+    assert len(errors) == 1, caplog.records
+    assert errors[0].levelno == logging.ERROR
+    assert errors[0].correlation_id == "trace-me-123"  # type: ignore[attr-defined]
+    assert errors[0].exc_info is not None  # the server log keeps the cause that clients never see
+
+
+# ---- probes -------------------------------------------------------------------------------
+
+
+async def test_health(http: httpx.AsyncClient) -> None:
+    response = await http.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readiness_when_everything_is_up(http: httpx.AsyncClient) -> None:
+    response = await http.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "broadcast": "ok", "outboxDispatcher": "ok"},
+        "down": [],
+    }
+
+
+async def test_readiness_without_a_database(redis_server: RedisServer, restore_logging: None) -> None:
+    settings = make_settings(f"postgresql+asyncpg://tenantgraph@127.0.0.1:{free_port()}/x", redis_server.url)
+    application = create_app(settings)
+    # Starting does not need the database: the outbox dispatcher retries until it is there.
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            health = await client.get("/health")
+            ready = await client.get("/readyz")
+    assert health.json() == {"status": "ok"}
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["status"] == "unavailable"
+    assert body["down"] == ["database"]
+    assert body["checks"]["database"].startswith("down: ")
+    assert body["checks"]["broadcast"] == "ok"

@@ -1,0 +1,139 @@
+"""Loaders: the number of SQL statements of a query grows with its depth, never with its rows."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from functools import cache
+from typing import Any
+
+import pytest
+
+from models.identity import Role, User, UserRole
+from models.tenancy import TenantScope
+from server.auth.passwords import hash_password
+from server.runtime import Runtime
+from tests.support.graphql import GraphQLClient, StatementCounter, count_statements
+from tests.support.identity import Account, Identity, global_id
+
+USERS = """
+query($first: Int!) {
+  users(first: $first) { edges { node { email roles tenant { slug } } } }
+}
+"""
+
+NODES = """
+query($ids: [ID!]!) {
+  nodes(ids: $ids) { id ... on User { email roles tenant { slug } } }
+}
+"""
+
+
+def _sql(counter: StatementCounter) -> list[str]:
+    """The statements of the request (the outbox dispatcher polls the same engine meanwhile)."""
+    return [s for s in counter.statements if "outbox_events" not in s]
+
+
+@cache
+def _password_hash() -> str:
+    return hash_password("a-password-nobody-uses")
+
+
+def _tables(statements: list[str]) -> list[str]:
+    """The table each statement reads first (authenticate: auth_sessions, joined to the rest)."""
+    return [match.group(1) for s in statements if (match := re.search(r"\bFROM (\w+)", s))]
+
+
+@pytest.fixture
+async def crowd(identity: Identity, runtime: Runtime) -> tuple[Account, list[uuid.UUID]]:
+    """A tenant admin and 59 more users of the tenant (60 in all); the others are inserted
+    directly with one shared password hash, since argon2 takes a while per user."""
+    admin = await identity.account("acme", Role.TENANT_ADMIN)
+    password_hash = _password_hash()
+    ids = [uuid.uuid4() for _ in range(59)]
+    async with runtime.db.transaction(TenantScope.of(admin.tenant_id)) as session:
+        session.add_all(
+            User(
+                id=user_id,
+                tenant_id=admin.tenant_id,
+                email=f"member{n:02d}@acme.example",
+                full_name=f"Member {n:02d}",
+                password_hash=password_hash,
+            )
+            for n, user_id in enumerate(ids)
+        )
+        await session.flush()
+        session.add_all(
+            UserRole(tenant_id=admin.tenant_id, user_id=user_id, role=Role.MANAGER if n % 2 else Role.USER)
+            for n, user_id in enumerate(ids)
+        )
+    return admin, ids
+
+
+async def _users_page(gql: GraphQLClient, runtime: Runtime, token: str, first: int) -> tuple[Any, list[str]]:
+    with count_statements(runtime.db.engine) as counter:
+        data = (await gql(USERS, {"first": first}, token=token)).ok()
+    return data["users"]["edges"], _sql(counter)
+
+
+async def test_users_connection_statements_do_not_grow_with_rows(
+    gql: GraphQLClient, runtime: Runtime, crowd: tuple[Account, list[uuid.UUID]]
+) -> None:
+    admin, _ = crowd
+    five, five_sql = await _users_page(gql, runtime, admin.token, 5)
+    fifty, fifty_sql = await _users_page(gql, runtime, admin.token, 50)
+
+    assert len(five) == 5
+    assert len(fifty) == 50
+    nodes = [edge["node"] for edge in fifty]
+    assert nodes[0] == {"email": admin.email, "roles": ["TENANT_ADMIN"], "tenant": {"slug": "acme"}}
+    assert nodes[1] == {"email": "member00@acme.example", "roles": ["USER"], "tenant": {"slug": "acme"}}
+    assert nodes[2] == {"email": "member01@acme.example", "roles": ["MANAGER"], "tenant": {"slug": "acme"}}
+    assert [edge["node"] for edge in five] == nodes[:5]
+
+    assert len(five_sql) == len(fifty_sql), (five_sql, fifty_sql)
+    # authenticate 1 + users page 1 + roles batch 1 + tenant batch 1
+    assert len(fifty_sql) == 4, fifty_sql
+    assert sorted(_tables(fifty_sql)) == ["auth_sessions", "tenants", "user_roles", "users"]
+
+    # totalCount is one more statement, whatever the count.
+    with count_statements(runtime.db.engine) as counter:
+        data = (await gql("{ users(first: 50) { totalCount } }", token=admin.token)).ok()
+    assert data == {"users": {"totalCount": 60}}
+    assert len(_sql(counter)) == 3, _sql(counter)  # authenticate + page + count
+
+
+async def test_nodes_statements_do_not_grow_with_ids(
+    gql: GraphQLClient, runtime: Runtime, crowd: tuple[Account, list[uuid.UUID]]
+) -> None:
+    admin, ids = crowd
+    with count_statements(runtime.db.engine) as one:
+        single = (await gql(NODES, {"ids": [global_id("User", ids[0])]}, token=admin.token)).ok()
+    ten_ids = [global_id("User", i) for i in ids[:10]]
+    with count_statements(runtime.db.engine) as ten:
+        several = (await gql(NODES, {"ids": ten_ids}, token=admin.token)).ok()
+
+    assert single["nodes"] == [
+        {"id": ten_ids[0], "email": "member00@acme.example", "roles": ["USER"], "tenant": {"slug": "acme"}}
+    ]
+    assert [n["id"] for n in several["nodes"]] == ten_ids  # in the order asked
+    assert [n["email"] for n in several["nodes"]] == [f"member{n:02d}@acme.example" for n in range(10)]
+    assert len(_sql(one)) == len(_sql(ten)) == 4, (_sql(one), _sql(ten))
+    assert sorted(_tables(_sql(ten))) == ["auth_sessions", "tenants", "user_roles", "users"]
+
+    # Mixed types come back in the order asked, with one batch per type.
+    asked = [global_id("User", ids[3]), admin.tenant_gid, global_id("User", ids[0])]
+    with count_statements(runtime.db.engine) as counter:
+        data = (
+            await gql(
+                "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on User { email } } }",
+                {"ids": asked},
+                token=admin.token,
+            )
+        ).ok()
+    assert [(n["__typename"], n["id"]) for n in data["nodes"]] == [
+        ("User", asked[0]),
+        ("Tenant", asked[1]),
+        ("User", asked[2]),
+    ]
+    assert len(_sql(counter)) == 3, _sql(counter)  # authenticate + users batch + tenants batch
