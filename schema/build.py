@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -14,26 +15,44 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
+from resolvers.billing import BillingMutation, BillingQuery
+from resolvers.catalog import CatalogMutation, CatalogQuery
 from resolvers.identity import IdentityMutation, IdentityQuery, IdentitySubscription
 from resolvers.nodes import NodeQuery
-from schema.errors import ErrorPolicy
+from resolvers.orders import OrderMutation, OrderQuery, OrderSubscription
+from schema.billing import BillingSubscription, Invoice, Payment, PaymentMethod, Plan, Refund
+from schema.catalog import Brand, Category, Product, Review
+from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity import Tenant, User
+from schema.money import SCALARS
+from schema.orders import Order
 from server.settings import Settings
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
 FEDERATION_VERSION = "2.11"
 
 # Each domain contributes its root fields here.
-QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery)
-MUTATIONS: tuple[type, ...] = (IdentityMutation,)
-SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription,)
+QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery, CatalogQuery, OrderQuery, BillingQuery)
+MUTATIONS: tuple[type, ...] = (IdentityMutation, CatalogMutation, OrderMutation, BillingMutation)
+SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription)
 # Federation entities and Relay nodes (reachable through _entities and node).
-ENTITIES: list[type] = [User, Tenant]
+ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
+ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
 Subscription = merge_types("Subscription", SUBSCRIPTIONS)
+
+
+class Subgraph(strawberry.federation.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # strawberry logs every error with a traceback, expected ones included (a NOT_FOUND, an
+        # ended session): log only what is a bug or an outage.
+        log_unexpected(errors)
 
 
 def build_schema(settings: Settings) -> strawberry.federation.Schema:
@@ -46,12 +65,12 @@ def build_schema(settings: Settings) -> strawberry.federation.Schema:
     ]
     if settings.production:
         extensions.append(DisableIntrospection)
-    return strawberry.federation.Schema(
+    return Subgraph(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=ENTITIES,
         extensions=extensions,
         federation_version=FEDERATION_VERSION,
-        config=StrawberryConfig(disable_field_suggestions=settings.production),
+        config=StrawberryConfig(disable_field_suggestions=settings.production, scalar_map=SCALARS),
     )

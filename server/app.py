@@ -11,12 +11,14 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from schema.build import build_schema
+from server.downloads import invoice_pdf_download
 from server.graphql_app import GraphQLEndpoint
 from server.health import health, readiness
 from server.logging import configure_logging
 from server.middleware import BodyLimitMiddleware, CorrelationIdMiddleware
 from server.runtime import Runtime
 from server.settings import Settings
+from server.webhooks import hyperswitch_webhook, stripe_webhook
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -55,6 +57,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
             Route("/readyz", readiness),
+            Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+            Route("/webhooks/hyperswitch", hyperswitch_webhook, methods=["POST"]),
+            Route("/invoices/{invoice_id}/pdf", invoice_pdf_download, methods=["GET"]),
         ],
         middleware=middleware,
         lifespan=lifespan,

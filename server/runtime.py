@@ -1,5 +1,6 @@
 """Everything one server process holds for its lifetime: settings, database, broadcast, the
-rate limiter and the outbox dispatcher."""
+rate limiter, the outbox dispatcher, the payment provider and the billing workers (mail sender,
+overdue invoices and subscription renewals)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from broadcaster import Broadcast
 from models.db import Database
 from server.ratelimit import RateLimiter, create_rate_limiter
 from server.settings import Settings
+from services.mailer import MailSender, create_mailer
+from services.payment_provider import PaymentProvider, create_payment_provider
+from services.subscriptions_billing import BillingJobs
 from subscriptions.broadcast import create_broadcast
 from subscriptions.dispatcher import OutboxDispatcher
 
@@ -24,6 +28,10 @@ class Runtime:
     broadcast: Broadcast
     rate_limiter: RateLimiter
     dispatcher: OutboxDispatcher
+    payment_provider: PaymentProvider
+    billing_jobs: BillingJobs
+    # Only when SMTP is configured; otherwise queued mail stays in the table.
+    mail_sender: MailSender | None = None
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -37,14 +45,29 @@ class Runtime:
                 settings.rate_limit_redis_url, settings.auth_rate_limit_window_seconds
             ),
             dispatcher=OutboxDispatcher(db, broadcast, poll_seconds=settings.outbox_poll_seconds),
+            payment_provider=create_payment_provider(settings),
+            billing_jobs=BillingJobs(db, settings.billing_jobs_seconds),
+            mail_sender=(
+                MailSender(db, mailer, settings.mail_from, settings.mail_poll_seconds)
+                if (mailer := create_mailer(settings.smtp_url))
+                else None
+            ),
         )
 
     async def start(self) -> None:
         await self.broadcast.connect()
         self.dispatcher.attach_gap_filler()
         self.dispatcher.start()
+        if self.mail_sender is not None:
+            self.mail_sender.start()
+        self.billing_jobs.on_events = self.dispatcher.wake
+        self.billing_jobs.start()
 
     async def stop(self) -> None:
+        await self.billing_jobs.stop()
+        if self.mail_sender is not None:
+            await self.mail_sender.stop()
+        await self.payment_provider.aclose()
         await self.dispatcher.stop()
         await self.broadcast.disconnect()
         await self.rate_limiter.close()

@@ -48,6 +48,21 @@ class Settings(BaseSettings):
     max_tokens: int = 2000
 
     outbox_poll_seconds: float = 1.0
+
+    # Billing. Outgoing mail: smtp://[user:password@]host:port (smtps:// for TLS); empty keeps
+    # queued messages in the mail_messages table (the embedded run and the demo read them there).
+    smtp_url: str = ""
+    mail_from: str = "billing@tenantgraph.example"
+    mail_poll_seconds: float = Field(default=2.0, gt=0)
+    # Overdue invoices and subscription renewals are checked this often (0 turns the job off).
+    billing_jobs_seconds: float = Field(default=60.0, ge=0)
+    # A Stripe-compatible payment API (e.g. https://api.stripe.com); empty uses the in-process fake
+    # provider of services/payment_provider.py, which keeps its state in memory (embedded run only).
+    payment_provider_url: str = ""
+    payment_provider_secret_key: str = "sk_test_development_only"
+    # Inbound webhook secrets: Stripe-Signature (HMAC-SHA256) and X-Hyperswitch-Signature (HMAC-SHA512).
+    stripe_webhook_secret: str = "whsec_development_only_change_me"
+    hyperswitch_webhook_key: str = "development-only-hyperswitch-key"
     log_level: str = "INFO"
 
     @model_validator(mode="before")

@@ -29,8 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def cli(database_url: str, *args: str) -> str:
     env = {**os.environ, "TENANTGRAPH_DATABASE_URL": database_url}
-    done = subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -60,9 +66,10 @@ async def embedded_app(sqlite_url: str) -> AsyncIterator[Starlette]:
 @asynccontextmanager
 async def connect(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     # Opened inside each test: the transport's task group must end in the task that began it.
-    async with ASGIWebSocketTransport(app=app) as transport, httpx.AsyncClient(
-        transport=transport, base_url="http://testserver"
-    ) as http:
+    async with (
+        ASGIWebSocketTransport(app=app) as transport,
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+    ):
         yield http
 
 
@@ -80,13 +87,21 @@ async def demo_admin_reads_users(client: httpx.AsyncClient) -> None:
     gql = GraphQLClient(client)
     token = await sign_in(gql, "platform", "admin@platform.example")
     me = (await gql("{ me { email roles tenant { slug } } }", token=token)).ok()["me"]
-    assert me == {"email": "admin@platform.example", "roles": ["PLATFORM_ADMIN"], "tenant": {"slug": "platform"}}
-    everyone = (await gql("{ users(first: 100, orderBy: {field: EMAIL}) { totalCount nodes { email } } }",
-                          token=token)).ok()["users"]
+    assert me == {
+        "email": "admin@platform.example",
+        "roles": ["PLATFORM_ADMIN"],
+        "tenant": {"slug": "platform"},
+    }
+    everyone = (
+        await gql(
+            "{ users(first: 100, orderBy: {field: EMAIL}) { totalCount nodes { email } } }", token=token
+        )
+    ).ok()["users"]
     assert everyone["totalCount"] == 7
     acme_admin = await sign_in(gql, "acme", "admin@acme.example")
-    acme = (await gql("{ users(orderBy: {field: EMAIL}) { nodes { email tenant { slug } } } }",
-                      token=acme_admin)).ok()["users"]["nodes"]
+    acme = (
+        await gql("{ users(orderBy: {field: EMAIL}) { nodes { email tenant { slug } } } }", token=acme_admin)
+    ).ok()["users"]["nodes"]
     assert [u["email"] for u in acme] == ["admin@acme.example", "manager@acme.example", "user@acme.example"]
     assert {u["tenant"]["slug"] for u in acme} == {"acme"}
 
@@ -111,12 +126,19 @@ async def subscriber_sees_change(client: httpx.AsyncClient) -> None:
     async with aconnect_ws("http://testserver/graphql", client, subprotocols=["graphql-transport-ws"]) as ws:
         await ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         assert (await ws.receive_json(timeout=5))["type"] == "connection_ack"
-        await ws.send_json({"id": "1", "type": "subscribe",
-                            "payload": {"query": "subscription { userUpdated { id fullName } }"}})
+        await ws.send_json(
+            {
+                "id": "1",
+                "type": "subscribe",
+                "payload": {"query": "subscription { userUpdated { id fullName } }"},
+            }
+        )
         await asyncio.sleep(0.2)  # the subscription is registered before the change
         renamed = await gql(
-            "mutation($id: ID!) { updateUser(input: {id: $id, fullName: \"Renamed In Sqlite\"}) "
-            "{ user { fullName } userErrors { code } } }", {"id": user_id}, token=token,
+            'mutation($id: ID!) { updateUser(input: {id: $id, fullName: "Renamed In Sqlite"}) '
+            "{ user { fullName } userErrors { code } } }",
+            {"id": user_id},
+            token=token,
         )
         assert renamed.ok()["updateUser"]["user"]["fullName"] == "Renamed In Sqlite"
         message = await ws.receive_json(timeout=5)

@@ -127,10 +127,8 @@ def _terminate(proc: subprocess.Popen, first_signal: int, timeout: float) -> Non
         (signal.SIGQUIT, 10.0),
         (signal.SIGKILL, 10.0),
     ):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             proc.send_signal(sig)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(timeout=wait)
             return
@@ -221,9 +219,7 @@ def find_pg_bindir() -> pathlib.Path:
     env = os.environ.get("TENANTGRAPH_PG_BINDIR")
     if env:
         candidates.append(env)
-    candidates.extend(
-        sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
-    )
+    candidates.extend(sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True))
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
@@ -299,9 +295,7 @@ class PostgresServer(_Server):
         last_error: Exception | None = None
         for attempt in range(3):
             # Keep the previous port across stop()/start() when possible.
-            port = (
-                self._port if (attempt == 0 and self._port is not None) else free_port()
-            )
+            port = self._port if (attempt == 0 and self._port is not None) else free_port()
             try:
                 self._start_postmaster(port)
             except _PortInUse as exc:
@@ -367,9 +361,7 @@ class PostgresServer(_Server):
             timeout=60,
         )
         if out.returncode != 0:
-            raise RuntimeError(
-                f"psql failed ({out.returncode}): {sql!r}\n{out.stderr.strip()}"
-            )
+            raise RuntimeError(f"psql failed ({out.returncode}): {sql!r}\n{out.stderr.strip()}")
         return out.stdout.strip()
 
     def log_tail(self, lines: int = 40) -> str:
@@ -424,14 +416,10 @@ class PostgresServer(_Server):
             if self._run_as_pg:
                 shutil.chown(root, user=PG_OS_USER, group=_pg_group())
             if not self._pg_can_use(root):
-                raise RuntimeError(
-                    f"user {PG_OS_USER!r} cannot use {self.base_dir} nor {root}"
-                )
+                raise RuntimeError(f"user {PG_OS_USER!r} cannot use {self.base_dir} nor {root}")
             self._root = root
-            try:
+            with contextlib.suppress(OSError):
                 link.symlink_to(root / "pgdata", target_is_directory=True)
-            except OSError:
-                pass
         for sub in ("sock",):
             path = self._root / sub
             path.mkdir(mode=0o700, exist_ok=True)
@@ -488,11 +476,7 @@ class PostgresServer(_Server):
         }
         if _port_open(port):
             raise _PortInUse(f"port {port} in use")
-        cmd = _pdeathsig_prefix("SIGINT") + [
-            str(self._bindir / "postgres"),
-            "-D",
-            str(self.data_dir),
-        ]
+        cmd = [*_pdeathsig_prefix("SIGINT"), str(self._bindir / "postgres"), "-D", str(self.data_dir)]
         for key, value in settings.items():
             cmd += ["-c", f"{key}={value}"]
         if self._log_file is not None:
@@ -518,10 +502,7 @@ class PostgresServer(_Server):
                 self._proc = None
                 self._unregister()
                 log = self._log_since(log_offset)
-                if (
-                    "Address already in use" in log
-                    or "could not create any TCP/IP sockets" in log
-                ):
+                if "Address already in use" in log or "could not create any TCP/IP sockets" in log:
                     raise _PortInUse(f"port {port} in use")
                 raise RuntimeError(
                     f"postgres exited with code {code} during start-up; "
@@ -545,11 +526,7 @@ class PostgresServer(_Server):
             lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
         except OSError:
             return False
-        return (
-            len(lines) >= 8
-            and lines[0].strip() == str(self._proc.pid)
-            and lines[7].strip() == "ready"
-        )
+        return len(lines) >= 8 and lines[0].strip() == str(self._proc.pid) and lines[7].strip() == "ready"
 
     @staticmethod
     def _isready(pg_isready: pathlib.Path, port: int) -> bool:
@@ -584,9 +561,7 @@ class PostgresServer(_Server):
             return ""
 
     def _ensure_database(self, name: str) -> None:
-        exists = self.psql(
-            f"SELECT 1 FROM pg_database WHERE datname = {_quote_literal(name)}"
-        )
+        exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = {_quote_literal(name)}")
         if exists != "1":
             self.psql(f"CREATE DATABASE {_quote_ident(name)}")
 
@@ -630,8 +605,7 @@ def find_redis_server() -> str:
         if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
             return cand
     raise RuntimeError(
-        "redis-server not found; run scripts/install-services.sh "
-        "or set TENANTGRAPH_REDIS_SERVER"
+        "redis-server not found; run scripts/install-services.sh or set TENANTGRAPH_REDIS_SERVER"
     )
 
 
@@ -714,7 +688,8 @@ class RedisServer(_Server):
     def _spawn(self, binary: str) -> None:
         if _port_open(self._port):
             raise _PortInUse(str(self._port))
-        cmd = _pdeathsig_prefix("SIGTERM") + [
+        cmd = [
+            *_pdeathsig_prefix("SIGTERM"),
             binary,
             "--port", str(self._port),
             "--bind", HOST,

@@ -107,10 +107,7 @@ def test_postgres_and_redis_lifecycle(tmp_path):
         rd.start()
 
         # PostgreSQL answers select 1 in the "tenantgraph" database as role "tenantgraph".
-        assert (
-            pg.url
-            == f"postgresql+asyncpg://tenantgraph@127.0.0.1:{pg.port}/tenantgraph"
-        )
+        assert pg.url == f"postgresql+asyncpg://tenantgraph@127.0.0.1:{pg.port}/tenantgraph"
         assert pg.psql("select 1", database="tenantgraph") == "1"
         assert (
             pg.psql(
@@ -179,18 +176,12 @@ def test_postgres_asyncpg_and_create_database(open_dir):
         # An accessible, short base_dir is used directly.
         assert pg.data_dir == (open_dir / "pg" / "pgdata").resolve()
         url = pg.create_database("tenant_db_1")
-        assert (
-            url == f"postgresql+asyncpg://tenantgraph@127.0.0.1:{pg.port}/tenant_db_1"
-        )
+        assert url == f"postgresql+asyncpg://tenantgraph@127.0.0.1:{pg.port}/tenant_db_1"
 
         async def query(sa_url: str) -> tuple[int, str]:
-            conn = await asyncpg.connect(
-                sa_url.replace("postgresql+asyncpg://", "postgresql://")
-            )
+            conn = await asyncpg.connect(sa_url.replace("postgresql+asyncpg://", "postgresql://"))
             try:
-                return await conn.fetchval("select 1"), await conn.fetchval(
-                    "select current_database()"
-                )
+                return await conn.fetchval("select 1"), await conn.fetchval("select current_database()")
             finally:
                 await conn.close()
 
@@ -204,10 +195,7 @@ def test_postgres_asyncpg_and_create_database(open_dir):
 
     # A second start on the same base_dir reuses the cluster (and the port if free).
     with pg:
-        assert (
-            pg.psql("select datname from pg_database where datname = 'tenant_db_1'")
-            == "tenant_db_1"
-        )
+        assert pg.psql("select datname from pg_database where datname = 'tenant_db_1'") == "tenant_db_1"
     assert not pg.running
 
 

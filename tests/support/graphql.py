@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,16 +67,25 @@ class StatementCounter:
         return len(self.statements)
 
 
+_active_counter: ContextVar[StatementCounter | None] = ContextVar("active_counter", default=None)
+
+
 @contextmanager
 def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
-    """Counts every SQL statement the engine sends while the block runs."""
+    """Counts the SQL statements the engine sends on behalf of the code inside the block.
+
+    Only work started from this context is counted (tasks and loader batches inherit it), so the
+    app's background tasks, such as the outbox dispatcher's polling, never blur the count."""
     counter = StatementCounter()
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        counter.statements.append(statement)
+        if _active_counter.get() is counter:
+            counter.statements.append(statement)
 
+    token = _active_counter.set(counter)
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         yield counter
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+        _active_counter.reset(token)

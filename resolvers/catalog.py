@@ -1,0 +1,439 @@
+"""Catalog resolvers: parse input, call the catalog service, map the result to schema types."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from schema.catalog import (
+    Brand,
+    BrandFilterInput,
+    BrandIdInput,
+    BrandPayload,
+    Category,
+    CategoryFilterInput,
+    CategoryIdInput,
+    CategoryPayload,
+    CreateBrandInput,
+    CreateCategoryInput,
+    CreateProductInput,
+    CreateReviewInput,
+    DeleteBrandPayload,
+    DeleteCategoryPayload,
+    DeleteProductPayload,
+    DeleteReviewPayload,
+    Product,
+    ProductFilterInput,
+    ProductIdInput,
+    ProductOrderInput,
+    ProductPayload,
+    Review,
+    ReviewIdInput,
+    ReviewPayload,
+    UpdateBrandInput,
+    UpdateCategoryInput,
+    UpdateProductInput,
+    UpdateReviewInput,
+)
+from schema.directives import AUTHENTICATED, PUBLIC, HasRole, access
+from schema.errors import mutation_payload
+from schema.identity import OrderDirection, parse_uuid
+from schema.money import MoneyInput
+from schema.pagination import Connection, connection, page_args
+from services import catalog
+from services.catalog import (
+    CATALOG_STAFF,
+    KEEP,
+    BrandFields,
+    BrandFilter,
+    CatalogReader,
+    CategoryFields,
+    CategoryFilter,
+    Keep,
+    Price,
+    ProductFields,
+    ProductFilter,
+    ProductOrderField,
+    ReviewChange,
+)
+from services.errors import NotFound, invalid
+
+CATALOG_WRITERS = HasRole(*CATALOG_STAFF)
+
+_SLUG_HELP = "Anonymous storefronts name the tenant; signed-in callers read their own."
+
+
+async def _reader(info: Info, tenant_slug: str | None) -> CatalogReader:
+    """Who reads which tenant; anonymous storefront reads switch the request's loaders to it."""
+    reader = await catalog.catalog_reader(info.context.services, tenant_slug)
+    if reader.storefront_tenant_id is not None:
+        info.context.read_as_storefront(reader.storefront_tenant_id)
+    return reader
+
+
+def _id(raw: relay.GlobalID | None, type_name: str) -> uuid.UUID | None:
+    """A filter's id; an id of the wrong type or malformed matches nothing (like an unknown one)."""
+    if raw is None:
+        return None
+    try:
+        return parse_uuid(raw, type_name)
+    except NotFound:
+        return uuid.UUID(int=0)
+
+
+def _ref(raw: Any, type_name: str, field: str) -> Any:
+    """An input's reference: KEEP when omitted, None when null, else the id (a userError if bad)."""
+    if raw is strawberry.UNSET:
+        return KEEP
+    if raw is None:
+        return None
+    try:
+        return parse_uuid(raw, type_name)
+    except NotFound as error:
+        raise invalid(field, "NOT_FOUND", f"No such {type_name.lower()}.") from error
+
+
+def _kept(value: Any) -> Any:
+    return KEEP if value is strawberry.UNSET else value
+
+
+def _price(value: MoneyInput | object | None) -> Price | Keep | None:
+    if value is strawberry.UNSET:
+        return KEEP
+    if value is None:
+        return None
+    assert isinstance(value, MoneyInput)
+    return Price(amount=value.amount, currency=value.currency.strip().upper())
+
+
+def _product_payload(product: Any) -> ProductPayload:
+    return ProductPayload(product=Product.from_model(product))
+
+
+def _review_payload(change: ReviewChange) -> ReviewPayload:
+    return ReviewPayload(review=Review.from_model(change.review), product=Product.from_model(change.product))
+
+
+def _direction(order: ProductOrderInput) -> bool:
+    """True for descending."""
+    if order.direction is not None:
+        return order.direction == OrderDirection.DESC
+    return order.field in (ProductOrderField.RELEVANCE, ProductOrderField.CREATED_AT)
+
+
+@strawberry.type
+class CatalogQuery:
+    @strawberry.field(
+        extensions=access(PUBLIC),
+        description="Products of a tenant: search, filters, ordering. " + _SLUG_HELP,
+    )
+    async def products(
+        self,
+        info: Info,
+        filter: ProductFilterInput | None = None,
+        order_by: ProductOrderInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        tenant_slug: str | None = None,
+    ) -> Connection[Product]:
+        f = filter or ProductFilterInput()
+        order = order_by or ProductOrderInput()
+        reader = await _reader(info, tenant_slug)
+        page = await catalog.list_products(
+            info.context.services,
+            reader,
+            ProductFilter(
+                search=f.search,
+                category_id=_id(f.category_id, "Category"),
+                brand_id=_id(f.brand_id, "Brand"),
+                min_price=f.min_price,
+                max_price=f.max_price,
+                currency=f.currency,
+                status=f.status,
+            ),
+            order.field,
+            _direction(order),
+            page_args(first, after, last, before),
+        )
+        return connection(page, Product.from_model)
+
+    @strawberry.field(extensions=access(PUBLIC), description="A product by id. " + _SLUG_HELP)
+    async def product(self, info: Info, id: relay.GlobalID, tenant_slug: str | None = None) -> Product:
+        await _reader(info, tenant_slug)
+        (product,) = await Product.resolve_nodes(info=info, node_ids=[str(id)])
+        if product is None:
+            raise NotFound("Product")
+        return product
+
+    @strawberry.field(
+        extensions=access(PUBLIC),
+        description="Autocomplete: ACTIVE products whose name starts with (then contains) the prefix. "
+        + _SLUG_HELP,
+    )
+    async def product_suggestions(
+        self, info: Info, prefix: str, first: int = 10, tenant_slug: str | None = None
+    ) -> list[Product]:
+        reader = await _reader(info, tenant_slug)
+        found = await catalog.product_suggestions(info.context.services, reader, prefix, first)
+        return [Product.from_model(p) for p in found]
+
+    @strawberry.field(extensions=access(PUBLIC), description="Categories by name. " + _SLUG_HELP)
+    async def categories(
+        self,
+        info: Info,
+        filter: CategoryFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        tenant_slug: str | None = None,
+    ) -> Connection[Category]:
+        f = filter or CategoryFilterInput()
+        reader = await _reader(info, tenant_slug)
+        page = await catalog.list_categories(
+            info.context.services,
+            reader,
+            CategoryFilter(
+                parent_id=_id(f.parent_id, "Category"),
+                roots_only=f.roots_only,
+                search=f.search,
+                active=f.active,
+            ),
+            page_args(first, after, last, before),
+        )
+        return connection(page, Category.from_model)
+
+    @strawberry.field(extensions=access(PUBLIC), description="Brands by name. " + _SLUG_HELP)
+    async def brands(
+        self,
+        info: Info,
+        filter: BrandFilterInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        tenant_slug: str | None = None,
+    ) -> Connection[Brand]:
+        f = filter or BrandFilterInput()
+        reader = await _reader(info, tenant_slug)
+        page = await catalog.list_brands(
+            info.context.services,
+            reader,
+            BrandFilter(search=f.search, active=f.active),
+            page_args(first, after, last, before),
+        )
+        return connection(page, Brand.from_model)
+
+
+def _product_fields(input: CreateProductInput | UpdateProductInput) -> ProductFields:
+    return ProductFields(
+        sku=_kept(input.sku),
+        name=_kept(input.name),
+        description=_kept(input.description),
+        category_id=_ref(input.category_id, "Category", "categoryId"),
+        brand_id=_ref(input.brand_id, "Brand", "brandId"),
+        base_price=_price(input.base_price),  # type: ignore[arg-type]
+        sale_price=_price(input.sale_price),
+        status=_kept(input.status),
+        stock_quantity=_kept(input.stock_quantity),
+        attributes=_attributes(input.attributes),
+        image_urls=_kept(input.image_urls),
+    )
+
+
+def _attributes(value: Any) -> Any:
+    if value is strawberry.UNSET:
+        return KEEP
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid("attributes", "INVALID_ATTRIBUTES", "Attributes are a JSON object.")
+    return value
+
+
+def _required(value: Any, field: str) -> Any:
+    if value is None:
+        raise invalid(field, "REQUIRED", "This cannot be null.")
+    return value
+
+
+@strawberry.type
+class CatalogMutation:
+    @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Add a product (DRAFT by default).")
+    async def create_product(self, info: Info, input: CreateProductInput) -> ProductPayload:
+        async def work() -> Any:
+            return await catalog.create_product(info.context.services, _product_fields(input))
+
+        return await mutation_payload(ProductPayload, work(), _product_payload)
+
+    @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Change a product.")
+    async def update_product(self, info: Info, input: UpdateProductInput) -> ProductPayload:
+        async def work() -> Any:
+            for name, field in (
+                ("sku", "sku"),
+                ("name", "name"),
+                ("base_price", "basePrice"),
+                ("status", "status"),
+            ):
+                _required(getattr(input, name), field)
+            return await catalog.update_product(
+                info.context.services, parse_uuid(input.id, "Product"), _product_fields(input)
+            )
+
+        return await mutation_payload(ProductPayload, work(), _product_payload)
+
+    @strawberry.mutation(
+        extensions=access(CATALOG_WRITERS), description="Withdraw a product from sale; orders keep it."
+    )
+    async def archive_product(self, info: Info, input: ProductIdInput) -> ProductPayload:
+        call = catalog.archive_product(info.context.services, parse_uuid(input.id, "Product"))
+        return await mutation_payload(ProductPayload, call, _product_payload)
+
+    @strawberry.mutation(
+        extensions=access(CATALOG_WRITERS),
+        description="Delete a product that was never ordered (otherwise archive it).",
+    )
+    async def delete_product(self, info: Info, input: ProductIdInput) -> DeleteProductPayload:
+        call = catalog.delete_product(info.context.services, parse_uuid(input.id, "Product"))
+        return await mutation_payload(
+            DeleteProductPayload,
+            call,
+            lambda deleted: DeleteProductPayload(deleted_product_id=relay.GlobalID("Product", str(deleted))),
+        )
+
+    @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Add a category.")
+    async def create_category(self, info: Info, input: CreateCategoryInput) -> CategoryPayload:
+        async def work() -> Any:
+            fields = CategoryFields(
+                name=input.name,
+                slug=input.slug,
+                description=input.description,
+                parent_id=_ref(input.parent_id, "Category", "parentId"),
+                image_url=input.image_url,
+                active=input.active,
+            )
+            return await catalog.create_category(info.context.services, fields)
+
+        return await mutation_payload(
+            CategoryPayload, work(), lambda c: CategoryPayload(category=Category.from_model(c))
+        )
+
+    @strawberry.mutation(
+        extensions=access(CATALOG_WRITERS), description="Change or move a category (never below itself)."
+    )
+    async def update_category(self, info: Info, input: UpdateCategoryInput) -> CategoryPayload:
+        async def work() -> Any:
+            _required(input.name, "name")
+            _required(input.active, "active")
+            fields = CategoryFields(
+                name=_kept(input.name),
+                slug=_kept(input.slug),
+                description=_kept(input.description),
+                parent_id=_ref(input.parent_id, "Category", "parentId"),
+                image_url=_kept(input.image_url),
+                active=_kept(input.active),
+            )
+            return await catalog.update_category(
+                info.context.services, parse_uuid(input.id, "Category"), fields
+            )
+
+        return await mutation_payload(
+            CategoryPayload, work(), lambda c: CategoryPayload(category=Category.from_model(c))
+        )
+
+    @strawberry.mutation(
+        extensions=access(CATALOG_WRITERS),
+        description="Delete a category: its children move to its parent, its products keep no category.",
+    )
+    async def delete_category(self, info: Info, input: CategoryIdInput) -> DeleteCategoryPayload:
+        call = catalog.delete_category(info.context.services, parse_uuid(input.id, "Category"))
+        return await mutation_payload(
+            DeleteCategoryPayload,
+            call,
+            lambda deleted: DeleteCategoryPayload(
+                deleted_category_id=relay.GlobalID("Category", str(deleted))
+            ),
+        )
+
+    @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Add a brand.")
+    async def create_brand(self, info: Info, input: CreateBrandInput) -> BrandPayload:
+        fields = BrandFields(
+            name=input.name,
+            slug=input.slug,
+            description=input.description,
+            logo_url=input.logo_url,
+            active=input.active,
+        )
+        call = catalog.create_brand(info.context.services, fields)
+        return await mutation_payload(BrandPayload, call, lambda b: BrandPayload(brand=Brand.from_model(b)))
+
+    @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Change a brand.")
+    async def update_brand(self, info: Info, input: UpdateBrandInput) -> BrandPayload:
+        async def work() -> Any:
+            _required(input.name, "name")
+            _required(input.active, "active")
+            fields = BrandFields(
+                name=_kept(input.name),
+                slug=_kept(input.slug),
+                description=_kept(input.description),
+                logo_url=_kept(input.logo_url),
+                active=_kept(input.active),
+            )
+            return await catalog.update_brand(info.context.services, parse_uuid(input.id, "Brand"), fields)
+
+        return await mutation_payload(BrandPayload, work(), lambda b: BrandPayload(brand=Brand.from_model(b)))
+
+    @strawberry.mutation(
+        extensions=access(CATALOG_WRITERS), description="Delete a brand; its products keep no brand."
+    )
+    async def delete_brand(self, info: Info, input: BrandIdInput) -> DeleteBrandPayload:
+        call = catalog.delete_brand(info.context.services, parse_uuid(input.id, "Brand"))
+        return await mutation_payload(
+            DeleteBrandPayload,
+            call,
+            lambda deleted: DeleteBrandPayload(deleted_brand_id=relay.GlobalID("Brand", str(deleted))),
+        )
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED),
+        description="Review a product you bought (a paid order contains it); one review per product.",
+    )
+    async def create_review(self, info: Info, input: CreateReviewInput) -> ReviewPayload:
+        async def work() -> Any:
+            product_id = _ref(input.product_id, "Product", "productId")
+            return await catalog.create_review(info.context.services, product_id, input.rating, input.comment)
+
+        return await mutation_payload(ReviewPayload, work(), _review_payload)
+
+    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Change your review.")
+    async def update_review(self, info: Info, input: UpdateReviewInput) -> ReviewPayload:
+        async def work() -> Any:
+            rating = _required(_kept(input.rating), "rating")
+            return await catalog.update_review(
+                info.context.services,
+                parse_uuid(input.id, "Review"),
+                None if rating is KEEP else rating,
+                _kept(input.comment),
+            )
+
+        return await mutation_payload(ReviewPayload, work(), _review_payload)
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED), description="Delete a review: its author, or staff (moderation)."
+    )
+    async def delete_review(self, info: Info, input: ReviewIdInput) -> DeleteReviewPayload:
+        call = catalog.delete_review(info.context.services, parse_uuid(input.id, "Review"))
+        return await mutation_payload(
+            DeleteReviewPayload,
+            call,
+            lambda change: DeleteReviewPayload(
+                deleted_review_id=relay.GlobalID("Review", str(change.review.id)),
+                product=Product.from_model(change.product),
+            ),
+        )

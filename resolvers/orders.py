@@ -1,0 +1,248 @@
+"""Cart and order resolvers: parse input, call a service, map the result to schema types."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from schema.directives import AUTHENTICATED, HasRole, access
+from schema.errors import mutation_payload
+from schema.identity import OrderDirection, parse_uuid
+from schema.orders import (
+    AddToCartInput,
+    Cart,
+    CartPayload,
+    CreateOrderInput,
+    Order,
+    OrderFilterInput,
+    OrderPayload,
+    OrderSortInput,
+    OrderStatistics,
+    OrderStatusChangedEvent,
+    OrderTransitionInput,
+    RemoveCartItemInput,
+    UpdateCartItemInput,
+)
+from schema.pagination import Connection, connection, page_args
+from services import cart, orders
+from services.cart import CartContents
+from services.errors import NotFound
+from services.orders import (
+    ORDER_OPERATORS,
+    STATISTICS_READERS,
+    NewOrder,
+    NewOrderLine,
+    OrderFilter,
+    OrderResult,
+    Transition,
+)
+from subscriptions.orders import order_status_changes
+
+OPERATORS = HasRole(*ORDER_OPERATORS)
+STATISTICS = HasRole(*STATISTICS_READERS)
+# Ids that name no product: the service reports them as PRODUCT_UNAVAILABLE, like unknown products.
+NO_PRODUCT = uuid.UUID(int=0)
+
+
+def _product_uuid(raw: relay.GlobalID) -> uuid.UUID:
+    try:
+        return parse_uuid(raw, "Product")
+    except NotFound:
+        return NO_PRODUCT
+
+
+def _cart_payload(contents: CartContents) -> CartPayload:
+    return CartPayload(cart=Cart.from_contents(contents))
+
+
+def _order_payload(result: OrderResult) -> OrderPayload:
+    return OrderPayload(order=Order.from_model(result.order), replayed=result.replayed)
+
+
+def _key(info: Info, given: str | None) -> str | None:
+    return given or info.context.idempotency_key
+
+
+async def _transition(info: Info, transition: Transition, input: OrderTransitionInput) -> OrderPayload:
+    call = orders.transition_order(
+        info.context.services,
+        transition,
+        parse_uuid(input.id, "Order"),
+        reason=input.reason,
+        idempotency_key=_key(info, input.idempotency_key),
+    )
+    return await mutation_payload(OrderPayload, call, _order_payload)
+
+
+@strawberry.type
+class OrderQuery:
+    @strawberry.field(extensions=access(AUTHENTICATED), description="Your cart (empty until first used).")
+    async def cart(self, info: Info) -> Cart:
+        return Cart.from_contents(await cart.get_cart(info.context.services))
+
+    @strawberry.field(
+        extensions=access(AUTHENTICATED),
+        description="An order: yours, or any of the tenant's for MANAGER, SUPPORT_AGENT and TENANT_ADMIN.",
+    )
+    async def order(self, info: Info, id: relay.GlobalID) -> Order:
+        (order,) = await Order.resolve_nodes(info=info, node_ids=[str(id)])
+        if order is None:
+            raise NotFound("Order")
+        return order
+
+    @strawberry.field(
+        extensions=access(AUTHENTICATED),
+        description="Your orders; MANAGER, SUPPORT_AGENT and TENANT_ADMIN see all of the tenant's.",
+    )
+    async def orders(
+        self,
+        info: Info,
+        filter: OrderFilterInput | None = None,
+        order_by: OrderSortInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Order]:
+        f = filter or OrderFilterInput()
+        sort = order_by or OrderSortInput()
+        page = await orders.list_orders(
+            info.context.services,
+            OrderFilter(
+                status=f.status,
+                user_id=parse_uuid(f.user_id, "User") if f.user_id else None,
+                created_after=f.created_after,
+                created_before=f.created_before,
+                search=f.search,
+            ),
+            sort.field,
+            sort.direction == OrderDirection.DESC,
+            page_args(first, after, last, before),
+        )
+        return connection(page, Order.from_model)
+
+    @strawberry.field(
+        extensions=access(STATISTICS),
+        description="Counts per status and revenue per day, month and currency of orders created in "
+        "[from, to) (at most 400 days).",
+    )
+    async def order_statistics(
+        self,
+        info: Info,
+        from_time: Annotated[datetime, strawberry.argument(name="from")],
+        to_time: Annotated[datetime, strawberry.argument(name="to")],
+    ) -> OrderStatistics:
+        result = await orders.order_statistics(info.context.services, from_time, to_time)
+        return OrderStatistics.from_result(result)
+
+
+@strawberry.type
+class OrderMutation:
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED), description="Add a product; one already in the cart adds up."
+    )
+    async def add_to_cart(self, info: Info, input: AddToCartInput) -> CartPayload:
+        call = cart.add_to_cart(
+            info.context.services, _product_uuid(input.product_id), input.quantity, input.attributes
+        )
+        return await mutation_payload(CartPayload, call, _cart_payload)
+
+    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Set the quantity of a cart line.")
+    async def update_cart_item(self, info: Info, input: UpdateCartItemInput) -> CartPayload:
+        call = cart.update_cart_item(info.context.services, _product_uuid(input.product_id), input.quantity)
+        return await mutation_payload(CartPayload, call, _cart_payload)
+
+    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Remove a product from the cart.")
+    async def remove_cart_item(self, info: Info, input: RemoveCartItemInput) -> CartPayload:
+        call = cart.remove_cart_item(info.context.services, _product_uuid(input.product_id))
+        return await mutation_payload(CartPayload, call, _cart_payload)
+
+    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Empty the cart.")
+    async def clear_cart(self, info: Info) -> CartPayload:
+        return await mutation_payload(CartPayload, cart.clear_cart(info.context.services), _cart_payload)
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED),
+        description="Place a PENDING order from the cart or from items. Idempotency-Key: a repeat "
+        "returns the first order; the same key with another request is CONFLICT.",
+    )
+    async def create_order(self, info: Info, input: CreateOrderInput) -> OrderPayload:
+        new = NewOrder(
+            from_cart=input.from_cart,
+            items=(
+                [NewOrderLine(_product_uuid(i.product_id), i.quantity, i.attributes) for i in input.items]
+                if input.items is not None
+                else None
+            ),
+            shipping_address=input.shipping_address.to_address(),
+            billing_address=input.billing_address.to_address() if input.billing_address else None,
+            notes=input.notes,
+            discount_code=input.discount_code,
+        )
+        call = orders.create_order(info.context.services, new, _key(info, input.idempotency_key))
+        return await mutation_payload(OrderPayload, call, _order_payload)
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED), description="PENDING -> AWAITING_PAYMENT (owner or staff)."
+    )
+    async def submit_order(self, info: Info, input: OrderTransitionInput) -> OrderPayload:
+        return await _transition(info, Transition.SUBMIT, input)
+
+    @strawberry.mutation(
+        extensions=access(OPERATORS),
+        description="AWAITING_PAYMENT -> PAID. For service principals; tenant admins stand in for them.",
+    )
+    async def confirm_payment(self, info: Info, input: OrderTransitionInput) -> OrderPayload:
+        return await _transition(info, Transition.CONFIRM_PAYMENT, input)
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED),
+        description="PENDING or AWAITING_PAYMENT -> CANCELLED (owner or staff); tracked stock is given back.",
+    )
+    async def cancel_order(self, info: Info, input: OrderTransitionInput) -> OrderPayload:
+        return await _transition(info, Transition.CANCEL, input)
+
+    @strawberry.mutation(
+        extensions=access(OPERATORS),
+        description="PAID -> PROVISIONING. For service principals; tenant admins stand in for them.",
+    )
+    async def start_provisioning(self, info: Info, input: OrderTransitionInput) -> OrderPayload:
+        return await _transition(info, Transition.START_PROVISIONING, input)
+
+    @strawberry.mutation(
+        extensions=access(OPERATORS),
+        description="PROVISIONING -> COMPLETED. For service principals; tenant admins stand in for them.",
+    )
+    async def complete_order(self, info: Info, input: OrderTransitionInput) -> OrderPayload:
+        return await _transition(info, Transition.COMPLETE, input)
+
+
+@strawberry.type
+class OrderSubscription:
+    @strawberry.subscription(
+        extensions=access(AUTHENTICATED),
+        description="Order status changes: your orders, or all of the tenant's for MANAGER, "
+        "SUPPORT_AGENT and TENANT_ADMIN; `orderId` narrows to one order.",
+    )
+    async def order_status_changed(
+        self, info: Info, order_id: relay.GlobalID | None = None
+    ) -> AsyncGenerator[OrderStatusChangedEvent, None]:
+        only = None
+        if order_id is not None:
+            (order,) = await Order.resolve_nodes(info=info, node_ids=[str(order_id)])
+            if order is None:
+                raise NotFound("Order")
+            only = uuid.UUID(order.order_id)
+        async for change in order_status_changes(info.context, only):
+            yield OrderStatusChangedEvent(
+                order=Order.from_model(change.order),
+                from_status=change.from_status,
+                to_status=change.to_status,
+                actor=change.actor,
+            )

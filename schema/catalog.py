@@ -1,0 +1,501 @@
+"""Catalog types: products (federation entity), categories, brands and reviews (Relay nodes), their
+inputs and payloads."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from loaders.catalog import ReviewPageKey
+from models import catalog as models
+from models.catalog import ProductStatus
+from schema.errors import UserError
+from schema.identity import OrderDirection, parse_uuid
+from schema.money import BigInt, Money, MoneyInput
+from schema.nodes import node_type
+from schema.pagination import Connection, connection
+from services.catalog import ProductOrderField, average_rating, can_see_product
+from services.errors import BadUserInput, NotFound
+from services.pagination import DEFAULT_PAGE_SIZE, Page, PageArgs, decode_cursor
+
+strawberry.enum(ProductStatus, description="DRAFT and ARCHIVED products are seen by catalog staff only.")
+strawberry.enum(
+    ProductOrderField,
+    description="RELEVANCE ranks full-text matches of `filter.search` (without a search: CREATED_AT).",
+)
+
+
+@node_type
+@strawberry.type(name="Category", description="A node of the tenant's category tree.")
+class Category(relay.Node):
+    category_id: relay.NodeID[str]
+    name: str
+    slug: str
+    description: str | None
+    image_url: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    parent_uuid: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, category: models.Category) -> Self:
+        return cls(
+            category_id=str(category.id),
+            name=category.name,
+            slug=category.slug,
+            description=category.description,
+            image_url=category.image_url,
+            active=category.active,
+            created_at=category.created_at,
+            updated_at=category.updated_at,
+            parent_uuid=category.parent_id,
+        )
+
+    @strawberry.field
+    async def parent(self, info: Info) -> Category | None:
+        if self.parent_uuid is None:
+            return None
+        parent = await info.context.loaders.catalog.category.load(self.parent_uuid)
+        return Category.from_model(parent) if parent else None
+
+    @strawberry.field(description="Direct subcategories by name (at most 100).")
+    async def children(self, info: Info) -> list[Category]:
+        children = await info.context.loaders.catalog.children.load(uuid.UUID(self.category_id))
+        return [Category.from_model(c) for c in children]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        loaded = await info.context.loaders.catalog.category.load_many(
+            [parse_uuid(i, "Category") for i in node_ids]
+        )
+        return [cls.from_model(c) if c else None for c in loaded]
+
+
+@node_type
+@strawberry.type(name="Brand", description="A brand of the tenant's products.")
+class Brand(relay.Node):
+    brand_id: relay.NodeID[str]
+    name: str
+    slug: str
+    description: str | None
+    logo_url: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, brand: models.Brand) -> Self:
+        return cls(
+            brand_id=str(brand.id),
+            name=brand.name,
+            slug=brand.slug,
+            description=brand.description,
+            logo_url=brand.logo_url,
+            active=brand.active,
+            created_at=brand.created_at,
+            updated_at=brand.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        loaded = await info.context.loaders.catalog.brand.load_many(
+            [parse_uuid(i, "Brand") for i in node_ids]
+        )
+        return [cls.from_model(b) if b else None for b in loaded]
+
+
+def _review_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    value, row_id = decode_cursor(cursor)
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise BadUserInput("The cursor is not valid.")
+    return value, row_id
+
+
+def _display_name(full_name: str) -> str:
+    """What other shoppers see of a reviewer: first name and the initial of the last."""
+    parts = full_name.split()
+    if not parts:
+        return "A buyer"
+    return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
+
+
+@node_type
+@strawberry.type(name="Review", description="A buyer's rating of a product they bought.")
+class Review(relay.Node):
+    review_id: relay.NodeID[str]
+    rating: int
+    comment: str | None
+    created_at: datetime
+    updated_at: datetime
+    product_uuid: strawberry.Private[uuid.UUID]
+    buyer_uuid: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, review: models.Review) -> Self:
+        return cls(
+            review_id=str(review.id),
+            rating=review.rating,
+            comment=review.comment,
+            created_at=review.created_at,
+            updated_at=review.updated_at,
+            product_uuid=review.product_id,
+            buyer_uuid=review.buyer_id,
+        )
+
+    @strawberry.field(description='The reviewer as other shoppers see them, e.g. "Ada L.".')
+    async def author_name(self, info: Info) -> str:
+        user = await info.context.loaders.identity.user.load(self.buyer_uuid)
+        return _display_name(user.full_name) if user else "A buyer"
+
+    @strawberry.field(description="Whether you wrote this review.")
+    def is_mine(self, info: Info) -> bool:
+        principal = info.context.principal
+        return principal is not None and principal.user_id == self.buyer_uuid
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product:
+        (product,) = await Product.resolve_nodes(info=info, node_ids=[str(self.product_uuid)])
+        if product is None:
+            raise NotFound("Product")
+        return product
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        """A review is visible to whoever may see its product."""
+        loaders = info.context.loaders.catalog
+        reviews = await loaders.review.load_many([parse_uuid(i, "Review") for i in node_ids])
+        products = await loaders.product.load_many([r.product_id for r in reviews if r])
+        visible = {p.id for p in products if p and can_see_product(info.context.principal, p)}
+        return [cls.from_model(r) if r and r.product_id in visible else None for r in reviews]
+
+
+def _money(amount: int, currency: str) -> Money:
+    return Money(amount=amount, currency=currency)
+
+
+@node_type
+@strawberry.federation.type(keys=["id"], name="Product", description="Something a tenant sells.")
+class Product(relay.Node):
+    product_id: relay.NodeID[str]
+    sku: str
+    name: str
+    description: str | None
+    status: ProductStatus
+    base_price: Money
+    sale_price: Money | None = strawberry.field(description="Set while the product is on sale.")
+    price: Money = strawberry.field(description="What a buyer pays now: the sale price if set.")
+    stock_quantity: int | None = strawberry.field(description="Null: stock is not tracked.")
+    attributes: JSON
+    image_urls: list[str]
+    average_rating: float | None = strawberry.field(description="Null until the first review.")
+    review_count: int
+    created_at: datetime
+    updated_at: datetime
+    category_uuid: strawberry.Private[uuid.UUID | None]
+    brand_uuid: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, product: models.Product) -> Self:
+        return cls(
+            product_id=str(product.id),
+            sku=product.sku,
+            name=product.name,
+            description=product.description,
+            status=product.status,
+            base_price=_money(product.base_price, product.currency),
+            sale_price=_money(product.sale_price, product.currency)
+            if product.sale_price is not None
+            else None,
+            price=_money(product.price, product.currency),
+            stock_quantity=product.stock_quantity,
+            attributes=product.attributes,
+            image_urls=list(product.image_urls or []),
+            average_rating=average_rating(product),
+            review_count=product.rating_count,
+            created_at=product.created_at,
+            updated_at=product.updated_at,
+            category_uuid=product.category_id,
+            brand_uuid=product.brand_id,
+        )
+
+    @strawberry.field
+    def in_stock(self) -> bool:
+        return self.stock_quantity is None or self.stock_quantity > 0
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category | None:
+        if self.category_uuid is None:
+            return None
+        category = await info.context.loaders.catalog.category.load(self.category_uuid)
+        return Category.from_model(category) if category else None
+
+    @strawberry.field
+    async def brand(self, info: Info) -> Brand | None:
+        if self.brand_uuid is None:
+            return None
+        brand = await info.context.loaders.catalog.brand.load(self.brand_uuid)
+        return Brand.from_model(brand) if brand else None
+
+    @strawberry.field(description="Reviews, newest first.")
+    async def reviews(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Review]:
+        args = PageArgs(first=first, after=after, last=last, before=before).validated()
+        forward = args.last is None
+        size = args.first if forward else args.last
+        key = ReviewPageKey(
+            product_id=uuid.UUID(self.product_id),
+            size=DEFAULT_PAGE_SIZE if size is None else size,
+            forward=forward,
+            after=_review_cursor(args.after),
+            before=_review_cursor(args.before),
+        )
+        found = await info.context.loaders.catalog.review_page.load(key)
+        review_count = self.review_count
+
+        async def count() -> int:
+            return review_count
+
+        page = Page(found.rows, found.cursors, found.has_next_page, found.has_previous_page, count)
+        return connection(page, Review.from_model)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        """DRAFT and ARCHIVED products are out of reach (like missing ones) but for catalog staff."""
+        loaded = await info.context.loaders.catalog.product.load_many(
+            [parse_uuid(i, "Product") for i in node_ids]
+        )
+        principal = info.context.principal
+        return [cls.from_model(p) if p and can_see_product(principal, p) else None for p in loaded]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
+        (product,) = await cls.resolve_nodes(info=info, node_ids=[id])
+        if product is None:
+            raise NotFound("Product")
+        return product
+
+
+# ---- inputs -------------------------------------------------------------------------------
+
+
+@strawberry.input
+class ProductFilterInput:
+    search: str | None = strawberry.field(
+        default=None, description="Full-text search over name, SKU and description (web-search syntax)."
+    )
+    category_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The category or any category below it."
+    )
+    brand_id: relay.GlobalID | None = None
+    min_price: BigInt | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Minor units; compared with the effective price (sale price if set)."
+    )
+    max_price: BigInt | None = None  # type: ignore[valid-type]
+    currency: str | None = None
+    status: ProductStatus | None = strawberry.field(
+        default=None, description="Catalog staff only; everyone else sees ACTIVE products."
+    )
+
+
+@strawberry.input
+class ProductOrderInput:
+    field: ProductOrderField = ProductOrderField.RELEVANCE
+    direction: OrderDirection | None = strawberry.field(
+        default=None, description="Default: DESC for RELEVANCE and CREATED_AT, ASC for NAME and PRICE."
+    )
+
+
+@strawberry.input
+class CategoryFilterInput:
+    parent_id: relay.GlobalID | None = None
+    roots_only: bool = False
+    search: str | None = None
+    active: bool | None = strawberry.field(default=None, description="Staff only; others see active ones.")
+
+
+@strawberry.input
+class BrandFilterInput:
+    search: str | None = None
+    active: bool | None = strawberry.field(default=None, description="Staff only; others see active ones.")
+
+
+@strawberry.input
+class CreateProductInput:
+    sku: str
+    name: str
+    description: str | None = None
+    category_id: relay.GlobalID | None = None
+    brand_id: relay.GlobalID | None = None
+    base_price: MoneyInput
+    sale_price: MoneyInput | None = None
+    status: ProductStatus = ProductStatus.DRAFT
+    stock_quantity: int | None = strawberry.field(default=None, description="Omit to not track stock.")
+    attributes: JSON | None = None
+    image_urls: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Omitted fields stay as they are; null clears an optional field.")
+class UpdateProductInput:
+    id: relay.GlobalID
+    sku: str | None = strawberry.UNSET
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    category_id: relay.GlobalID | None = strawberry.UNSET
+    brand_id: relay.GlobalID | None = strawberry.UNSET
+    base_price: MoneyInput | None = strawberry.UNSET
+    sale_price: MoneyInput | None = strawberry.UNSET
+    status: ProductStatus | None = strawberry.UNSET
+    stock_quantity: int | None = strawberry.UNSET
+    attributes: JSON | None = strawberry.UNSET
+    image_urls: list[str] | None = strawberry.UNSET
+
+
+@strawberry.input
+class ProductIdInput:
+    id: relay.GlobalID
+
+
+@strawberry.input
+class CreateCategoryInput:
+    name: str
+    slug: str | None = strawberry.field(default=None, description="Made from the name when omitted.")
+    description: str | None = None
+    parent_id: relay.GlobalID | None = None
+    image_url: str | None = None
+    active: bool = True
+
+
+@strawberry.input(description="Omitted fields stay as they are; parentId null makes it a root.")
+class UpdateCategoryInput:
+    id: relay.GlobalID
+    name: str | None = strawberry.UNSET
+    slug: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    parent_id: relay.GlobalID | None = strawberry.UNSET
+    image_url: str | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class CategoryIdInput:
+    id: relay.GlobalID
+
+
+@strawberry.input
+class CreateBrandInput:
+    name: str
+    slug: str | None = strawberry.field(default=None, description="Made from the name when omitted.")
+    description: str | None = None
+    logo_url: str | None = None
+    active: bool = True
+
+
+@strawberry.input(description="Omitted fields stay as they are.")
+class UpdateBrandInput:
+    id: relay.GlobalID
+    name: str | None = strawberry.UNSET
+    slug: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    logo_url: str | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class BrandIdInput:
+    id: relay.GlobalID
+
+
+@strawberry.input
+class CreateReviewInput:
+    product_id: relay.GlobalID
+    rating: int = strawberry.field(description="1 to 5.")
+    comment: str | None = None
+
+
+@strawberry.input
+class UpdateReviewInput:
+    id: relay.GlobalID
+    rating: int | None = strawberry.UNSET
+    comment: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class ReviewIdInput:
+    id: relay.GlobalID
+
+
+# ---- payloads -----------------------------------------------------------------------------
+
+
+@strawberry.type
+class ProductPayload:
+    product: Product | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeleteProductPayload:
+    deleted_product_id: relay.GlobalID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CategoryPayload:
+    category: Category | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeleteCategoryPayload:
+    deleted_category_id: relay.GlobalID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class BrandPayload:
+    brand: Brand | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeleteBrandPayload:
+    deleted_brand_id: relay.GlobalID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReviewPayload:
+    review: Review | None = None
+    product: Product | None = strawberry.field(default=None, description="With its new rating totals.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeleteReviewPayload:
+    deleted_review_id: relay.GlobalID | None = None
+    product: Product | None = strawberry.field(default=None, description="With its new rating totals.")
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,480 @@
+"""Cart and order types: the cart, orders (federation entity and Relay node) with their items and
+status history, order statistics, inputs and payloads."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from models import orders as models
+from models.orders import OrderStatus
+from schema.catalog import Product
+from schema.errors import UserError
+from schema.identity import OrderDirection, User, parse_uuid
+from schema.money import Money
+from schema.nodes import node_type
+from services import pricing
+from services.cart import CartContents, product_available
+from services.errors import NotFound
+from services.orders import (
+    Address,
+    CurrencyStatistics,
+    OrderSortField,
+    RevenuePoint,
+    can_read_order,
+)
+from services.orders import OrderStatistics as OrderStatisticsResult
+from services.users import can_read_user
+
+strawberry.enum(
+    OrderStatus,
+    description="PENDING -> AWAITING_PAYMENT -> PAID -> PROVISIONING -> COMPLETED; CANCELLED from "
+    "PENDING or AWAITING_PAYMENT; PARTIALLY_REFUNDED / REFUNDED after refunds.",
+)
+strawberry.enum(OrderSortField)
+
+
+def _money(amount: int, currency: str) -> Money:
+    return Money(amount=amount, currency=currency)
+
+
+async def _visible_products(info: Info, ids: list[uuid.UUID]) -> list[Product | None]:
+    """Products through the catalog loader, hidden (null) where the catalog would hide them."""
+    if not ids:
+        return []
+    return await Product.resolve_nodes(info=info, node_ids=[str(i) for i in ids])
+
+
+# ---- cart -----------------------------------------------------------------------------------
+
+
+@strawberry.type(description="One product in the cart.")
+class CartItem:
+    quantity: int
+    attributes: JSON
+    added_at: datetime
+    product_uuid: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, item: models.CartItem) -> Self:
+        return cls(
+            quantity=item.quantity,
+            attributes=item.attributes,
+            added_at=item.added_at,
+            product_uuid=item.product_id,
+        )
+
+    @strawberry.field(description="Null when the product can no longer be seen (archived or deleted).")
+    async def product(self, info: Info) -> Product | None:
+        (product,) = await _visible_products(info, [self.product_uuid])
+        return product
+
+    @strawberry.field(
+        description="Whether the product can be ordered now (active; stock is checked at order)."
+    )
+    async def available(self, info: Info) -> bool:
+        product = await info.context.loaders.catalog.product.load(self.product_uuid)
+        return product_available(product)
+
+    @strawberry.field(description="The product's current unit price.")
+    async def unit_price(self, info: Info) -> Money | None:
+        product = await info.context.loaders.catalog.product.load(self.product_uuid)
+        return _money(product.price, product.currency) if product else None
+
+    @strawberry.field(description="Unit price x quantity at the current price.")
+    async def line_total(self, info: Info) -> Money | None:
+        product = await info.context.loaders.catalog.product.load(self.product_uuid)
+        if product is None:
+            return None
+        return _money(pricing.line_subtotal(product.price, self.quantity), product.currency)
+
+
+@strawberry.type(description="Your cart: one line per product, at most 100 lines.")
+class Cart:
+    items: list[CartItem]
+    updated_at: datetime | None = strawberry.field(description="Null until something is first added.")
+
+    @classmethod
+    def from_contents(cls, contents: CartContents) -> Self:
+        return cls(items=[CartItem.from_model(i) for i in contents.items], updated_at=contents.updated_at)
+
+    @strawberry.field(description="The number of units over all lines.")
+    def item_count(self) -> int:
+        return sum(item.quantity for item in self.items)
+
+    @strawberry.field(description="The sum of the line totals at current prices; null for an empty cart.")
+    async def subtotal(self, info: Info) -> Money | None:
+        products = await info.context.loaders.catalog.product.load_many([i.product_uuid for i in self.items])
+        priced = [(p, i.quantity) for p, i in zip(products, self.items, strict=True) if p is not None]
+        currencies = {p.currency for p, _ in priced}
+        if len(currencies) != 1:
+            return None
+        lines = [pricing.Line(p.price, quantity) for p, quantity in priced]
+        return _money(pricing.subtotal(lines), currencies.pop())
+
+
+# ---- orders ---------------------------------------------------------------------------------
+
+
+@strawberry.type(description="A postal address as given with the order.")
+class PostalAddress:
+    name: str
+    company: str | None
+    line1: str
+    line2: str | None
+    city: str
+    state: str | None
+    postal_code: str
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. DE.")
+    phone: str | None
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any] | None) -> Self | None:
+        if not record:
+            return None
+        return cls(
+            name=record.get("name", ""),
+            company=record.get("company"),
+            line1=record.get("line1", ""),
+            line2=record.get("line2"),
+            city=record.get("city", ""),
+            state=record.get("state"),
+            postal_code=record.get("postal_code", ""),
+            country=record.get("country", ""),
+            phone=record.get("phone"),
+        )
+
+
+@strawberry.type(description="What was bought: sku, name and unit price as they were when ordered.")
+class OrderItem:
+    position: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Money
+    subtotal: Money = strawberry.field(description="Unit price x quantity.")
+    discount: Money = strawberry.field(description="This line's share of the order's discount.")
+    tax: Money = strawberry.field(description="This line's share of the order's tax.")
+    total: Money = strawberry.field(description="subtotal - discount + tax.")
+    attributes: JSON
+    product_uuid: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, item: models.OrderItem, currency: str) -> Self:
+        return cls(
+            position=item.position,
+            sku=item.sku,
+            name=item.name,
+            quantity=item.quantity,
+            unit_price=_money(item.unit_price, currency),
+            subtotal=_money(item.unit_price * item.quantity, currency),
+            discount=_money(item.discount_amount, currency),
+            tax=_money(item.tax_amount, currency),
+            total=_money(item.total, currency),
+            attributes=item.attributes,
+            product_uuid=item.product_id,
+        )
+
+    @strawberry.field(description="The product now; null when deleted or out of your reach.")
+    async def product(self, info: Info) -> Product | None:
+        if self.product_uuid is None:
+            return None
+        (product,) = await _visible_products(info, [self.product_uuid])
+        return product
+
+
+@strawberry.type(description="One step of an order's life cycle.")
+class OrderStatusChange:
+    from_status: OrderStatus | None = strawberry.field(
+        name="from", description="Null for the order's creation."
+    )
+    to_status: OrderStatus = strawberry.field(name="to")
+    actor: str = strawberry.field(description='Who moved it: "user", "staff", "admin", "webhook:stripe", ...')
+    reason: str | None
+    at: datetime
+    actor_uuid: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_model(cls, change: models.OrderStatusChange) -> Self:
+        return cls(
+            from_status=change.from_status,
+            to_status=change.to_status,
+            actor=change.actor,
+            reason=change.reason,
+            at=change.created_at,
+            actor_uuid=change.actor_user_id,
+        )
+
+    @strawberry.field(description="The user who acted, when there was one and you may see them.")
+    async def actor_user(self, info: Info) -> User | None:
+        if self.actor_uuid is None or not can_read_user(info.context.services, self.actor_uuid):
+            return None
+        user = await info.context.loaders.identity.user.load(self.actor_uuid)
+        return User.from_model(user) if user else None
+
+
+@node_type
+@strawberry.federation.type(keys=["id"], name="Order", description="An order of a user in a tenant.")
+class Order(relay.Node):
+    order_id: relay.NodeID[str]
+    number: str = strawberry.field(description="Readable and unique in the tenant, e.g. ORD-000042.")
+    status: OrderStatus
+    currency: str
+    subtotal: Money
+    discount_total: Money
+    tax_total: Money
+    shipping_total: Money
+    total: Money = strawberry.field(description="subtotal - discountTotal + taxTotal + shippingTotal.")
+    refunded_total: Money
+    shipping_address: PostalAddress | None
+    billing_address: PostalAddress | None
+    notes: str | None
+    created_at: datetime
+    updated_at: datetime
+    paid_at: datetime | None
+    cancelled_at: datetime | None
+    user_uuid: strawberry.Private[uuid.UUID]
+
+    @classmethod
+    def from_model(cls, order: models.Order) -> Self:
+        currency = order.currency
+        return cls(
+            order_id=str(order.id),
+            number=order.number,
+            status=order.status,
+            currency=currency,
+            subtotal=_money(order.subtotal, currency),
+            discount_total=_money(order.discount_total, currency),
+            tax_total=_money(order.tax_total, currency),
+            shipping_total=_money(order.shipping_total, currency),
+            total=_money(order.total, currency),
+            refunded_total=_money(order.refunded_total, currency),
+            shipping_address=PostalAddress.from_record(order.shipping_address),
+            billing_address=PostalAddress.from_record(order.billing_address),
+            notes=order.notes,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            paid_at=order.paid_at,
+            cancelled_at=order.cancelled_at,
+            user_uuid=order.user_id,
+        )
+
+    @strawberry.field(description="Who placed the order.")
+    async def user(self, info: Info) -> User:
+        user = await info.context.loaders.identity.user.load(self.user_uuid)
+        if user is None:
+            raise NotFound("User")
+        return User.from_model(user)
+
+    @strawberry.field(description="The order's items in order (at most 100).")
+    async def items(self, info: Info) -> list[OrderItem]:
+        items = await info.context.loaders.orders.items_of_order.load(uuid.UUID(self.order_id))
+        return [OrderItem.from_model(item, self.currency) for item in items]
+
+    @strawberry.field(description="Every status change, oldest first, starting with the creation.")
+    async def status_history(self, info: Info) -> list[OrderStatusChange]:
+        history = await info.context.loaders.orders.history_of_order.load(uuid.UUID(self.order_id))
+        return [OrderStatusChange.from_model(change) for change in history]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        """Orders out of the caller's reach look exactly like orders that do not exist."""
+        loaded = await info.context.loaders.orders.order.load_many([parse_uuid(i, "Order") for i in node_ids])
+        principal = info.context.principal
+        return [cls.from_model(o) if o and can_read_order(principal, o) else None for o in loaded]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
+        (order,) = await cls.resolve_nodes(info=info, node_ids=[id])
+        if order is None:
+            raise NotFound("Order")
+        return order
+
+
+@strawberry.type(description="An order changed status.")
+class OrderStatusChangedEvent:
+    order: Order
+    from_status: OrderStatus | None = strawberry.field(name="from", description="Null for a new order.")
+    to_status: OrderStatus = strawberry.field(name="to")
+    actor: str
+
+
+# ---- statistics -----------------------------------------------------------------------------
+
+
+@strawberry.type
+class OrderStatusCount:
+    status: OrderStatus
+    count: int
+
+
+@strawberry.type(description="Revenue of one UTC day (2026-01-31) or month (2026-01).")
+class RevenuePeriod:
+    period: str
+    orders: int
+    revenue: Money
+
+    @classmethod
+    def from_point(cls, point: RevenuePoint, currency: str) -> Self:
+        return cls(period=point.period, orders=point.orders, revenue=_money(point.revenue, currency))
+
+
+@strawberry.type(
+    description="Paid orders (PAID, PROVISIONING, COMPLETED, PARTIALLY_REFUNDED) in one currency."
+)
+class CurrencyOrderStatistics:
+    currency: str
+    paid_orders: int
+    revenue: Money = strawberry.field(description="Order totals minus what was refunded.")
+    average_order_value: Money = strawberry.field(description="revenue / paidOrders, rounded half to even.")
+    revenue_by_day: list[RevenuePeriod]
+    revenue_by_month: list[RevenuePeriod]
+
+    @classmethod
+    def from_result(cls, stats: CurrencyStatistics) -> Self:
+        currency = stats.currency
+        return cls(
+            currency=currency,
+            paid_orders=stats.orders,
+            revenue=_money(stats.revenue, currency),
+            average_order_value=_money(stats.average_order_value, currency),
+            revenue_by_day=[RevenuePeriod.from_point(p, currency) for p in stats.by_day],
+            revenue_by_month=[RevenuePeriod.from_point(p, currency) for p in stats.by_month],
+        )
+
+
+@strawberry.type(description="Orders created in [from, to).")
+class OrderStatistics:
+    from_time: datetime = strawberry.field(name="from")
+    to_time: datetime = strawberry.field(name="to")
+    counts_by_status: list[OrderStatusCount]
+    currencies: list[CurrencyOrderStatistics]
+
+    @classmethod
+    def from_result(cls, result: OrderStatisticsResult) -> Self:
+        return cls(
+            from_time=result.start,
+            to_time=result.end,
+            counts_by_status=[OrderStatusCount(status=c.status, count=c.count) for c in result.counts],
+            currencies=[CurrencyOrderStatistics.from_result(c) for c in result.currencies],
+        )
+
+
+# ---- inputs ---------------------------------------------------------------------------------
+
+
+@strawberry.input
+class AddToCartInput:
+    product_id: relay.GlobalID
+    quantity: int = 1
+    attributes: JSON | None = strawberry.field(default=None, description="Merged into the line's attributes.")
+
+
+@strawberry.input
+class UpdateCartItemInput:
+    product_id: relay.GlobalID
+    quantity: int
+
+
+@strawberry.input
+class RemoveCartItemInput:
+    product_id: relay.GlobalID
+
+
+@strawberry.input(description="Required: name, line1, city, postalCode, country (ISO 3166-1 alpha-2).")
+class PostalAddressInput:
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    company: str | None = None
+    line2: str | None = None
+    state: str | None = None
+    phone: str | None = None
+
+    def to_address(self) -> Address:
+        return Address(
+            name=self.name,
+            line1=self.line1,
+            city=self.city,
+            postal_code=self.postal_code,
+            country=self.country,
+            company=self.company,
+            line2=self.line2,
+            state=self.state,
+            phone=self.phone,
+        )
+
+
+@strawberry.input
+class OrderLineInput:
+    product_id: relay.GlobalID
+    quantity: int
+    attributes: JSON | None = None
+
+
+@strawberry.input(description="Order the cart (fromCart: true) or the given items.")
+class CreateOrderInput:
+    shipping_address: PostalAddressInput
+    from_cart: bool = False
+    items: list[OrderLineInput] | None = None
+    billing_address: PostalAddressInput | None = strawberry.field(
+        default=None, description="The shipping address when not given."
+    )
+    notes: str | None = None
+    discount_code: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Overrides the Idempotency-Key header: a repeat returns the first result."
+    )
+
+
+@strawberry.input
+class OrderTransitionInput:
+    id: relay.GlobalID
+    reason: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Overrides the Idempotency-Key header: a repeat returns the first result."
+    )
+
+
+@strawberry.input
+class OrderFilterInput:
+    status: OrderStatus | None = None
+    user_id: relay.GlobalID | None = strawberry.field(default=None, description="Staff: one user's orders.")
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    search: str | None = strawberry.field(default=None, description="Part of the order number.")
+
+
+@strawberry.input
+class OrderSortInput:
+    field: OrderSortField = OrderSortField.CREATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+# ---- payloads -------------------------------------------------------------------------------
+
+
+@strawberry.type
+class CartPayload:
+    cart: Cart | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order | None = None
+    replayed: bool = strawberry.field(
+        default=False, description="True when an Idempotency-Key repeat returned the first result."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

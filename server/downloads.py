@@ -1,0 +1,60 @@
+"""Binary downloads (REST shims): the invoice PDF. Authenticated like GraphQL (Bearer token,
+X-Tenant-Id for platform admins); answers RFC 7807 problems otherwise."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from schema.identity import parse_uuid
+from server.problems import problem
+from server.runtime import Runtime
+from services.auth import authenticate
+from services.errors import NotFound, ServiceError
+from services.invoices import invoice_pdf
+
+_STATUS_OF_CODE = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
+
+
+def _bearer(value: str | None) -> str | None:
+    scheme, _, token = (value or "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _unauthenticated(detail: str) -> Response:
+    response = problem(401, "Unauthorized", detail)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+async def invoice_pdf_download(request: Request) -> Response:
+    """GET /invoices/{id}/pdf (a UUID or an Invoice global id): the owner's or staff's PDF."""
+    runtime: Runtime = request.app.state.runtime
+    token = _bearer(request.headers.get("authorization"))
+    if token is None:
+        return _unauthenticated("Send Authorization: Bearer <access token>.")
+    try:
+        principal = await authenticate(
+            runtime.db, runtime.settings, token, request.headers.get("x-tenant-id")
+        )
+    except ServiceError as error:
+        if error.code == "UNAUTHENTICATED":
+            return _unauthenticated(error.message)
+        return problem(_STATUS_OF_CODE.get(error.code, 400), "Request refused", error.message)
+    not_found = problem(404, "Not Found", "No such invoice.")
+    try:
+        invoice_id = parse_uuid(request.path_params["invoice_id"], "Invoice")
+    except NotFound:
+        return not_found
+    found = await invoice_pdf(runtime.db, principal, invoice_id)
+    if found is None:
+        return not_found
+    filename, pdf = found
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

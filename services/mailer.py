@@ -1,0 +1,276 @@
+"""Outgoing mail: queued in the database first, delivered by a sender.
+
+``queue_mail`` stores a MailMessage in the caller's transaction, so the mail exists exactly when
+the change that caused it does. When SMTP is configured (settings.smtp_url) every server process
+runs a ``MailSender`` that calls ``deliver_pending``: queued messages are claimed with
+SELECT ... FOR UPDATE SKIP LOCKED (one process sends each), attachments are rendered (the invoice
+PDF), the message goes out through the ``Mailer`` adapter and is marked SENT. While the SMTP server
+is unreachable a message stays QUEUED with ``attempts`` and ``last_error`` updated and is sent on
+a later round: nothing is lost. A message the server refuses for good (5xx) becomes FAILED.
+Without SMTP, messages stay QUEUED in the table, where tests and the demo read them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import smtplib
+import ssl
+import uuid
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import utcnow
+from models.billing import Invoice, MailMessage, MailStatus
+from models.db import Database
+from models.identity import Role
+from models.tenancy import TenantScope
+from services.context import ServiceContext
+from services.pagination import Page, PageArgs, SortKey, paginate
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 50
+MAX_BACKOFF_SECONDS = 60.0
+MESSAGE_ID_HEADER = "X-Tenantgraph-Message-Id"
+
+
+def queue_mail(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    to: str,
+    subject: str,
+    body: str,
+    attachments: dict[str, Any] | None = None,
+) -> MailMessage:
+    message = MailMessage(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        to_address=to,
+        subject=subject[:500],
+        body_text=body,
+        attachments=attachments or {},
+        status=MailStatus.QUEUED,
+        attempts=0,
+    )
+    session.add(message)
+    return message
+
+
+class MailError(Exception):
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None:
+        """Deliver or raise MailError (``permanent`` when retrying cannot help)."""
+        ...
+
+
+class SmtpMailer:
+    """SMTP from a URL: ``smtp://[user:password@]host[:port][?starttls=true]`` or ``smtps://...``."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(f"not an SMTP URL: {url!r}")
+        self.tls = parts.scheme == "smtps"
+        self.starttls = parse_qs(parts.query).get("starttls", ["false"])[0].lower() == "true"
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
+
+    def _send_now(self, message: EmailMessage) -> None:
+        context = ssl.create_default_context()
+        client: smtplib.SMTP = (
+            smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            if self.tls
+            else smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        )
+        with client:
+            if self.starttls:
+                client.starttls(context=context)
+            if self.username:
+                client.login(self.username, self.password or "")
+            client.send_message(message)
+
+    async def send(self, message: EmailMessage) -> None:
+        try:
+            await asyncio.to_thread(self._send_now, message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise MailError(f"recipient refused: {exc.recipients}", permanent=True) from exc
+        except smtplib.SMTPResponseException as exc:
+            text = (
+                exc.smtp_error.decode(errors="replace")
+                if isinstance(exc.smtp_error, bytes)
+                else exc.smtp_error
+            )
+            raise MailError(f"SMTP {exc.smtp_code}: {text}", permanent=exc.smtp_code >= 500) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MailError(f"{type(exc).__name__}: {exc}", permanent=False) from exc
+
+
+def create_mailer(smtp_url: str) -> Mailer | None:
+    return SmtpMailer(smtp_url) if smtp_url else None
+
+
+# ---- delivery -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+async def _attachments(session: AsyncSession, message: MailMessage) -> list[tuple[str, str, bytes]]:
+    """(file name, MIME type, content) of each attachment reference."""
+    from services.invoices import invoice_document, pdf_filename, render_invoice_pdf
+
+    files: list[tuple[str, str, bytes]] = []
+    invoice_id = message.attachments.get("invoicePdf")
+    if invoice_id:
+        invoice = await session.get(Invoice, uuid.UUID(invoice_id))
+        if invoice is None or invoice.tenant_id != message.tenant_id:
+            raise MailError(f"attached invoice {invoice_id} does not exist", permanent=True)
+        document = await invoice_document(session, invoice)
+        files.append((pdf_filename(invoice), "application/pdf", render_invoice_pdf(document)))
+    return files
+
+
+async def _email(session: AsyncSession, message: MailMessage, mail_from: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = mail_from
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2] or None)
+    email[MESSAGE_ID_HEADER] = str(message.id)
+    email.set_content(message.body_text)
+    for filename, mime, content in await _attachments(session, message):
+        maintype, _, subtype = mime.partition("/")
+        email.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return email
+
+
+async def deliver_pending(
+    db: Database, mailer: Mailer, mail_from: str, limit: int = BATCH_SIZE
+) -> DeliveryReport:
+    """Send up to ``limit`` queued messages, oldest first. An unreachable server ends the round
+    (the rest wait for the next one); every try is counted on the message it was for."""
+    report = DeliveryReport()
+    async with db.transaction(TenantScope.all_tenants()) as session:
+        messages = list(
+            await session.scalars(
+                select(MailMessage)
+                .where(MailMessage.status == MailStatus.QUEUED)
+                .order_by(MailMessage.created_at, MailMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for message in messages:
+            message.attempts += 1
+            try:
+                await mailer.send(await _email(session, message, mail_from))
+            except MailError as exc:
+                message.last_error = str(exc)[:1000]
+                if exc.permanent:
+                    message.status = MailStatus.FAILED
+                    report.failed += 1
+                    log.error("mail %s to %s failed for good: %s", message.id, message.to_address, exc)
+                    continue
+                report.retrying += 1
+                log.warning("mail %s not sent (attempt %d): %s", message.id, message.attempts, exc)
+                break
+            message.status = MailStatus.SENT
+            message.sent_at = utcnow()
+            message.last_error = None
+            report.sent += 1
+    return report
+
+
+class MailSender:
+    """Delivers queued mail in the background of a server process."""
+
+    def __init__(self, db: Database, mailer: Mailer, mail_from: str, poll_seconds: float) -> None:
+        self.db = db
+        self.mailer = mailer
+        self.mail_from = mail_from
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.last_error: str | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="mail-sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                report = await deliver_pending(self.db, self.mailer, self.mail_from)
+                failures = failures + 1 if report.retrying else 0
+                self.last_error = None
+                if report.sent == BATCH_SIZE:
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be away; keep the loop alive
+                failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("mail delivery round failed: %s", exc)
+            delay = (
+                self.poll_seconds if not failures else min(MAX_BACKOFF_SECONDS, self.poll_seconds * failures)
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            self._wake.clear()
+
+
+async def list_mail(ctx: ServiceContext, page: PageArgs) -> Page[MailMessage]:
+    """The tenant's outgoing mail, newest first: for tenant admins (and the demo)."""
+    ctx.require_role(Role.TENANT_ADMIN)
+
+    async def run(query: Select[tuple[MailMessage]]) -> list[MailMessage]:
+        async with ctx.read() as session:
+            return list(await session.scalars(query))
+
+    async def count(query: Select[tuple[int]]) -> int:
+        async with ctx.read() as session:
+            return int(await session.scalar(query) or 0)
+
+    return await paginate(
+        run,
+        count,
+        select(MailMessage),
+        SortKey(MailMessage.created_at, MailMessage.id, descending=True),
+        page,
+        sort_value=lambda m: m.created_at,
+        row_id=lambda m: m.id,
+    )

@@ -1,0 +1,299 @@
+"""Refunds of succeeded payments, through the PaymentProvider adapter.
+
+``request_refund`` works in three steps so that no money moves twice and no bound is overrun:
+1. under the payment's row lock, check the amount against what is left (paid - refunded - refunds
+   still REQUESTED or PROCESSING) and record the refund REQUESTED; commit;
+2. ask the provider, with the refund's id as the provider idempotency key;
+3. record the answer: SUCCEEDED (amounts and the order move), PROCESSING (the provider will tell
+   through its webhook), or FAILED with the reason.
+An unreachable provider ends in FAILED; if it did refund after all, its ``charge.refunded`` /
+``refund.updated`` webhook records that refund (services/webhooks.py), so the books follow the
+provider. Disputes (chargebacks) are refunds with the ``disputed`` flag, opened by the webhook."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import utcnow
+from models.billing import Payment, PaymentStatus, Refund, RefundStatus
+from models.orders import Order
+from services import order_states
+from services.context import ServiceContext
+from services.errors import InvalidInput, NotFound, invalid
+from services.events import record_event
+from services.invoices import can_see, format_money, is_staff
+from services.money import amount_problem
+from services.pagination import Page, PageArgs, SortKey, paginate
+from services.payment_provider import (
+    CANCELED,
+    FAILED,
+    SUCCEEDED,
+    PaymentProvider,
+    ProviderError,
+)
+
+log = logging.getLogger(__name__)
+
+REFUND_UPDATED = "refund.updated"
+OPEN_REFUNDS = (RefundStatus.REQUESTED, RefundStatus.PROCESSING)
+MAX_REASON = 500
+
+
+def refund_event(session: AsyncSession, refund: Refund, actor: str) -> None:
+    record_event(
+        session,
+        topic=REFUND_UPDATED,
+        tenant_id=refund.tenant_id,
+        payload={
+            "refundId": str(refund.id),
+            "paymentId": str(refund.payment_id),
+            "orderId": str(refund.order_id) if refund.order_id else None,
+            "status": refund.status.value,
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "disputed": refund.disputed,
+            "actor": actor,
+        },
+    )
+
+
+async def refundable(session: AsyncSession, payment: Payment) -> int:
+    """What may still be refunded: paid, minus refunded, minus refunds under way."""
+    if payment.status != PaymentStatus.SUCCEEDED:
+        return 0
+    reserved = await session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.payment_id == payment.id, Refund.status.in_(OPEN_REFUNDS)
+        )
+    )
+    return max(payment.amount - payment.amount_refunded - int(reserved or 0), 0)
+
+
+async def apply_refund_status(
+    session: AsyncSession,
+    refund: Refund,
+    payment: Payment,
+    provider_status: str,
+    *,
+    actor: str,
+    failure_reason: str | None = None,
+) -> bool:
+    """Record the provider's word on ``refund`` (refund and payment locked by the caller); True
+    when something changed. Success adds to the payment's and the order's refunded amounts and
+    moves the order to PARTIALLY_REFUNDED or REFUNDED."""
+    if provider_status == SUCCEEDED:
+        if refund.status == RefundStatus.SUCCEEDED:
+            return False
+        refund.status = RefundStatus.SUCCEEDED
+        refund.processed_at = utcnow()
+        refund.failure_reason = None
+        payment.amount_refunded += refund.amount
+        if refund.order_id:
+            order = await session.get(Order, refund.order_id, with_for_update=True, populate_existing=True)
+            if order is not None:
+                try:
+                    order_states.apply_refund(
+                        session, order, refund.amount, actor=actor, reason=f"refund {refund.id}"
+                    )
+                except InvalidInput as exc:  # the money went back anyway; the order keeps its status
+                    log.warning("order %s not moved by refund %s: %s", order.id, refund.id, exc)
+    elif provider_status in (FAILED, CANCELED):
+        if refund.status not in OPEN_REFUNDS:
+            return False
+        refund.status = RefundStatus.FAILED
+        refund.processed_at = utcnow()
+        refund.failure_reason = (failure_reason or provider_status)[:MAX_REASON]
+    else:  # pending, requires_action, processing: the provider's webhook will settle it
+        if refund.status != RefundStatus.REQUESTED:
+            return False
+        refund.status = RefundStatus.PROCESSING
+    refund_event(session, refund, actor)
+    return True
+
+
+async def _visible_payment(session: AsyncSession, ctx: ServiceContext, payment_id: uuid.UUID) -> Payment:
+    payment = await session.get(Payment, payment_id, with_for_update=True)
+    if payment is None or not can_see(ctx.principal, payment.user_id):
+        raise NotFound("Payment")
+    return payment
+
+
+async def _payment_of_order(session: AsyncSession, ctx: ServiceContext, order_id: uuid.UUID) -> Payment:
+    order = await session.get(Order, order_id)
+    if order is None or not can_see(ctx.principal, order.user_id):
+        raise NotFound("Order")
+    payments = list(
+        await session.scalars(
+            select(Payment)
+            .where(Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED)
+            .order_by(Payment.created_at, Payment.id)
+            .with_for_update()
+        )
+    )
+    for payment in payments:
+        if await refundable(session, payment) > 0:
+            return payment
+    if payments:
+        return payments[0]  # nothing left: reported as REFUND_EXCEEDS_PAYMENT below
+    raise invalid("orderId", "PAYMENT_NOT_REFUNDABLE", "This order has no succeeded payment to refund.")
+
+
+async def request_refund(
+    ctx: ServiceContext,
+    provider: PaymentProvider,
+    *,
+    payment_id: uuid.UUID | None = None,
+    order_id: uuid.UUID | None = None,
+    amount: int | None = None,
+    reason: str | None = None,
+) -> Refund:
+    """Refund ``amount`` (default: all that is left) of a payment, or of an order's payment; by the
+    payment's owner or staff."""
+    principal = ctx.require_principal()
+    if (payment_id is None) == (order_id is None):
+        raise invalid(None, "PAYMENT_OR_ORDER_REQUIRED", "Name either a payment or an order.")
+    if amount is not None and (problem := amount_problem("amount", amount, allow_zero=False)):
+        raise InvalidInput(problem)
+    reason = (reason or "").strip()[:MAX_REASON] or None
+    field = "paymentId" if payment_id else "orderId"
+
+    async with ctx.transaction() as session:
+        if payment_id is not None:
+            payment = await _visible_payment(session, ctx, payment_id)
+        else:
+            assert order_id is not None
+            payment = await _payment_of_order(session, ctx, order_id)
+        if payment.status != PaymentStatus.SUCCEEDED:
+            raise invalid(
+                field, "PAYMENT_NOT_REFUNDABLE", f"A {payment.status.value} payment cannot be refunded."
+            )
+        left = await refundable(session, payment)
+        amount = left if amount is None else amount
+        if amount <= 0 or amount > left:
+            raise invalid(
+                "amount",
+                "REFUND_EXCEEDS_PAYMENT",
+                f"At most {format_money(left, payment.currency)} of this payment can be refunded.",
+            )
+        refund = Refund(
+            id=uuid.uuid4(),
+            tenant_id=payment.tenant_id,
+            payment_id=payment.id,
+            order_id=payment.order_id,
+            requested_by=principal.user_id,
+            amount=amount,
+            currency=payment.currency,
+            reason=reason,
+            status=RefundStatus.REQUESTED,
+        )
+        session.add(refund)
+        refund_event(session, refund, "refund")
+        provider_payment_id = payment.provider_payment_id
+
+    try:
+        answer = await provider.create_refund(
+            payment_intent=provider_payment_id,
+            amount=amount,
+            reason=reason,
+            idempotency_key=f"refund-{refund.id}",
+        )
+        error: str | None = None
+    except ProviderError as exc:
+        answer, error = None, exc.message
+        log.warning("refund %s failed at the provider: %s", refund.id, exc)
+
+    async with ctx.transaction() as session:
+        payment = await session.get(Payment, refund.payment_id, with_for_update=True)
+        locked = await session.get(Refund, refund.id, with_for_update=True)
+        assert payment is not None and locked is not None
+        if answer is None:
+            await apply_refund_status(session, locked, payment, FAILED, actor="refund", failure_reason=error)
+        else:
+            locked.provider_refund_id = answer.id
+            await apply_refund_status(
+                session, locked, payment, answer.status, actor="refund", failure_reason=answer.failure_reason
+            )
+        return locked
+
+
+# ---- reads ------------------------------------------------------------------------------------
+
+
+class RefundOrderField(enum.StrEnum):
+    CREATED_AT = "CREATED_AT"
+    AMOUNT = "AMOUNT"
+
+
+_ORDER_COLUMNS = {RefundOrderField.CREATED_AT: Refund.created_at, RefundOrderField.AMOUNT: Refund.amount}
+
+
+@dataclass(frozen=True, slots=True)
+class RefundFilter:
+    status: RefundStatus | None = None
+    payment_id: uuid.UUID | None = None
+    order_id: uuid.UUID | None = None
+    disputed: bool | None = None
+
+
+async def get_refund(ctx: ServiceContext, refund_id: uuid.UUID) -> Refund:
+    principal = ctx.require_principal()
+    async with ctx.read() as session:
+        row = (
+            await session.execute(
+                select(Refund, Payment.user_id)
+                .join(Payment, Payment.id == Refund.payment_id)
+                .where(Refund.id == refund_id)
+            )
+        ).first()
+    if row is None or not can_see(principal, row[1]):
+        raise NotFound("Refund")
+    return row[0]
+
+
+async def list_refunds(
+    ctx: ServiceContext,
+    refund_filter: RefundFilter,
+    order: RefundOrderField,
+    descending: bool,
+    page: PageArgs,
+) -> Page[Refund]:
+    principal = ctx.require_principal()
+    statement = select(Refund)
+    if not is_staff(principal):
+        statement = statement.where(
+            Refund.payment_id.in_(select(Payment.id).where(Payment.user_id == principal.user_id))
+        )
+    f = refund_filter
+    if f.status:
+        statement = statement.where(Refund.status == f.status)
+    if f.payment_id:
+        statement = statement.where(Refund.payment_id == f.payment_id)
+    if f.order_id:
+        statement = statement.where(Refund.order_id == f.order_id)
+    if f.disputed is not None:
+        statement = statement.where(Refund.disputed.is_(f.disputed))
+    column = _ORDER_COLUMNS[order]
+
+    async def run(query: Select[tuple[Refund]]) -> list[Refund]:
+        async with ctx.read() as session:
+            return list(await session.scalars(query))
+
+    async def count(query: Select[tuple[int]]) -> int:
+        async with ctx.read() as session:
+            return int(await session.scalar(query) or 0)
+
+    return await paginate(
+        run,
+        count,
+        statement,
+        SortKey(column, Refund.id, descending),
+        page,
+        sort_value=lambda r: getattr(r, column.key),
+        row_id=lambda r: r.id,
+    )

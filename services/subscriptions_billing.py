@@ -1,0 +1,476 @@
+"""Plans and billing subscriptions (recurring invoices), and the periodic billing jobs.
+
+A subscription bills in advance: subscribing, changing plan, resuming after the period ran out and
+every renewal start a period and create its invoice, issued at once (OPEN). Changing plan starts a
+new period on the new plan from now; the unused part of the old period is not prorated. Cancelling
+"at period end" lets the period run out (the renewal job then cancels); cancelling "now" ends it at
+once. A paused subscription is not renewed."""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import contextlib
+import enum
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import utcnow
+from models.billing import BillingSubscription, Invoice, Plan, PlanInterval, SubscriptionStatus
+from models.db import Database
+from models.identity import Tenant, User
+from models.tenancy import TenantScope
+from services.context import ServiceContext
+from services.errors import FieldProblem, Forbidden, InvalidInput, NotFound, invalid
+from services.events import record_event
+from services.invoices import BILLING_ADMINS, LineSpec, can_see, is_staff, mark_overdue_invoices, new_invoice
+from services.money import amount_problem, currency_problem
+from services.pagination import Page, PageArgs, SortKey, paginate
+
+log = logging.getLogger(__name__)
+
+SUBSCRIPTION_CHANGED = "billing_subscription.changed"
+LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED)
+_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# A renewal job that was away for long catches up at most this many periods per subscription.
+MAX_CATCH_UP_PERIODS = 24
+
+
+def add_interval(moment: datetime, interval: PlanInterval) -> datetime:
+    """One month or year later; the 31st becomes the last day of a shorter month."""
+    months = 1 if interval == PlanInterval.MONTH else 12
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+# ---- plans ------------------------------------------------------------------------------------
+
+
+async def create_plan(
+    ctx: ServiceContext, *, code: str, name: str, amount: int, currency: str, interval: PlanInterval
+) -> Plan:
+    principal = ctx.require_role(*BILLING_ADMINS)
+    code = code.strip().lower()
+    name = name.strip()
+    problems = [
+        p
+        for p in (
+            None
+            if _CODE.match(code)
+            else FieldProblem(
+                ("input", "code"), "INVALID_CODE", "Codes are 1-64 of a-z, 0-9, '.', '_', '-'."
+            ),
+            None
+            if 0 < len(name) <= 200
+            else FieldProblem(("input", "name"), "INVALID_NAME", "Give a name of 1-200 characters."),
+            amount_problem("price.amount", amount, allow_zero=False),
+            currency_problem("price.currency", currency),
+        )
+        if p
+    ]
+    if problems:
+        raise InvalidInput(*problems)
+    async with ctx.transaction() as session:
+        if await session.scalar(select(Plan.id).where(Plan.code == code)):
+            raise invalid("code", "PLAN_CODE_TAKEN", "Another plan of this tenant has this code.")
+        plan = Plan(
+            id=uuid.uuid4(),
+            tenant_id=principal.tenant_id,
+            code=code,
+            name=name,
+            amount=amount,
+            currency=currency,
+            interval=interval,
+            active=True,
+        )
+        session.add(plan)
+        await session.flush()
+        return plan
+
+
+async def list_plans(ctx: ServiceContext, active: bool | None, page: PageArgs) -> Page[Plan]:
+    """Active plans for everyone; admins may also list inactive ones."""
+    principal = ctx.require_principal()
+    statement = select(Plan)
+    if not principal.has_any_role(*BILLING_ADMINS):
+        active = True
+    if active is not None:
+        statement = statement.where(Plan.active.is_(active))
+
+    async def run(query: Select[tuple[Plan]]) -> list[Plan]:
+        async with ctx.read() as session:
+            return list(await session.scalars(query))
+
+    async def count(query: Select[tuple[int]]) -> int:
+        async with ctx.read() as session:
+            return int(await session.scalar(query) or 0)
+
+    return await paginate(
+        run, count, statement, SortKey(Plan.created_at, Plan.id), page, lambda p: p.created_at, lambda p: p.id
+    )
+
+
+# ---- subscriptions ----------------------------------------------------------------------------
+
+
+def _changed(session: AsyncSession, subscription: BillingSubscription, change: str) -> None:
+    record_event(
+        session,
+        topic=SUBSCRIPTION_CHANGED,
+        tenant_id=subscription.tenant_id,
+        payload={
+            "subscriptionId": str(subscription.id),
+            "userId": str(subscription.user_id),
+            "planId": str(subscription.plan_id),
+            "status": subscription.status.value,
+            "change": change,
+        },
+    )
+
+
+async def _period_invoice(
+    session: AsyncSession, subscription: BillingSubscription, plan: Plan, start: datetime, end: datetime
+) -> Invoice:
+    line = LineSpec(f"{plan.name}: {start:%Y-%m-%d} to {end:%Y-%m-%d}", 1, plan.amount)
+    return await new_invoice(
+        session,
+        tenant_id=subscription.tenant_id,
+        customer_id=subscription.user_id,
+        currency=plan.currency,
+        lines=[line],
+        subscription_id=subscription.id,
+        issue=True,
+    )
+
+
+def _start_period(subscription: BillingSubscription, plan: Plan, start: datetime) -> None:
+    subscription.current_period_start = start
+    subscription.current_period_end = add_interval(start, plan.interval)
+
+
+async def _active_plan(session: AsyncSession, plan_id: uuid.UUID) -> Plan:
+    plan = await session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound("Plan")
+    if not plan.active:
+        raise invalid("planId", "PLAN_INACTIVE", "This plan is no longer offered.")
+    return plan
+
+
+async def subscribe_user(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, plan: Plan
+) -> tuple[BillingSubscription, Invoice]:
+    """A new ACTIVE subscription and its first period's invoice, in the caller's transaction (the
+    caller holds the user's row lock)."""
+    live = await session.scalar(
+        select(BillingSubscription.id).where(
+            BillingSubscription.user_id == user_id,
+            BillingSubscription.plan_id == plan.id,
+            BillingSubscription.status.in_(LIVE),
+        )
+    )
+    if live:
+        raise invalid("planId", "ALREADY_SUBSCRIBED", "You already subscribe to this plan.")
+    now = utcnow()
+    subscription = BillingSubscription(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        plan_id=plan.id,
+        status=SubscriptionStatus.ACTIVE,
+        cancel_at_period_end=False,
+    )
+    _start_period(subscription, plan, now)
+    session.add(subscription)
+    await session.flush()
+    invoice = await _period_invoice(
+        session, subscription, plan, subscription.current_period_start, subscription.current_period_end
+    )
+    _changed(session, subscription, "subscribed")
+    return subscription, invoice
+
+
+async def subscribe(ctx: ServiceContext, plan_id: uuid.UUID) -> tuple[BillingSubscription, Invoice]:
+    principal = ctx.require_principal()
+    async with ctx.transaction() as session:
+        if await session.get(User, principal.user_id, with_for_update=True) is None:
+            raise NotFound("User")
+        plan = await _active_plan(session, plan_id)
+        return await subscribe_user(session, principal.tenant_id, principal.user_id, plan)
+
+
+async def _own_subscription(
+    session: AsyncSession, ctx: ServiceContext, subscription_id: uuid.UUID
+) -> BillingSubscription:
+    principal = ctx.require_principal()
+    subscription = await session.get(BillingSubscription, subscription_id, with_for_update=True)
+    if subscription is None or not can_see(principal, subscription.user_id):
+        raise NotFound("BillingSubscription")
+    if subscription.user_id != principal.user_id and not principal.has_any_role(*BILLING_ADMINS):
+        raise Forbidden("Only the subscriber or an admin changes a subscription.")
+    return subscription
+
+
+def _not_allowed(subscription: BillingSubscription, action: str) -> InvalidInput:
+    return invalid(
+        None, "INVALID_TRANSITION", f"A {subscription.status.value} subscription cannot be {action}."
+    )
+
+
+async def cancel_subscription(
+    ctx: ServiceContext, subscription_id: uuid.UUID, *, at_period_end: bool
+) -> BillingSubscription:
+    async with ctx.transaction() as session:
+        subscription = await _own_subscription(session, ctx, subscription_id)
+        if subscription.status not in LIVE:
+            raise _not_allowed(subscription, "cancelled")
+        if at_period_end:
+            subscription.cancel_at_period_end = True
+            _changed(session, subscription, "cancel_at_period_end")
+        else:
+            subscription.status = SubscriptionStatus.CANCELLED
+            subscription.cancelled_at = utcnow()
+            _changed(session, subscription, "cancelled")
+        return subscription
+
+
+async def pause_subscription(ctx: ServiceContext, subscription_id: uuid.UUID) -> BillingSubscription:
+    async with ctx.transaction() as session:
+        subscription = await _own_subscription(session, ctx, subscription_id)
+        if subscription.status != SubscriptionStatus.ACTIVE:
+            raise _not_allowed(subscription, "paused")
+        subscription.status = SubscriptionStatus.PAUSED
+        subscription.paused_at = utcnow()
+        _changed(session, subscription, "paused")
+        return subscription
+
+
+async def resume_subscription(ctx: ServiceContext, subscription_id: uuid.UUID) -> BillingSubscription:
+    """Back to ACTIVE; when the period ran out during the pause, a new one starts now (invoiced)."""
+    async with ctx.transaction() as session:
+        subscription = await _own_subscription(session, ctx, subscription_id)
+        if subscription.status != SubscriptionStatus.PAUSED:
+            raise _not_allowed(subscription, "resumed")
+        subscription.status = SubscriptionStatus.ACTIVE
+        subscription.paused_at = None
+        now = utcnow()
+        if subscription.current_period_end <= now:
+            plan = await session.get(Plan, subscription.plan_id)
+            assert plan is not None
+            _start_period(subscription, plan, now)
+            await _period_invoice(
+                session,
+                subscription,
+                plan,
+                subscription.current_period_start,
+                subscription.current_period_end,
+            )
+        _changed(session, subscription, "resumed")
+        return subscription
+
+
+async def change_plan(
+    ctx: ServiceContext, subscription_id: uuid.UUID, plan_id: uuid.UUID
+) -> tuple[BillingSubscription, Invoice]:
+    async with ctx.transaction() as session:
+        subscription = await _own_subscription(session, ctx, subscription_id)
+        if subscription.status != SubscriptionStatus.ACTIVE:
+            raise _not_allowed(subscription, "changed to another plan")
+        if subscription.plan_id == plan_id:
+            raise invalid("planId", "SAME_PLAN", "The subscription is already on this plan.")
+        plan = await _active_plan(session, plan_id)
+        subscription.plan_id = plan.id
+        subscription.cancel_at_period_end = False
+        _start_period(subscription, plan, utcnow())
+        invoice = await _period_invoice(
+            session, subscription, plan, subscription.current_period_start, subscription.current_period_end
+        )
+        _changed(session, subscription, "plan_changed")
+        return subscription, invoice
+
+
+class SubscriptionOrderField(enum.StrEnum):
+    CREATED_AT = "CREATED_AT"
+    CURRENT_PERIOD_END = "CURRENT_PERIOD_END"
+
+
+_ORDER_COLUMNS = {
+    SubscriptionOrderField.CREATED_AT: BillingSubscription.created_at,
+    SubscriptionOrderField.CURRENT_PERIOD_END: BillingSubscription.current_period_end,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilter:
+    status: SubscriptionStatus | None = None
+    plan_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
+
+
+async def list_subscriptions(
+    ctx: ServiceContext,
+    subscription_filter: SubscriptionFilter,
+    order: SubscriptionOrderField,
+    descending: bool,
+    page: PageArgs,
+) -> Page[BillingSubscription]:
+    """Your subscriptions; staff see the tenant's."""
+    principal = ctx.require_principal()
+    statement = select(BillingSubscription)
+    if not is_staff(principal):
+        statement = statement.where(BillingSubscription.user_id == principal.user_id)
+    f = subscription_filter
+    if f.status:
+        statement = statement.where(BillingSubscription.status == f.status)
+    if f.plan_id:
+        statement = statement.where(BillingSubscription.plan_id == f.plan_id)
+    if f.user_id:
+        statement = statement.where(BillingSubscription.user_id == f.user_id)
+    column = _ORDER_COLUMNS[order]
+
+    async def run(query: Select[tuple[BillingSubscription]]) -> list[BillingSubscription]:
+        async with ctx.read() as session:
+            return list(await session.scalars(query))
+
+    async def count(query: Select[tuple[int]]) -> int:
+        async with ctx.read() as session:
+            return int(await session.scalar(query) or 0)
+
+    return await paginate(
+        run,
+        count,
+        statement,
+        SortKey(column, BillingSubscription.id, descending),
+        page,
+        sort_value=lambda s: getattr(s, column.key),
+        row_id=lambda s: s.id,
+    )
+
+
+# ---- jobs ---------------------------------------------------------------------------------------
+
+
+async def renew_due_subscriptions(db: Database, now: datetime | None = None) -> int:
+    """ACTIVE subscriptions whose period has ended: cancelled when so asked, otherwise rolled into
+    the next period(s) with an invoice each. Returns how many subscriptions were handled."""
+    now = now or utcnow()
+    async with db.transaction(TenantScope.all_tenants()) as session:
+        due = list(
+            await session.scalars(
+                select(BillingSubscription)
+                .where(
+                    BillingSubscription.status == SubscriptionStatus.ACTIVE,
+                    BillingSubscription.current_period_end <= now,
+                )
+                .with_for_update(skip_locked=True)
+            )
+        )
+        for subscription in due:
+            if subscription.cancel_at_period_end:
+                subscription.status = SubscriptionStatus.CANCELLED
+                subscription.cancelled_at = now
+                _changed(session, subscription, "cancelled")
+                continue
+            plan = await session.get(Plan, subscription.plan_id)
+            assert plan is not None
+            for _ in range(MAX_CATCH_UP_PERIODS):
+                if subscription.current_period_end > now:
+                    break
+                _start_period(subscription, plan, subscription.current_period_end)
+                await _period_invoice(
+                    session,
+                    subscription,
+                    plan,
+                    subscription.current_period_start,
+                    subscription.current_period_end,
+                )
+            _changed(session, subscription, "renewed")
+        return len(due)
+
+
+class BillingJobs:
+    """Overdue invoices and subscription renewals, every ``interval`` seconds, in each process
+    (rows are claimed with SKIP LOCKED, so processes share the work)."""
+
+    def __init__(self, db: Database, interval: float, on_events: Callable[[], None] | None = None) -> None:
+        self.db = db
+        self.interval = interval
+        self.on_events = on_events
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.interval > 0:
+            self._task = asyncio.create_task(self._run(), name="billing-jobs")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run_once(self) -> tuple[int, int]:
+        overdue = await mark_overdue_invoices(self.db)
+        renewed = await renew_due_subscriptions(self.db)
+        if (overdue or renewed) and self.on_events is not None:
+            self.on_events()
+        return overdue, renewed
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be away; try again next round
+                log.error("billing jobs failed: %s", exc)
+            await asyncio.sleep(self.interval)
+
+
+# ---- demo ---------------------------------------------------------------------------------------
+
+DEMO_PLANS = (
+    ("starter-monthly", "Starter", 900, PlanInterval.MONTH),
+    ("pro-monthly", "Pro", 2900, PlanInterval.MONTH),
+    ("pro-yearly", "Pro (yearly)", 29000, PlanInterval.YEAR),
+)
+
+
+async def seed_demo_plan(session: AsyncSession, tenant: Tenant) -> None:
+    """Demo plans, and the demo user (user@<slug>.example) on Pro with its first invoice."""
+    plans: dict[str, Plan] = {}
+    for code, name, amount, interval in DEMO_PLANS:
+        plan = await session.scalar(select(Plan).where(Plan.tenant_id == tenant.id, Plan.code == code))
+        if plan is None:
+            plan = Plan(
+                id=uuid.uuid4(),
+                tenant_id=tenant.id,
+                code=code,
+                name=name,
+                amount=amount,
+                currency="EUR",
+                interval=interval,
+                active=True,
+            )
+            session.add(plan)
+        plans[code] = plan
+    await session.flush()
+    user = await session.scalar(
+        select(User).where(User.tenant_id == tenant.id, User.email == f"user@{tenant.slug}.example")
+    )
+    if user is None:
+        return
+    existing = await session.scalar(
+        select(BillingSubscription.id).where(BillingSubscription.user_id == user.id)
+    )
+    if existing is None:
+        await subscribe_user(session, tenant.id, user.id, plans["pro-monthly"])

@@ -1,0 +1,294 @@
+"""A fake Stripe for tests: a small Starlette app speaking the REST shapes billing uses, served by
+uvicorn in a thread on a free port. Our code reaches it over real HTTP, exactly as it would reach
+Stripe; nothing of ours is patched.
+
+Routes: POST /v1/payment_intents, POST /v1/payment_intents/{id}/confirm, GET /v1/payment_intents/{id},
+POST /v1/refunds, POST /v1/payment_methods, POST /v1/payment_methods/{id}/attach and /detach.
+Behaviour: bearer secret key required (401 otherwise); form-encoded bodies; ``Idempotency-Key``
+replays the first answer (a different body with the same key is an ``idempotency_error``);
+test card tokens ``tok_visa`` (4242), ``tok_mastercard`` (4444), ``tok_chargeDeclined`` (0002:
+confirmation answers 402 ``card_declined``) and ``tok_refundFail`` (5126: refunds stay
+``pending``); refunds above the unrefunded amount are refused."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.harness.servers import HOST, free_port
+
+CARDS = {
+    "tok_visa": ("visa", "4242"),
+    "tok_mastercard": ("mastercard", "4444"),
+    "tok_chargeDeclined": ("visa", "0002"),
+    "tok_refundFail": ("visa", "5126"),
+}
+
+
+def _error(status: int, kind: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {"type": kind, "message": message, **extra}}, status_code=status)
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    form: dict[str, str]
+    idempotency_key: str | None
+
+
+@dataclass
+class FakeStripe:
+    secret_key: str = "sk_test_fake_" + "0" * 16
+    port: int = field(default_factory=free_port)
+    calls: list[Call] = field(default_factory=list)
+    intents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _replies: dict[str, tuple[dict[str, str], int, dict[str, Any]]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _server: uvicorn.Server | None = None
+    _thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._ids):05d}{secrets.token_hex(8)}"
+
+    def calls_to(self, path_prefix: str) -> list[Call]:
+        return [c for c in self.calls if c.path.startswith(path_prefix)]
+
+    # ---- the app ------------------------------------------------------------------------------
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/v1/payment_intents", self._create_intent, methods=["POST"]),
+                Route("/v1/payment_intents/{id}", self._get_intent, methods=["GET"]),
+                Route("/v1/payment_intents/{id}/confirm", self._confirm, methods=["POST"]),
+                Route("/v1/refunds", self._refund, methods=["POST"]),
+                Route("/v1/payment_methods", self._create_method, methods=["POST"]),
+                Route("/v1/payment_methods/{id}/attach", self._attach, methods=["POST"]),
+                Route("/v1/payment_methods/{id}/detach", self._detach, methods=["POST"]),
+            ]
+        )
+
+    async def _call(self, request: Request) -> tuple[dict[str, str], JSONResponse | None]:
+        if request.headers.get("authorization") != f"Bearer {self.secret_key}":
+            return {}, _error(401, "invalid_request_error", "Invalid API Key provided.")
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        key = request.headers.get("idempotency-key")
+        self.calls.append(Call(request.method, request.url.path, form, key))
+        if key:
+            replay = self._replies.get(key)
+            if replay is not None:
+                if replay[0] != form:
+                    return form, _error(
+                        400, "idempotency_error", "Keys for idempotent requests can only be used once."
+                    )
+                return form, JSONResponse(replay[2], status_code=replay[1])
+        return form, None
+
+    def _answer(
+        self, request: Request, form: dict[str, str], body: dict[str, Any], status: int = 200
+    ) -> JSONResponse:
+        key = request.headers.get("idempotency-key")
+        if key:
+            self._replies[key] = (form, status, body)
+        return JSONResponse(body, status_code=status)
+
+    def _intent_view(self, intent: dict[str, Any]) -> dict[str, Any]:
+        return dict(intent)
+
+    async def _create_intent(self, request: Request) -> JSONResponse:
+        form, early = await self._call(request)
+        if early:
+            return early
+        try:
+            amount = int(form["amount"])
+        except (KeyError, ValueError):
+            return _error(400, "invalid_request_error", "Missing required param: amount.", param="amount")
+        if amount < 1 or "currency" not in form:
+            return _error(400, "invalid_request_error", "Invalid amount or currency.")
+        intent_id = self._id("pi")
+        intent = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_received": 0,
+            "currency": form["currency"],
+            "status": "requires_payment_method",
+            "client_secret": f"{intent_id}_secret_{secrets.token_hex(12)}",
+            "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
+            "created": int(time.time()),
+            "last_payment_error": None,
+            "charges": {"object": "list", "data": []},
+            "amount_refunded": 0,
+        }
+        self.intents[intent_id] = intent
+        return self._answer(request, form, self._intent_view(intent))
+
+    async def _get_intent(self, request: Request) -> JSONResponse:
+        _, early = await self._call(request)
+        if early:
+            return early
+        intent = self.intents.get(request.path_params["id"])
+        if intent is None:
+            return _error(404, "invalid_request_error", "No such payment_intent.", code="resource_missing")
+        return JSONResponse(self._intent_view(intent))
+
+    async def _confirm(self, request: Request) -> JSONResponse:
+        form, early = await self._call(request)
+        if early:
+            return early
+        intent = self.intents.get(request.path_params["id"])
+        if intent is None:
+            return _error(404, "invalid_request_error", "No such payment_intent.", code="resource_missing")
+        if intent["status"] == "succeeded":
+            return _error(
+                400,
+                "invalid_request_error",
+                "This PaymentIntent has already succeeded.",
+                code="payment_intent_unexpected_state",
+            )
+        method = self.methods.get(form.get("payment_method", ""))
+        if method is None:
+            return _error(404, "invalid_request_error", "No such PaymentMethod.", code="resource_missing")
+        card = method["card"]
+        if card["last4"] == "0002":
+            error = {
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": "generic_decline",
+                "message": "Your card was declined.",
+                "payment_method": method,
+            }
+            intent.update(
+                status="requires_payment_method", last_payment_error=error, payment_method=method["id"]
+            )
+            body = {"error": {**error, "payment_intent": self._intent_view(intent)}}
+            return self._answer(request, form, body, status=402)
+        charge = {
+            "id": self._id("ch"),
+            "object": "charge",
+            "amount": intent["amount"],
+            "paid": True,
+            "payment_method_details": {
+                "type": "card",
+                "card": {"brand": card["brand"], "last4": card["last4"]},
+            },
+        }
+        intent.update(
+            status="succeeded",
+            amount_received=intent["amount"],
+            last_payment_error=None,
+            payment_method=method["id"],
+            latest_charge=charge["id"],
+            charges={"object": "list", "data": [charge]},
+            card_last4=card["last4"],
+        )
+        return self._answer(request, form, self._intent_view(intent))
+
+    async def _refund(self, request: Request) -> JSONResponse:
+        form, early = await self._call(request)
+        if early:
+            return early
+        intent = self.intents.get(form.get("payment_intent", ""))
+        if intent is None:
+            return _error(404, "invalid_request_error", "No such payment_intent.", code="resource_missing")
+        if intent["status"] != "succeeded":
+            return _error(
+                400,
+                "invalid_request_error",
+                "This PaymentIntent has no charge.",
+                code="charge_not_refundable",
+            )
+        amount = int(form.get("amount") or intent["amount"] - intent["amount_refunded"])
+        if amount > intent["amount"] - intent["amount_refunded"]:
+            return _error(
+                400,
+                "invalid_request_error",
+                "Refund amount is greater than unrefunded amount on charge.",
+                code="amount_too_large",
+            )
+        intent["amount_refunded"] += amount
+        refund = {
+            "id": self._id("re"),
+            "object": "refund",
+            "amount": amount,
+            "currency": intent["currency"],
+            "payment_intent": intent["id"],
+            "status": "pending" if intent.get("card_last4") == "5126" else "succeeded",
+            "reason": form.get("reason"),
+            "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
+        }
+        self.refunds[refund["id"]] = refund
+        return self._answer(request, form, refund)
+
+    async def _create_method(self, request: Request) -> JSONResponse:
+        form, early = await self._call(request)
+        if early:
+            return early
+        card = CARDS.get(form.get("card[token]", ""))
+        if form.get("type") != "card" or card is None:
+            return _error(400, "invalid_request_error", "No such token.", code="resource_missing")
+        method = {
+            "id": self._id("pm"),
+            "object": "payment_method",
+            "type": "card",
+            "card": {"brand": card[0], "last4": card[1], "exp_month": 12, "exp_year": 2034},
+            "customer": None,
+        }
+        self.methods[method["id"]] = method
+        return self._answer(request, form, method)
+
+    async def _attach(self, request: Request) -> JSONResponse:
+        form, early = await self._call(request)
+        if early:
+            return early
+        method = self.methods.get(request.path_params["id"])
+        if method is None:
+            return _error(404, "invalid_request_error", "No such PaymentMethod.", code="resource_missing")
+        method["customer"] = form.get("customer")
+        return self._answer(request, form, method)
+
+    async def _detach(self, request: Request) -> JSONResponse:
+        form, early = await self._call(request)
+        if early:
+            return early
+        method = self.methods.get(request.path_params["id"])
+        if method is None:
+            return _error(404, "invalid_request_error", "No such PaymentMethod.", code="resource_missing")
+        method["customer"] = None
+        return self._answer(request, form, method)
+
+    # ---- serving ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        config = uvicorn.Config(self.app(), host=HOST, port=self.port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="fake-stripe", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the fake Stripe server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
