@@ -278,20 +278,12 @@ async def list_products(
         sort.label("sort_value")
     )
 
-    async def run(statement: Select[Any]) -> list[Any]:
-        async with ctx.read(reader.scope) as session:
-            return list(await session.execute(statement))
-
-    async def count(statement: Select[tuple[int]]) -> int:
-        async with ctx.read(reader.scope) as session:
-            return int(await session.scalar(statement) or 0)
-
     found = await paginate(
-        run,
-        count,
+        lambda: ctx.read(reader.scope),
         statement,
         SortKey(sort, Product.id, descending),
         page,
+        whole_rows=True,
         sort_value=lambda row: row[1],
         row_id=lambda row: row[0].id,
     )
@@ -362,17 +354,7 @@ def _active_only(
 async def _page_by_name(
     ctx: ServiceContext, reader: CatalogReader, statement: Select[Any], model: Any, page: PageArgs
 ) -> Page[Any]:
-    async def run(statement: Select[Any]) -> list[Any]:
-        async with ctx.read(reader.scope) as session:
-            return list(await session.scalars(statement))
-
-    async def count(statement: Select[tuple[int]]) -> int:
-        async with ctx.read(reader.scope) as session:
-            return int(await session.scalar(statement) or 0)
-
-    return await paginate(
-        run, count, statement, SortKey(model.name, model.id), page, lambda row: row.name, lambda row: row.id
-    )
+    return await paginate(lambda: ctx.read(reader.scope), statement, SortKey(model.name, model.id), page)
 
 
 async def list_categories(

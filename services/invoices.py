@@ -429,22 +429,8 @@ async def list_invoices(
     principal = ctx.require_principal()
     column = _ORDER_COLUMNS[order]
 
-    async def run(statement: Select[tuple[Invoice]]) -> list[Invoice]:
-        async with ctx.read() as session:
-            return list(await session.scalars(statement))
-
-    async def count(statement: Select[tuple[int]]) -> int:
-        async with ctx.read() as session:
-            return int(await session.scalar(statement) or 0)
-
     return await paginate(
-        run,
-        count,
-        _filtered(invoice_filter, principal),
-        SortKey(column, Invoice.id, descending),
-        page,
-        sort_value=lambda invoice: getattr(invoice, column.key),
-        row_id=lambda invoice: invoice.id,
+        ctx.read, _filtered(invoice_filter, principal), SortKey(column, Invoice.id, descending), page
     )
 
 

@@ -23,7 +23,7 @@ from email.utils import make_msgid
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
@@ -257,20 +257,6 @@ async def list_mail(ctx: ServiceContext, page: PageArgs) -> Page[MailMessage]:
     """The tenant's outgoing mail, newest first: for tenant admins (and the demo)."""
     ctx.require_role(Role.TENANT_ADMIN)
 
-    async def run(query: Select[tuple[MailMessage]]) -> list[MailMessage]:
-        async with ctx.read() as session:
-            return list(await session.scalars(query))
-
-    async def count(query: Select[tuple[int]]) -> int:
-        async with ctx.read() as session:
-            return int(await session.scalar(query) or 0)
-
     return await paginate(
-        run,
-        count,
-        select(MailMessage),
-        SortKey(MailMessage.created_at, MailMessage.id, descending=True),
-        page,
-        sort_value=lambda m: m.created_at,
-        row_id=lambda m: m.id,
+        ctx.read, select(MailMessage), SortKey(MailMessage.created_at, MailMessage.id, descending=True), page
     )

@@ -563,22 +563,8 @@ async def list_orders(
             raise BadUserInput("Give times with a timezone offset, e.g. 2026-01-31T00:00:00Z.")
     column = _SORT_COLUMNS[sort]
 
-    async def run(statement: Select[tuple[Order]]) -> list[Order]:
-        async with ctx.read() as session:
-            return list(await session.scalars(statement))
-
-    async def count(statement: Select[tuple[int]]) -> int:
-        async with ctx.read() as session:
-            return int(await session.scalar(statement) or 0)
-
     return await paginate(
-        run,
-        count,
-        _visible_orders(principal, order_filter),
-        SortKey(column, Order.id, descending),
-        page,
-        sort_value=lambda order: getattr(order, column.key),
-        row_id=lambda order: order.id,
+        ctx.read, _visible_orders(principal, order_filter), SortKey(column, Order.id, descending), page
     )
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from services.errors import BadUserInput
@@ -115,20 +117,30 @@ def _after(key: SortKey, cursor: str, forward: bool) -> Any:
     return or_(key.column < value, and_(key.column == value, key.id_column < row_id))
 
 
+SessionOpener = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
 async def paginate(
-    run: Callable[[Select[Any]], Awaitable[Sequence[Row]]],
-    count: Callable[[Select[Any]], Awaitable[int]],
+    open_session: SessionOpener,
     statement: Select[Any],
     key: SortKey,
     args: PageArgs,
-    sort_value: Callable[[Row], Any],
-    row_id: Callable[[Row], uuid.UUID],
-) -> Page[Row]:
-    """``run`` executes a select and returns rows; ``count`` counts one (called only if asked)."""
+    *,
+    whole_rows: bool = False,
+    sort_value: Callable[[Any], Any] | None = None,
+    row_id: Callable[[Any], uuid.UUID] | None = None,
+) -> Page[Any]:
+    """One page of ``statement`` in ``key`` order. Each query runs in a session of its own from
+    ``open_session`` (e.g. ``ctx.read``); the total is counted only if asked for.
+
+    Rows are entities whose sort value and id are read by the key's column names, unless
+    ``whole_rows`` (the statement selects extra columns) with ``sort_value`` and ``row_id``."""
     args = args.validated()
     forward = args.last is None
     size = args.first if forward else args.last
     size = DEFAULT_PAGE_SIZE if size is None else size
+    value_of = sort_value or (lambda row: getattr(row, key.column.key))
+    id_of = row_id or (lambda row: row.id)
 
     windowed = statement
     if args.after:
@@ -139,18 +151,24 @@ async def paginate(
     order = (
         (key.column.asc(), key.id_column.asc()) if ascending else (key.column.desc(), key.id_column.desc())
     )
-    rows = list(await run(windowed.order_by(*order).limit(size + 1)))
+    async with open_session() as session:
+        query = windowed.order_by(*order).limit(size + 1)
+        rows = list(await session.execute(query) if whole_rows else await session.scalars(query))
     has_more = len(rows) > size
     rows = rows[:size]
     if not forward:
         rows.reverse()
 
     async def total() -> int:
-        return await count(select(func.count()).select_from(statement.order_by(None).subquery()))
+        async with open_session() as session:
+            counted = await session.scalar(
+                select(func.count()).select_from(statement.order_by(None).subquery())
+            )
+        return int(counted or 0)
 
     return Page(
         rows=rows,
-        cursors=[encode_cursor(sort_value(r), row_id(r)) for r in rows],
+        cursors=[encode_cursor(value_of(r), id_of(r)) for r in rows],
         has_next_page=has_more if forward else bool(args.before),
         has_previous_page=bool(args.after) if forward else has_more,
         count=total,

@@ -16,7 +16,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
@@ -310,23 +310,7 @@ async def list_payments(
         statement = statement.where(Payment.user_id == f.user_id)
     column = _ORDER_COLUMNS[order]
 
-    async def run(query: Select[tuple[Payment]]) -> list[Payment]:
-        async with ctx.read() as session:
-            return list(await session.scalars(query))
-
-    async def count(query: Select[tuple[int]]) -> int:
-        async with ctx.read() as session:
-            return int(await session.scalar(query) or 0)
-
-    return await paginate(
-        run,
-        count,
-        statement,
-        SortKey(column, Payment.id, descending),
-        page,
-        sort_value=lambda p: getattr(p, column.key),
-        row_id=lambda p: p.id,
-    )
+    return await paginate(ctx.read, statement, SortKey(column, Payment.id, descending), page)
 
 
 # ---- payment methods --------------------------------------------------------------------------
@@ -425,20 +409,9 @@ async def remove_payment_method(
 async def list_payment_methods(ctx: ServiceContext, page: PageArgs) -> Page[PaymentMethod]:
     principal = ctx.require_principal()
 
-    async def run(query: Select[tuple[PaymentMethod]]) -> list[PaymentMethod]:
-        async with ctx.read() as session:
-            return list(await session.scalars(query))
-
-    async def count(query: Select[tuple[int]]) -> int:
-        async with ctx.read() as session:
-            return int(await session.scalar(query) or 0)
-
     return await paginate(
-        run,
-        count,
+        ctx.read,
         select(PaymentMethod).where(PaymentMethod.user_id == principal.user_id),
         SortKey(PaymentMethod.created_at, PaymentMethod.id, descending=False),
         page,
-        sort_value=lambda m: m.created_at,
-        row_id=lambda m: m.id,
     )

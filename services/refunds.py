@@ -17,7 +17,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
@@ -280,20 +280,4 @@ async def list_refunds(
         statement = statement.where(Refund.disputed.is_(f.disputed))
     column = _ORDER_COLUMNS[order]
 
-    async def run(query: Select[tuple[Refund]]) -> list[Refund]:
-        async with ctx.read() as session:
-            return list(await session.scalars(query))
-
-    async def count(query: Select[tuple[int]]) -> int:
-        async with ctx.read() as session:
-            return int(await session.scalar(query) or 0)
-
-    return await paginate(
-        run,
-        count,
-        statement,
-        SortKey(column, Refund.id, descending),
-        page,
-        sort_value=lambda r: getattr(r, column.key),
-        row_id=lambda r: r.id,
-    )
+    return await paginate(ctx.read, statement, SortKey(column, Refund.id, descending), page)

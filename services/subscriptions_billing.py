@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
@@ -106,17 +106,7 @@ async def list_plans(ctx: ServiceContext, active: bool | None, page: PageArgs) -
     if active is not None:
         statement = statement.where(Plan.active.is_(active))
 
-    async def run(query: Select[tuple[Plan]]) -> list[Plan]:
-        async with ctx.read() as session:
-            return list(await session.scalars(query))
-
-    async def count(query: Select[tuple[int]]) -> int:
-        async with ctx.read() as session:
-            return int(await session.scalar(query) or 0)
-
-    return await paginate(
-        run, count, statement, SortKey(Plan.created_at, Plan.id), page, lambda p: p.created_at, lambda p: p.id
-    )
+    return await paginate(ctx.read, statement, SortKey(Plan.created_at, Plan.id), page)
 
 
 # ---- subscriptions ----------------------------------------------------------------------------
@@ -337,23 +327,7 @@ async def list_subscriptions(
         statement = statement.where(BillingSubscription.user_id == f.user_id)
     column = _ORDER_COLUMNS[order]
 
-    async def run(query: Select[tuple[BillingSubscription]]) -> list[BillingSubscription]:
-        async with ctx.read() as session:
-            return list(await session.scalars(query))
-
-    async def count(query: Select[tuple[int]]) -> int:
-        async with ctx.read() as session:
-            return int(await session.scalar(query) or 0)
-
-    return await paginate(
-        run,
-        count,
-        statement,
-        SortKey(column, BillingSubscription.id, descending),
-        page,
-        sort_value=lambda s: getattr(s, column.key),
-        row_id=lambda s: s.id,
-    )
+    return await paginate(ctx.read, statement, SortKey(column, BillingSubscription.id, descending), page)
 
 
 # ---- jobs ---------------------------------------------------------------------------------------

@@ -163,22 +163,8 @@ async def list_tenants(
     ctx.require_role(Role.PLATFORM_ADMIN)
     column = _ORDER_COLUMNS[order]
 
-    async def run(statement: Select[tuple[Tenant]]) -> list[Tenant]:
-        async with ctx.read(ALL_TENANTS) as session:
-            return list(await session.scalars(statement))
-
-    async def count(statement: Select[tuple[int]]) -> int:
-        async with ctx.read(ALL_TENANTS) as session:
-            return int(await session.scalar(statement) or 0)
-
     return await paginate(
-        run,
-        count,
-        _filtered(tenant_filter),
-        SortKey(column, Tenant.id, descending),
-        page,
-        sort_value=lambda tenant: getattr(tenant, column.key),
-        row_id=lambda tenant: tenant.id,
+        lambda: ctx.read(ALL_TENANTS), _filtered(tenant_filter), SortKey(column, Tenant.id, descending), page
     )
 
 

@@ -75,23 +75,7 @@ async def list_users(
     ctx.require_role(*USER_READERS)
     column = _ORDER_COLUMNS[order]
 
-    async def run(statement: Select[tuple[User]]) -> list[User]:
-        async with ctx.read() as session:
-            return list(await session.scalars(statement))
-
-    async def count(statement: Select[tuple[int]]) -> int:
-        async with ctx.read() as session:
-            return int(await session.scalar(statement) or 0)
-
-    return await paginate(
-        run,
-        count,
-        _filtered(user_filter),
-        SortKey(column, User.id, descending),
-        page,
-        sort_value=lambda user: getattr(user, column.key),
-        row_id=lambda user: user.id,
-    )
+    return await paginate(ctx.read, _filtered(user_filter), SortKey(column, User.id, descending), page)
 
 
 def can_read_user(ctx: ServiceContext, user_id: uuid.UUID) -> bool:
