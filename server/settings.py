@@ -82,15 +82,27 @@ class Settings(BaseSettings):
         return None
 
     def check_for_production(self) -> None:
-        """Refuse to serve production traffic with a signing key anyone can read in our source."""
+        """Refuse to serve production traffic with secrets anyone can read in our source, or with
+        the in-process fake payment provider; every problem is named at once."""
         if not self.production:
             return
+        problems = []
         if self.jwt_signing_key == DEVELOPMENT_SIGNING_KEY:
-            raise ConfigurationError(
+            problems.append(
                 "TENANTGRAPH_JWT_SIGNING_KEY is the development default; "
                 "set a secret of at least 32 random bytes for production"
             )
-        if self.jwt_algorithm.startswith("HS") and len(self.jwt_signing_key.encode()) < MIN_SIGNING_KEY_BYTES:
-            raise ConfigurationError(
-                f"TENANTGRAPH_JWT_SIGNING_KEY is shorter than {MIN_SIGNING_KEY_BYTES} bytes"
+        elif (
+            self.jwt_algorithm.startswith("HS") and len(self.jwt_signing_key.encode()) < MIN_SIGNING_KEY_BYTES
+        ):
+            problems.append(f"TENANTGRAPH_JWT_SIGNING_KEY is shorter than {MIN_SIGNING_KEY_BYTES} bytes")
+        if not self.payment_provider_url:
+            problems.append(
+                "TENANTGRAPH_PAYMENT_PROVIDER_URL is not set; the in-process fake provider is for development"
             )
+        defaults = Settings.model_fields
+        for name in ("payment_provider_secret_key", "stripe_webhook_secret", "hyperswitch_webhook_key"):
+            if getattr(self, name) == defaults[name].default:
+                problems.append(f"TENANTGRAPH_{name.upper()} is the development default")
+        if problems:
+            raise ConfigurationError("; ".join(problems))

@@ -117,3 +117,14 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in list(os.environ):
         if name.startswith("TENANTGRAPH_"):
             del os.environ[name]
+
+
+# Everything production mode insists on (server/settings.py check_for_production).
+PRODUCTION_SETTINGS: dict[str, object] = {
+    "production": True,
+    "jwt_signing_key": "production-signing-key-0123456789-abcdefghijklmn",
+    "payment_provider_url": "http://127.0.0.1:9/",
+    "payment_provider_secret_key": "sk_test_production_like",
+    "stripe_webhook_secret": "whsec_production_like",
+    "hyperswitch_webhook_key": "hyperswitch-production-like",
+}

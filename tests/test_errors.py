@@ -20,12 +20,11 @@ from models.identity import Role
 from server.app import create_app
 from server.cli import migrate
 from server.logging import configure_logging, correlation_id
-from tests.conftest import make_settings
+from tests.conftest import PRODUCTION_SETTINGS, make_settings
 from tests.harness.servers import PostgresServer
 from tests.support.graphql import GraphQLClient, GraphQLResult
 from tests.support.identity import Identity, global_id
 
-PRODUCTION_KEY = "production-signing-key-0123456789-abcdefghijklmn"  # 48 bytes
 TENANT_LOOKUP = '{ tenantBySlug(slug: "acme") { name } }'
 LEAKS = ("traceback", "select ", "undefinedtable", "asyncpg", "sqlalchemy", "tenants_gone", 'relation "')
 
@@ -53,9 +52,7 @@ def restore_logging() -> Iterator[None]:
 
 
 async def _running(production: bool, database_url: str) -> AsyncIterator[GraphQLClient]:
-    overrides: dict[str, object] = (
-        {"production": True, "jwt_signing_key": PRODUCTION_KEY} if production else {}
-    )
+    overrides: dict[str, object] = PRODUCTION_SETTINGS if production else {}
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     app: Starlette = create_app(make_settings(database_url, "memory://", **overrides))

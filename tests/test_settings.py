@@ -12,6 +12,7 @@ import pytest
 
 from server.app import create_app
 from server.settings import DEVELOPMENT_SIGNING_KEY, ConfigurationError, Settings
+from tests.conftest import PRODUCTION_SETTINGS
 from tests.harness.servers import free_port
 
 GOOD_KEY = "k" * 48
@@ -34,9 +35,30 @@ def test_production_refuses_a_short_key(key: str) -> None:
 
 
 def test_production_accepts_a_long_key() -> None:
-    settings = Settings(production=True, jwt_signing_key="y" * 32)
+    settings = Settings(**{**PRODUCTION_SETTINGS, "jwt_signing_key": "y" * 32})  # type: ignore[arg-type]
     settings.check_for_production()
     assert settings.production is True
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("payment_provider_url", "TENANTGRAPH_PAYMENT_PROVIDER_URL is not set"),
+        ("payment_provider_secret_key", "TENANTGRAPH_PAYMENT_PROVIDER_SECRET_KEY is the development default"),
+        ("stripe_webhook_secret", "TENANTGRAPH_STRIPE_WEBHOOK_SECRET is the development default"),
+        ("hyperswitch_webhook_key", "TENANTGRAPH_HYPERSWITCH_WEBHOOK_KEY is the development default"),
+    ],
+)
+def test_production_refuses_development_payment_settings(name: str, reason: str) -> None:
+    values = {key: value for key, value in PRODUCTION_SETTINGS.items() if key != name}
+    with pytest.raises(ConfigurationError, match=reason):
+        Settings(**values).check_for_production()  # type: ignore[arg-type]
+
+
+def test_production_names_every_problem_at_once() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        Settings(production=True).check_for_production()
+    assert str(refused.value).count("TENANTGRAPH_") == 5
 
 
 def _cli_env(**extra: str) -> dict[str, str]:
@@ -76,7 +98,8 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "TENANTGRAPH_ALLOWED_ORIGINS", " https://app.acme.example, https://admin.acme.example ,"
     )
-    monkeypatch.setenv("TENANTGRAPH_PRODUCTION", "true")
+    for name, value in PRODUCTION_SETTINGS.items():
+        monkeypatch.setenv(f"TENANTGRAPH_{name.upper()}", str(value).lower() if value is True else str(value))
     monkeypatch.setenv("TENANTGRAPH_JWT_SIGNING_KEY", GOOD_KEY)
     monkeypatch.setenv("TENANTGRAPH_BROADCAST_URL", "redis://127.0.0.1:6390/0")
     monkeypatch.setenv("TENANTGRAPH_MAX_BODY_BYTES", "2048")
