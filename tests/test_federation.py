@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from functools import cache
 from typing import Any
 
 from models.identity import Role, User, UserRole
 from models.tenancy import TenantScope
 from schema.build import build_schema
-from server.auth.passwords import hash_password
 from server.runtime import Runtime
 from server.settings import Settings
 from tests.support.graphql import GraphQLClient, StatementCounter, count_statements
-from tests.support.identity import Account, Identity, global_id
+from tests.support.identity import Account, Identity, global_id, quick_password_hash
 
 ENTITIES = """
 query($representations: [_Any!]!) {
@@ -26,11 +24,6 @@ query($representations: [_Any!]!) {
 """
 
 
-@cache
-def _password_hash() -> str:
-    return hash_password("a-password-nobody-uses")
-
-
 async def _add_users(runtime: Runtime, tenant_id: uuid.UUID, count: int, prefix: str) -> list[uuid.UUID]:
     """Users inserted directly (hashing a password per user would take seconds)."""
     ids = [uuid.uuid4() for _ in range(count)]
@@ -41,7 +34,7 @@ async def _add_users(runtime: Runtime, tenant_id: uuid.UUID, count: int, prefix:
                 tenant_id=tenant_id,
                 email=f"{prefix}{n}@fed.example",
                 full_name=f"{prefix.title()} {n}",
-                password_hash=_password_hash(),
+                password_hash=quick_password_hash(),
             )
             for n, user_id in enumerate(ids)
         )

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from functools import cache
 from typing import Any
 
 import pytest
 
 from models.identity import Role, User, UserRole
 from models.tenancy import TenantScope
-from server.auth.passwords import hash_password
 from server.runtime import Runtime
 from tests.support.graphql import GraphQLClient, StatementCounter, count_statements
-from tests.support.identity import Account, Identity, global_id
+from tests.support.identity import Account, Identity, global_id, quick_password_hash
 
 USERS = """
 query($first: Int!) {
@@ -34,11 +32,6 @@ def _sql(counter: StatementCounter) -> list[str]:
     return [s for s in counter.statements if "outbox_events" not in s]
 
 
-@cache
-def _password_hash() -> str:
-    return hash_password("a-password-nobody-uses")
-
-
 def _tables(statements: list[str]) -> list[str]:
     """The table each statement reads first (authenticate: auth_sessions, joined to the rest)."""
     return [match.group(1) for s in statements if (match := re.search(r"\bFROM (\w+)", s))]
@@ -49,7 +42,7 @@ async def crowd(identity: Identity, runtime: Runtime) -> tuple[Account, list[uui
     """A tenant admin and 59 more users of the tenant (60 in all); the others are inserted
     directly with one shared password hash, since argon2 takes a while per user."""
     admin = await identity.account("acme", Role.TENANT_ADMIN)
-    password_hash = _password_hash()
+    password_hash = quick_password_hash()
     ids = [uuid.uuid4() for _ in range(59)]
     async with runtime.db.transaction(TenantScope.of(admin.tenant_id)) as session:
         session.add_all(

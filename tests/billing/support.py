@@ -1,4 +1,4 @@
-"""Helpers for the billing tests: quick accounts, orders as the orders domain stores them,
+"""Helpers for the billing tests: orders as the orders domain stores them,
 GraphQL documents, webhook signatures computed by hand, and waiting."""
 
 from __future__ import annotations
@@ -16,46 +16,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
-from models.identity import Role, TenantKind, User, UserRole
 from models.orders import Order, OrderItem, OrderStatus
 from models.tenancy import TenantScope
-from server.auth.passwords import hash_password
 from server.runtime import Runtime
 from services import pricing
-from services.auth import start_session
-from services.context import ServiceContext
-from services.provisioning import ensure_tenant
 from tests.support.graphql import GraphQLClient
-from tests.support.identity import PASSWORD, Account, global_id
+from tests.support.identity import Account, global_id
 
-# argon2 is slow on purpose: these accounts share one hash and get their session from the same
-# service function login uses once the password is checked.
-_PASSWORD_HASH = hash_password(PASSWORD)
 _numbers = itertools.count(1)
 T = TypeVar("T")
-
-
-async def quick_account(
-    runtime: Runtime, slug: str, *roles: Role, email: str | None = None, full_name: str | None = None
-) -> Account:
-    number = next(_numbers)
-    async with runtime.db.transaction(TenantScope.all_tenants()) as session:
-        tenant = await ensure_tenant(session, slug, slug.title(), TenantKind.ENTERPRISE)
-        user = User(
-            id=uuid.uuid4(),
-            tenant_id=tenant.id,
-            email=email or f"buyer{number}@{slug}.example",
-            full_name=full_name or f"Buyer {number}",
-            password_hash=_PASSWORD_HASH,
-        )
-        session.add(user)
-        session.add_all(UserRole(tenant_id=tenant.id, user_id=user.id, role=r) for r in roles or (Role.USER,))
-        await session.flush()
-        services = ServiceContext(db=runtime.db, settings=runtime.settings, rate_limiter=runtime.rate_limiter)
-        signed_in = await start_session(services, session, user)
-    return Account(
-        slug, tenant.id, user.id, user.email, PASSWORD, signed_in.access_token, signed_in.refresh_token
-    )
 
 
 def gid(type_name: str, raw: uuid.UUID | str) -> str:

@@ -16,8 +16,9 @@ from models.identity import Role
 from server.runtime import Runtime
 from services import pricing
 from services.invoices import format_money, invoice_totals, lines_of_order
-from tests.billing.support import gid, invoice_for, make_order, quick_account, raw_id
+from tests.billing.support import gid, invoice_for, make_order, raw_id
 from tests.support.graphql import GraphQLClient
+from tests.support.identity import quick_account
 
 
 def pdf_text(content: bytes) -> str:

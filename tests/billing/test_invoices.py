@@ -28,11 +28,11 @@ from tests.billing.support import (
     invoice_for,
     make_order,
     pay,
-    quick_account,
     raw_id,
     rows,
 )
 from tests.support.graphql import GraphQLClient, count_statements
+from tests.support.identity import quick_account
 
 YEAR = datetime.now(UTC).year
 
@@ -354,7 +354,7 @@ async def test_the_invoices_connection_costs_the_same_statements_for_5_and_50_ro
     runtime: Runtime, gql: GraphQLClient
 ) -> None:
     staff = await quick_account(runtime, "acme", Role.MANAGER)
-    buyers = [await quick_account(runtime, "acme") for _ in range(5)]
+    buyers = [await quick_account(runtime, "acme", email=f"buyer{n}@acme.example") for n in range(5)]
     async with runtime.db.transaction(TenantScope.of(staff.tenant_id)) as session:
         for n in range(50):
             await new_invoice(

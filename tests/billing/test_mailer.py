@@ -24,10 +24,11 @@ from server.app import create_app
 from server.runtime import Runtime
 from server.settings import Settings
 from services.mailer import SmtpMailer, deliver_pending
-from tests.billing.support import invoice_for, make_order, quick_account, raw_id, rows, wait_until
+from tests.billing.support import invoice_for, make_order, raw_id, rows, wait_until
 from tests.conftest import make_settings
 from tests.harness.servers import HOST, PostgresServer, RedisServer, free_port
 from tests.support.graphql import GraphQLClient
+from tests.support.identity import quick_account
 
 SEND = """
 mutation($input: SendInvoiceInput!) {

@@ -21,13 +21,13 @@ from tests.billing.support import (
     invoice_for,
     make_order,
     pay,
-    quick_account,
     raw_id,
     rows,
     start_payment,
 )
 from tests.support.fake_stripe import FakeStripe
 from tests.support.graphql import GraphQLClient
+from tests.support.identity import quick_account
 
 
 async def test_a_payment_intent_then_a_confirmation_pays_the_invoice_and_the_order(

@@ -18,14 +18,13 @@ from tests.billing.support import (
     invoice_for,
     make_order,
     pay,
-    quick_account,
     raw_id,
     rows,
     start_payment,
 )
 from tests.support.fake_stripe import FakeStripe
 from tests.support.graphql import GraphQLClient
-from tests.support.identity import Account
+from tests.support.identity import Account, quick_account
 
 
 async def paid_order(

@@ -14,9 +14,9 @@ from models.identity import Role
 from models.tenancy import TenantScope
 from server.runtime import Runtime
 from services.subscriptions_billing import add_interval, renew_due_subscriptions
-from tests.billing.support import quick_account, raw_id, rows
+from tests.billing.support import raw_id, rows
 from tests.support.graphql import GraphQLClient
-from tests.support.identity import Account
+from tests.support.identity import Account, quick_account
 
 CREATE_PLAN = """
 mutation($input: CreatePlanInput!) {

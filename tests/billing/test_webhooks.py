@@ -36,7 +36,6 @@ from tests.billing.support import (
     invoice_for,
     make_order,
     pay,
-    quick_account,
     raw_id,
     rows,
     start_payment,
@@ -44,7 +43,7 @@ from tests.billing.support import (
     stripe_signature,
 )
 from tests.support.graphql import GraphQLClient
-from tests.support.identity import Account
+from tests.support.identity import Account, quick_account
 
 
 async def post_stripe(

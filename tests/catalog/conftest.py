@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import uuid
 from contextlib import AbstractAsyncContextManager
@@ -15,15 +14,11 @@ from strawberry import relay
 
 from models.catalog import Brand, Category, Product, ProductStatus
 from models.db import Database
-from models.identity import Role, TenantKind, User, UserRole
+from models.identity import Role
 from models.orders import Order, OrderItem, OrderStatus
 from models.tenancy import TenantScope
-from server.auth.passwords import hash_password
 from server.runtime import Runtime
-from services.auth import start_session
-from services.context import ServiceContext
-from services.provisioning import ensure_tenant
-from tests.support.identity import PASSWORD, Account, global_id
+from tests.support.identity import Account, global_id, quick_account
 
 _numbers = itertools.count(1)
 # Rows get distinct, increasing creation times so CREATED_AT orderings are deterministic.
@@ -131,41 +126,11 @@ class Shop:
         return order.id
 
     async def account(self, *roles: Role, full_name: str | None = None) -> Account:
-        return await signed_in(self.runtime, self.slug, *roles, full_name=full_name)
-
-
-@functools.cache
-def _password_hash() -> str:
-    return hash_password(PASSWORD)
-
-
-async def signed_in(runtime: Runtime, slug: str, *roles: Role, full_name: str | None = None) -> Account:
-    """A user with ``roles`` in the tenant (created if missing) and a session of theirs, started by
-    the auth service itself: like tests.support.identity's accounts, without two argon2 rounds."""
-    n = next(_numbers)
-    email = f"user{n}@{slug}.example"
-    ctx = ServiceContext(db=runtime.db, settings=runtime.settings, rate_limiter=runtime.rate_limiter)
-    async with runtime.db.transaction(TenantScope.all_tenants()) as session:
-        tenant = await ensure_tenant(session, slug, slug.title(), TenantKind.ENTERPRISE)
-        user = User(
-            id=uuid.uuid4(),
-            tenant_id=tenant.id,
-            email=email,
-            full_name=full_name or f"User {n}",
-            password_hash=_password_hash(),
-            email_verified=True,
-        )
-        session.add(user)
-        session.add_all(
-            UserRole(tenant_id=tenant.id, user_id=user.id, role=role) for role in roles or (Role.USER,)
-        )
-        await session.flush()
-        signed = await start_session(ctx, session, user)
-    return Account(slug, tenant.id, user.id, email, PASSWORD, signed.access_token, signed.refresh_token)
+        return await quick_account(self.runtime, self.slug, *roles, full_name=full_name)
 
 
 async def open_shop(runtime: Runtime, slug: str) -> Shop:
-    admin = await signed_in(runtime, slug, Role.TENANT_ADMIN)
+    admin = await quick_account(runtime, slug, Role.TENANT_ADMIN)
     return Shop(runtime.db, slug, admin.tenant_id, admin, runtime)
 
 

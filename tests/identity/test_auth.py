@@ -4,31 +4,22 @@ reuse detection, logout, password change, and the signed-in user's own profile."
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 import uuid
 import warnings
 from typing import Any
 
 import jwt
-from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
-from models.identity import Role, TenantKind, User, UserRole, UserStatus
+from models.identity import Role, User, UserStatus
 from models.tenancy import TenantScope
 from server.runtime import Runtime
 from services.auth import start_session
-from services.context import ServiceContext
-from services.provisioning import PLATFORM_TENANT_SLUG, ensure_tenant
+from services.provisioning import PLATFORM_TENANT_SLUG
 from tests.conftest import TEST_SIGNING_KEY
 from tests.support.graphql import GraphQLClient, GraphQLResult
-from tests.support.identity import PASSWORD, Account, Identity
-
-# argon2 is slow on purpose (~0.2 s a hash). Test accounts share one argon2id hash made with low
-# cost parameters: the hash carries its parameters, so the server's own verify checks it, fast.
-# Signed-in accounts get their session from the service function login uses after that check.
-_PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
-_numbers = itertools.count(1)
+from tests.support.identity import PASSWORD, Account, Identity, quick_account, service_context
 
 REGISTER = """
 mutation Register($input: RegisterInput!) {
@@ -108,43 +99,13 @@ async def assert_signed_in(gql: GraphQLClient, token: str, email: str) -> None:
     assert me["email"] == email
 
 
-async def quick_account(
-    runtime: Runtime, slug: str, *roles: Role, email: str | None = None, full_name: str | None = None
-) -> Account:
-    """A user with ``roles`` (USER if none) in the tenant (created if missing), signed in."""
-    number = next(_numbers)
-    async with runtime.db.transaction(TenantScope.all_tenants()) as session:
-        kind = TenantKind.INTERNAL if slug == PLATFORM_TENANT_SLUG else TenantKind.ENTERPRISE
-        tenant = await ensure_tenant(session, slug, slug.title(), kind)
-        user = User(
-            id=uuid.uuid4(),
-            tenant_id=tenant.id,
-            email=email or f"user{number}@{slug}.example",
-            full_name=full_name or f"User {number}",
-            password_hash=_PASSWORD_HASH,
-        )
-        session.add(user)
-        session.add_all(UserRole(tenant_id=tenant.id, user_id=user.id, role=r) for r in roles or (Role.USER,))
-        await session.flush()
-        signed_in = await start_session(_service_context(runtime), session, user)
-    return Account(
-        slug, tenant.id, user.id, user.email, PASSWORD, signed_in.access_token, signed_in.refresh_token
-    )
-
-
 async def another_session(runtime: Runtime, account: Account) -> dict[str, Any]:
     """A second sign-in of ``account``: {"accessToken", "refreshToken"}."""
     async with runtime.db.transaction(TenantScope.all_tenants()) as session:
         user = await session.scalar(select(User).where(User.id == account.user_id))
         assert user is not None
-        signed_in = await start_session(_service_context(runtime), session, user)
+        signed_in = await start_session(service_context(runtime), session, user)
     return {"accessToken": signed_in.access_token, "refreshToken": signed_in.refresh_token}
-
-
-def _service_context(runtime: Runtime) -> ServiceContext:
-    return ServiceContext(
-        db=runtime.db, settings=runtime.settings, rate_limiter=runtime.rate_limiter, client_ip="203.0.113.7"
-    )
 
 
 # ---- register -------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 
@@ -22,7 +21,7 @@ from services.provisioning import ensure_tenant
 from tests.conftest import make_settings
 from tests.harness.servers import PostgresServer, RedisServer
 from tests.support.graphql import GraphQLClient, GraphQLResult
-from tests.support.identity import PASSWORD
+from tests.support.identity import PASSWORD, quick_password_hash
 
 PER_ACCOUNT = 3
 PER_IP = 5
@@ -40,10 +39,6 @@ mutation($input: RegisterInput!) { register(input: $input) { accessToken userErr
 REFRESH = """
 mutation($token: String!) { refreshToken(input: {refreshToken: $token}) { accessToken userErrors { code } } }
 """
-
-# argon2 is slow on purpose (~0.2 s a hash). Test accounts share one argon2id hash made with low
-# cost parameters: the hash carries its parameters, so the server's own verify checks it, fast.
-_PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
 
 Client = Callable[[str], GraphQLClient]
 
@@ -99,7 +94,7 @@ async def tenant_with_users(runtime: Runtime, count: int) -> tuple[str, list[str
                 tenant_id=tenant.id,
                 email=email,
                 full_name=email,
-                password_hash=_PASSWORD_HASH,
+                password_hash=quick_password_hash(),
             )
             session.add_all([user, UserRole(tenant_id=tenant.id, user_id=user.id, role=Role.USER)])
     return slug, emails

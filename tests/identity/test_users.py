@@ -4,59 +4,15 @@ cursors), reading and changing users, status and roles, who may do it, and tenan
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import uuid
 from typing import Any
 
-from argon2 import PasswordHasher
-
-from models.identity import Role, TenantKind, User, UserRole, UserStatus
-from models.tenancy import TenantScope
+from models.identity import Role, UserStatus
 from server.runtime import Runtime
-from services.auth import start_session
-from services.context import ServiceContext
-from services.provisioning import PLATFORM_TENANT_SLUG, ensure_tenant
+from services.provisioning import PLATFORM_TENANT_SLUG
 from tests.support.graphql import GraphQLClient, GraphQLResult
-from tests.support.identity import PASSWORD, Account, Identity, global_id
-
-# argon2 is slow on purpose (~0.2 s a hash). Test accounts share one argon2id hash made with low
-# cost parameters: the hash carries its parameters, so the server's own verify checks it, fast.
-# Signed-in accounts get their session from the service function login uses after that check.
-_PASSWORD_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
-_numbers = itertools.count(1)
-
-
-async def quick_account(
-    runtime: Runtime,
-    slug: str,
-    *roles: Role,
-    email: str | None = None,
-    full_name: str | None = None,
-    status: UserStatus = UserStatus.ACTIVE,
-) -> Account:
-    """A user with ``roles`` (USER if none) in the tenant (created if missing), signed in."""
-    number = next(_numbers)
-    async with runtime.db.transaction(TenantScope.all_tenants()) as session:
-        kind = TenantKind.INTERNAL if slug == PLATFORM_TENANT_SLUG else TenantKind.ENTERPRISE
-        tenant = await ensure_tenant(session, slug, slug.title(), kind)
-        user = User(
-            id=uuid.uuid4(),
-            tenant_id=tenant.id,
-            email=email or f"user{number}@{slug}.example",
-            full_name=full_name or f"User {number}",
-            password_hash=_PASSWORD_HASH,
-            status=status,
-        )
-        session.add(user)
-        session.add_all(UserRole(tenant_id=tenant.id, user_id=user.id, role=r) for r in roles or (Role.USER,))
-        await session.flush()
-        services = ServiceContext(db=runtime.db, settings=runtime.settings, rate_limiter=runtime.rate_limiter)
-        signed_in = await start_session(services, session, user)
-    return Account(
-        slug, tenant.id, user.id, user.email, PASSWORD, signed_in.access_token, signed_in.refresh_token
-    )
-
+from tests.support.identity import Identity, global_id, quick_account
 
 USERS = """
 query Users($filter: UserFilterInput, $orderBy: UserOrderInput, $first: Int, $after: String,

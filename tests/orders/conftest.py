@@ -7,7 +7,6 @@ import base64
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import pytest
@@ -17,16 +16,13 @@ from models.catalog import Product, ProductStatus
 from models.counters import TenantCounter
 from models.db import Database
 from models.events import OutboxEvent
-from models.identity import Role, Tenant, User, UserRole
+from models.identity import Role, Tenant
 from models.orders import CartItem, Order, OrderItem, OrderStatusChange
 from models.tenancy import TenantScope
-from server.auth.passwords import hash_password
 from server.runtime import Runtime
-from services.auth import start_session
-from services.context import ServiceContext
 from services.order_states import ORDER_STATUS_CHANGED
 from tests.support.graphql import GraphQLClient, GraphQLResult
-from tests.support.identity import PASSWORD, Account, Identity, global_id
+from tests.support.identity import Account, Identity, global_id, quick_account
 
 _numbers = itertools.count(1)
 ALL = TenantScope.all_tenants()
@@ -113,35 +109,6 @@ def order_input(*items: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"items": list(items), "shippingAddress": ADDRESS, **extra}
 
 
-@cache
-def _password_hash() -> str:
-    return hash_password(PASSWORD)
-
-
-async def signed_in(runtime: Runtime, tenant_id: uuid.UUID, slug: str, *roles: Role) -> Account:
-    """A new user with ``roles`` (USER if none), signed in through the same session code as login.
-
-    The user row is inserted with a password hashed once per test session: hashing and verifying
-    argon2 for every account would take most of these tests' time."""
-    n = next(_numbers)
-    user = User(
-        id=uuid.uuid4(),
-        tenant_id=tenant_id,
-        email=f"buyer{n}@{slug}.example",
-        full_name=f"Buyer {n}",
-        password_hash=_password_hash(),
-        email_verified=True,
-    )
-    ctx = ServiceContext(db=runtime.db, settings=runtime.settings, rate_limiter=runtime.rate_limiter)
-    async with runtime.db.transaction(TenantScope.of(tenant_id)) as session:
-        session.add(user)
-        await session.flush()
-        session.add_all(UserRole(tenant_id=tenant_id, user_id=user.id, role=r) for r in roles or (Role.USER,))
-        await session.flush()
-        signed = await start_session(ctx, session, user)
-    return Account(slug, tenant_id, user.id, user.email, PASSWORD, signed.access_token, signed.refresh_token)
-
-
 @dataclass
 class Shop:
     """A tenant with a signed-in admin, and helpers for its accounts, products and rows."""
@@ -158,7 +125,7 @@ class Shop:
         return self.runtime.db
 
     async def account(self, *roles: Role) -> Account:
-        return await signed_in(self.runtime, self.tenant_id, self.slug, *roles)
+        return await quick_account(self.runtime, self.slug, *roles)
 
     async def product(
         self,
@@ -279,7 +246,7 @@ def uuid_of(global_id_value: str) -> uuid.UUID:
 
 async def new_shop(runtime: Runtime, gql: GraphQLClient, identity: Identity, slug: str | None = None) -> Shop:
     tenant = await identity.tenant(slug or f"shop-{next(_numbers)}")
-    admin = await signed_in(runtime, tenant.id, tenant.slug, Role.TENANT_ADMIN)
+    admin = await quick_account(runtime, tenant.slug, Role.TENANT_ADMIN)
     return Shop(runtime, gql, tenant.slug, tenant.id, admin)
 
 

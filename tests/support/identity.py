@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import uuid
 from dataclasses import dataclass
 
+from argon2 import PasswordHasher
+
 from models.db import Database
-from models.identity import Role, Tenant, TenantKind
+from models.identity import Role, Tenant, TenantKind, User, UserRole, UserStatus
 from models.tenancy import TenantScope
+from server.runtime import Runtime
+from services.auth import start_session
+from services.context import ServiceContext
 from services.provisioning import PLATFORM_TENANT_SLUG, ensure_tenant, ensure_user
 from tests.support.graphql import GraphQLClient, GraphQLResult
 
 PASSWORD = "correct-horse-battery"
+# The address tests.conftest's HTTP client connects from.
+CLIENT_IP = "203.0.113.7"
 
 LOGIN = """
 mutation Login($input: LoginInput!) {
@@ -95,3 +103,53 @@ class Identity:
         return await self.gql(
             LOGIN, {"input": {"tenantSlug": tenant_slug, "email": email, "password": password}}
         )
+
+
+@functools.cache
+def quick_password_hash() -> str:
+    """An argon2id hash of PASSWORD made with low cost parameters, shared by every quick account.
+
+    argon2 is slow on purpose (~0.2 s a hash); the hash carries its parameters, so the server's own
+    verify checks this one fast, and a login with PASSWORD works."""
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+
+
+def service_context(runtime: Runtime) -> ServiceContext:
+    """What a service call of an anonymous request from the test client carries."""
+    return ServiceContext(
+        db=runtime.db, settings=runtime.settings, rate_limiter=runtime.rate_limiter, client_ip=CLIENT_IP
+    )
+
+
+async def quick_account(
+    runtime: Runtime,
+    slug: str,
+    *roles: Role,
+    email: str | None = None,
+    full_name: str | None = None,
+    status: UserStatus = UserStatus.ACTIVE,
+) -> Account:
+    """A user with ``roles`` (USER if none) in the tenant (created if missing), signed in.
+
+    Like ``Identity.account`` without its two argon2 rounds: the user row gets the shared
+    ``quick_password_hash`` and its session comes from the service function login uses once the
+    password is checked."""
+    number = next(_numbers)
+    async with runtime.db.transaction(TenantScope.all_tenants()) as session:
+        kind = TenantKind.INTERNAL if slug == PLATFORM_TENANT_SLUG else TenantKind.ENTERPRISE
+        tenant = await ensure_tenant(session, slug, slug.title(), kind)
+        user = User(
+            id=uuid.uuid4(),
+            tenant_id=tenant.id,
+            email=email or f"user{number}@{slug}.example",
+            full_name=full_name or f"User {number}",
+            password_hash=quick_password_hash(),
+            status=status,
+        )
+        session.add(user)
+        session.add_all(UserRole(tenant_id=tenant.id, user_id=user.id, role=r) for r in roles or (Role.USER,))
+        await session.flush()
+        signed_in = await start_session(service_context(runtime), session, user)
+    return Account(
+        slug, tenant.id, user.id, user.email, PASSWORD, signed_in.access_token, signed_in.refresh_token
+    )
