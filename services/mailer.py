@@ -12,7 +12,6 @@ Without SMTP, messages stay QUEUED in the table, where tests and the demo read t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import smtplib
 import ssl
@@ -31,6 +30,7 @@ from models.billing import Invoice, MailMessage, MailStatus
 from models.db import Database
 from models.identity import Role
 from models.tenancy import TenantScope
+from server.workers import PollingWorker, Round
 from services.context import ServiceContext
 from services.pagination import Page, PageArgs, SortKey, paginate
 
@@ -201,56 +201,22 @@ async def deliver_pending(
     return report
 
 
-class MailSender:
+class MailSender(PollingWorker):
     """Delivers queued mail in the background of a server process."""
 
+    name = "mail-sender"
+
     def __init__(self, db: Database, mailer: Mailer, mail_from: str, poll_seconds: float) -> None:
+        super().__init__(poll_seconds, max_retry_seconds=MAX_BACKOFF_SECONDS)
         self.db = db
         self.mailer = mailer
         self.mail_from = mail_from
-        self.poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.last_error: str | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="mail-sender")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    async def _run(self) -> None:
-        failures = 0
-        while True:
-            try:
-                report = await deliver_pending(self.db, self.mailer, self.mail_from)
-                failures = failures + 1 if report.retrying else 0
-                self.last_error = None
-                if report.sent == BATCH_SIZE:
-                    continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database may be away; keep the loop alive
-                failures += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.error("mail delivery round failed: %s", exc)
-            delay = (
-                self.poll_seconds if not failures else min(MAX_BACKOFF_SECONDS, self.poll_seconds * failures)
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            self._wake.clear()
+    async def run_round(self) -> Round:
+        report = await deliver_pending(self.db, self.mailer, self.mail_from)
+        if report.retrying:
+            return Round.FAILED
+        return Round.MORE if report.sent == BATCH_SIZE else Round.DONE
 
 
 async def list_mail(ctx: ServiceContext, page: PageArgs) -> Page[MailMessage]:

@@ -8,11 +8,8 @@ once. A paused subscription is not renewed."""
 
 from __future__ import annotations
 
-import asyncio
 import calendar
-import contextlib
 import enum
-import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -27,14 +24,13 @@ from models.billing import BillingSubscription, Invoice, Plan, PlanInterval, Sub
 from models.db import Database
 from models.identity import Tenant, User
 from models.tenancy import TenantScope
+from server.workers import PollingWorker, Round
 from services.context import ServiceContext
 from services.errors import FieldProblem, Forbidden, InvalidInput, NotFound, invalid
 from services.events import record_event
 from services.invoices import BILLING_ADMINS, LineSpec, can_see, is_staff, mark_overdue_invoices, new_invoice
 from services.money import amount_problem, currency_problem
 from services.pagination import Page, PageArgs, SortKey, paginate
-
-log = logging.getLogger(__name__)
 
 SUBSCRIPTION_CHANGED = "billing_subscription.changed"
 LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED)
@@ -371,26 +367,22 @@ async def renew_due_subscriptions(db: Database, now: datetime | None = None) -> 
         return len(due)
 
 
-class BillingJobs:
+class BillingJobs(PollingWorker):
     """Overdue invoices and subscription renewals, every ``interval`` seconds, in each process
-    (rows are claimed with SKIP LOCKED, so processes share the work)."""
+    (rows are claimed with SKIP LOCKED, so processes share the work); an interval of 0 runs none."""
+
+    name = "billing-jobs"
 
     def __init__(self, db: Database, interval: float, on_events: Callable[[], None] | None = None) -> None:
+        # A failed round waits the interval too: these jobs are not urgent.
+        super().__init__(interval, max_retry_seconds=interval)
         self.db = db
         self.interval = interval
         self.on_events = on_events
-        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self.interval > 0:
-            self._task = asyncio.create_task(self._run(), name="billing-jobs")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            super().start()
 
     async def run_once(self) -> tuple[int, int]:
         overdue = await mark_overdue_invoices(self.db)
@@ -399,15 +391,9 @@ class BillingJobs:
             self.on_events()
         return overdue, renewed
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database may be away; try again next round
-                log.error("billing jobs failed: %s", exc)
-            await asyncio.sleep(self.interval)
+    async def run_round(self) -> Round:
+        await self.run_once()
+        return Round.DONE
 
 
 # ---- demo ---------------------------------------------------------------------------------------

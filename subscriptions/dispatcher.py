@@ -10,7 +10,6 @@ subscribers drop the duplicates by event id (subscriptions/stream.py)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from models.base import utcnow
 from models.db import Database
 from models.events import OutboxEvent
 from models.tenancy import TenantScope
+from server.workers import PollingWorker, Round
 from services.events import channel_name
 from subscriptions.redis_backend import BroadcastUnavailable, RedisBackend
 
@@ -50,56 +50,28 @@ def event_message(event: OutboxEvent) -> str:
     )
 
 
-class OutboxDispatcher:
+class OutboxDispatcher(PollingWorker):
+    """Publishes every ``poll_seconds``, and at once when woken after a commit that recorded events."""
+
+    name = "outbox-dispatcher"
+
     def __init__(self, db: Database, broadcast: Broadcast, poll_seconds: float = 1.0) -> None:
+        super().__init__(poll_seconds, retry_seconds=0.2, max_retry_seconds=MAX_BACKOFF_SECONDS)
         self.db = db
         self.broadcast = broadcast
-        self.poll_seconds = poll_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.last_error: str | None = None
+        self._last_pruned: float | None = None
 
-    def wake(self) -> None:
-        """Called after a commit that recorded events: publish now rather than at the next poll."""
-        self._wake.set()
+    async def run_round(self) -> Round:
+        if await self.dispatch_once() == BATCH_SIZE:
+            return Round.MORE
+        now = asyncio.get_running_loop().time()
+        if self._last_pruned is None or now - self._last_pruned >= PRUNE_EVERY_SECONDS:
+            await self.prune()
+            self._last_pruned = now
+        return Round.DONE
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    async def _run(self) -> None:
-        failures = 0
-        last_pruned = 0.0
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                while await self.dispatch_once() == BATCH_SIZE:
-                    pass
-                if loop.time() - last_pruned >= PRUNE_EVERY_SECONDS:
-                    await self.prune()
-                    last_pruned = loop.time()
-                failures, self.last_error = 0, None
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # keep dispatching whatever one batch did
-                failures += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                level = logging.WARNING if isinstance(exc, BroadcastUnavailable) else logging.ERROR
-                log.log(level, "outbox dispatch failed (attempt %d): %s", failures, exc)
-            delay = self.poll_seconds if not failures else min(MAX_BACKOFF_SECONDS, 0.1 * 2**failures)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            self._wake.clear()
+    def log_level(self, exc: Exception) -> int:
+        return logging.WARNING if isinstance(exc, BroadcastUnavailable) else logging.ERROR
 
     async def dispatch_once(self) -> int:
         """Publish one batch of unsent events in order; returns how many were sent."""
