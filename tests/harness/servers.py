@@ -31,6 +31,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from typing import IO, Any
 
 __all__ = ["PostgresServer", "RedisServer", "free_port"]
 
@@ -163,8 +165,21 @@ def _stop_all() -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+class _PortInUse(RuntimeError):
+    pass
+
+
+# What a server writes to its log when another process holds its port.
+_PORT_IN_USE_LOG = ("Address already in use", "could not create any TCP/IP sockets")
+
+
 class _Server:
+    """A server process with its output appended to ``log_path``."""
+
+    name = "server"
+    log_path: pathlib.Path
     _proc: subprocess.Popen | None = None
+    _log_file: IO[bytes] | None = None
 
     def _register(self) -> None:
         with _RUNNING_LOCK:
@@ -187,6 +202,79 @@ class _Server:
 
     def stop(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def log_tail(self, lines: int = 40) -> str:
+        return _tail(self.log_path, lines)
+
+    def _launch(self, cmd: list[str], port: int, cwd: pathlib.Path, **popen_kwargs: Any) -> int:
+        """Start ``cmd`` (to listen on ``port``) in a session of its own; returns where its output
+        begins in the log."""
+        if _port_open(port):
+            raise _PortInUse(f"port {port} in use")
+        if self._log_file is not None:
+            self._log_file.close()
+        # Kept open for the server's lifetime (its stdout/stderr); closed in _end().
+        self._log_file = open(self.log_path, "ab")  # noqa: SIM115
+        offset = self._log_file.tell()
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            cwd=str(cwd),
+            start_new_session=True,  # Ctrl-C in the terminal must not hit it
+            **popen_kwargs,
+        )
+        self._register()
+        return offset
+
+    def _await_ready(
+        self, ready: Callable[[], bool], log_offset: int, port: int, not_ready: str, poll_seconds: float
+    ) -> None:
+        """Wait until ``ready()``; a process that exits early because its port was taken raises
+        _PortInUse, any other early exit or a timeout RuntimeError with the log's last lines."""
+        assert self._proc is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                self._proc = None
+                self._unregister()
+                log = self._log_since(log_offset)
+                if any(marker in log for marker in _PORT_IN_USE_LOG):
+                    raise _PortInUse(f"port {port} in use")
+                raise RuntimeError(
+                    f"{self.name} exited with code {code} during start-up; "
+                    f"last lines of {self.log_path}:\n{self.log_tail()}"
+                )
+            if ready():
+                return
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(
+                    f"{self.name} {not_ready} within {START_TIMEOUT:.0f}s; "
+                    f"last lines of {self.log_path}:\n{self.log_tail()}"
+                )
+            time.sleep(poll_seconds)
+
+    def _log_since(self, offset: int) -> str:
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(offset)
+                return fh.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def _end(self, first_signal: int) -> None:
+        """Stop the process (``first_signal``, escalating if it hangs) and close its log."""
+        proc = self._proc
+        if proc is not None:
+            _terminate(proc, first_signal, STOP_TIMEOUT)
+            self._proc = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+        self._unregister()
 
     def __enter__(self):
         self.start()
@@ -250,11 +338,11 @@ def find_pg_bindir() -> pathlib.Path:
 class PostgresServer(_Server):
     """A private PostgreSQL cluster in ``base_dir``."""
 
+    name = "postgres"
+
     def __init__(self, base_dir: pathlib.Path) -> None:
         self.base_dir = pathlib.Path(base_dir).resolve()
         self._port: int | None = None
-        self._proc: subprocess.Popen | None = None
-        self._log_file = None
         self._bindir: pathlib.Path | None = None
         self._root: pathlib.Path | None = None  # dir holding pgdata + sock
         self._run_as_pg = _is_root()
@@ -312,15 +400,8 @@ class PostgresServer(_Server):
             raise
 
     def stop(self) -> None:
-        proc = self._proc
-        if proc is not None:
-            # SIGINT = "fast" shutdown: abort transactions, checkpoint, exit.
-            _terminate(proc, signal.SIGINT, STOP_TIMEOUT)
-            self._proc = None
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-        self._unregister()
+        # SIGINT = "fast" shutdown: abort transactions, checkpoint, exit.
+        self._end(signal.SIGINT)
 
     def create_database(self, name: str) -> str:
         """Create database ``name`` and return its asyncpg SQLAlchemy URL."""
@@ -363,9 +444,6 @@ class PostgresServer(_Server):
         if out.returncode != 0:
             raise RuntimeError(f"psql failed ({out.returncode}): {sql!r}\n{out.stderr.strip()}")
         return out.stdout.strip()
-
-    def log_tail(self, lines: int = 40) -> str:
-        return _tail(self.log_path, lines)
 
     def __repr__(self) -> str:
         return f"PostgresServer(base_dir={str(self.base_dir)!r}, port={self._port})"
@@ -474,51 +552,20 @@ class PostgresServer(_Server):
             "checkpoint_timeout": "30min",
             "jit": "off",
         }
-        if _port_open(port):
-            raise _PortInUse(f"port {port} in use")
         cmd = [*_pdeathsig_prefix("SIGINT"), str(self._bindir / "postgres"), "-D", str(self.data_dir)]
         for key, value in settings.items():
             cmd += ["-c", f"{key}={value}"]
-        if self._log_file is not None:
-            self._log_file.close()
-        # Kept open for the server's lifetime (its stdout/stderr); closed in stop().
-        self._log_file = open(self.log_path, "ab")  # noqa: SIM115
-        log_offset = self._log_file.tell()
-        self._proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            cwd=str(self.data_dir),
-            start_new_session=True,  # Ctrl-C in the terminal must not hit it
-            **self._pg_popen_kwargs(),
-        )
-        self._register()
+        log_offset = self._launch(cmd, port, self.data_dir, **self._pg_popen_kwargs())
         pg_isready = self._bindir / "pg_isready"
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            code = self._proc.poll()
-            if code is not None:
-                self._proc = None
-                self._unregister()
-                log = self._log_since(log_offset)
-                if "Address already in use" in log or "could not create any TCP/IP sockets" in log:
-                    raise _PortInUse(f"port {port} in use")
-                raise RuntimeError(
-                    f"postgres exited with code {code} during start-up; "
-                    f"last lines of {self.log_path}:\n{self.log_tail()}"
-                )
-            # postmaster.pid names our pid and says "ready" once the postmaster
-            # listens on every socket; only then ask over TCP.
-            if self._postmaster_ready() and self._isready(pg_isready, port):
-                return
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(
-                    f"postgres did not become ready within {START_TIMEOUT:.0f}s; "
-                    f"last lines of {self.log_path}:\n{self.log_tail()}"
-                )
-            time.sleep(0.05)
+        # postmaster.pid names our pid and says "ready" once the postmaster listens on every
+        # socket; only then ask over TCP.
+        self._await_ready(
+            lambda: self._postmaster_ready() and self._isready(pg_isready, port),
+            log_offset,
+            port,
+            "did not become ready",
+            poll_seconds=0.05,
+        )
 
     def _postmaster_ready(self) -> bool:
         assert self._proc is not None
@@ -552,22 +599,10 @@ class PostgresServer(_Server):
         )
         return out.returncode == 0
 
-    def _log_since(self, offset: int) -> str:
-        try:
-            with open(self.log_path, "rb") as fh:
-                fh.seek(offset)
-                return fh.read().decode(errors="replace")
-        except OSError:
-            return ""
-
     def _ensure_database(self, name: str) -> None:
         exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = {_quote_literal(name)}")
         if exists != "1":
             self.psql(f"CREATE DATABASE {_quote_ident(name)}")
-
-
-class _PortInUse(RuntimeError):
-    pass
 
 
 def _pg_group() -> str:
@@ -646,12 +681,12 @@ def _redis_pid(port: int, timeout: float = 2.0) -> int | None:
 class RedisServer(_Server):
     """A private, non-persistent redis-server on 127.0.0.1."""
 
+    name = "redis-server"
+
     def __init__(self, base_dir: pathlib.Path, port: int | None = None) -> None:
         self.base_dir = pathlib.Path(base_dir).resolve()
         self._fixed_port = port is not None
         self._port: int = port if port is not None else free_port()
-        self._proc: subprocess.Popen | None = None
-        self._log_file = None
         self._started_once = False
         self.log_path = self.base_dir / "redis.log"
 
@@ -686,8 +721,6 @@ class RedisServer(_Server):
             return
 
     def _spawn(self, binary: str) -> None:
-        if _port_open(self._port):
-            raise _PortInUse(str(self._port))
         cmd = [
             *_pdeathsig_prefix("SIGTERM"),
             binary,
@@ -702,71 +735,26 @@ class RedisServer(_Server):
             "--loglevel", "notice",
             "--databases", "16",
         ]  # fmt: skip
-        if self._log_file is not None:
-            self._log_file.close()
-        # Kept open for the server's lifetime (its stdout/stderr); closed in stop().
-        self._log_file = open(self.log_path, "ab")  # noqa: SIM115
-        offset = self._log_file.tell()
-        self._proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-            cwd=str(self.base_dir),
-            env=_clean_env(),
-            start_new_session=True,
-        )
-        self._register()
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            code = self._proc.poll()
-            if code is not None:
-                self._proc = None
-                self._unregister()
-                try:
-                    with open(self.log_path, "rb") as fh:
-                        fh.seek(offset)
-                        log = fh.read().decode(errors="replace")
-                except OSError:
-                    log = ""
-                if "Address already in use" in log:
-                    raise _PortInUse(str(self._port))
-                raise RuntimeError(
-                    f"redis-server exited with code {code} during start-up; "
-                    f"last lines of {self.log_path}:\n{self.log_tail()}"
-                )
-            if _redis_ping(self._port):
-                if _redis_pid(self._port) == self._proc.pid:
-                    return
-                # Someone else answered on our port: ours cannot bind it.
-                _terminate(self._proc, signal.SIGTERM, STOP_TIMEOUT)
-                self._proc = None
-                self._unregister()
-                raise _PortInUse(str(self._port))
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(
-                    f"redis-server did not answer PING within {START_TIMEOUT:.0f}s; "
-                    f"last lines of {self.log_path}:\n{self.log_tail()}"
-                )
-            time.sleep(0.02)
+        log_offset = self._launch(cmd, self._port, self.base_dir, env=_clean_env())
+        self._await_ready(self._answers, log_offset, self._port, "did not answer PING", poll_seconds=0.02)
+
+    def _answers(self) -> bool:
+        """Our redis-server answers PING on its port."""
+        assert self._proc is not None
+        if not _redis_ping(self._port):
+            return False
+        if _redis_pid(self._port) == self._proc.pid:
+            return True
+        # Someone else answered on our port: ours cannot bind it.
+        self._end(signal.SIGTERM)
+        raise _PortInUse(f"port {self._port} in use")
 
     def stop(self) -> None:
-        proc = self._proc
-        if proc is not None:
-            _terminate(proc, signal.SIGTERM, STOP_TIMEOUT)
-            self._proc = None
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
-        self._unregister()
+        self._end(signal.SIGTERM)
 
     def restart(self) -> None:
         self.stop()
         self.start()
-
-    def log_tail(self, lines: int = 40) -> str:
-        return _tail(self.log_path, lines)
 
     def __repr__(self) -> str:
         return f"RedisServer(base_dir={str(self.base_dir)!r}, port={self._port})"
