@@ -16,6 +16,7 @@ import itertools
 import secrets
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tests.harness.servers import HOST, free_port
+
+Form = dict[str, str]
+Handler = Callable[[Request, Form], Awaitable[JSONResponse]]
 
 CARDS = {
     "tok_visa": ("visa", "4242"),
@@ -39,11 +43,20 @@ def _error(status: int, kind: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": {"type": kind, "message": message, **extra}}, status_code=status)
 
 
+def _metadata(form: Form) -> dict[str, str]:
+    """``metadata[key]=value`` form fields as Stripe stores them: {key: value}."""
+    return {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")}
+
+
+def _missing(what: str) -> JSONResponse:
+    return _error(404, "invalid_request_error", f"No such {what}.", code="resource_missing")
+
+
 @dataclass
 class Call:
     method: str
     path: str
-    form: dict[str, str]
+    form: Form
     idempotency_key: str | None
 
 
@@ -55,7 +68,7 @@ class FakeStripe:
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _replies: dict[str, tuple[dict[str, str], int, dict[str, Any]]] = field(default_factory=dict)
+    _replies: dict[str, tuple[Form, int, dict[str, Any]]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
@@ -75,17 +88,26 @@ class FakeStripe:
     def app(self) -> Starlette:
         return Starlette(
             routes=[
-                Route("/v1/payment_intents", self._create_intent, methods=["POST"]),
-                Route("/v1/payment_intents/{id}", self._get_intent, methods=["GET"]),
-                Route("/v1/payment_intents/{id}/confirm", self._confirm, methods=["POST"]),
-                Route("/v1/refunds", self._refund, methods=["POST"]),
-                Route("/v1/payment_methods", self._create_method, methods=["POST"]),
-                Route("/v1/payment_methods/{id}/attach", self._attach, methods=["POST"]),
-                Route("/v1/payment_methods/{id}/detach", self._detach, methods=["POST"]),
+                Route("/v1/payment_intents", self._endpoint(self._create_intent), methods=["POST"]),
+                Route("/v1/payment_intents/{id}", self._endpoint(self._get_intent), methods=["GET"]),
+                Route("/v1/payment_intents/{id}/confirm", self._endpoint(self._confirm), methods=["POST"]),
+                Route("/v1/refunds", self._endpoint(self._refund), methods=["POST"]),
+                Route("/v1/payment_methods", self._endpoint(self._create_method), methods=["POST"]),
+                Route("/v1/payment_methods/{id}/attach", self._endpoint(self._attach), methods=["POST"]),
+                Route("/v1/payment_methods/{id}/detach", self._endpoint(self._detach), methods=["POST"]),
             ]
         )
 
-    async def _call(self, request: Request) -> tuple[dict[str, str], JSONResponse | None]:
+    def _endpoint(self, handler: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
+        """``handler`` behind the checks every call goes through (``_call``)."""
+
+        async def endpoint(request: Request) -> JSONResponse:
+            form, early = await self._call(request)
+            return early if early is not None else await handler(request, form)
+
+        return endpoint
+
+    async def _call(self, request: Request) -> tuple[Form, JSONResponse | None]:
         if request.headers.get("authorization") != f"Bearer {self.secret_key}":
             return {}, _error(401, "invalid_request_error", "Invalid API Key provided.")
         form = {k: str(v) for k, v in (await request.form()).items()}
@@ -101,9 +123,7 @@ class FakeStripe:
                 return form, JSONResponse(replay[2], status_code=replay[1])
         return form, None
 
-    def _answer(
-        self, request: Request, form: dict[str, str], body: dict[str, Any], status: int = 200
-    ) -> JSONResponse:
+    def _answer(self, request: Request, form: Form, body: dict[str, Any], status: int = 200) -> JSONResponse:
         key = request.headers.get("idempotency-key")
         if key:
             self._replies[key] = (form, status, body)
@@ -112,10 +132,7 @@ class FakeStripe:
     def _intent_view(self, intent: dict[str, Any]) -> dict[str, Any]:
         return dict(intent)
 
-    async def _create_intent(self, request: Request) -> JSONResponse:
-        form, early = await self._call(request)
-        if early:
-            return early
+    async def _create_intent(self, request: Request, form: Form) -> JSONResponse:
         try:
             amount = int(form["amount"])
         except (KeyError, ValueError):
@@ -131,7 +148,7 @@ class FakeStripe:
             "currency": form["currency"],
             "status": "requires_payment_method",
             "client_secret": f"{intent_id}_secret_{secrets.token_hex(12)}",
-            "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
+            "metadata": _metadata(form),
             "created": int(time.time()),
             "last_payment_error": None,
             "charges": {"object": "list", "data": []},
@@ -140,22 +157,16 @@ class FakeStripe:
         self.intents[intent_id] = intent
         return self._answer(request, form, self._intent_view(intent))
 
-    async def _get_intent(self, request: Request) -> JSONResponse:
-        _, early = await self._call(request)
-        if early:
-            return early
+    async def _get_intent(self, request: Request, form: Form) -> JSONResponse:
         intent = self.intents.get(request.path_params["id"])
         if intent is None:
-            return _error(404, "invalid_request_error", "No such payment_intent.", code="resource_missing")
+            return _missing("payment_intent")
         return JSONResponse(self._intent_view(intent))
 
-    async def _confirm(self, request: Request) -> JSONResponse:
-        form, early = await self._call(request)
-        if early:
-            return early
+    async def _confirm(self, request: Request, form: Form) -> JSONResponse:
         intent = self.intents.get(request.path_params["id"])
         if intent is None:
-            return _error(404, "invalid_request_error", "No such payment_intent.", code="resource_missing")
+            return _missing("payment_intent")
         if intent["status"] == "succeeded":
             return _error(
                 400,
@@ -165,7 +176,7 @@ class FakeStripe:
             )
         method = self.methods.get(form.get("payment_method", ""))
         if method is None:
-            return _error(404, "invalid_request_error", "No such PaymentMethod.", code="resource_missing")
+            return _missing("PaymentMethod")
         card = method["card"]
         if card["last4"] == "0002":
             error = {
@@ -201,13 +212,10 @@ class FakeStripe:
         )
         return self._answer(request, form, self._intent_view(intent))
 
-    async def _refund(self, request: Request) -> JSONResponse:
-        form, early = await self._call(request)
-        if early:
-            return early
+    async def _refund(self, request: Request, form: Form) -> JSONResponse:
         intent = self.intents.get(form.get("payment_intent", ""))
         if intent is None:
-            return _error(404, "invalid_request_error", "No such payment_intent.", code="resource_missing")
+            return _missing("payment_intent")
         if intent["status"] != "succeeded":
             return _error(
                 400,
@@ -232,15 +240,12 @@ class FakeStripe:
             "payment_intent": intent["id"],
             "status": "pending" if intent.get("card_last4") == "5126" else "succeeded",
             "reason": form.get("reason"),
-            "metadata": {k[9:-1]: v for k, v in form.items() if k.startswith("metadata[")},
+            "metadata": _metadata(form),
         }
         self.refunds[refund["id"]] = refund
         return self._answer(request, form, refund)
 
-    async def _create_method(self, request: Request) -> JSONResponse:
-        form, early = await self._call(request)
-        if early:
-            return early
+    async def _create_method(self, request: Request, form: Form) -> JSONResponse:
         card = CARDS.get(form.get("card[token]", ""))
         if form.get("type") != "card" or card is None:
             return _error(400, "invalid_request_error", "No such token.", code="resource_missing")
@@ -254,24 +259,17 @@ class FakeStripe:
         self.methods[method["id"]] = method
         return self._answer(request, form, method)
 
-    async def _attach(self, request: Request) -> JSONResponse:
-        form, early = await self._call(request)
-        if early:
-            return early
-        method = self.methods.get(request.path_params["id"])
-        if method is None:
-            return _error(404, "invalid_request_error", "No such PaymentMethod.", code="resource_missing")
-        method["customer"] = form.get("customer")
-        return self._answer(request, form, method)
+    async def _attach(self, request: Request, form: Form) -> JSONResponse:
+        return self._set_customer(request, form, form.get("customer"))
 
-    async def _detach(self, request: Request) -> JSONResponse:
-        form, early = await self._call(request)
-        if early:
-            return early
+    async def _detach(self, request: Request, form: Form) -> JSONResponse:
+        return self._set_customer(request, form, None)
+
+    def _set_customer(self, request: Request, form: Form, customer: str | None) -> JSONResponse:
         method = self.methods.get(request.path_params["id"])
         if method is None:
-            return _error(404, "invalid_request_error", "No such PaymentMethod.", code="resource_missing")
-        method["customer"] = None
+            return _missing("PaymentMethod")
+        method["customer"] = customer
         return self._answer(request, form, method)
 
     # ---- serving ----------------------------------------------------------------------------
