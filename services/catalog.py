@@ -26,7 +26,15 @@ from models.orders import Order, OrderItem, OrderStatus
 from models.tenancy import TenantScope
 from server.auth.principal import Principal
 from services.context import ServiceContext
-from services.errors import BadUserInput, FieldProblem, Forbidden, InvalidInput, NotFound, invalid
+from services.errors import (
+    BadUserInput,
+    FieldProblem,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    invalid,
+    locked_or_not_found,
+)
 from services.money import MAX_AMOUNT, amount_problem, currency_problem
 from services.pagination import Page, PageArgs, SortKey, decode_cursor, paginate
 
@@ -70,6 +78,15 @@ class Keep(enum.Enum):
 
 
 KEEP = Keep.KEEP
+
+
+def _set_given(row: Any, fields: Any, *names: str, strip: bool = True) -> None:
+    """Copies the named ``fields`` that were given (not KEEP) onto ``row``; text stripped unless
+    ``strip`` is off (a StrEnum is text too)."""
+    for name in names:
+        value = getattr(fields, name)
+        if not isinstance(value, Keep):
+            setattr(row, name, value.strip() if strip and isinstance(value, str) else value)
 
 
 # ---- who reads ----------------------------------------------------------------------------
@@ -525,10 +542,7 @@ SKU_CONFLICT = invalid("sku", "CONFLICT", "Another product already has this SKU.
 
 
 def _apply(product: Product, fields: ProductFields) -> None:
-    for name in ("name", "description"):
-        value = getattr(fields, name)
-        if not isinstance(value, Keep):
-            setattr(product, name, value.strip() if isinstance(value, str) else value)
+    _set_given(product, fields, "name", "description")
     if not isinstance(fields.sku, Keep):
         product.sku = normalise_sku(fields.sku)
     if isinstance(fields.base_price, Price):
@@ -536,10 +550,9 @@ def _apply(product: Product, fields: ProductFields) -> None:
         product.currency = fields.base_price.currency
     if not isinstance(fields.sale_price, Keep):
         product.sale_price = fields.sale_price.amount if fields.sale_price else None
-    for name in ("category_id", "brand_id", "status", "stock_quantity", "attributes"):
-        value = getattr(fields, name)
-        if not isinstance(value, Keep):
-            setattr(product, name, value)
+    _set_given(
+        product, fields, "category_id", "brand_id", "status", "stock_quantity", "attributes", strip=False
+    )
     if not isinstance(fields.image_urls, Keep):
         product.image_urls = [url.strip() for url in fields.image_urls]
 
@@ -578,18 +591,11 @@ async def create_product(ctx: ServiceContext, fields: ProductFields) -> Product:
         return product
 
 
-async def _locked_product(session: AsyncSession, product_id: uuid.UUID) -> Product:
-    product = await session.get(Product, product_id, with_for_update=True)
-    if product is None:
-        raise NotFound("Product")
-    return product
-
-
 async def update_product(ctx: ServiceContext, product_id: uuid.UUID, fields: ProductFields) -> Product:
     scope = _write_scope(ctx)
     _raise_if(_field_problems(fields))
     async with ctx.transaction(scope) as session:
-        product = await _locked_product(session, product_id)
+        product = await locked_or_not_found(session, Product, product_id)
         _raise_if(await _reference_problems(session, fields))
         if not isinstance(fields.sku, Keep) and await _sku_taken(
             session, normalise_sku(fields.sku), product.id
@@ -609,7 +615,7 @@ async def delete_product(ctx: ServiceContext, product_id: uuid.UUID) -> uuid.UUI
     """Only a product that was never ordered is deleted; order history keeps what was bought."""
     scope = _write_scope(ctx)
     async with ctx.transaction(scope) as session:
-        product = await _locked_product(session, product_id)
+        product = await locked_or_not_found(session, Product, product_id)
         if await session.scalar(select(exists().where(OrderItem.product_id == product.id))):
             raise invalid("id", "PRODUCT_ORDERED", "This product has been ordered; archive it instead.")
         await session.delete(product)
@@ -736,19 +742,7 @@ async def create_category(ctx: ServiceContext, fields: CategoryFields) -> Catego
 
 
 def _apply_category(category: Category, fields: CategoryFields) -> None:
-    if isinstance(fields.name, str):
-        category.name = fields.name.strip()
-    for name in ("description", "parent_id", "image_url", "active"):
-        value = getattr(fields, name)
-        if not isinstance(value, Keep):
-            setattr(category, name, value.strip() if isinstance(value, str) else value)
-
-
-async def _locked(session: AsyncSession, model: Any, row_id: uuid.UUID, what: str) -> Any:
-    row = await session.get(model, row_id, with_for_update=True)
-    if row is None:
-        raise NotFound(what)
-    return row
+    _set_given(category, fields, "name", "description", "parent_id", "image_url", "active")
 
 
 async def update_category(ctx: ServiceContext, category_id: uuid.UUID, fields: CategoryFields) -> Category:
@@ -757,7 +751,7 @@ async def update_category(ctx: ServiceContext, category_id: uuid.UUID, fields: C
     async with ctx.transaction(scope) as session:
         if isinstance(fields.parent_id, uuid.UUID):
             await _lock_category_tree(session, ctx, scope)
-        category = await _locked(session, Category, category_id, "Category")
+        category = await locked_or_not_found(session, Category, category_id)
         await _set_slug(session, category, _changed_slug(fields, category.name))
         if isinstance(fields.parent_id, uuid.UUID):
             _raise_if([await _parent_problem(session, category.id, fields.parent_id)])
@@ -771,7 +765,7 @@ async def delete_category(ctx: ServiceContext, category_id: uuid.UUID) -> uuid.U
     scope = _write_scope(ctx)
     async with ctx.transaction(scope) as session:
         await _lock_category_tree(session, ctx, scope)
-        category = await _locked(session, Category, category_id, "Category")
+        category = await locked_or_not_found(session, Category, category_id)
         await session.execute(
             update(Category).where(Category.parent_id == category.id).values(parent_id=category.parent_id)
         )
@@ -783,12 +777,7 @@ async def delete_category(ctx: ServiceContext, category_id: uuid.UUID) -> uuid.U
 
 
 def _apply_brand(brand: Brand, fields: BrandFields) -> None:
-    if isinstance(fields.name, str):
-        brand.name = fields.name.strip()
-    for name in ("description", "logo_url", "active"):
-        value = getattr(fields, name)
-        if not isinstance(value, Keep):
-            setattr(brand, name, value.strip() if isinstance(value, str) else value)
+    _set_given(brand, fields, "name", "description", "logo_url", "active")
 
 
 async def create_brand(ctx: ServiceContext, fields: BrandFields) -> Brand:
@@ -809,7 +798,7 @@ async def update_brand(ctx: ServiceContext, brand_id: uuid.UUID, fields: BrandFi
     scope = _write_scope(ctx)
     _raise_if(_common_problems(fields.name, fields.description, "logoUrl", fields.logo_url))
     async with ctx.transaction(scope) as session:
-        brand = await _locked(session, Brand, brand_id, "Brand")
+        brand = await locked_or_not_found(session, Brand, brand_id)
         await _set_slug(session, brand, _changed_slug(fields, brand.name))
         _apply_brand(brand, fields)
         await _flush_slug(session)
@@ -820,7 +809,7 @@ async def delete_brand(ctx: ServiceContext, brand_id: uuid.UUID) -> uuid.UUID:
     """Its products keep no brand."""
     scope = _write_scope(ctx)
     async with ctx.transaction(scope) as session:
-        brand = await _locked(session, Brand, brand_id, "Brand")
+        brand = await locked_or_not_found(session, Brand, brand_id)
         await session.execute(update(Product).where(Product.brand_id == brand.id).values(brand_id=None))
         await session.delete(brand)
         return brand_id
@@ -894,7 +883,7 @@ async def _locked_review(session: AsyncSession, review_id: uuid.UUID) -> tuple[R
     product_id = await session.scalar(select(Review.product_id).where(Review.id == review_id))
     if product_id is None:
         raise NotFound("Review")
-    product = await _locked_product(session, product_id)
+    product = await locked_or_not_found(session, Product, product_id)
     review = await session.get(Review, review_id, with_for_update=True, populate_existing=True)
     if review is None:
         raise NotFound("Review")

@@ -36,9 +36,9 @@ from models.tenancy import TenantScope
 from server.auth.principal import Principal
 from services.context import ServiceContext
 from services.counters import next_value
-from services.errors import InvalidInput, NotFound, invalid
+from services.errors import Forbidden, InvalidInput, Model, NotFound, invalid, locked_or_not_found
 from services.events import record_event
-from services.pagination import Page, PageArgs, SortKey, paginate
+from services.pagination import Page, PageArgs, SortKey, Statement, paginate, where_given
 from services.pricing import line_subtotal
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,32 @@ def is_staff(principal: Principal) -> bool:
 def can_see(principal: Principal | None, owner_id: uuid.UUID) -> bool:
     """Billing records are read by their owner and by staff; to anyone else they do not exist."""
     return principal is not None and (principal.user_id == owner_id or is_staff(principal))
+
+
+async def locked_to_change(
+    session: AsyncSession,
+    principal: Principal,
+    model: type[Model],
+    row_id: uuid.UUID,
+    owner: str,
+    forbidden: str,
+) -> Model:
+    """A billing row locked for a change by ``principal``: NotFound unless they may see it
+    (``can_see`` of its ``owner`` attribute), Forbidden with ``forbidden`` unless it is theirs or
+    they are an admin (staff read what they may not change)."""
+    row = await session.get(model, row_id, with_for_update=True)
+    owner_id = getattr(row, owner, None)
+    if row is None or owner_id is None or not can_see(principal, owner_id):
+        raise NotFound(model.__name__)
+    if owner_id != principal.user_id and not principal.has_any_role(*BILLING_ADMINS):
+        raise Forbidden(forbidden)
+    return row
+
+
+def visible(statement: Statement, owner: Any, principal: Principal) -> Statement:
+    """``statement`` narrowed to the rows ``principal`` may see: staff all, others those whose
+    ``owner`` (a user id column, or any expression of one) is theirs; ``can_see`` for a list."""
+    return statement if is_staff(principal) else statement.where(owner == principal.user_id)
 
 
 # ---- money formatting -----------------------------------------------------------------------
@@ -264,11 +290,31 @@ async def new_invoice(
     return invoice
 
 
-async def _locked(session: AsyncSession, invoice_id: uuid.UUID) -> Invoice:
-    invoice = await session.get(Invoice, invoice_id, with_for_update=True)
-    if invoice is None:
-        raise NotFound("Invoice")
-    return invoice
+async def new_order_invoice(
+    session: AsyncSession,
+    order: Order,
+    *,
+    due_at: datetime | None = None,
+    issue: bool = False,
+    now: datetime | None = None,
+) -> Invoice:
+    """``new_invoice`` for ``order``'s customer, of its items and shipping (``lines_of_order``)."""
+    items = list(
+        await session.scalars(
+            select(OrderItem).where(OrderItem.order_id == order.id).order_by(OrderItem.position)
+        )
+    )
+    return await new_invoice(
+        session,
+        tenant_id=order.tenant_id,
+        customer_id=order.user_id,
+        currency=order.currency,
+        lines=lines_of_order(order, items),
+        order_id=order.id,
+        due_at=due_at,
+        issue=issue,
+        now=now,
+    )
 
 
 async def create_invoice_for_order(
@@ -289,28 +335,13 @@ async def create_invoice_for_order(
         )
         if existing:
             raise invalid("orderId", "ORDER_ALREADY_INVOICED", f"This order already has invoice {existing}.")
-        items = list(
-            await session.scalars(
-                select(OrderItem).where(OrderItem.order_id == order.id).order_by(OrderItem.position)
-            )
-        )
-        return await new_invoice(
-            session,
-            tenant_id=order.tenant_id,
-            customer_id=order.user_id,
-            currency=order.currency,
-            lines=lines_of_order(order, items),
-            order_id=order.id,
-            due_at=due_at,
-            issue=issue,
-            now=now,
-        )
+        return await new_order_invoice(session, order, due_at=due_at, issue=issue, now=now)
 
 
 async def issue_invoice(ctx: ServiceContext, invoice_id: uuid.UUID) -> Invoice:
     ctx.require_role(*BILLING_STAFF)
     async with ctx.transaction() as session:
-        invoice = await _locked(session, invoice_id)
+        invoice = await locked_or_not_found(session, Invoice, invoice_id)
         move_invoice(session, invoice, S.OPEN)
         return invoice
 
@@ -318,7 +349,7 @@ async def issue_invoice(ctx: ServiceContext, invoice_id: uuid.UUID) -> Invoice:
 async def void_invoice(ctx: ServiceContext, invoice_id: uuid.UUID) -> Invoice:
     ctx.require_role(*BILLING_ADMINS)
     async with ctx.transaction() as session:
-        invoice = await _locked(session, invoice_id)
+        invoice = await locked_or_not_found(session, Invoice, invoice_id)
         if invoice.status == S.PAID:
             raise invalid(None, "INVALID_TRANSITION", "A paid invoice cannot be voided; refund it instead.")
         move_invoice(session, invoice, S.VOID)
@@ -397,21 +428,15 @@ def overdue_condition(now: datetime) -> Any:
     return or_(Invoice.status == S.OVERDUE, and_(Invoice.status == S.OPEN, Invoice.due_at < now))
 
 
-def _visible(statement: Select[Any], principal: Principal) -> Select[Any]:
-    return statement if is_staff(principal) else statement.where(Invoice.customer_id == principal.user_id)
-
-
 def _filtered(invoice_filter: InvoiceFilter, principal: Principal) -> Select[tuple[Invoice]]:
-    statement = _visible(select(Invoice), principal)
     f = invoice_filter
-    if f.status:
-        statement = statement.where(Invoice.status == f.status)
-    if f.customer_id:
-        statement = statement.where(Invoice.customer_id == f.customer_id)
-    if f.order_id:
-        statement = statement.where(Invoice.order_id == f.order_id)
-    if f.subscription_id:
-        statement = statement.where(Invoice.subscription_id == f.subscription_id)
+    statement = where_given(
+        visible(select(Invoice), Invoice.customer_id, principal),
+        (Invoice.status, f.status),
+        (Invoice.customer_id, f.customer_id),
+        (Invoice.order_id, f.order_id),
+        (Invoice.subscription_id, f.subscription_id),
+    )
     if f.currency:
         statement = statement.where(Invoice.currency == f.currency.upper())
     if f.overdue:
@@ -588,7 +613,7 @@ async def send_invoice(
     if to is not None and (problem := email_problem("to", to)):
         raise InvalidInput(problem)
     async with ctx.transaction() as session:
-        invoice = await _locked(session, invoice_id)
+        invoice = await locked_or_not_found(session, Invoice, invoice_id)
         if invoice.status not in SENDABLE:
             raise invalid(
                 None, "INVOICE_NOT_SENDABLE", f"A {invoice.status.value} invoice is not sent to customers."
@@ -657,20 +682,7 @@ async def seed_demo_billing(session: AsyncSession, tenant: Tenant) -> None:
             continue
         if await session.scalar(select(Invoice.id).where(Invoice.order_id == order.id)):
             continue
-        items = list(
-            await session.scalars(
-                select(OrderItem).where(OrderItem.order_id == order.id).order_by(OrderItem.position)
-            )
-        )
-        invoice = await new_invoice(
-            session,
-            tenant_id=tenant.id,
-            customer_id=order.user_id,
-            currency=order.currency,
-            lines=lines_of_order(order, items),
-            order_id=order.id,
-            issue=True,
-        )
+        invoice = await new_order_invoice(session, order, issue=True)
         if target == S.PAID:
             session.add(
                 Payment(

@@ -43,7 +43,7 @@ from services.errors import BadUserInput, FieldProblem, Forbidden, InvalidInput,
 from services.idempotency import run_once
 from services.money import MAX_AMOUNT
 from services.order_states import lock_order, move, record_created
-from services.pagination import Page, PageArgs, SortKey, paginate
+from services.pagination import Page, PageArgs, SortKey, paginate, where_given
 
 S = OrderStatus
 # Who reads and handles every order of the tenant; anyone else sees only their own orders.
@@ -539,10 +539,9 @@ def _visible_orders(principal: Principal, order_filter: OrderFilter) -> Select[t
     statement = select(Order)
     if not is_staff(principal):
         statement = statement.where(Order.user_id == principal.user_id)
-    if order_filter.status is not None:
-        statement = statement.where(Order.status == order_filter.status)
-    if order_filter.user_id is not None:
-        statement = statement.where(Order.user_id == order_filter.user_id)
+    statement = where_given(
+        statement, (Order.status, order_filter.status), (Order.user_id, order_filter.user_id)
+    )
     if order_filter.created_after is not None:
         statement = statement.where(Order.created_at >= order_filter.created_after)
     if order_filter.created_before is not None:

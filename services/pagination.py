@@ -1,4 +1,5 @@
-"""Keyset (cursor) pagination over any ORM select: stable under inserts, cheap on large tables.
+"""Keyset (cursor) pagination over any ORM select: stable under inserts, cheap on large tables;
+and the optional equality filters of list inputs (``where_given``).
 
 A cursor is the opaque encoding of the row's sort value and id; the next page is "rows after
 (value, id)" in the sort order, so no OFFSET scan is ever made."""
@@ -24,6 +25,16 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 Row = TypeVar("Row")
+Statement = TypeVar("Statement", bound=Select[Any])
+
+
+def where_given(statement: Statement, *filters: tuple[Any, object]) -> Statement:
+    """``statement`` narrowed to ``column == value`` for each (column, value) whose value is given
+    (not None): the equality filters of a list's ``filter`` input."""
+    for column, value in filters:
+        if value is not None:
+            statement = statement.where(column == value)
+    return statement
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,11 +25,11 @@ from models.identity import User
 from models.orders import Order, OrderStatus
 from services import order_states
 from services.context import ServiceContext
-from services.errors import Forbidden, NotFound, invalid
+from services.errors import NotFound, invalid
 from services.events import record_event
 from services.idempotency import run_once
-from services.invoices import BILLING_ADMINS, PAYABLE, apply_payment, can_see, is_staff
-from services.pagination import Page, PageArgs, SortKey, paginate
+from services.invoices import PAYABLE, apply_payment, can_see, locked_to_change, visible
+from services.pagination import Page, PageArgs, SortKey, paginate, where_given
 from services.payment_provider import (
     CANCELED,
     PROCESSING,
@@ -161,11 +161,14 @@ async def create_payment_intent(
     principal = ctx.require_principal()
 
     async def perform(session: AsyncSession) -> uuid.UUID:
-        invoice = await session.get(Invoice, invoice_id, with_for_update=True)
-        if invoice is None or not can_see(principal, invoice.customer_id):
-            raise NotFound("Invoice")
-        if invoice.customer_id != principal.user_id and not principal.has_any_role(*BILLING_ADMINS):
-            raise Forbidden("Only the customer or an admin pays an invoice.")
+        invoice = await locked_to_change(
+            session,
+            principal,
+            Invoice,
+            invoice_id,
+            "customer_id",
+            "Only the customer or an admin pays an invoice.",
+        )
         due = invoice.total - invoice.amount_paid
         if invoice.status not in PAYABLE or due <= 0:
             raise invalid(
@@ -224,11 +227,14 @@ async def confirm_payment(
     principal = ctx.require_principal()
 
     async def perform(session: AsyncSession) -> uuid.UUID:
-        payment = await session.get(Payment, payment_id, with_for_update=True)
-        if payment is None or not can_see(principal, payment.user_id):
-            raise NotFound("Payment")
-        if payment.user_id != principal.user_id and not principal.has_any_role(*BILLING_ADMINS):
-            raise Forbidden("Only the customer or an admin confirms a payment.")
+        payment = await locked_to_change(
+            session,
+            principal,
+            Payment,
+            payment_id,
+            "user_id",
+            "Only the customer or an admin confirms a payment.",
+        )
         if payment.status not in (PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED):
             raise invalid(
                 "paymentId", "INVALID_TRANSITION", f"A {payment.status.value} payment cannot be confirmed."
@@ -295,19 +301,14 @@ async def list_payments(
     descending: bool,
     page: PageArgs,
 ) -> Page[Payment]:
-    principal = ctx.require_principal()
-    statement = select(Payment)
-    if not is_staff(principal):
-        statement = statement.where(Payment.user_id == principal.user_id)
     f = payment_filter
-    if f.status:
-        statement = statement.where(Payment.status == f.status)
-    if f.invoice_id:
-        statement = statement.where(Payment.invoice_id == f.invoice_id)
-    if f.order_id:
-        statement = statement.where(Payment.order_id == f.order_id)
-    if f.user_id:
-        statement = statement.where(Payment.user_id == f.user_id)
+    statement = where_given(
+        visible(select(Payment), Payment.user_id, ctx.require_principal()),
+        (Payment.status, f.status),
+        (Payment.invoice_id, f.invoice_id),
+        (Payment.order_id, f.order_id),
+        (Payment.user_id, f.user_id),
+    )
     column = _ORDER_COLUMNS[order]
 
     return await paginate(ctx.read, statement, SortKey(column, Payment.id, descending), page)

@@ -27,9 +27,9 @@ from services import order_states
 from services.context import ServiceContext
 from services.errors import InvalidInput, NotFound, invalid
 from services.events import record_event
-from services.invoices import can_see, format_money, is_staff
+from services.invoices import can_see, format_money, visible
 from services.money import amount_problem
-from services.pagination import Page, PageArgs, SortKey, paginate
+from services.pagination import Page, PageArgs, SortKey, paginate, where_given
 from services.payment_provider import (
     CANCELED,
     FAILED,
@@ -61,6 +61,35 @@ def refund_event(session: AsyncSession, refund: Refund, actor: str) -> None:
             "actor": actor,
         },
     )
+
+
+def new_refund(
+    session: AsyncSession,
+    payment: Payment,
+    amount: int,
+    status: RefundStatus,
+    reason: str | None,
+    *,
+    requested_by: uuid.UUID | None = None,
+    provider_refund_id: str | None = None,
+    disputed: bool = False,
+) -> Refund:
+    """A refund of ``amount`` of ``payment`` (in its tenant, order and currency), added to the session."""
+    refund = Refund(
+        id=uuid.uuid4(),
+        tenant_id=payment.tenant_id,
+        payment_id=payment.id,
+        order_id=payment.order_id,
+        requested_by=requested_by,
+        amount=amount,
+        currency=payment.currency,
+        reason=reason,
+        status=status,
+        provider_refund_id=provider_refund_id,
+        disputed=disputed,
+    )
+    session.add(refund)
+    return refund
 
 
 async def refundable(session: AsyncSession, payment: Payment) -> int:
@@ -181,18 +210,9 @@ async def request_refund(
                 "REFUND_EXCEEDS_PAYMENT",
                 f"At most {format_money(left, payment.currency)} of this payment can be refunded.",
             )
-        refund = Refund(
-            id=uuid.uuid4(),
-            tenant_id=payment.tenant_id,
-            payment_id=payment.id,
-            order_id=payment.order_id,
-            requested_by=principal.user_id,
-            amount=amount,
-            currency=payment.currency,
-            reason=reason,
-            status=RefundStatus.REQUESTED,
+        refund = new_refund(
+            session, payment, amount, RefundStatus.REQUESTED, reason, requested_by=principal.user_id
         )
-        session.add(refund)
         refund_event(session, refund, "refund")
         provider_payment_id = payment.provider_payment_id
 
@@ -263,21 +283,16 @@ async def list_refunds(
     descending: bool,
     page: PageArgs,
 ) -> Page[Refund]:
-    principal = ctx.require_principal()
-    statement = select(Refund)
-    if not is_staff(principal):
-        statement = statement.where(
-            Refund.payment_id.in_(select(Payment.id).where(Payment.user_id == principal.user_id))
-        )
     f = refund_filter
-    if f.status:
-        statement = statement.where(Refund.status == f.status)
-    if f.payment_id:
-        statement = statement.where(Refund.payment_id == f.payment_id)
-    if f.order_id:
-        statement = statement.where(Refund.order_id == f.order_id)
-    if f.disputed is not None:
-        statement = statement.where(Refund.disputed.is_(f.disputed))
+    # A refund is its payment's owner's.
+    owner = select(Payment.user_id).where(Payment.id == Refund.payment_id).scalar_subquery()
+    statement = where_given(
+        visible(select(Refund), owner, ctx.require_principal()),
+        (Refund.status, f.status),
+        (Refund.payment_id, f.payment_id),
+        (Refund.order_id, f.order_id),
+        (Refund.disputed, f.disputed),
+    )
     column = _ORDER_COLUMNS[order]
 
     return await paginate(ctx.read, statement, SortKey(column, Refund.id, descending), page)

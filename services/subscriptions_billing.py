@@ -26,11 +26,18 @@ from models.identity import Tenant, User
 from models.tenancy import TenantScope
 from server.workers import PollingWorker, Round
 from services.context import ServiceContext
-from services.errors import FieldProblem, Forbidden, InvalidInput, NotFound, invalid
+from services.errors import FieldProblem, InvalidInput, NotFound, invalid
 from services.events import record_event
-from services.invoices import BILLING_ADMINS, LineSpec, can_see, is_staff, mark_overdue_invoices, new_invoice
+from services.invoices import (
+    BILLING_ADMINS,
+    LineSpec,
+    locked_to_change,
+    mark_overdue_invoices,
+    new_invoice,
+    visible,
+)
 from services.money import amount_problem, currency_problem
-from services.pagination import Page, PageArgs, SortKey, paginate
+from services.pagination import Page, PageArgs, SortKey, paginate, where_given
 
 SUBSCRIPTION_CHANGED = "billing_subscription.changed"
 LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED)
@@ -123,9 +130,9 @@ def _changed(session: AsyncSession, subscription: BillingSubscription, change: s
     )
 
 
-async def _period_invoice(
-    session: AsyncSession, subscription: BillingSubscription, plan: Plan, start: datetime, end: datetime
-) -> Invoice:
+async def _period_invoice(session: AsyncSession, subscription: BillingSubscription, plan: Plan) -> Invoice:
+    """The invoice of the subscription's current period, issued (billing is in advance)."""
+    start, end = subscription.current_period_start, subscription.current_period_end
     line = LineSpec(f"{plan.name}: {start:%Y-%m-%d} to {end:%Y-%m-%d}", 1, plan.amount)
     return await new_invoice(
         session,
@@ -141,6 +148,13 @@ async def _period_invoice(
 def _start_period(subscription: BillingSubscription, plan: Plan, start: datetime) -> None:
     subscription.current_period_start = start
     subscription.current_period_end = add_interval(start, plan.interval)
+
+
+async def _start_invoiced_period(
+    session: AsyncSession, subscription: BillingSubscription, plan: Plan, start: datetime
+) -> Invoice:
+    _start_period(subscription, plan, start)
+    return await _period_invoice(session, subscription, plan)
 
 
 async def _active_plan(session: AsyncSession, plan_id: uuid.UUID) -> Plan:
@@ -178,9 +192,7 @@ async def subscribe_user(
     _start_period(subscription, plan, now)
     session.add(subscription)
     await session.flush()
-    invoice = await _period_invoice(
-        session, subscription, plan, subscription.current_period_start, subscription.current_period_end
-    )
+    invoice = await _period_invoice(session, subscription, plan)
     _changed(session, subscription, "subscribed")
     return subscription, invoice
 
@@ -197,13 +209,14 @@ async def subscribe(ctx: ServiceContext, plan_id: uuid.UUID) -> tuple[BillingSub
 async def _own_subscription(
     session: AsyncSession, ctx: ServiceContext, subscription_id: uuid.UUID
 ) -> BillingSubscription:
-    principal = ctx.require_principal()
-    subscription = await session.get(BillingSubscription, subscription_id, with_for_update=True)
-    if subscription is None or not can_see(principal, subscription.user_id):
-        raise NotFound("BillingSubscription")
-    if subscription.user_id != principal.user_id and not principal.has_any_role(*BILLING_ADMINS):
-        raise Forbidden("Only the subscriber or an admin changes a subscription.")
-    return subscription
+    return await locked_to_change(
+        session,
+        ctx.require_principal(),
+        BillingSubscription,
+        subscription_id,
+        "user_id",
+        "Only the subscriber or an admin changes a subscription.",
+    )
 
 
 def _not_allowed(subscription: BillingSubscription, action: str) -> InvalidInput:
@@ -252,14 +265,7 @@ async def resume_subscription(ctx: ServiceContext, subscription_id: uuid.UUID) -
         if subscription.current_period_end <= now:
             plan = await session.get(Plan, subscription.plan_id)
             assert plan is not None
-            _start_period(subscription, plan, now)
-            await _period_invoice(
-                session,
-                subscription,
-                plan,
-                subscription.current_period_start,
-                subscription.current_period_end,
-            )
+            await _start_invoiced_period(session, subscription, plan, now)
         _changed(session, subscription, "resumed")
         return subscription
 
@@ -276,10 +282,7 @@ async def change_plan(
         plan = await _active_plan(session, plan_id)
         subscription.plan_id = plan.id
         subscription.cancel_at_period_end = False
-        _start_period(subscription, plan, utcnow())
-        invoice = await _period_invoice(
-            session, subscription, plan, subscription.current_period_start, subscription.current_period_end
-        )
+        invoice = await _start_invoiced_period(session, subscription, plan, utcnow())
         _changed(session, subscription, "plan_changed")
         return subscription, invoice
 
@@ -310,17 +313,13 @@ async def list_subscriptions(
     page: PageArgs,
 ) -> Page[BillingSubscription]:
     """Your subscriptions; staff see the tenant's."""
-    principal = ctx.require_principal()
-    statement = select(BillingSubscription)
-    if not is_staff(principal):
-        statement = statement.where(BillingSubscription.user_id == principal.user_id)
     f = subscription_filter
-    if f.status:
-        statement = statement.where(BillingSubscription.status == f.status)
-    if f.plan_id:
-        statement = statement.where(BillingSubscription.plan_id == f.plan_id)
-    if f.user_id:
-        statement = statement.where(BillingSubscription.user_id == f.user_id)
+    statement = where_given(
+        visible(select(BillingSubscription), BillingSubscription.user_id, ctx.require_principal()),
+        (BillingSubscription.status, f.status),
+        (BillingSubscription.plan_id, f.plan_id),
+        (BillingSubscription.user_id, f.user_id),
+    )
     column = _ORDER_COLUMNS[order]
 
     return await paginate(ctx.read, statement, SortKey(column, BillingSubscription.id, descending), page)
@@ -355,14 +354,7 @@ async def renew_due_subscriptions(db: Database, now: datetime | None = None) -> 
             for _ in range(MAX_CATCH_UP_PERIODS):
                 if subscription.current_period_end > now:
                     break
-                _start_period(subscription, plan, subscription.current_period_end)
-                await _period_invoice(
-                    session,
-                    subscription,
-                    plan,
-                    subscription.current_period_start,
-                    subscription.current_period_end,
-                )
+                await _start_invoiced_period(session, subscription, plan, subscription.current_period_end)
             _changed(session, subscription, "renewed")
         return len(due)
 

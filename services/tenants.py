@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.identity import AuthSession, Role, Tenant, TenantKind, TenantStatus, User, UserRole
@@ -19,7 +18,7 @@ from models.tenancy import TenantScope
 from server.auth.passwords import hash_password_in_thread
 from services.accounts import email_problem, name_problem, new_password_problem, normalise_email
 from services.context import ServiceContext
-from services.errors import FieldProblem, InvalidInput, NotFound, invalid
+from services.errors import FieldProblem, InvalidInput, NotFound, invalid, locked_or_not_found
 from services.events import USER_UPDATED, record_event
 from services.pagination import Page, PageArgs, SortKey, paginate
 
@@ -168,13 +167,6 @@ async def list_tenants(
     )
 
 
-async def _locked(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
-    tenant = await session.get(Tenant, tenant_id, with_for_update=True)
-    if tenant is None:
-        raise NotFound("Tenant")
-    return tenant
-
-
 async def update_tenant(
     ctx: ServiceContext,
     tenant_id: uuid.UUID,
@@ -198,7 +190,7 @@ async def update_tenant(
     if kind is not None and not ctx.require_principal().is_platform_admin:
         raise invalid("kind", "FORBIDDEN", "Only platform administrators change a tenant's kind.")
     async with ctx.transaction(_tenant_scope(ctx)) as session:
-        tenant = await _locked(session, tenant_id)
+        tenant = await locked_or_not_found(session, Tenant, tenant_id)
         if name is not None:
             tenant.name = name.strip()
         if kind is not None:
@@ -215,7 +207,7 @@ async def set_tenant_status(ctx: ServiceContext, tenant_id: uuid.UUID, status: T
     if tenant_id == principal.home_tenant_id and status in (TenantStatus.SUSPENDED, TenantStatus.CANCELLED):
         raise invalid("id", "CANNOT_SUSPEND_OWN_TENANT", "You cannot suspend your own tenant.")
     async with ctx.transaction(ALL_TENANTS) as session:
-        tenant = await _locked(session, tenant_id)
+        tenant = await locked_or_not_found(session, Tenant, tenant_id)
         if tenant.status == TenantStatus.CANCELLED and status != TenantStatus.CANCELLED:
             raise invalid("id", "INVALID_TRANSITION", "A cancelled tenant cannot be reactivated.")
         tenant.status = status

@@ -14,7 +14,7 @@ from models.identity import Role, User, UserRole, UserStatus
 from services.accounts import email_problem, name_problem, normalise_email
 from services.auth import revoke_sessions
 from services.context import ServiceContext
-from services.errors import Forbidden, InvalidInput, NotFound, invalid
+from services.errors import Forbidden, InvalidInput, invalid, locked_or_not_found
 from services.events import USER_UPDATED, record_event
 from services.pagination import Page, PageArgs, SortKey, paginate
 
@@ -83,13 +83,6 @@ def can_read_user(ctx: ServiceContext, user_id: uuid.UUID) -> bool:
     return principal is not None and (principal.user_id == user_id or principal.has_any_role(*USER_READERS))
 
 
-async def _load_for_admin(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await session.get(User, user_id, with_for_update=True)
-    if user is None:
-        raise NotFound("User")
-    return user
-
-
 def _changed(session: AsyncSession, user: User, change: str) -> User:
     record_event(
         session,
@@ -105,7 +98,7 @@ async def update_me(ctx: ServiceContext, full_name: str | None) -> User:
     if full_name is not None and (problem := name_problem("fullName", full_name)):
         raise InvalidInput(problem)
     async with ctx.transaction() as session:
-        user = await _load_for_admin(session, principal.user_id)
+        user = await locked_or_not_found(session, User, principal.user_id)
         if full_name is not None:
             user.full_name = full_name.strip()
         return _changed(session, user, "profile")
@@ -131,7 +124,7 @@ async def update_user(
     if problems:
         raise InvalidInput(*problems)
     async with ctx.transaction() as session:
-        user = await _load_for_admin(session, user_id)
+        user = await locked_or_not_found(session, User, user_id)
         if email is not None:
             normalised = normalise_email(email)
             clash = await session.scalar(
@@ -155,7 +148,7 @@ async def set_user_status(ctx: ServiceContext, user_id: uuid.UUID, status: UserS
     if user_id == principal.user_id and status == UserStatus.SUSPENDED:
         raise invalid("id", "CANNOT_SUSPEND_SELF", "You cannot suspend your own account.")
     async with ctx.transaction() as session:
-        user = await _load_for_admin(session, user_id)
+        user = await locked_or_not_found(session, User, user_id)
         if user.status == status:
             return user
         user.status = status
@@ -174,7 +167,7 @@ async def change_roles(
     if user_id == principal.user_id and remove & {Role.TENANT_ADMIN, Role.PLATFORM_ADMIN}:
         raise invalid("roles", "CANNOT_DEMOTE_SELF", "You cannot remove your own admin role.")
     async with ctx.transaction() as session:
-        user = await _load_for_admin(session, user_id)
+        user = await locked_or_not_found(session, User, user_id)
         current = set(await session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
         for role in add - current:
             session.add(UserRole(tenant_id=user.tenant_id, user_id=user.id, role=role))

@@ -29,7 +29,7 @@ from models.tenancy import SCOPE_KEY, TenantScope
 from services.events import record_event
 from services.payment_provider import FAILED, PENDING, SUCCEEDED
 from services.payments import mark_failed, mark_succeeded
-from services.refunds import apply_refund_status, refund_event
+from services.refunds import apply_refund_status, new_refund, refund_event
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,19 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _envelope(
+    payload: Any, provider: str, title: str, id_key: str, type_key: str, body_key: str
+) -> tuple[dict[str, Any], Mapping[str, Any]]:
+    """What every event of ``provider`` carries (as InboundEvent keywords), and the object it is
+    about: ``payload[body_key]["object"]``."""
+    if not isinstance(payload, Mapping):
+        raise MalformedEvent(f"a {title} event is a JSON object")
+    event_id = _text(payload.get(id_key), id_key)
+    event_type = _text(payload.get(type_key), type_key)
+    base = {"provider": provider, "event_id": event_id, "event_type": event_type, "payload": dict(payload)}
+    return base, _mapping(_mapping(payload.get(body_key)).get("object"))
+
+
 # ---- Stripe -------------------------------------------------------------------------------------
 
 
@@ -110,18 +123,8 @@ def _stripe_refund(obj: Mapping[str, Any]) -> RefundReport | None:
 
 
 def parse_stripe_event(payload: Any) -> InboundEvent:
-    if not isinstance(payload, Mapping):
-        raise MalformedEvent("a Stripe event is a JSON object")
-    event_id = _text(payload.get("id"), "id")
-    event_type = _text(payload.get("type"), "type")
-    assert event_id and event_type
-    obj = _mapping(_mapping(payload.get("data")).get("object"))
-    base: dict[str, Any] = {
-        "provider": "stripe",
-        "event_id": event_id,
-        "event_type": event_type,
-        "payload": dict(payload),
-    }
+    base, obj = _envelope(payload, "stripe", "Stripe", "id", "type", "data")
+    event_type = base["event_type"]
     if event_type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
         error = _mapping(obj.get("last_payment_error"))
         card = _mapping(_mapping(error.get("payment_method")).get("card"))
@@ -176,19 +179,9 @@ _HYPERSWITCH_REFUND_STATUS = {
 
 def parse_hyperswitch_event(payload: Any) -> InboundEvent:
     """Hyperswitch: {event_id, event_type, content: {type, object: {payment_id, ...}}}."""
-    if not isinstance(payload, Mapping):
-        raise MalformedEvent("a Hyperswitch event is a JSON object")
-    event_id = _text(payload.get("event_id"), "event_id")
-    event_type = _text(payload.get("event_type"), "event_type")
-    assert event_id and event_type
-    obj = _mapping(_mapping(payload.get("content")).get("object"))
-    base: dict[str, Any] = {
-        "provider": "hyperswitch",
-        "event_id": event_id,
-        "event_type": event_type,
-        "payload": dict(payload),
-        "payment_ref": _text(obj.get("payment_id"), "payment_id", required=False),
-    }
+    base, obj = _envelope(payload, "hyperswitch", "Hyperswitch", "event_id", "event_type", "content")
+    base["payment_ref"] = _text(obj.get("payment_id"), "payment_id", required=False)
+    event_type = base["event_type"]
     if event_type in ("payment_succeeded", "payment_failed"):
         succeeded = event_type == "payment_succeeded"
         card = _mapping(_mapping(obj.get("payment_method_data")).get("card"))
@@ -274,18 +267,14 @@ async def _refunds(
                 notes.append(f"{report.id}: unknown refund ({report.status})")
                 continue
             # Refunded at the provider (its dashboard, or a request whose answer we lost).
-            refund = Refund(
-                id=uuid.uuid4(),
-                tenant_id=payment.tenant_id,
-                payment_id=payment.id,
-                order_id=payment.order_id,
-                amount=report.amount,
-                currency=payment.currency,
-                reason="Refunded at the payment provider",
-                status=RefundStatus.REQUESTED,
+            refund = new_refund(
+                session,
+                payment,
+                report.amount,
+                RefundStatus.REQUESTED,
+                "Refunded at the payment provider",
                 provider_refund_id=report.id,
             )
-            session.add(refund)
             await session.flush()
             notes.append(f"{report.id}: recorded")
         elif refund.payment_id != payment.id:
@@ -310,19 +299,15 @@ async def _dispute(
     if existing is not None:
         return WebhookOutcome.PROCESSED, f"dispute {dispute_id} already recorded"
     amount = min(event.dispute_amount or payment.amount, payment.amount)
-    refund = Refund(
-        id=uuid.uuid4(),
-        tenant_id=payment.tenant_id,
-        payment_id=payment.id,
-        order_id=payment.order_id,
-        amount=amount,
-        currency=payment.currency,
-        reason=f"Dispute: {event.dispute_reason or 'unspecified'}",
-        status=RefundStatus.PROCESSING,
+    refund = new_refund(
+        session,
+        payment,
+        amount,
+        RefundStatus.PROCESSING,
+        f"Dispute: {event.dispute_reason or 'unspecified'}",
         provider_refund_id=dispute_id,
         disputed=True,
     )
-    session.add(refund)
     refund_event(session, refund, actor)
     record_event(
         session,
