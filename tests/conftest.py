@@ -3,8 +3,10 @@ clean tables and Redis before every test."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -38,6 +40,26 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.start()
     yield server
     server.stop()
+
+
+@contextmanager
+def root_logging_kept() -> Iterator[None]:
+    """Apps configure the process's logging (create_app reconfigures the root logger): put it back
+    as it was when the block ends."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For tests that create apps: the root logger is put back afterwards."""
+    with root_logging_kept():
+        yield
 
 
 def make_settings(database_url: str, broadcast_url: str, **overrides: object) -> Settings:

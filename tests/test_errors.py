@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -20,7 +20,7 @@ from models.identity import Role
 from server.app import create_app
 from server.cli import migrate
 from server.logging import configure_logging, correlation_id
-from tests.conftest import PRODUCTION_SETTINGS, make_settings
+from tests.conftest import PRODUCTION_SETTINGS, make_settings, root_logging_kept
 from tests.harness.servers import PostgresServer
 from tests.support.graphql import GraphQLClient, GraphQLResult
 from tests.support.identity import Identity, global_id
@@ -41,29 +41,14 @@ async def broken_database(postgres: PostgresServer) -> str:
     return url
 
 
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """Apps and configure_logging reconfigure the root logger; put it back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-
-
 async def _running(production: bool, database_url: str) -> AsyncIterator[GraphQLClient]:
     overrides: dict[str, object] = PRODUCTION_SETTINGS if production else {}
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    app: Starlette = create_app(make_settings(database_url, "memory://", **overrides))
-    try:
+    with root_logging_kept():
+        app: Starlette = create_app(make_settings(database_url, "memory://", **overrides))
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
                 yield GraphQLClient(client)
-    finally:
-        root.handlers[:] = handlers  # create_app configured the process's logging
-        root.setLevel(level)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -19,7 +19,7 @@ from server.app import create_app
 from server.cli import migrate
 from server.runtime import Runtime
 from server.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import make_settings, root_logging_kept
 from tests.harness.servers import PostgresServer, RedisServer, free_port
 from tests.support.identity import Identity
 
@@ -37,16 +37,6 @@ async def _users_with_email(runtime: Runtime, email: str) -> int:
         return int(
             await session.scalar(select(func.count()).select_from(User).where(User.email == email)) or 0
         )
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """Apps created in a test reconfigure the root logger; put it back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 # ---- GET ----------------------------------------------------------------------------------
@@ -170,17 +160,12 @@ async def broken_app(postgres: PostgresServer) -> AsyncIterator[Starlette]:
     url = postgres.create_database("http_broken")
     settings = make_settings(url, "memory://")
     await asyncio.to_thread(migrate, settings)  # alembic runs its own event loop
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    application = create_app(settings)
-    try:
+    with root_logging_kept():
+        application = create_app(settings)
         async with application.router.lifespan_context(application):
             async with application.state.runtime.db.engine.begin() as connection:
                 await connection.execute(text("ALTER TABLE tenants RENAME TO tenants_gone"))
             yield application
-    finally:
-        root.handlers[:] = handlers  # create_app configured the process's logging
-        root.setLevel(level)
 
 
 async def test_correlation_id_is_on_log_lines_of_the_request(
