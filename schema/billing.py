@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 from strawberry import relay
@@ -25,7 +25,7 @@ from models.billing import (
 from schema.errors import UserError
 from schema.identity import OrderDirection, User, parse_uuid
 from schema.money import BigInt, Money, MoneyInput
-from schema.nodes import node_type
+from schema.nodes import Entity, node_type
 from schema.orders import Order
 from services.errors import NotFound
 from services.invoices import InvoiceOrderField, StatusFigures, can_see
@@ -95,7 +95,7 @@ class InvoiceLine:
 @strawberry.federation.type(
     keys=["id"], name="Invoice", description="A numbered invoice (INV-<year>-<6 digits>) of a customer."
 )
-class Invoice(relay.Node):
+class Invoice(Entity, relay.Node):
     invoice_id: relay.NodeID[str]
     number: str = strawberry.field(
         description="Assigned at creation (drafts too), gapless per tenant and year, e.g. INV-2026-000042."
@@ -183,13 +183,6 @@ class Invoice(relay.Node):
         principal = info.context.principal
         return [cls.from_model(i) if i and can_see(principal, i.customer_id) else None for i in loaded]
 
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        (invoice,) = await cls.resolve_nodes(info=info, node_ids=[id])
-        if invoice is None:
-            raise NotFound("Invoice")
-        return invoice
-
 
 @strawberry.type(description="Invoices of one status in one currency.")
 class InvoiceStatusFigures:
@@ -223,7 +216,7 @@ class InvoiceStatistics:
 @strawberry.federation.type(
     keys=["id"], name="Payment", description="A payment of an invoice at the provider."
 )
-class Payment(relay.Node):
+class Payment(Entity, relay.Node):
     payment_id: relay.NodeID[str]
     status: PaymentStatus
     amount: Money
@@ -298,19 +291,12 @@ class Payment(relay.Node):
         principal = info.context.principal
         return [cls.from_model(p, info) if p and can_see(principal, p.user_id) else None for p in loaded]
 
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        (payment,) = await cls.resolve_nodes(info=info, node_ids=[id])
-        if payment is None:
-            raise NotFound("Payment")
-        return payment
-
 
 @node_type
 @strawberry.federation.type(
     keys=["id"], name="Refund", description="Money given back on a payment: a refund, or a dispute."
 )
-class Refund(relay.Node):
+class Refund(Entity, relay.Node):
     refund_id: relay.NodeID[str]
     status: RefundStatus
     amount: Money
@@ -366,17 +352,10 @@ class Refund(relay.Node):
             for r in refunds
         ]
 
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        (refund,) = await cls.resolve_nodes(info=info, node_ids=[id])
-        if refund is None:
-            raise NotFound("Refund")
-        return refund
-
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="PaymentMethod", description="A saved card of a user.")
-class PaymentMethod(relay.Node):
+class PaymentMethod(Entity, relay.Node):
     payment_method_id: relay.NodeID[str]
     provider: str
     brand: str | None
@@ -408,20 +387,13 @@ class PaymentMethod(relay.Node):
         principal = info.context.principal
         return [cls.from_model(m) if m and can_see(principal, m.user_id) else None for m in loaded]
 
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        (method,) = await cls.resolve_nodes(info=info, node_ids=[id])
-        if method is None:
-            raise NotFound("PaymentMethod")
-        return method
-
 
 # ---- plans and subscriptions ------------------------------------------------------------------
 
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="Plan", description="A recurring price customers subscribe to.")
-class Plan(relay.Node):
+class Plan(Entity, relay.Node):
     plan_id: relay.NodeID[str]
     code: str
     name: str
@@ -449,19 +421,12 @@ class Plan(relay.Node):
         loaded = await info.context.loaders.billing.plan.load_many([parse_uuid(i, "Plan") for i in node_ids])
         return [cls.from_model(p) if p else None for p in loaded]
 
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        (plan,) = await cls.resolve_nodes(info=info, node_ids=[id])
-        if plan is None:
-            raise NotFound("Plan")
-        return plan
-
 
 @node_type
 @strawberry.federation.type(
     keys=["id"], name="BillingSubscription", description="A customer's recurring plan, billed per period."
 )
-class BillingSubscription(relay.Node):
+class BillingSubscription(Entity, relay.Node):
     subscription_id: relay.NodeID[str]
     status: SubscriptionStatus
     current_period_start: datetime
@@ -509,13 +474,6 @@ class BillingSubscription(relay.Node):
         loaded = await info.context.loaders.billing.subscription.load_many(ids)
         principal = info.context.principal
         return [cls.from_model(s) if s and can_see(principal, s.user_id) else None for s in loaded]
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        (subscription,) = await cls.resolve_nodes(info=info, node_ids=[id])
-        if subscription is None:
-            raise NotFound("BillingSubscription")
-        return subscription
 
 
 # ---- mail -------------------------------------------------------------------------------------

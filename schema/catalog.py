@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 from strawberry import relay
@@ -19,7 +19,7 @@ from models.catalog import ProductStatus
 from schema.errors import UserError
 from schema.identity import OrderDirection, parse_uuid
 from schema.money import BigInt, Money, MoneyInput
-from schema.nodes import node_type
+from schema.nodes import Entity, node_type
 from schema.pagination import Connection, connection
 from services.catalog import ProductOrderField, average_rating, can_see_product
 from services.errors import BadUserInput, NotFound
@@ -191,7 +191,7 @@ def _money(amount: int, currency: str) -> Money:
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="Product", description="Something a tenant sells.")
-class Product(relay.Node):
+class Product(Entity, relay.Node):
     product_id: relay.NodeID[str]
     sku: str
     name: str
@@ -290,13 +290,6 @@ class Product(relay.Node):
         )
         principal = info.context.principal
         return [cls.from_model(p) if p and can_see_product(principal, p) else None for p in loaded]
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        (product,) = await cls.resolve_nodes(info=info, node_ids=[id])
-        if product is None:
-            raise NotFound("Product")
-        return product
 
 
 # ---- inputs -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import enum
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Self
+from typing import Self
 
 import strawberry
 from strawberry import relay
@@ -18,7 +18,7 @@ from models.identity import TenantKind, TenantStatus, UserStatus
 from models.tenancy import TenantScope
 from schema.directives import Role  # registered there as an enum: must come first (else 2 Roles)
 from schema.errors import UserError
-from schema.nodes import node_type
+from schema.nodes import Entity, node_type
 from services.errors import NotFound
 from services.tenants import TenantOrderField
 from services.users import UserOrderField, can_read_user
@@ -53,7 +53,7 @@ def parse_uuid(raw: str | relay.GlobalID, type_name: str) -> uuid.UUID:
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="Tenant", description="An organisation using the platform.")
-class Tenant(relay.Node):
+class Tenant(Entity, relay.Node):
     tenant_id: relay.NodeID[str]
     slug: str
     name: str
@@ -87,13 +87,6 @@ class Tenant(relay.Node):
         )
         return [cls.from_model(t) if t else None for t in loaded]
 
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        (tenant,) = await cls.resolve_nodes(info=info, node_ids=[id])
-        if tenant is None:
-            raise NotFound("Tenant")
-        return tenant
-
 
 @strawberry.type(description="What a sign-in screen may know about a tenant.")
 class PublicTenant:
@@ -103,7 +96,7 @@ class PublicTenant:
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="User", description="A person who signs in to one tenant.")
-class User(relay.Node):
+class User(Entity, relay.Node):
     user_id: relay.NodeID[str]
     email: str
     full_name: str
@@ -152,13 +145,6 @@ class User(relay.Node):
         services = info.context.services
         # Users outside the caller's reach look exactly like users that do not exist.
         return [cls.from_model(u) if u and can_read_user(services, u.id) else None for u in loaded]
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        (user,) = await cls.resolve_nodes(info=info, node_ids=[id])
-        if user is None:
-            raise NotFound("User")
-        return user
 
 
 # ---- inputs -------------------------------------------------------------------------------

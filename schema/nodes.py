@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
+import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
@@ -19,6 +20,19 @@ class NodeType(Protocol):
 
 NODE_TYPES: dict[str, type[NodeType]] = {}
 T = TypeVar("T", bound=type)
+
+
+class Entity:
+    """A federation entity keyed by its Relay id (``@key(fields: "id")``): a gateway's reference
+    resolves through the type's ``resolve_nodes`` (its loader and access rules), and one out of
+    reach is NOT_FOUND rather than a silent null. Put it before ``relay.Node`` in the bases."""
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
+        (node,) = await cls.resolve_nodes(info=info, node_ids=[id])  # type: ignore[attr-defined]
+        if node is None:
+            raise NotFound(cls.__strawberry_definition__.name)  # type: ignore[attr-defined]
+        return node  # type: ignore[no-any-return]
 
 
 def node_type(cls: T) -> T:

@@ -19,7 +19,7 @@ from schema.catalog import Product
 from schema.errors import UserError
 from schema.identity import OrderDirection, User, parse_uuid
 from schema.money import Money
-from schema.nodes import node_type
+from schema.nodes import Entity, node_type
 from services import pricing
 from services.cart import CartContents, product_available
 from services.errors import NotFound
@@ -222,7 +222,7 @@ class OrderStatusChange:
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="Order", description="An order of a user in a tenant.")
-class Order(relay.Node):
+class Order(Entity, relay.Node):
     order_id: relay.NodeID[str]
     number: str = strawberry.field(description="Readable and unique in the tenant, e.g. ORD-000042.")
     status: OrderStatus
@@ -291,13 +291,6 @@ class Order(relay.Node):
         loaded = await info.context.loaders.orders.order.load_many([parse_uuid(i, "Order") for i in node_ids])
         principal = info.context.principal
         return [cls.from_model(o) if o and can_read_order(principal, o) else None for o in loaded]
-
-    @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        (order,) = await cls.resolve_nodes(info=info, node_ids=[id])
-        if order is None:
-            raise NotFound("Order")
-        return order
 
 
 @strawberry.type(description="An order changed status.")
