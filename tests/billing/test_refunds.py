@@ -185,3 +185,35 @@ async def test_a_refund_the_provider_keeps_pending_is_processing_and_reserves_it
     assert over["userErrors"][0]["message"] == "At most 5.00 EUR of this payment can be refunded."
     (stored,) = await rows(runtime, Refund)
     assert stored.status == RefundStatus.PROCESSING and stored.provider_refund_id.startswith("re_")
+
+
+REFUNDS = """
+query($filter: RefundFilterInput) {
+  refunds(filter: $filter, orderBy: {field: CREATED_AT, direction: ASC}) {
+    totalCount nodes { amount { amount } reason disputed }
+  }
+}
+"""
+
+
+async def test_refund_list_shows_buyers_their_own_and_staff_the_tenants(
+    runtime: Runtime, bgql: GraphQLClient, fake_stripe: FakeStripe
+) -> None:
+    staff = await quick_account(runtime, "acme", Role.MANAGER)
+    ann = await quick_account(runtime, "acme")
+    bob = await quick_account(runtime, "acme")
+    outsider = await quick_account(runtime, "globex", Role.TENANT_ADMIN)
+    _, ann_payment = await paid_order(runtime, bgql, ann, staff)
+    _, bob_payment = await paid_order(runtime, bgql, bob, staff)
+    await refund(bgql, ann, paymentId=ann_payment["id"], amount=1000, reason="ann")
+    await refund(bgql, bob, paymentId=bob_payment["id"], amount=2000, reason="bob")
+
+    async def listed(account: Account, **filter_: object) -> dict[str, Any]:
+        result = await bgql(REFUNDS, {"filter": filter_ or None}, token=account.token)
+        return result.ok()["refunds"]
+
+    assert (await listed(ann))["nodes"] == [{"amount": {"amount": 1000}, "reason": "ann", "disputed": False}]
+    assert [n["reason"] for n in (await listed(staff))["nodes"]] == ["ann", "bob"]
+    assert (await listed(staff, paymentId=bob_payment["id"]))["nodes"][0]["reason"] == "bob"
+    assert (await listed(staff, disputed=True))["totalCount"] == 0
+    assert (await listed(outsider))["totalCount"] == 0
