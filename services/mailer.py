@@ -73,7 +73,6 @@ class MailError(Exception):
 class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None:
         """Deliver or raise MailError (``permanent`` when retrying cannot help)."""
-        ...
 
 
 class SmtpMailer:

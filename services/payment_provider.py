@@ -86,7 +86,6 @@ class PaymentProvider(Protocol):
         self, intent_id: str, *, payment_method: str, idempotency_key: str
     ) -> ProviderIntent:
         """A declined card is not an error: the intent comes back with ``failure_message``."""
-        ...
 
     async def create_refund(
         self, *, payment_intent: str, amount: int, reason: str | None, idempotency_key: str
