@@ -7,11 +7,13 @@ from collections.abc import Callable
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -32,6 +34,7 @@ from server.settings import Settings
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
 FEDERATION_VERSION = "2.11"
+OPERATION_CACHE_SIZE = 512
 
 # Each domain contributes its root fields here.
 QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery, CatalogQuery, OrderQuery, BillingQuery)
@@ -56,15 +59,22 @@ class Subgraph(strawberry.federation.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.federation.Schema:
+    # The validation rules are made once: limiter extensions built per request would each create
+    # new rule classes, and the validation cache (keyed by document and rules) would never hit.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        *(DisableIntrospection().validation_rules if settings.production else []),
+    ]
     # Factories, not instances: an extension instance keeps per-operation state.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ErrorPolicy(production=settings.production),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: AddValidationRules(rules),
+        # Repeated operations (the usual case) skip validation; bounded. (strawberry's ParserCache
+        # is left out: with it, syntax errors escape the extensions and lose extensions.code.)
+        lambda: ValidationCache(maxsize=OPERATION_CACHE_SIZE),
     ]
-    if settings.production:
-        extensions.append(DisableIntrospection)
     return Subgraph(
         query=Query,
         mutation=Mutation,

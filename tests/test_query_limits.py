@@ -1,0 +1,49 @@
+"""Query protection: depth, alias and token limits refuse an operation before it runs, and keep
+refusing it when it comes again (validation results are cached)."""
+
+from __future__ import annotations
+
+from server.settings import Settings
+from tests.support.graphql import GraphQLClient, GraphQLResult
+
+
+def category_chain(parents: int) -> str:
+    """products > nodes > category > parent > ... : a legal operation of any depth."""
+    inner = "name"
+    for _ in range(parents):
+        inner = f"parent {{ {inner} }}"
+    return f'{{ products(tenantSlug: "acme") {{ nodes {{ category {{ {inner} }} }} }} }}'
+
+
+def refused(result: GraphQLResult, reason: str) -> bool:
+    return (
+        result.status == 200
+        and result.data is None
+        and result.error_codes == ["BAD_USER_INPUT"]
+        and reason in result.errors[0]["message"]
+    )
+
+
+async def test_depth_limit(gql: GraphQLClient, settings: Settings) -> None:
+    # Depth counts from 0 at `products`: nodes 1, category 2, each parent one more, name the last.
+    at_limit = category_chain(settings.max_query_depth - 3)
+    over = category_chain(settings.max_query_depth - 2)
+    for _ in range(2):
+        assert not refused(await gql(at_limit), "exceeds maximum operation depth")
+        assert refused(await gql(over), "exceeds maximum operation depth")
+
+
+async def test_alias_limit(gql: GraphQLClient, settings: Settings) -> None:
+    def aliases(count: int) -> str:
+        return "{ " + " ".join(f'a{i}: tenantBySlug(slug: "x") {{ name }}' for i in range(count)) + " }"
+
+    allowed = await gql(aliases(settings.max_aliases))
+    assert allowed.ok() == {f"a{i}": None for i in range(settings.max_aliases)}
+    for _ in range(2):
+        assert refused(await gql(aliases(settings.max_aliases + 1)), "aliases")
+
+
+async def test_token_limit(gql: GraphQLClient, settings: Settings) -> None:
+    padded = "{ " + "__typename " * settings.max_tokens + "}"
+    for _ in range(2):
+        assert refused(await gql(padded), "token")
