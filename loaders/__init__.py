@@ -1,8 +1,8 @@
-"""Per-request dataloaders, one set per domain."""
+"""Per-request dataloaders, one set per domain, each built on first use in the request."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 from loaders.billing import BillingLoaders
 from loaders.catalog import CatalogLoaders
@@ -12,18 +12,23 @@ from models.db import Database
 from models.tenancy import TenantScope
 
 
-@dataclass
 class Loaders:
-    identity: IdentityLoaders
-    catalog: CatalogLoaders
-    orders: OrderLoaders
-    billing: BillingLoaders
+    def __init__(self, db: Database, scope: TenantScope) -> None:
+        self.db = db
+        self.scope = scope
 
-    @classmethod
-    def create(cls, db: Database, scope: TenantScope) -> Loaders:
-        return cls(
-            identity=IdentityLoaders(db, scope),
-            catalog=CatalogLoaders(db, scope),
-            orders=OrderLoaders(db, scope),
-            billing=BillingLoaders(db, scope),
-        )
+    @cached_property
+    def identity(self) -> IdentityLoaders:
+        return IdentityLoaders(self.db, self.scope)
+
+    @cached_property
+    def catalog(self) -> CatalogLoaders:
+        return CatalogLoaders(self.db, self.scope)
+
+    @cached_property
+    def orders(self) -> OrderLoaders:
+        return OrderLoaders(self.db, self.scope)
+
+    @cached_property
+    def billing(self) -> BillingLoaders:
+        return BillingLoaders(self.db, self.scope)
