@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -54,7 +53,7 @@ from schema.billing import (
 )
 from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
-from schema.identity import OrderDirection, parse_uuid
+from schema.identity import OrderDirection, optional_reference, parse_uuid
 from schema.pagination import Connection, connection, page_args
 from services import invoices, mailer, payments, refunds, subscriptions_billing
 from services.errors import NotFound
@@ -69,16 +68,8 @@ ADMINS = HasRole(*BILLING_ADMINS)
 TENANT_ADMIN = HasRole(Role.TENANT_ADMIN)
 
 
-def _id(raw: relay.GlobalID | None, type_name: str) -> uuid.UUID | None:
-    return parse_uuid(raw, type_name) if raw is not None else None
-
-
 def _provider(info: Info) -> PaymentProvider:
     return info.context.runtime.payment_provider
-
-
-def _key(info: Info, given: str | None) -> str | None:
-    return given or info.context.idempotency_key
 
 
 def _invoice_payload(invoice: object) -> InvoicePayload:
@@ -132,9 +123,9 @@ class BillingQuery:
             info.context.services,
             InvoiceFilter(
                 status=f.status,
-                customer_id=_id(f.customer_id, "User"),
-                order_id=_id(f.order_id, "Order"),
-                subscription_id=_id(f.subscription_id, "BillingSubscription"),
+                customer_id=optional_reference(f.customer_id, "User"),
+                order_id=optional_reference(f.order_id, "Order"),
+                subscription_id=optional_reference(f.subscription_id, "BillingSubscription"),
                 currency=f.currency,
             ),
             order.field,
@@ -201,9 +192,9 @@ class BillingQuery:
             info.context.services,
             PaymentFilter(
                 status=f.status,
-                invoice_id=_id(f.invoice_id, "Invoice"),
-                order_id=_id(f.order_id, "Order"),
-                user_id=_id(f.customer_id, "User"),
+                invoice_id=optional_reference(f.invoice_id, "Invoice"),
+                order_id=optional_reference(f.order_id, "Order"),
+                user_id=optional_reference(f.customer_id, "User"),
             ),
             order.field,
             order.direction == OrderDirection.DESC,
@@ -251,8 +242,8 @@ class BillingQuery:
             info.context.services,
             RefundFilter(
                 status=f.status,
-                payment_id=_id(f.payment_id, "Payment"),
-                order_id=_id(f.order_id, "Order"),
+                payment_id=optional_reference(f.payment_id, "Payment"),
+                order_id=optional_reference(f.order_id, "Order"),
                 disputed=f.disputed,
             ),
             order.field,
@@ -302,7 +293,9 @@ class BillingQuery:
         page = await subscriptions_billing.list_subscriptions(
             info.context.services,
             SubscriptionFilter(
-                status=f.status, plan_id=_id(f.plan_id, "Plan"), user_id=_id(f.customer_id, "User")
+                status=f.status,
+                plan_id=optional_reference(f.plan_id, "Plan"),
+                user_id=optional_reference(f.customer_id, "User"),
             ),
             order.field,
             order.direction == OrderDirection.DESC,
@@ -381,8 +374,8 @@ class BillingMutation:
             info.context.services,
             _provider(info),
             parse_uuid(input.invoice_id, "Invoice"),
-            payment_method_id=_id(input.payment_method_id, "PaymentMethod"),
-            idempotency_key=_key(info, input.idempotency_key),
+            payment_method_id=optional_reference(input.payment_method_id, "PaymentMethod"),
+            idempotency_key=info.context.idempotency_key(input.idempotency_key),
         )
         return await mutation_payload(
             PaymentPayload,
@@ -399,8 +392,8 @@ class BillingMutation:
             info.context.services,
             _provider(info),
             parse_uuid(input.payment_id, "Payment"),
-            payment_method_id=_id(input.payment_method_id, "PaymentMethod"),
-            idempotency_key=_key(info, input.idempotency_key),
+            payment_method_id=optional_reference(input.payment_method_id, "PaymentMethod"),
+            idempotency_key=info.context.idempotency_key(input.idempotency_key),
         )
         return await mutation_payload(
             PaymentPayload, call, lambda p: PaymentPayload(payment=Payment.from_model(p, info))
@@ -455,8 +448,8 @@ class BillingMutation:
         call = refunds.request_refund(
             info.context.services,
             _provider(info),
-            payment_id=_id(input.payment_id, "Payment"),
-            order_id=_id(input.order_id, "Order"),
+            payment_id=optional_reference(input.payment_id, "Payment"),
+            order_id=optional_reference(input.order_id, "Order"),
             amount=input.amount,
             reason=input.reason,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import strawberry
@@ -41,7 +40,7 @@ from schema.catalog import (
 )
 from schema.directives import AUTHENTICATED, PUBLIC, HasRole, access
 from schema.errors import mutation_payload
-from schema.identity import OrderDirection, parse_uuid
+from schema.identity import OrderDirection, optional_reference, parse_uuid
 from schema.money import MoneyInput
 from schema.pagination import Connection, connection, page_args
 from services import catalog
@@ -73,16 +72,6 @@ async def _reader(info: Info, tenant_slug: str | None) -> CatalogReader:
     if reader.storefront_tenant_id is not None:
         info.context.read_as_storefront(reader.storefront_tenant_id)
     return reader
-
-
-def _id(raw: relay.GlobalID | None, type_name: str) -> uuid.UUID | None:
-    """A filter's id; an id of the wrong type or malformed matches nothing (like an unknown one)."""
-    if raw is None:
-        return None
-    try:
-        return parse_uuid(raw, type_name)
-    except NotFound:
-        return uuid.UUID(int=0)
 
 
 def _ref(raw: Any, type_name: str, field: str) -> Any:
@@ -150,8 +139,8 @@ class CatalogQuery:
             reader,
             ProductFilter(
                 search=f.search,
-                category_id=_id(f.category_id, "Category"),
-                brand_id=_id(f.brand_id, "Brand"),
+                category_id=optional_reference(f.category_id, "Category"),
+                brand_id=optional_reference(f.brand_id, "Brand"),
                 min_price=f.min_price,
                 max_price=f.max_price,
                 currency=f.currency,
@@ -200,7 +189,7 @@ class CatalogQuery:
             info.context.services,
             reader,
             CategoryFilter(
-                parent_id=_id(f.parent_id, "Category"),
+                parent_id=optional_reference(f.parent_id, "Category"),
                 roots_only=f.roots_only,
                 search=f.search,
                 active=f.active,

@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
-from schema.identity import OrderDirection, parse_uuid
+from schema.identity import OrderDirection, optional_reference, parse_uuid, reference_uuid
 from schema.orders import (
     AddToCartInput,
     Cart,
@@ -46,17 +46,9 @@ from subscriptions.orders import order_status_changes
 
 OPERATORS = HasRole(*ORDER_OPERATORS)
 STATISTICS = HasRole(*STATISTICS_READERS)
+
+
 # Ids that name no product: the service reports them as PRODUCT_UNAVAILABLE, like unknown products.
-NO_PRODUCT = uuid.UUID(int=0)
-
-
-def _product_uuid(raw: relay.GlobalID) -> uuid.UUID:
-    try:
-        return parse_uuid(raw, "Product")
-    except NotFound:
-        return NO_PRODUCT
-
-
 def _cart_payload(contents: CartContents) -> CartPayload:
     return CartPayload(cart=Cart.from_contents(contents))
 
@@ -65,17 +57,13 @@ def _order_payload(result: OrderResult) -> OrderPayload:
     return OrderPayload(order=Order.from_model(result.order), replayed=result.replayed)
 
 
-def _key(info: Info, given: str | None) -> str | None:
-    return given or info.context.idempotency_key
-
-
 async def _transition(info: Info, transition: Transition, input: OrderTransitionInput) -> OrderPayload:
     call = orders.transition_order(
         info.context.services,
         transition,
         parse_uuid(input.id, "Order"),
         reason=input.reason,
-        idempotency_key=_key(info, input.idempotency_key),
+        idempotency_key=info.context.idempotency_key(input.idempotency_key),
     )
     return await mutation_payload(OrderPayload, call, _order_payload)
 
@@ -116,7 +104,7 @@ class OrderQuery:
             info.context.services,
             OrderFilter(
                 status=f.status,
-                user_id=parse_uuid(f.user_id, "User") if f.user_id else None,
+                user_id=optional_reference(f.user_id, "User"),
                 created_after=f.created_after,
                 created_before=f.created_before,
                 search=f.search,
@@ -149,18 +137,23 @@ class OrderMutation:
     )
     async def add_to_cart(self, info: Info, input: AddToCartInput) -> CartPayload:
         call = cart.add_to_cart(
-            info.context.services, _product_uuid(input.product_id), input.quantity, input.attributes
+            info.context.services,
+            reference_uuid(input.product_id, "Product"),
+            input.quantity,
+            input.attributes,
         )
         return await mutation_payload(CartPayload, call, _cart_payload)
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Set the quantity of a cart line.")
     async def update_cart_item(self, info: Info, input: UpdateCartItemInput) -> CartPayload:
-        call = cart.update_cart_item(info.context.services, _product_uuid(input.product_id), input.quantity)
+        call = cart.update_cart_item(
+            info.context.services, reference_uuid(input.product_id, "Product"), input.quantity
+        )
         return await mutation_payload(CartPayload, call, _cart_payload)
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Remove a product from the cart.")
     async def remove_cart_item(self, info: Info, input: RemoveCartItemInput) -> CartPayload:
-        call = cart.remove_cart_item(info.context.services, _product_uuid(input.product_id))
+        call = cart.remove_cart_item(info.context.services, reference_uuid(input.product_id, "Product"))
         return await mutation_payload(CartPayload, call, _cart_payload)
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Empty the cart.")
@@ -176,7 +169,10 @@ class OrderMutation:
         new = NewOrder(
             from_cart=input.from_cart,
             items=(
-                [NewOrderLine(_product_uuid(i.product_id), i.quantity, i.attributes) for i in input.items]
+                [
+                    NewOrderLine(reference_uuid(i.product_id, "Product"), i.quantity, i.attributes)
+                    for i in input.items
+                ]
                 if input.items is not None
                 else None
             ),
@@ -185,7 +181,9 @@ class OrderMutation:
             notes=input.notes,
             discount_code=input.discount_code,
         )
-        call = orders.create_order(info.context.services, new, _key(info, input.idempotency_key))
+        call = orders.create_order(
+            info.context.services, new, info.context.idempotency_key(input.idempotency_key)
+        )
         return await mutation_payload(OrderPayload, call, _order_payload)
 
     @strawberry.mutation(

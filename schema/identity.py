@@ -51,6 +51,24 @@ def parse_uuid(raw: str | relay.GlobalID, type_name: str) -> uuid.UUID:
         raise NotFound(type_name) from exc
 
 
+# A row id no row has: what an id of the wrong type or shape stands for.
+NO_ID = uuid.UUID(int=0)
+
+
+def reference_uuid(raw: str | relay.GlobalID, type_name: str) -> uuid.UUID:
+    """An id used to find or filter something: a malformed one, or one of another type, names
+    nothing (``NO_ID``), so the caller answers exactly as for an id that does not exist."""
+    try:
+        return parse_uuid(raw, type_name)
+    except NotFound:
+        return NO_ID
+
+
+def optional_reference(raw: str | relay.GlobalID | None, type_name: str) -> uuid.UUID | None:
+    """An optional id (a filter, an optional input): absent is None; malformed or foreign names nothing."""
+    return None if raw is None else reference_uuid(raw, type_name)
+
+
 @node_type
 @strawberry.federation.type(keys=["id"], name="Tenant", description="An organisation using the platform.")
 class Tenant(Entity, relay.Node):

@@ -48,9 +48,11 @@ class RequestContext:
             self._loaders = self.new_loaders()
         return self._loaders
 
-    @property
-    def idempotency_key(self) -> str | None:
-        """The request's ``Idempotency-Key`` header (an ``idempotencyKey`` input takes precedence)."""
+    def idempotency_key(self, given: str | None = None) -> str | None:
+        """The operation's idempotency key: its ``idempotencyKey`` input, else the request's
+        ``Idempotency-Key`` header."""
+        if given:
+            return given
         if self.request is None or self.is_websocket:
             return None
         return self.request.headers.get("idempotency-key") or None
