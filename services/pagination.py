@@ -104,7 +104,7 @@ def decode_cursor(cursor: str) -> tuple[Any, uuid.UUID]:
 
 # Sort-column types a cursor value round-trips to exactly; a value of another type came from a
 # cursor of another ordering (or a forged one) and would fail in the database, not as bad input.
-_CHECKED_TYPES = (str, int, datetime, uuid.UUID)
+_CHECKED_TYPES = (str, int, float, datetime, uuid.UUID)
 
 
 def _cursor_value(key: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
@@ -115,7 +115,12 @@ def _cursor_value(key: SortKey, cursor: str) -> tuple[Any, uuid.UUID]:
         return value, row_id
     if value is None or expected not in _CHECKED_TYPES:
         return value, row_id
-    if not isinstance(value, expected) or (isinstance(value, datetime) and value.tzinfo is None):
+    allowed = (int, float) if expected is float else expected  # JSON may turn 2.0 into 2
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, allowed)
+        or (isinstance(value, datetime) and value.tzinfo is None)
+    ):
         raise BadUserInput("The cursor is not valid.")
     return value, row_id
 
