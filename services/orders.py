@@ -662,13 +662,8 @@ DEMO_ADDRESS = Address(
     name="Demo User", line1="1 Example Street", city="Berlin", postal_code="10115", country="DE"
 )
 # Used only when the tenant's catalog has nothing to sell yet.
-DEMO_PRODUCTS = (
-    ("DEMO-ORD-MUG", "Demo mug", 1250),
-    ("DEMO-ORD-TEE", "Demo t-shirt", 2400),
-)
-
-
 async def _demo_products(session: AsyncSession, tenant: Tenant) -> list[Product]:
+    """Two sellable products of one currency from the demo catalog (seeded before the orders)."""
     sellable = list(
         await session.scalars(
             select(Product)
@@ -681,31 +676,7 @@ async def _demo_products(session: AsyncSession, tenant: Tenant) -> list[Product]
             .limit(20)
         )
     )
-    if sellable:
-        currency = sellable[0].currency
-        return [p for p in sellable if p.currency == currency][:2]
-    products = []
-    for sku, name, price in DEMO_PRODUCTS:
-        product = await session.scalar(
-            select(Product).where(Product.tenant_id == tenant.id, Product.sku == sku)
-        )
-        if product is None:
-            product = Product(
-                tenant_id=tenant.id,
-                sku=sku,
-                name=name,
-                description=f"{name}, created for the demo orders.",
-                base_price=price,
-                currency="EUR",
-                status=ProductStatus.ACTIVE,
-                stock_quantity=None,
-                attributes={},
-                image_urls=[],
-            )
-            session.add(product)
-        products.append(product)
-    await session.flush()
-    return products
+    return [p for p in sellable if p.currency == sellable[0].currency][:2] if sellable else []
 
 
 async def seed_demo_orders(session: AsyncSession, tenant: Tenant) -> None:
@@ -719,6 +690,8 @@ async def seed_demo_orders(session: AsyncSession, tenant: Tenant) -> None:
     if await session.scalar(select(Order.id).where(Order.user_id == user.id).limit(1)) is not None:
         return
     products = await _demo_products(session, tenant)
+    if not products:
+        return
     lines = [NewOrderLine(p.id, n + 1, {}) for n, p in enumerate(products)]
     for paid in (False, True):
         order = await place_order(
