@@ -47,10 +47,6 @@ strawberry.enum(RefundOrderField)
 strawberry.enum(SubscriptionOrderField, name="BillingSubscriptionOrderField")
 
 
-def _money(amount: int, currency: str) -> Money:
-    return Money(amount=amount, currency=currency)
-
-
 async def _order(info: Info, order_id: uuid.UUID | None) -> Order | None:
     if order_id is None:
         return None
@@ -84,10 +80,10 @@ class InvoiceLine:
             position=line.position,
             description=line.description,
             quantity=line.quantity,
-            unit_amount=_money(line.unit_amount, currency),
-            discount=_money(line.quantity * line.unit_amount + line.tax_amount - line.total, currency),
-            tax=_money(line.tax_amount, currency),
-            total=_money(line.total, currency),
+            unit_amount=Money.of(line.unit_amount, currency),
+            discount=Money.of(line.quantity * line.unit_amount + line.tax_amount - line.total, currency),
+            tax=Money.of(line.tax_amount, currency),
+            total=Money.of(line.total, currency),
         )
 
 
@@ -129,11 +125,11 @@ class Invoice(Entity, relay.Node):
             number=invoice.number,
             status=invoice.status,
             currency=currency,
-            subtotal=_money(invoice.subtotal, currency),
-            tax_total=_money(invoice.tax_total, currency),
-            total=_money(invoice.total, currency),
-            amount_paid=_money(invoice.amount_paid, currency),
-            amount_due=_money(max(invoice.total - invoice.amount_paid, 0), currency),
+            subtotal=Money.of(invoice.subtotal, currency),
+            tax_total=Money.of(invoice.tax_total, currency),
+            total=Money.of(invoice.total, currency),
+            amount_paid=Money.of(invoice.amount_paid, currency),
+            amount_due=Money.of(max(invoice.total - invoice.amount_paid, 0), currency),
             issued_at=invoice.issued_at,
             due_at=invoice.due_at,
             paid_at=invoice.paid_at,
@@ -198,8 +194,8 @@ class InvoiceStatusFigures:
             status=figures.status,
             currency=figures.currency,
             count=figures.count,
-            total=_money(figures.total, figures.currency),
-            amount_paid=_money(figures.amount_paid, figures.currency),
+            total=Money.of(figures.total, figures.currency),
+            amount_paid=Money.of(figures.amount_paid, figures.currency),
         )
 
 
@@ -244,8 +240,8 @@ class Payment(Entity, relay.Node):
         return cls(
             payment_id=str(payment.id),
             status=payment.status,
-            amount=_money(payment.amount, payment.currency),
-            amount_refunded=_money(payment.amount_refunded, payment.currency),
+            amount=Money.of(payment.amount, payment.currency),
+            amount_refunded=Money.of(payment.amount_refunded, payment.currency),
             provider=payment.provider,
             provider_payment_id=payment.provider_payment_id,
             client_secret=payment.client_secret if payer else None,
@@ -314,7 +310,7 @@ class Refund(Entity, relay.Node):
         return cls(
             refund_id=str(refund.id),
             status=refund.status,
-            amount=_money(refund.amount, refund.currency),
+            amount=Money.of(refund.amount, refund.currency),
             reason=refund.reason,
             failure_reason=refund.failure_reason,
             disputed=refund.disputed,
@@ -408,7 +404,7 @@ class Plan(Entity, relay.Node):
             plan_id=str(plan.id),
             code=plan.code,
             name=plan.name,
-            price=_money(plan.amount, plan.currency),
+            price=Money.of(plan.amount, plan.currency),
             interval=plan.interval,
             active=plan.active,
             created_at=plan.created_at,

@@ -185,10 +185,6 @@ class Review(relay.Node):
         return [cls.from_model(r) if r and r.product_id in visible else None for r in reviews]
 
 
-def _money(amount: int, currency: str) -> Money:
-    return Money(amount=amount, currency=currency)
-
-
 @node_type
 @strawberry.federation.type(keys=["id"], name="Product", description="Something a tenant sells.")
 class Product(Entity, relay.Node):
@@ -218,11 +214,11 @@ class Product(Entity, relay.Node):
             name=product.name,
             description=product.description,
             status=product.status,
-            base_price=_money(product.base_price, product.currency),
-            sale_price=_money(product.sale_price, product.currency)
+            base_price=Money.of(product.base_price, product.currency),
+            sale_price=Money.of(product.sale_price, product.currency)
             if product.sale_price is not None
             else None,
-            price=_money(product.price, product.currency),
+            price=Money.of(product.price, product.currency),
             stock_quantity=product.stock_quantity,
             attributes=product.attributes,
             image_urls=list(product.image_urls or []),

@@ -31,6 +31,10 @@ class Money:
     amount: BigInt  # type: ignore[valid-type]
     currency: str = strawberry.field(description="ISO 4217 code, e.g. EUR.")
 
+    @classmethod
+    def of(cls, amount: int, currency: str) -> Money:
+        return cls(amount=amount, currency=currency)
+
 
 @strawberry.input(description="An amount in minor units (cents) of a currency.")
 class MoneyInput:

@@ -41,10 +41,6 @@ strawberry.enum(
 strawberry.enum(OrderSortField)
 
 
-def _money(amount: int, currency: str) -> Money:
-    return Money(amount=amount, currency=currency)
-
-
 async def _visible_products(info: Info, ids: list[uuid.UUID]) -> list[Product | None]:
     """Products through the catalog loader, hidden (null) where the catalog would hide them."""
     if not ids:
@@ -86,14 +82,14 @@ class CartItem:
     @strawberry.field(description="The product's current unit price.")
     async def unit_price(self, info: Info) -> Money | None:
         product = await info.context.loaders.catalog.product.load(self.product_uuid)
-        return _money(product.price, product.currency) if product else None
+        return Money.of(product.price, product.currency) if product else None
 
     @strawberry.field(description="Unit price x quantity at the current price.")
     async def line_total(self, info: Info) -> Money | None:
         product = await info.context.loaders.catalog.product.load(self.product_uuid)
         if product is None:
             return None
-        return _money(pricing.line_subtotal(product.price, self.quantity), product.currency)
+        return Money.of(pricing.line_subtotal(product.price, self.quantity), product.currency)
 
 
 @strawberry.type(description="Your cart: one line per product, at most 100 lines.")
@@ -117,7 +113,7 @@ class Cart:
         if len(currencies) != 1:
             return None
         lines = [pricing.Line(p.price, quantity) for p, quantity in priced]
-        return _money(pricing.subtotal(lines), currencies.pop())
+        return Money.of(pricing.subtotal(lines), currencies.pop())
 
 
 # ---- orders ---------------------------------------------------------------------------------
@@ -173,11 +169,11 @@ class OrderItem:
             sku=item.sku,
             name=item.name,
             quantity=item.quantity,
-            unit_price=_money(item.unit_price, currency),
-            subtotal=_money(item.unit_price * item.quantity, currency),
-            discount=_money(item.discount_amount, currency),
-            tax=_money(item.tax_amount, currency),
-            total=_money(item.total, currency),
+            unit_price=Money.of(item.unit_price, currency),
+            subtotal=Money.of(item.unit_price * item.quantity, currency),
+            discount=Money.of(item.discount_amount, currency),
+            tax=Money.of(item.tax_amount, currency),
+            total=Money.of(item.total, currency),
             attributes=item.attributes,
             product_uuid=item.product_id,
         )
@@ -250,12 +246,12 @@ class Order(Entity, relay.Node):
             number=order.number,
             status=order.status,
             currency=currency,
-            subtotal=_money(order.subtotal, currency),
-            discount_total=_money(order.discount_total, currency),
-            tax_total=_money(order.tax_total, currency),
-            shipping_total=_money(order.shipping_total, currency),
-            total=_money(order.total, currency),
-            refunded_total=_money(order.refunded_total, currency),
+            subtotal=Money.of(order.subtotal, currency),
+            discount_total=Money.of(order.discount_total, currency),
+            tax_total=Money.of(order.tax_total, currency),
+            shipping_total=Money.of(order.shipping_total, currency),
+            total=Money.of(order.total, currency),
+            refunded_total=Money.of(order.refunded_total, currency),
             shipping_address=PostalAddress.from_record(order.shipping_address),
             billing_address=PostalAddress.from_record(order.billing_address),
             notes=order.notes,
@@ -318,7 +314,7 @@ class RevenuePeriod:
 
     @classmethod
     def from_point(cls, point: RevenuePoint, currency: str) -> Self:
-        return cls(period=point.period, orders=point.orders, revenue=_money(point.revenue, currency))
+        return cls(period=point.period, orders=point.orders, revenue=Money.of(point.revenue, currency))
 
 
 @strawberry.type(
@@ -338,8 +334,8 @@ class CurrencyOrderStatistics:
         return cls(
             currency=currency,
             paid_orders=stats.orders,
-            revenue=_money(stats.revenue, currency),
-            average_order_value=_money(stats.average_order_value, currency),
+            revenue=Money.of(stats.revenue, currency),
+            average_order_value=Money.of(stats.average_order_value, currency),
             revenue_by_day=[RevenuePeriod.from_point(p, currency) for p in stats.by_day],
             revenue_by_month=[RevenuePeriod.from_point(p, currency) for p in stats.by_month],
         )

@@ -661,6 +661,8 @@ async def order_statistics(ctx: ServiceContext, start: datetime, end: datetime) 
 DEMO_ADDRESS = Address(
     name="Demo User", line1="1 Example Street", city="Berlin", postal_code="10115", country="DE"
 )
+
+
 # Used only when the tenant's catalog has nothing to sell yet.
 async def _demo_products(session: AsyncSession, tenant: Tenant) -> list[Product]:
     """Two sellable products of one currency from the demo catalog (seeded before the orders)."""
