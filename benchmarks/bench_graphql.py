@@ -19,13 +19,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
-from models.identity import Role, TenantKind, User, UserRole
-from models.tenancy import TenantScope
+from core.permissions import Role
+from core.scope import TenantScope
+from core.settings import Settings
+from models.identity import TenantKind, User, UserRole
 from server.app import create_app
-from server.auth.passwords import hash_password
 from server.cli import migrate
 from server.runtime import Runtime
-from server.settings import Settings
+from services.identity.passwords import hash_password
 from services.provisioning import ensure_tenant, ensure_user
 from tests.support.graphql import count_statements
 

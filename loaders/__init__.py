@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from core.scope import TenantScope
 from loaders.billing import BillingLoaders
 from loaders.catalog import CatalogLoaders
 from loaders.identity import IdentityLoaders
 from loaders.orders import OrderLoaders
 from models.db import Database
-from models.tenancy import TenantScope
 
 
 class Loaders:

@@ -10,8 +10,8 @@ from typing import Any, Protocol, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy import Select
 
+from core.scope import TenantScope
 from models.db import Database
-from models.tenancy import TenantScope
 
 K = TypeVar("K")
 V = TypeVar("V")

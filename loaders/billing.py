@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
+from core.scope import TenantScope
 from loaders.base import LoaderSet
 from models.billing import BillingSubscription, Invoice, InvoiceLine, Payment, PaymentMethod, Plan, Refund
 from models.db import Database
-from models.tenancy import TenantScope
 
 Row = TypeVar("Row")
 

@@ -13,11 +13,11 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
+from core.scope import TenantScope
 from loaders.base import LoaderSet
+from loaders.pagination import encode_cursor
 from models.catalog import Brand, Category, Product, Review
 from models.db import Database
-from models.tenancy import TenantScope
-from services.pagination import encode_cursor
 
 # A category's children come as a list (sorted by name), so they are capped like a page.
 MAX_CHILDREN = 100

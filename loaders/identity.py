@@ -8,10 +8,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from core.permissions import Role
+from core.scope import TenantScope
 from loaders.base import LoaderSet
 from models.db import Database
-from models.identity import Role, Tenant, User, UserRole
-from models.tenancy import TenantScope
+from models.identity import Tenant, User, UserRole
 
 
 class IdentityLoaders(LoaderSet):

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from core.scope import TenantScope
 from loaders.base import LoaderSet
 from models.db import Database
 from models.orders import Order, OrderItem, OrderStatusChange
-from models.tenancy import TenantScope
 
 
 class OrderLoaders(LoaderSet):

@@ -8,8 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import models
+from core.settings import Settings
 from models.db import create_engine
-from server.settings import Settings
 
 target_metadata = models.Base.metadata
 

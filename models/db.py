@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from models.tenancy import SCOPE_KEY, TenantScope
+from core.errors import NotFound
+from core.scope import TenantScope
+from models.tenancy import SCOPE_KEY
+
+Model = TypeVar("Model")
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -55,3 +60,12 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def locked_or_not_found(session: AsyncSession, model: type[Model], row_id: uuid.UUID) -> Model:
+    """The row, locked FOR UPDATE until the transaction ends; NotFound, named after the model, if
+    there is none (or the tenancy guard hides it)."""
+    row = await session.get(model, row_id, with_for_update=True)
+    if row is None:
+        raise NotFound(model.__name__)
+    return row

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.permissions import Role
 from models.base import Base, TenantOwned, new_id, utcnow
 
 
@@ -41,15 +42,6 @@ class TenantStatus(enum.StrEnum):
 class UserStatus(enum.StrEnum):
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
-
-
-class Role(enum.StrEnum):
-    PLATFORM_ADMIN = "PLATFORM_ADMIN"
-    TENANT_ADMIN = "TENANT_ADMIN"
-    MANAGER = "MANAGER"
-    SUPPORT_AGENT = "SUPPORT_AGENT"
-    AUDITOR = "AUDITOR"
-    USER = "USER"
 
 
 class Tenant(Base):

@@ -8,13 +8,12 @@ rows of another tenant. A session without a scope refuses to touch tenant-owned 
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
 
+from core.scope import TenantScope
 from models.base import TenantOwned
 from models.identity import Tenant
 
@@ -23,21 +22,6 @@ SCOPE_KEY = "tenant_scope"
 
 class TenancyViolation(RuntimeError):
     """A programming error: data access outside of, or across, the session's tenant scope."""
-
-
-@dataclass(frozen=True, slots=True)
-class TenantScope:
-    """``tenant_id`` None means every tenant: platform administrators and system jobs only."""
-
-    tenant_id: uuid.UUID | None
-
-    @classmethod
-    def of(cls, tenant_id: uuid.UUID) -> TenantScope:
-        return cls(tenant_id)
-
-    @classmethod
-    def all_tenants(cls) -> TenantScope:
-        return cls(None)
 
 
 def scope_of(session: Session) -> TenantScope:

@@ -9,7 +9,8 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from models.identity import Role
+from core.errors import NotFound
+from core.permissions import Role
 from schema.billing import (
     AddPaymentMethodInput,
     BillingSubscription,
@@ -56,7 +57,6 @@ from schema.errors import mutation_payload
 from schema.identity import OrderDirection, optional_reference, parse_uuid
 from schema.pagination import Connection, connection, page_args
 from services import invoices, mailer, payments, refunds, subscriptions_billing
-from services.errors import NotFound
 from services.invoices import BILLING_ADMINS, BILLING_STAFF, InvoiceFilter
 from services.payment_provider import PaymentProvider
 from services.payments import PaymentFilter
@@ -69,7 +69,7 @@ TENANT_ADMIN = HasRole(Role.TENANT_ADMIN)
 
 
 def _provider(info: Info) -> PaymentProvider:
-    return info.context.runtime.payment_provider
+    return info.context.payment_provider
 
 
 def _invoice_payload(invoice: object) -> InvoicePayload:

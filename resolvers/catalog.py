@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from core.errors import NotFound, invalid
 from schema.catalog import (
     Brand,
     BrandFilterInput,
@@ -59,7 +60,6 @@ from services.catalog import (
     ProductOrderField,
     ReviewChange,
 )
-from services.errors import NotFound, invalid
 
 CATALOG_WRITERS = HasRole(*CATALOG_STAFF)
 

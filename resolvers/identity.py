@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncGenerator
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from models.identity import Role, TenantStatus, UserStatus
-from models.tenancy import TenantScope
+from core.errors import NotFound
+from core.permissions import Role
+from core.scope import TenantScope
+from models.identity import TenantStatus, UserStatus
+from models.identity import User as UserRow
 from schema.directives import AUTHENTICATED, PUBLIC, HasRole, access
 from schema.errors import mutation_payload
 from schema.identity import (
@@ -40,12 +44,10 @@ from schema.identity import (
     parse_uuid,
 )
 from schema.pagination import Connection, connection, page_args
-from services import auth, tenants, users
-from services.auth import SignIn
-from services.errors import NotFound
-from services.tenants import NewTenant, TenantFilter
-from services.users import USER_READERS, UserFilter
-from subscriptions.identity import user_updates
+from services.identity import auth, tenants, users
+from services.identity.auth import SignIn
+from services.identity.tenants import NewTenant, TenantFilter
+from services.identity.users import USER_READERS, UserFilter
 
 STAFF = HasRole(*USER_READERS)
 TENANT_ADMIN = HasRole(Role.TENANT_ADMIN)
@@ -296,5 +298,9 @@ class IdentitySubscription:
     )
     async def user_updated(self, info: Info, id: relay.GlobalID | None = None) -> AsyncGenerator[User, None]:
         only = parse_uuid(id, "User") if id else None
-        async for user in user_updates(info.context, only):
+
+        async def load(user_id: uuid.UUID) -> UserRow | None:
+            return await info.context.new_loaders().identity.user.load(user_id)
+
+        async for user in users.user_updates(info.context.services, info.context.broadcast, load, only):
             yield User.from_model(user)

@@ -11,6 +11,8 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from core.errors import NotFound
+from models.orders import Order as OrderRow
 from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
 from schema.identity import OrderDirection, optional_reference, parse_uuid, reference_uuid
@@ -32,7 +34,6 @@ from schema.orders import (
 from schema.pagination import Connection, connection, page_args
 from services import cart, orders
 from services.cart import CartContents
-from services.errors import NotFound
 from services.orders import (
     ORDER_OPERATORS,
     STATISTICS_READERS,
@@ -42,7 +43,6 @@ from services.orders import (
     OrderResult,
     Transition,
 )
-from subscriptions.orders import order_status_changes
 
 OPERATORS = HasRole(*ORDER_OPERATORS)
 STATISTICS = HasRole(*STATISTICS_READERS)
@@ -237,7 +237,13 @@ class OrderSubscription:
             if order is None:
                 raise NotFound("Order")
             only = uuid.UUID(order.order_id)
-        async for change in order_status_changes(info.context, only):
+
+        async def load(order_id: uuid.UUID) -> OrderRow | None:
+            return await info.context.new_loaders().orders.order.load(order_id)
+
+        async for change in orders.order_status_changes(
+            info.context.services, info.context.broadcast, load, only
+        ):
             yield OrderStatusChangedEvent(
                 order=Order.from_model(change.order),
                 from_status=change.from_status,

@@ -13,6 +13,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.errors import NotFound
 from models import billing as models
 from models.billing import (
     InvoiceStatus,
@@ -27,7 +28,6 @@ from schema.identity import OrderDirection, User, parse_uuid
 from schema.money import BigInt, Money, MoneyInput
 from schema.nodes import Entity, node_type
 from schema.orders import Order
-from services.errors import NotFound
 from services.invoices import InvoiceOrderField, StatusFigures, can_see
 from services.payments import PaymentOrderField
 from services.refunds import RefundOrderField

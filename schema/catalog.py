@@ -13,7 +13,9 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.errors import BadUserInput, NotFound
 from loaders.catalog import ReviewPageKey
+from loaders.pagination import DEFAULT_PAGE_SIZE, Page, PageArgs, decode_cursor
 from models import catalog as models
 from models.catalog import ProductStatus
 from schema.errors import UserError
@@ -22,8 +24,6 @@ from schema.money import BigInt, Money, MoneyInput
 from schema.nodes import Entity, node_type
 from schema.pagination import Connection, connection
 from services.catalog import ProductOrderField, average_rating, can_see_product
-from services.errors import BadUserInput, NotFound
-from services.pagination import DEFAULT_PAGE_SIZE, Page, PageArgs, decode_cursor
 
 strawberry.enum(ProductStatus, description="DRAFT and ARCHIVED products are seen by catalog staff only.")
 strawberry.enum(

@@ -15,8 +15,8 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 from strawberry.types import Info
 
-from models.identity import Role
-from services.errors import Forbidden, Unauthenticated
+from core.errors import Forbidden, Unauthenticated
+from core.permissions import Role
 
 strawberry.enum(Role, description="What a user may do. PLATFORM_ADMIN acts across tenants.")
 

@@ -11,7 +11,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from services.errors import InvalidInput, ServiceError
+from core.errors import InvalidInput, ServiceError
 
 log = logging.getLogger("tenantgraph.errors")
 

@@ -13,15 +13,15 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.errors import NotFound
+from core.scope import TenantScope
 from models import identity as models
 from models.identity import TenantKind, TenantStatus, UserStatus
-from models.tenancy import TenantScope
 from schema.directives import Role  # registered there as an enum: must come first (else 2 Roles)
 from schema.errors import UserError
 from schema.nodes import Entity, node_type
-from services.errors import NotFound
-from services.tenants import TenantOrderField
-from services.users import UserOrderField, can_read_user
+from services.identity.tenants import TenantOrderField
+from services.identity.users import UserOrderField, can_read_user
 
 strawberry.enum(TenantKind)
 strawberry.enum(TenantStatus)

@@ -8,7 +8,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from services.errors import BadUserInput, NotFound
+from core.errors import BadUserInput, NotFound
 
 MAX_NODES = 100
 

@@ -13,6 +13,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.errors import NotFound
 from models import orders as models
 from models.orders import OrderStatus
 from schema.catalog import Product
@@ -22,7 +23,7 @@ from schema.money import Money
 from schema.nodes import Entity, node_type
 from services import pricing
 from services.cart import CartContents, product_available
-from services.errors import NotFound
+from services.identity.users import can_read_user
 from services.orders import (
     Address,
     CurrencyStatistics,
@@ -31,7 +32,6 @@ from services.orders import (
     can_read_order,
 )
 from services.orders import OrderStatistics as OrderStatisticsResult
-from services.users import can_read_user
 
 strawberry.enum(
     OrderStatus,

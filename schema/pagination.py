@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from services.pagination import Page, PageArgs
+from loaders.pagination import Page, PageArgs
 
 Node = TypeVar("Node")
 

@@ -10,15 +10,15 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
-from schema.build import build_schema
+from core.settings import Settings
 from server.downloads import invoice_pdf_download
 from server.graphql_app import GraphQLEndpoint
 from server.health import health, readiness
 from server.logging import configure_logging
 from server.middleware import BodyLimitMiddleware, CorrelationIdMiddleware
 from server.runtime import Runtime
-from server.settings import Settings
 from server.webhooks import hyperswitch_webhook, stripe_webhook
+from subgraph.build import build_schema
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -11,8 +11,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from core.settings import ConfigurationError, Settings
 from models.db import Database
-from server.settings import ConfigurationError, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def migrate(settings: Settings) -> None:
 
 
 def export_schema(settings: Settings, output: Path) -> None:
-    from schema.build import build_schema
+    from subgraph.build import build_schema
 
     output.write_text(build_schema(settings).as_str() + "\n")
 
@@ -49,7 +49,7 @@ def seed_demo(settings: Settings) -> None:
 
 
 def create_admin(settings: Settings, email: str, name: str, password: str | None) -> int:
-    from server.auth.passwords import password_problem
+    from services.identity.passwords import password_problem
     from services.provisioning import create_platform_admin
 
     password = password or getpass.getpass("Password for the platform admin: ")

@@ -6,11 +6,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.errors import NotFound, ServiceError
 from schema.identity import parse_uuid
 from server.problems import problem
 from server.runtime import Runtime
-from services.auth import authenticate
-from services.errors import NotFound, ServiceError
+from services.identity.auth import authenticate
 from services.invoices import invoice_pdf
 
 _STATUS_OF_CODE = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}

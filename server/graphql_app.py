@@ -12,12 +12,12 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.federation import Schema
 
-from server.auth.principal import Principal
-from server.context import RequestContext
+from core.errors import Forbidden, ServiceError
+from core.principal import Principal
+from schema.context import RequestContext
 from server.runtime import Runtime
-from services.auth import authenticate
 from services.context import ServiceContext
-from services.errors import Forbidden, ServiceError
+from services.identity.auth import authenticate
 
 TENANT_HEADER = "x-tenant-id"
 _STATUS_OF_CODE = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
@@ -76,7 +76,8 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         )
         context = RequestContext(
             services=services,
-            runtime=runtime,
+            broadcast=runtime.broadcast,
+            payment_provider=runtime.payment_provider,
             correlation_id=request.scope.get("state", {}).get("correlation_id", "-"),
             request=request,
             response=response,

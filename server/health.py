@@ -6,9 +6,9 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from models.tenancy import TenantScope
+from core.scope import TenantScope
+from realtime.redis_backend import RedisBackend
 from server.runtime import Runtime
-from subscriptions.redis_backend import RedisBackend
 
 
 async def health(request: Request) -> JSONResponse:

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 from broadcaster import Broadcast
 
+from core.settings import Settings
 from models.db import Database
-from server.ratelimit import RateLimiter, create_rate_limiter
-from server.settings import Settings
+from realtime.broadcast import create_broadcast
+from realtime.dispatcher import OutboxDispatcher
 from services.mailer import MailSender, create_mailer
 from services.payment_provider import PaymentProvider, create_payment_provider
+from services.ratelimit import RateLimiter, create_rate_limiter
 from services.subscriptions_billing import BillingJobs
-from subscriptions.broadcast import create_broadcast
-from subscriptions.dispatcher import OutboxDispatcher
 
 log = logging.getLogger(__name__)
 

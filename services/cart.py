@@ -16,13 +16,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import FieldProblem, InvalidInput, invalid
+from core.principal import Principal
+from core.scope import TenantScope
 from models.base import new_id, utcnow
 from models.catalog import Product, ProductStatus
 from models.orders import Cart, CartItem
-from models.tenancy import TenantScope
-from server.auth.principal import Principal
 from services.context import ServiceContext
-from services.errors import FieldProblem, InvalidInput, invalid
 
 MAX_CART_LINES = 100
 MAX_QUANTITY = 10_000

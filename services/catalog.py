@@ -20,23 +20,17 @@ from sqlalchemy import Float, Select, case, exists, func, literal_column, or_, s
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import BadUserInput, FieldProblem, Forbidden, InvalidInput, NotFound, invalid
+from core.permissions import Role
+from core.principal import Principal
+from core.scope import TenantScope
+from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.catalog import Brand, Category, Product, ProductStatus, Review, product_search_document
-from models.identity import Role, Tenant
+from models.db import locked_or_not_found
+from models.identity import Tenant
 from models.orders import Order, OrderItem, OrderStatus
-from models.tenancy import TenantScope
-from server.auth.principal import Principal
 from services.context import ServiceContext
-from services.errors import (
-    BadUserInput,
-    FieldProblem,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    invalid,
-    locked_or_not_found,
-)
 from services.money import MAX_AMOUNT, amount_problem, currency_problem
-from services.pagination import Page, PageArgs, SortKey, paginate
 
 # May write the catalog and see products of every status.
 CATALOG_STAFF = (Role.MANAGER, Role.TENANT_ADMIN)

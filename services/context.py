@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import Forbidden, Unauthenticated
+from core.permissions import Role
+from core.principal import Principal
+from core.scope import TenantScope
+from core.settings import Settings
 from models.db import Database
-from models.identity import Role
-from models.tenancy import TenantScope
-from server.auth.principal import Principal
-from server.ratelimit import RateLimiter
-from server.settings import Settings
-from services.errors import Forbidden, Unauthenticated
 from services.events import EVENTS_RECORDED
+from services.ratelimit import RateLimiter
 
 
 @dataclass

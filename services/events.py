@@ -1,5 +1,5 @@
 """Domain events: recorded in the outbox inside the caller's transaction, published after commit
-by the dispatcher (subscriptions/dispatcher.py)."""
+by the dispatcher (realtime/dispatcher.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,6 @@ from models.events import OutboxEvent
 USER_UPDATED = "user.updated"
 # Set in session.info when an event is recorded, so the transaction can wake the dispatcher.
 EVENTS_RECORDED = "events_recorded"
-
-
-def channel_name(topic: str, tenant_id: uuid.UUID | None) -> str:
-    return f"{topic}:{tenant_id or 'platform'}"
 
 
 def record_event(

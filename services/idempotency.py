@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import BadUserInput, Conflict
 from models.idempotency import IdempotencyRecord
 from services.context import ServiceContext
-from services.errors import BadUserInput, Conflict
 
 MAX_KEY_LENGTH = 255
 

@@ -27,18 +27,19 @@ from fpdf import FPDF
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import Forbidden, InvalidInput, NotFound, invalid
+from core.permissions import Role
+from core.principal import Principal
+from core.scope import TenantScope
+from loaders.pagination import Page, PageArgs, SortKey, Statement, paginate, where_given
 from models.base import utcnow
 from models.billing import Invoice, InvoiceLine, InvoiceStatus, MailMessage
-from models.db import Database
-from models.identity import Role, Tenant, User
+from models.db import Database, Model, locked_or_not_found
+from models.identity import Tenant, User
 from models.orders import Order, OrderItem, OrderStatus
-from models.tenancy import TenantScope
-from server.auth.principal import Principal
 from services.context import ServiceContext
 from services.counters import next_value
-from services.errors import Forbidden, InvalidInput, Model, NotFound, invalid, locked_or_not_found
 from services.events import record_event
-from services.pagination import Page, PageArgs, SortKey, Statement, paginate, where_given
 from services.pricing import line_subtotal
 
 log = logging.getLogger(__name__)
@@ -606,7 +607,7 @@ async def send_invoice(
     ctx: ServiceContext, invoice_id: uuid.UUID, to: str | None = None
 ) -> tuple[Invoice, MailMessage]:
     """Queue the invoice e-mail (PDF attached when sent) in the same transaction as ``sent_at``."""
-    from services.accounts import email_problem, normalise_email
+    from services.identity.accounts import email_problem, normalise_email
     from services.mailer import queue_mail
 
     ctx.require_role(*BILLING_STAFF)

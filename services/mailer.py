@@ -25,14 +25,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.permissions import Role
+from core.scope import TenantScope
+from core.workers import PollingWorker, Round
+from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.base import utcnow
 from models.billing import Invoice, MailMessage, MailStatus
 from models.db import Database
-from models.identity import Role
-from models.tenancy import TenantScope
-from server.workers import PollingWorker, Round
 from services.context import ServiceContext
-from services.pagination import Page, PageArgs, SortKey, paginate
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from services.errors import FieldProblem
+from core.errors import FieldProblem
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # Bounded well inside 64-bit and JavaScript's 2**53: totals of many lines cannot overflow.

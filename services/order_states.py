@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import NotFound, invalid
 from models.base import utcnow
 from models.orders import Order, OrderStatus, OrderStatusChange
-from services.errors import NotFound, invalid
 from services.events import record_event
 
 ORDER_STATUS_CHANGED = "order.status_changed"

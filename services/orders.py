@@ -16,18 +16,24 @@ from __future__ import annotations
 import enum
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from broadcaster import Broadcast
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import BadUserInput, FieldProblem, Forbidden, InvalidInput, NotFound, invalid
+from core.permissions import Role
+from core.principal import Principal
+from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import new_id, utcnow
 from models.catalog import Product, ProductStatus
-from models.identity import Role, Tenant, User
+from models.identity import Tenant, User
 from models.orders import CartItem, Order, OrderItem, OrderStatus
-from server.auth.principal import Principal
+from realtime.stream import domain_events
 from services import pricing
 from services.cart import (
     attributes_problem,
@@ -39,11 +45,10 @@ from services.cart import (
 )
 from services.context import ServiceContext
 from services.counters import next_value
-from services.errors import BadUserInput, FieldProblem, Forbidden, InvalidInput, NotFound, invalid
 from services.idempotency import run_once
+from services.identity.auth import live_principal
 from services.money import MAX_AMOUNT
-from services.order_states import lock_order, move, record_created
-from services.pagination import Page, PageArgs, SortKey, paginate, where_given
+from services.order_states import ORDER_STATUS_CHANGED, lock_order, move, record_created
 
 S = OrderStatus
 # Who reads and handles every order of the tenant; anyone else sees only their own orders.
@@ -707,3 +712,43 @@ async def seed_demo_orders(session: AsyncSession, tenant: Tenant) -> None:
             move(session, order, S.AWAITING_PAYMENT, actor="demo")
             move(session, order, S.PAID, actor="demo", reason="Demo payment")
     await session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    order: Order
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    actor: str
+
+
+async def order_status_changes(
+    services: ServiceContext,
+    broadcast: Broadcast,
+    load: Callable[[uuid.UUID], Awaitable[Order | None]],
+    only: uuid.UUID | None,
+) -> AsyncIterator[StatusChanged]:
+    """Status changes of the caller's orders (staff: of every order of the tenant), or of the one
+    order ``only``.
+
+    Access is checked again for every event against the caller's live session and roles, and
+    ``load`` reads the order afresh (the websocket context lives for the whole connection)."""
+    principal = services.require_principal()
+    async for event in domain_events(broadcast, ORDER_STATUS_CHANGED, principal.tenant_id):
+        payload = event["payload"]
+        order_id = uuid.UUID(payload["orderId"])
+        if only is not None and order_id != only:
+            continue
+        principal = await live_principal(services.db, principal)
+        services.principal = principal
+        if uuid.UUID(payload["userId"]) != principal.user_id and not is_staff(principal):
+            continue  # not worth a read: it is someone else's order
+        order = await load(order_id)
+        if order is None or not can_read_order(principal, order):
+            continue
+        yield StatusChanged(
+            order=order,
+            from_status=OrderStatus(payload["from"]) if payload.get("from") else None,
+            to_status=OrderStatus(payload["to"]),
+            actor=payload.get("actor", ""),
+        )

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from server.settings import Settings
+from core.settings import Settings
 
 # Provider statuses (Stripe's words), as the adapter reports them.
 SUCCEEDED = "succeeded"

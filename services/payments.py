@@ -19,17 +19,17 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import NotFound, invalid
+from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
 from models.billing import Invoice, Payment, PaymentMethod, PaymentStatus
 from models.identity import User
 from models.orders import Order, OrderStatus
 from services import order_states
 from services.context import ServiceContext
-from services.errors import NotFound, invalid
 from services.events import record_event
 from services.idempotency import run_once
 from services.invoices import PAYABLE, apply_payment, can_see, locked_to_change, visible
-from services.pagination import Page, PageArgs, SortKey, paginate, where_given
 from services.payment_provider import (
     CANCELED,
     PROCESSING,

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.permissions import Role
+from core.scope import TenantScope
 from models.db import Database
-from models.identity import Role, Tenant, TenantKind, TenantStatus, User, UserRole
-from models.tenancy import TenantScope
-from server.auth.passwords import hash_password_in_thread
-from services.accounts import normalise_email
+from models.identity import Tenant, TenantKind, TenantStatus, User, UserRole
 from services.catalog import seed_demo_catalog
+from services.identity.accounts import normalise_email
+from services.identity.passwords import hash_password_in_thread
 from services.invoices import seed_demo_billing
 from services.orders import seed_demo_orders
 

@@ -20,16 +20,16 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import InvalidInput, NotFound, invalid
+from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
 from models.billing import Payment, PaymentStatus, Refund, RefundStatus
 from models.orders import Order
 from services import order_states
 from services.context import ServiceContext
-from services.errors import InvalidInput, NotFound, invalid
 from services.events import record_event
 from services.invoices import can_see, format_money, visible
 from services.money import amount_problem
-from services.pagination import Page, PageArgs, SortKey, paginate, where_given
 from services.payment_provider import (
     CANCELED,
     FAILED,

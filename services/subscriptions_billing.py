@@ -19,14 +19,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import FieldProblem, InvalidInput, NotFound, invalid
+from core.scope import TenantScope
+from core.workers import PollingWorker, Round
+from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
 from models.billing import BillingSubscription, Invoice, Plan, PlanInterval, SubscriptionStatus
 from models.db import Database
 from models.identity import Tenant, User
-from models.tenancy import TenantScope
-from server.workers import PollingWorker, Round
 from services.context import ServiceContext
-from services.errors import FieldProblem, InvalidInput, NotFound, invalid
 from services.events import record_event
 from services.invoices import (
     BILLING_ADMINS,
@@ -37,7 +38,6 @@ from services.invoices import (
     visible,
 )
 from services.money import amount_problem, currency_problem
-from services.pagination import Page, PageArgs, SortKey, paginate, where_given
 
 SUBSCRIPTION_CHANGED = "billing_subscription.changed"
 LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED)

@@ -23,9 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.scope import TenantScope
 from models.billing import Payment, Refund, RefundStatus, WebhookEvent, WebhookOutcome
 from models.db import Database
-from models.tenancy import SCOPE_KEY, TenantScope
+from models.tenancy import SCOPE_KEY
 from services.events import record_event
 from services.payment_provider import FAILED, PENDING, SUCCEEDED
 from services.payments import mark_failed, mark_succeeded

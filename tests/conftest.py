@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import text
 from starlette.applications import Starlette
 
+from core.settings import Settings
 from models import Base
 from server.app import create_app
 from server.cli import migrate
 from server.runtime import Runtime
-from server.settings import Settings
 from tests.harness.servers import PostgresServer, RedisServer
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Identity

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import text
 from starlette.applications import Starlette
 
+from core.permissions import Role
 from models.db import Database
-from models.identity import Role
 from server.app import create_app
 from server.cli import migrate
 from server.logging import configure_logging, correlation_id

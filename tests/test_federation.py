@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from models.identity import Role, User, UserRole
-from models.tenancy import TenantScope
-from schema.build import build_schema
+from core.permissions import Role
+from core.scope import TenantScope
+from core.settings import Settings
+from models.identity import User, UserRole
 from server.runtime import Runtime
-from server.settings import Settings
+from subgraph.build import build_schema
 from tests.support.graphql import GraphQLClient, StatementCounter, count_statements
 from tests.support.identity import Account, Identity, global_id, quick_password_hash
 

@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func, select, text
 from starlette.applications import Starlette
 
+from core.scope import TenantScope
+from core.settings import Settings
 from models.identity import User
-from models.tenancy import TenantScope
 from server.app import create_app
 from server.cli import migrate
 from server.runtime import Runtime
-from server.settings import Settings
 from tests.conftest import make_settings, root_logging_kept
 from tests.harness.servers import PostgresServer, RedisServer, free_port
 from tests.support.identity import Identity

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from models.identity import Role, User, UserRole
-from models.tenancy import TenantScope
+from core.permissions import Role
+from core.scope import TenantScope
+from models.identity import User, UserRole
 from server.runtime import Runtime
 from tests.support.graphql import GraphQLClient, StatementCounter, count_statements
 from tests.support.identity import Account, Identity, global_id, quick_password_hash

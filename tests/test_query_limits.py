@@ -3,7 +3,7 @@ refusing it when it comes again (validation results are cached)."""
 
 from __future__ import annotations
 
-from server.settings import Settings
+from core.settings import Settings
 from tests.support.graphql import GraphQLClient, GraphQLResult
 
 

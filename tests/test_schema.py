@@ -11,9 +11,9 @@ from graphql import GraphQLObjectType, ObjectTypeDefinitionNode, ObjectTypeExten
 from strawberry.federation import Schema
 from strawberry.permission import PermissionExtension
 
-from schema.build import build_schema
+from core.settings import Settings
 from server.cli import main
-from server.settings import Settings
+from subgraph.build import build_schema
 
 ACCESS_DIRECTIVES = frozenset({"public", "auth", "hasRole"})
 FEDERATION_ONLY_FIELDS = frozenset({"_entities", "_service"})

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import DEVELOPMENT_SIGNING_KEY, ConfigurationError, Settings
 from server.app import create_app
-from server.settings import DEVELOPMENT_SIGNING_KEY, ConfigurationError, Settings
 from tests.conftest import PRODUCTION_SETTINGS
 from tests.harness.servers import free_port
 

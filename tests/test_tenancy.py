@@ -12,9 +12,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from core.permissions import Role
+from core.scope import TenantScope
 from models.db import Database
-from models.identity import Role, Tenant, TenantKind, TenantStatus, User, UserRole
-from models.tenancy import TenancyViolation, TenantScope
+from models.identity import Tenant, TenantKind, TenantStatus, User, UserRole
+from models.tenancy import TenancyViolation
 from server.runtime import Runtime
 
 ALL = TenantScope.all_tenants()

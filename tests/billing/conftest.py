@@ -10,9 +10,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from core.settings import Settings
 from server.app import create_app
 from server.runtime import Runtime
-from server.settings import Settings
 from tests.conftest import make_settings
 from tests.harness.servers import PostgresServer, RedisServer
 from tests.support.fake_stripe import FakeStripe

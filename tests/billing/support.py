@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
+from core.scope import TenantScope
 from models.orders import Order, OrderItem, OrderStatus
-from models.tenancy import TenantScope
 from server.runtime import Runtime
 from services import pricing
 from tests.support.graphql import GraphQLClient

@@ -7,6 +7,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from core.scope import TenantScope
 from models.billing import (
     BillingSubscription,
     Invoice,
@@ -19,7 +20,6 @@ from models.billing import (
 )
 from models.identity import Tenant
 from models.orders import Order, OrderStatus
-from models.tenancy import TenantScope
 from server.runtime import Runtime
 from services.provisioning import DEMO_PASSWORD, seed_demo
 from tests.billing.support import rows

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from models.identity import Role
+from core.permissions import Role
 from server.runtime import Runtime
 from services import pricing
 from services.invoices import format_money, invoice_totals, lines_of_order

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
+from core.permissions import Role
+from core.scope import TenantScope
 from models.base import utcnow
 from models.billing import Invoice, InvoiceStatus
 from models.events import OutboxEvent
-from models.identity import Role
 from models.orders import OrderStatus
-from models.tenancy import TenantScope
 from server.runtime import Runtime
 from services import pricing
 from services.invoices import LineSpec, mark_overdue_invoices, new_invoice

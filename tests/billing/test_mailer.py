@@ -17,12 +17,12 @@ from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 from starlette.applications import Starlette
 
+from core.permissions import Role
+from core.settings import Settings
 from models.billing import Invoice, MailMessage, MailStatus
 from models.events import OutboxEvent
-from models.identity import Role
 from server.app import create_app
 from server.runtime import Runtime
-from server.settings import Settings
 from services.mailer import SmtpMailer, deliver_pending
 from tests.billing.support import invoice_for, make_order, raw_id, rows, wait_until
 from tests.conftest import make_settings

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from core.permissions import Role
 from models.billing import Refund, RefundStatus
 from models.events import OutboxEvent
-from models.identity import Role
 from models.orders import Order, OrderStatus, OrderStatusChange
 from server.runtime import Runtime
 from tests.billing.support import (

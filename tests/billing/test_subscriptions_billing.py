@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import update
 
+from core.permissions import Role
+from core.scope import TenantScope
 from models.billing import BillingSubscription, Invoice, InvoiceStatus, PlanInterval, SubscriptionStatus
-from models.identity import Role
-from models.tenancy import TenantScope
 from server.runtime import Runtime
 from services.subscriptions_billing import add_interval, renew_due_subscriptions
 from tests.billing.support import raw_id, rows

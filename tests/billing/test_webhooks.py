@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from core.permissions import Role
 from models.billing import (
     Invoice,
     InvoiceStatus,
@@ -24,7 +25,6 @@ from models.billing import (
     WebhookOutcome,
 )
 from models.events import OutboxEvent
-from models.identity import Role
 from models.orders import Order, OrderStatus, OrderStatusChange
 from server.runtime import Runtime
 from tests.billing.conftest import HYPERSWITCH_KEY, STRIPE_WEBHOOK_SECRET

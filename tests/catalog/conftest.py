@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
+from core.permissions import Role
+from core.scope import TenantScope
 from models.catalog import Brand, Category, Product, ProductStatus
 from models.db import Database
-from models.identity import Role
 from models.orders import Order, OrderItem, OrderStatus
-from models.tenancy import TenantScope
 from server.runtime import Runtime
 from tests.support.identity import Account, global_id, quick_account
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from core.scope import TenantScope
 from models.db import Database
 from models.identity import TenantKind
-from models.tenancy import TenantScope
 from server.app import create_app
 from server.cli import migrate
 from services.catalog import seed_demo_catalog

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from core.permissions import Role
+from core.scope import TenantScope
 from models.catalog import Product, ProductStatus
-from models.identity import Role
-from models.tenancy import TenantScope
 from server.runtime import Runtime
 from services.catalog import search_condition
 from tests.catalog.conftest import Shop, gid

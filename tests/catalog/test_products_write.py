@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.permissions import Role
+from core.scope import TenantScope
 from models.catalog import Category, Product, ProductStatus
-from models.identity import Role
 from models.orders import OrderStatus
-from models.tenancy import TenantScope
 from services.money import MAX_AMOUNT
 from tests.catalog.conftest import Shop, gid, raw_id
 from tests.support.graphql import GraphQLClient

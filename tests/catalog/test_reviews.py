@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.permissions import Role
+from core.scope import TenantScope
 from models.catalog import Product, ProductStatus, Review
-from models.identity import Role
 from models.orders import OrderStatus
-from models.tenancy import TenantScope
 from server.runtime import Runtime
 from tests.catalog.conftest import Shop, gid
 from tests.support.graphql import GraphQLClient, count_statements

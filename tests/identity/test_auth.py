@@ -12,10 +12,11 @@ from typing import Any
 import jwt
 from sqlalchemy import select, update
 
-from models.identity import Role, User, UserStatus
-from models.tenancy import TenantScope
+from core.permissions import Role
+from core.scope import TenantScope
+from models.identity import User, UserStatus
 from server.runtime import Runtime
-from services.auth import start_session
+from services.identity.auth import start_session
 from services.provisioning import PLATFORM_TENANT_SLUG
 from tests.conftest import TEST_SIGNING_KEY
 from tests.support.graphql import GraphQLClient, GraphQLResult

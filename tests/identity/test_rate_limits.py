@@ -12,11 +12,12 @@ import pytest
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 
-from models.identity import Role, TenantKind, User, UserRole
-from models.tenancy import TenantScope
+from core.permissions import Role
+from core.scope import TenantScope
+from core.settings import Settings
+from models.identity import TenantKind, User, UserRole
 from server.app import create_app
 from server.runtime import Runtime
-from server.settings import Settings
 from services.provisioning import ensure_tenant
 from tests.conftest import make_settings
 from tests.harness.servers import PostgresServer, RedisServer

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from models.identity import Role, Tenant, TenantKind, TenantStatus
-from models.tenancy import TenantScope
+from core.permissions import Role
+from core.scope import TenantScope
+from models.identity import Tenant, TenantKind, TenantStatus
 from server.runtime import Runtime
 from services.provisioning import PLATFORM_TENANT_SLUG
 from tests.support.graphql import GraphQLClient, GraphQLResult

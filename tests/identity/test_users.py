@@ -8,7 +8,8 @@ import json
 import uuid
 from typing import Any
 
-from models.identity import Role, UserStatus
+from core.permissions import Role
+from models.identity import UserStatus
 from server.runtime import Runtime
 from services.provisioning import PLATFORM_TENANT_SLUG
 from tests.support.graphql import GraphQLClient, GraphQLResult

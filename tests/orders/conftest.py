@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from core.permissions import Role
+from core.scope import TenantScope
 from models.catalog import Product, ProductStatus
 from models.counters import TenantCounter
 from models.db import Database
 from models.events import OutboxEvent
-from models.identity import Role, Tenant
+from models.identity import Tenant
 from models.orders import CartItem, Order, OrderItem, OrderStatusChange
-from models.tenancy import TenantScope
 from server.runtime import Runtime
 from services.order_states import ORDER_STATUS_CHANGED
 from tests.support.graphql import GraphQLClient, GraphQLResult

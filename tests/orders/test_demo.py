@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from core.scope import TenantScope
 from models.catalog import Product, ProductStatus
 from models.orders import Order
-from models.tenancy import TenantScope
 from server.runtime import Runtime
 from services.provisioning import DEMO_PASSWORD, DEMO_TENANTS, seed_demo
 from tests.support.graphql import GraphQLClient

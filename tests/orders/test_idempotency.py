@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from core.scope import TenantScope
+from core.settings import Settings
 from models.idempotency import IdempotencyRecord
-from models.tenancy import TenantScope
 from server.app import create_app
-from server.settings import Settings
 from tests.conftest import make_settings
 from tests.orders.conftest import CANCEL, CONFIRM, CREATE_ORDER, SUBMIT, Shop, line, order_input
 from tests.support.graphql import GraphQLClient, GraphQLResult

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core.errors import InvalidInput, NotFound
+from core.permissions import Role
+from core.scope import TenantScope
 from models.catalog import ProductStatus
-from models.identity import Role
 from models.orders import OrderStatus, OrderStatusChange
-from models.tenancy import TenantScope
 from server.runtime import Runtime
 from services import pricing
-from services.errors import InvalidInput, NotFound
 from services.order_states import apply_refund, lock_order
 from tests.orders.conftest import (
     ADDRESS,

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import update
 
-from models.identity import Role
+from core.permissions import Role
+from core.scope import TenantScope
 from models.orders import Order, OrderStatus
-from models.tenancy import TenantScope
 from server.runtime import Runtime
 from tests.orders.conftest import SUBMIT, SUBMIT_BRIEF, Shop, gid, line, new_shop, uuid_of
 from tests.support.graphql import GraphQLClient, count_statements

@@ -13,12 +13,13 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import delete
 
-from models.identity import Role, UserRole
-from models.tenancy import TenantScope
-from server.settings import Settings
-from services.events import channel_name
+from core.permissions import Role
+from core.scope import TenantScope
+from core.settings import Settings
+from models.identity import UserRole
+from realtime.broadcast import create_broadcast
+from realtime.stream import channel_name
 from services.order_states import ORDER_STATUS_CHANGED
-from subscriptions.broadcast import create_broadcast
 from tests.conftest import TEST_SIGNING_KEY
 from tests.harness.servers import RedisServer
 from tests.orders.conftest import CANCEL, SUBMIT, Shop, line

@@ -13,18 +13,18 @@ import pytest
 from broadcaster import Broadcast
 from sqlalchemy import func, select, update
 
+from core.scope import TenantScope
 from models.base import utcnow
 from models.db import Database
 from models.events import OutboxEvent
 from models.identity import TenantKind
-from models.tenancy import TenantScope
+from realtime.broadcast import create_broadcast
+from realtime.dispatcher import OutboxDispatcher
+from realtime.redis_backend import BroadcastUnavailable
+from realtime.stream import channel_name, domain_events
 from server.cli import migrate
-from services.events import USER_UPDATED, channel_name, record_event
+from services.events import USER_UPDATED, record_event
 from services.provisioning import ensure_tenant
-from subscriptions.broadcast import create_broadcast
-from subscriptions.dispatcher import OutboxDispatcher
-from subscriptions.redis_backend import BroadcastUnavailable
-from subscriptions.stream import domain_events
 from tests.conftest import make_settings
 from tests.harness.servers import PostgresServer, RedisServer
 

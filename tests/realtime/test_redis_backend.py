@@ -13,8 +13,8 @@ import pytest
 from broadcaster import Broadcast, Event
 from redis.asyncio import Redis
 
-from subscriptions.broadcast import create_broadcast
-from subscriptions.redis_backend import BroadcastUnavailable, RedisBackend, State
+from realtime.broadcast import create_broadcast
+from realtime.redis_backend import BroadcastUnavailable, RedisBackend, State
 from tests.harness.servers import RedisServer
 
 # Unclosed sockets / never-awaited tasks show up as warnings: fail on them.

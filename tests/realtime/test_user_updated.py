@@ -16,12 +16,13 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select
 
+from core.permissions import Role
+from core.scope import TenantScope
+from core.settings import Settings
 from models.events import OutboxEvent
-from models.identity import Role
-from models.tenancy import TenantScope
+from realtime.stream import channel_name
 from server.runtime import Runtime
-from server.settings import Settings
-from services.events import USER_UPDATED, channel_name
+from services.events import USER_UPDATED
 from tests.conftest import TEST_SIGNING_KEY
 from tests.harness.servers import RedisServer
 from tests.support.identity import Account, Identity

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 
+from core.permissions import Role
+from core.scope import TenantScope
 from models.db import Database
-from models.identity import Role, Tenant, TenantKind, User, UserRole, UserStatus
-from models.tenancy import TenantScope
+from models.identity import Tenant, TenantKind, User, UserRole, UserStatus
 from server.runtime import Runtime
-from services.auth import start_session
 from services.context import ServiceContext
+from services.identity.auth import start_session
 from services.provisioning import PLATFORM_TENANT_SLUG, ensure_tenant, ensure_user
 from tests.support.graphql import GraphQLClient, GraphQLResult
 

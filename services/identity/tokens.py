@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 import jwt
 
+from core.permissions import Role
+from core.principal import Principal
+from core.settings import Settings
 from models.base import utcnow
-from models.identity import Role
-from server.auth.principal import Principal
-from server.settings import Settings
 
 REQUIRED_CLAIMS = ["sub", "tid", "roles", "sid", "iss", "aud", "exp", "iat", "jti"]
 

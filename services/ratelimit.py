@@ -11,7 +11,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from services.errors import RateLimited
+from core.errors import RateLimited
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from core.settings import Settings
 from resolvers.billing import BillingMutation, BillingQuery
 from resolvers.catalog import CatalogMutation, CatalogQuery
 from resolvers.identity import IdentityMutation, IdentityQuery, IdentitySubscription
@@ -30,7 +31,6 @@ from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity import Tenant, User
 from schema.money import SCALARS
 from schema.orders import Order
-from server.settings import Settings
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
 FEDERATION_VERSION = "2.11"

@@ -3,13 +3,7 @@ becomes the ``userErrors`` of a mutation payload."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from typing import TypeVar
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-Model = TypeVar("Model")
 
 
 class ServiceError(Exception):
@@ -34,15 +28,6 @@ class NotFound(ServiceError):
 
     def __init__(self, what: str = "Resource") -> None:
         super().__init__(f"{what} not found.")
-
-
-async def locked_or_not_found(session: AsyncSession, model: type[Model], row_id: uuid.UUID) -> Model:
-    """The row, locked FOR UPDATE until the transaction ends; NotFound, named after the model, if
-    there is none (or the tenancy guard hides it)."""
-    row = await session.get(model, row_id, with_for_update=True)
-    if row is None:
-        raise NotFound(model.__name__)
-    return row
 
 
 class BadUserInput(ServiceError):

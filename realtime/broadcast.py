@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import broadcaster
 from broadcaster._base import Subscriber
 
-from subscriptions.redis_backend import RedisBackend
+from realtime.redis_backend import RedisBackend
 
 
 class Broadcast(broadcaster.Broadcast):

@@ -10,9 +10,12 @@ from typing import Any
 
 from broadcaster import Broadcast
 
-from services.events import channel_name
-
 SEEN_IDS_KEPT = 10_000
+
+
+def channel_name(topic: str, tenant_id: uuid.UUID | None) -> str:
+    """The broadcast channel of one topic in one tenant (``platform`` for tenant-less events)."""
+    return f"{topic}:{tenant_id or 'platform'}"
 
 
 async def domain_events(

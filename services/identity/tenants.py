@@ -12,15 +12,17 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
 
+from core.errors import FieldProblem, InvalidInput, NotFound, invalid
+from core.permissions import Role
+from core.scope import TenantScope
+from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.base import utcnow
-from models.identity import AuthSession, Role, Tenant, TenantKind, TenantStatus, User, UserRole
-from models.tenancy import TenantScope
-from server.auth.passwords import hash_password_in_thread
-from services.accounts import email_problem, name_problem, new_password_problem, normalise_email
+from models.db import locked_or_not_found
+from models.identity import AuthSession, Tenant, TenantKind, TenantStatus, User, UserRole
 from services.context import ServiceContext
-from services.errors import FieldProblem, InvalidInput, NotFound, invalid, locked_or_not_found
 from services.events import USER_UPDATED, record_event
-from services.pagination import Page, PageArgs, SortKey, paginate
+from services.identity.accounts import email_problem, name_problem, new_password_problem, normalise_email
+from services.identity.passwords import hash_password_in_thread
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset({"admin", "api", "graphql", "platform", "www", "static", "health"})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
-from server.auth.passwords import password_problem
-from services.errors import FieldProblem
+from core.errors import FieldProblem
+from services.identity.passwords import password_problem
 
 MAX_NAME_LENGTH = 200
 

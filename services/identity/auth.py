@@ -10,33 +10,25 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import FieldProblem, Forbidden, InvalidInput, Unauthenticated, invalid
+from core.permissions import Role
+from core.principal import Principal
+from core.scope import TenantScope
+from core.settings import Settings
 from models.base import utcnow
 from models.db import Database
-from models.identity import (
-    AuthSession,
-    RefreshToken,
-    Role,
-    Tenant,
-    TenantStatus,
-    User,
-    UserRole,
-    UserStatus,
-)
-from models.tenancy import TenantScope
-from server.auth.passwords import hash_password_in_thread, verify_password_in_thread
-from server.auth.principal import Principal
-from server.auth.tokens import (
+from models.identity import AuthSession, RefreshToken, Tenant, TenantStatus, User, UserRole, UserStatus
+from services.context import ServiceContext
+from services.events import USER_UPDATED, record_event
+from services.identity.accounts import email_problem, name_problem, new_password_problem, normalise_email
+from services.identity.passwords import hash_password_in_thread, verify_password_in_thread
+from services.identity.tokens import (
     InvalidToken,
     decode_access_token,
     hash_refresh_token,
     issue_access_token,
     new_refresh_token,
 )
-from server.settings import Settings
-from services.accounts import email_problem, name_problem, new_password_problem, normalise_email
-from services.context import ServiceContext
-from services.errors import FieldProblem, Forbidden, InvalidInput, Unauthenticated, invalid
-from services.events import USER_UPDATED, record_event
 
 ALL_TENANTS = TenantScope.all_tenants()
 

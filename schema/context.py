@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from broadcaster import Broadcast
+
+from core.errors import BadUserInput
+from core.principal import Principal
+from core.scope import TenantScope
 from loaders import Loaders
-from models.tenancy import TenantScope
-from server.auth.principal import Principal
 from services.context import ServiceContext
-from services.errors import BadUserInput
-
-if TYPE_CHECKING:
-    from server.runtime import Runtime
+from services.payment_provider import PaymentProvider
 
 # Anonymous callers get a scope that matches no tenant: public fields never reach tenant data.
 NOBODY = TenantScope.of(uuid.UUID(int=0))
@@ -22,7 +22,8 @@ NOBODY = TenantScope.of(uuid.UUID(int=0))
 @dataclass
 class RequestContext:
     services: ServiceContext
-    runtime: Runtime
+    broadcast: Broadcast
+    payment_provider: PaymentProvider
     correlation_id: str
     request: Any = None
     response: Any = None

@@ -18,13 +18,13 @@ from typing import Any
 from broadcaster import Broadcast, Event
 from sqlalchemy import delete, or_, select
 
+from core.scope import TenantScope
+from core.workers import PollingWorker, Round
 from models.base import utcnow
 from models.db import Database
 from models.events import OutboxEvent
-from models.tenancy import TenantScope
-from server.workers import PollingWorker, Round
-from services.events import channel_name
-from subscriptions.redis_backend import BroadcastUnavailable, RedisBackend
+from realtime.redis_backend import BroadcastUnavailable, RedisBackend
+from realtime.stream import channel_name
 
 log = logging.getLogger(__name__)
 

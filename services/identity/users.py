@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
+from broadcaster import Broadcast
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.identity import Role, User, UserRole, UserStatus
-from services.accounts import email_problem, name_problem, normalise_email
-from services.auth import revoke_sessions
+from core.errors import Forbidden, InvalidInput, invalid
+from core.permissions import Role
+from loaders.pagination import Page, PageArgs, SortKey, paginate
+from models.db import locked_or_not_found
+from models.identity import User, UserRole, UserStatus
+from realtime.stream import domain_events
 from services.context import ServiceContext
-from services.errors import Forbidden, InvalidInput, invalid, locked_or_not_found
 from services.events import USER_UPDATED, record_event
-from services.pagination import Page, PageArgs, SortKey, paginate
+from services.identity.accounts import email_problem, name_problem, normalise_email
+from services.identity.auth import live_principal, revoke_sessions
 
 # Roles that may read the users of their tenant; writing them is for tenant admins.
 USER_READERS = (Role.TENANT_ADMIN, Role.MANAGER, Role.SUPPORT_AGENT, Role.AUDITOR)
@@ -176,3 +180,27 @@ async def change_roles(
                 delete(UserRole).where(UserRole.user_id == user.id, UserRole.role.in_(remove))
             )
         return _changed(session, user, "roles")
+
+
+async def user_updates(
+    services: ServiceContext,
+    broadcast: Broadcast,
+    load: Callable[[uuid.UUID], Awaitable[User | None]],
+    only: uuid.UUID | None,
+) -> AsyncIterator[User]:
+    """Users of the caller's tenant as they change: staff see every user, others themselves.
+
+    Access is checked again for every event (permission checks run only at subscribe time), and
+    ``load`` reads each event's user afresh (a websocket context lives for the connection)."""
+    principal = services.require_principal()
+    async for event in domain_events(broadcast, USER_UPDATED, principal.tenant_id):
+        user_id = uuid.UUID(event["payload"]["userId"])
+        if only is not None and user_id != only:
+            continue
+        principal = await live_principal(services.db, principal)
+        services.principal = principal
+        if user_id != principal.user_id and not principal.has_any_role(*USER_READERS):
+            continue
+        user = await load(user_id)
+        if user is not None:
+            yield user

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from models.identity import Role
-from models.tenancy import TenantScope
+from core.permissions import Role
+from core.scope import TenantScope
 
 
 @dataclass(frozen=True, slots=True)
