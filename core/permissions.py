@@ -13,3 +13,27 @@ class Role(enum.StrEnum):
     SUPPORT_AGENT = "SUPPORT_AGENT"
     AUDITOR = "AUDITOR"
     USER = "USER"
+
+
+RoleSet = tuple[Role, ...]
+
+# The tenant's staff: they see every order, invoice, payment and refund of the tenant, follow
+# every order's status changes and moderate reviews.
+TENANT_STAFF: RoleSet = (Role.MANAGER, Role.SUPPORT_AGENT, Role.TENANT_ADMIN)
+ORDER_STAFF = TENANT_STAFF
+BILLING_STAFF = TENANT_STAFF
+REVIEW_MODERATORS = TENANT_STAFF
+# Who sees every user of the tenant (others see themselves).
+USER_READERS: RoleSet = (Role.TENANT_ADMIN, Role.MANAGER, Role.SUPPORT_AGENT, Role.AUDITOR)
+# Who writes the catalog (products, categories, brands).
+CATALOG_STAFF: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
+# Who reads order statistics (revenue).
+ORDER_STATISTICS_READERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
+# Who moves orders through the steps reserved to operators (start and complete fulfilment,
+# confirm payments) and administers billing (void invoices, plans, other people's payments).
+ORDER_OPERATORS: RoleSet = (Role.TENANT_ADMIN,)
+BILLING_ADMINS: RoleSet = (Role.TENANT_ADMIN,)
+# Who administers the tenant itself (its users, roles and settings).
+TENANT_ADMINS: RoleSet = (Role.TENANT_ADMIN,)
+# Who acts across tenants. (A platform admin also holds every tenant role's rights.)
+PLATFORM_ADMINS: RoleSet = (Role.PLATFORM_ADMIN,)

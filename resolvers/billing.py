@@ -10,7 +10,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.errors import NotFound
-from core.permissions import Role
+from core.permissions import BILLING_ADMINS, BILLING_STAFF, Role
 from schema.billing import (
     AddPaymentMethodInput,
     BillingSubscription,
@@ -54,10 +54,10 @@ from schema.billing import (
 )
 from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
-from schema.identity import OrderDirection, optional_reference, parse_uuid
-from schema.pagination import Connection, connection, page_args
+from schema.nodes import optional_reference, parse_uuid
+from schema.pagination import Connection, OrderDirection, connection, page_args
 from services import invoices, mailer, payments, refunds, subscriptions_billing
-from services.invoices import BILLING_ADMINS, BILLING_STAFF, InvoiceFilter
+from services.invoices import InvoiceFilter
 from services.payment_provider import PaymentProvider
 from services.payments import PaymentFilter
 from services.refunds import RefundFilter

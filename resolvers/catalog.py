@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.errors import NotFound, invalid
+from core.permissions import CATALOG_STAFF
 from schema.catalog import (
     Brand,
     BrandFilterInput,
@@ -41,12 +42,11 @@ from schema.catalog import (
 )
 from schema.directives import AUTHENTICATED, PUBLIC, HasRole, access
 from schema.errors import mutation_payload
-from schema.identity import OrderDirection, optional_reference, parse_uuid
 from schema.money import MoneyInput
-from schema.pagination import Connection, connection, page_args
+from schema.nodes import optional_reference, parse_uuid
+from schema.pagination import Connection, OrderDirection, connection, page_args
 from services import catalog
 from services.catalog import (
-    CATALOG_STAFF,
     KEEP,
     BrandFields,
     BrandFilter,

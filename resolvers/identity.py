@@ -10,7 +10,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.errors import NotFound
-from core.permissions import Role
+from core.permissions import USER_READERS, Role
 from core.scope import TenantScope
 from models.identity import TenantStatus, UserStatus
 from models.identity import User as UserRow
@@ -23,7 +23,6 @@ from schema.identity import (
     CreateTenantPayload,
     LoginInput,
     LogoutPayload,
-    OrderDirection,
     PublicTenant,
     RefreshInput,
     RegisterInput,
@@ -41,13 +40,13 @@ from schema.identity import (
     UserOrderInput,
     UserPayload,
     UserRolesInput,
-    parse_uuid,
 )
-from schema.pagination import Connection, connection, page_args
+from schema.nodes import node_or_not_found, parse_uuid
+from schema.pagination import Connection, OrderDirection, connection, page_args
 from services.identity import auth, tenants, users
 from services.identity.auth import SignIn
 from services.identity.tenants import NewTenant, TenantFilter
-from services.identity.users import USER_READERS, UserFilter
+from services.identity.users import UserFilter
 
 STAFF = HasRole(*USER_READERS)
 TENANT_ADMIN = HasRole(Role.TENANT_ADMIN)
@@ -110,10 +109,7 @@ class IdentityQuery:
 
     @strawberry.field(extensions=access(STAFF), description="A user of the tenant by id.")
     async def user(self, info: Info, id: relay.GlobalID) -> User:
-        (user,) = await User.resolve_nodes(info=info, node_ids=[str(id)])
-        if user is None:
-            raise NotFound("User")
-        return user
+        return await node_or_not_found(User, info, id)
 
     @strawberry.field(
         extensions=access(AUTHENTICATED), description="Your tenant, or any for platform admins."

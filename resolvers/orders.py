@@ -12,10 +12,11 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.errors import NotFound
+from core.permissions import ORDER_OPERATORS, ORDER_STATISTICS_READERS
 from models.orders import Order as OrderRow
 from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
-from schema.identity import OrderDirection, optional_reference, parse_uuid, reference_uuid
+from schema.nodes import optional_reference, parse_uuid, reference_uuid
 from schema.orders import (
     AddToCartInput,
     Cart,
@@ -31,12 +32,10 @@ from schema.orders import (
     RemoveCartItemInput,
     UpdateCartItemInput,
 )
-from schema.pagination import Connection, connection, page_args
+from schema.pagination import Connection, OrderDirection, connection, page_args
 from services import cart, orders
 from services.cart import CartContents
 from services.orders import (
-    ORDER_OPERATORS,
-    STATISTICS_READERS,
     NewOrder,
     NewOrderLine,
     OrderFilter,
@@ -45,7 +44,7 @@ from services.orders import (
 )
 
 OPERATORS = HasRole(*ORDER_OPERATORS)
-STATISTICS = HasRole(*STATISTICS_READERS)
+STATISTICS = HasRole(*ORDER_STATISTICS_READERS)
 
 
 # Ids that name no product: the service reports them as PRODUCT_UNAVAILABLE, like unknown products.

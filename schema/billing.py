@@ -24,10 +24,11 @@ from models.billing import (
     SubscriptionStatus,
 )
 from schema.errors import UserError
-from schema.identity import OrderDirection, User, parse_uuid
+from schema.identity import User
 from schema.money import BigInt, Money, MoneyInput
-from schema.nodes import Entity, node_type
+from schema.nodes import Entity, node_type, parse_uuid
 from schema.orders import Order
+from schema.pagination import OrderDirection
 from services.invoices import InvoiceOrderField, StatusFigures, can_see
 from services.payments import PaymentOrderField
 from services.refunds import RefundOrderField

@@ -19,10 +19,9 @@ from loaders.pagination import DEFAULT_PAGE_SIZE, Page, PageArgs, decode_cursor
 from models import catalog as models
 from models.catalog import ProductStatus
 from schema.errors import UserError
-from schema.identity import OrderDirection, parse_uuid
 from schema.money import BigInt, Money, MoneyInput
-from schema.nodes import Entity, node_type
-from schema.pagination import Connection, connection
+from schema.nodes import Entity, node_type, parse_uuid
+from schema.pagination import Connection, OrderDirection, connection
 from services.catalog import ProductOrderField, average_rating, can_see_product
 
 strawberry.enum(ProductStatus, description="DRAFT and ARCHIVED products are seen by catalog staff only.")

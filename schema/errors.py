@@ -4,16 +4,24 @@ errors, and nothing internal (stack, SQL) leaking in production."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
 
-from core.errors import InvalidInput, ServiceError
+from core.errors import ErrorCode, InvalidInput, ServiceError
 
 log = logging.getLogger("tenantgraph.errors")
+
+strawberry.enum(
+    ErrorCode,
+    description="`extensions.code` of a top-level error. Mutation failures are `userErrors` instead, "
+    "with a code of their domain's error-code enum.",
+)
 
 
 @strawberry.federation.type(shareable=True, description="A validation or business-rule failure.")
@@ -22,7 +30,10 @@ class UserError:
         description='Path to the input field at fault, e.g. ["input", "email"]; null for the '
         "input as a whole."
     )
-    code: str
+    code: str = strawberry.field(
+        description="A value of the mutation's domain error-code enum (IdentityErrorCode, "
+        "CatalogErrorCode, OrderErrorCode, BillingErrorCode)."
+    )
     message: str
 
 
@@ -65,17 +76,19 @@ def log_unexpected(errors: list[GraphQLError]) -> None:
             log.error("unexpected error in %s: %s", error.path, error.message, exc_info=error.original_error)
 
 
-class ErrorPolicy(MaskErrors):
+class ErrorPolicy(SchemaExtension):
     """Gives every error an ``extensions.code``; in production hides what is not ours to show."""
 
     def __init__(self, production: bool) -> None:
-        super().__init__()
         self.production = production
 
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [self._shape(error) for error in errors]
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if isinstance(result, GraphQLExecutionResult | StrawberryExecutionResult) and result.errors:
+            result.errors = [self.shape(error) for error in result.errors]
 
-    def _shape(self, error: GraphQLError) -> GraphQLError:
+    def shape(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         extensions: dict[str, Any] = dict(error.extensions or {})
         if isinstance(original, ServiceError):
@@ -84,9 +97,9 @@ class ErrorPolicy(MaskErrors):
         elif not is_unexpected(error):
             # Parse, validation and variable errors (a bad variable value arrives wrapping the
             # scalar's own GraphQLError): the request itself is at fault.
-            extensions.setdefault("code", "BAD_USER_INPUT")
+            extensions.setdefault("code", ErrorCode.BAD_USER_INPUT)
         else:
-            extensions["code"] = "INTERNAL_SERVER_ERROR"
+            extensions["code"] = ErrorCode.INTERNAL_SERVER_ERROR
             if self.production:
                 return GraphQLError(
                     "Internal server error.", nodes=error.nodes, path=error.path, extensions=extensions

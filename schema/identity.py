@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -19,7 +18,8 @@ from models import identity as models
 from models.identity import TenantKind, TenantStatus, UserStatus
 from schema.directives import Role  # registered there as an enum: must come first (else 2 Roles)
 from schema.errors import UserError
-from schema.nodes import Entity, node_type
+from schema.nodes import Entity, load_nodes, node_type
+from schema.pagination import OrderDirection
 from services.identity.tenants import TenantOrderField
 from services.identity.users import UserOrderField, can_read_user
 
@@ -28,45 +28,6 @@ strawberry.enum(TenantStatus)
 strawberry.enum(UserStatus)
 strawberry.enum(UserOrderField)
 strawberry.enum(TenantOrderField)
-
-
-@strawberry.enum
-class OrderDirection(enum.Enum):
-    ASC = "ASC"
-    DESC = "DESC"
-
-
-def parse_uuid(raw: str | relay.GlobalID, type_name: str) -> uuid.UUID:
-    """Accept a Relay global id of ``type_name`` or a bare UUID (federation representations)."""
-    try:
-        if isinstance(raw, relay.GlobalID):
-            if raw.type_name != type_name:
-                raise ValueError
-            return uuid.UUID(raw.node_id)
-        try:
-            return uuid.UUID(str(raw))
-        except ValueError:
-            return parse_uuid(relay.GlobalID.from_id(str(raw)), type_name)
-    except ValueError as exc:
-        raise NotFound(type_name) from exc
-
-
-# A row id no row has: what an id of the wrong type or shape stands for.
-NO_ID = uuid.UUID(int=0)
-
-
-def reference_uuid(raw: str | relay.GlobalID, type_name: str) -> uuid.UUID:
-    """An id used to find or filter something: a malformed one, or one of another type, names
-    nothing (``NO_ID``), so the caller answers exactly as for an id that does not exist."""
-    try:
-        return parse_uuid(raw, type_name)
-    except NotFound:
-        return NO_ID
-
-
-def optional_reference(raw: str | relay.GlobalID | None, type_name: str) -> uuid.UUID | None:
-    """An optional id (a filter, an optional input): absent is None; malformed or foreign names nothing."""
-    return None if raw is None else reference_uuid(raw, type_name)
 
 
 @node_type
@@ -100,10 +61,7 @@ class Tenant(Entity, relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        loaded = await info.context.loaders.identity.tenant.load_many(
-            [parse_uuid(i, "Tenant") for i in node_ids]
-        )
-        return [cls.from_model(t) if t else None for t in loaded]
+        return await load_nodes(node_ids, "Tenant", info.context.loaders.identity.tenant, cls.from_model)
 
 
 @strawberry.type(description="What a sign-in screen may know about a tenant.")
@@ -158,11 +116,14 @@ class User(Entity, relay.Node):
     async def resolve_nodes(
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        ids = [parse_uuid(i, "User") for i in node_ids]
-        loaded = await info.context.loaders.identity.user.load_many(ids)
         services = info.context.services
-        # Users outside the caller's reach look exactly like users that do not exist.
-        return [cls.from_model(u) if u and can_read_user(services, u.id) else None for u in loaded]
+        return await load_nodes(
+            node_ids,
+            "User",
+            info.context.loaders.identity.user,
+            cls.from_model,
+            lambda user: can_read_user(services, user.id),
+        )
 
 
 # ---- inputs -------------------------------------------------------------------------------

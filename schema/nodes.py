@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, Self, TypeVar
 
 import strawberry
+from aiodataloader import DataLoader
 from strawberry import relay
 from strawberry.types import Info
 
@@ -13,13 +16,77 @@ from core.errors import BadUserInput, NotFound
 MAX_NODES = 100
 
 
+def parse_uuid(raw: str | relay.GlobalID, type_name: str) -> uuid.UUID:
+    """Accept a Relay global id of ``type_name`` or a bare UUID (federation representations)."""
+    try:
+        if isinstance(raw, relay.GlobalID):
+            if raw.type_name != type_name:
+                raise ValueError
+            return uuid.UUID(raw.node_id)
+        try:
+            return uuid.UUID(str(raw))
+        except ValueError:
+            return parse_uuid(relay.GlobalID.from_id(str(raw)), type_name)
+    except ValueError as exc:
+        raise NotFound(type_name) from exc
+
+
+# A row id no row has: what an id of the wrong type or shape stands for.
+NO_ID = uuid.UUID(int=0)
+
+
+def reference_uuid(raw: str | relay.GlobalID, type_name: str) -> uuid.UUID:
+    """An id used to find or filter something: a malformed one, or one of another type, names
+    nothing (``NO_ID``), so the caller answers exactly as for an id that does not exist."""
+    try:
+        return parse_uuid(raw, type_name)
+    except NotFound:
+        return NO_ID
+
+
+def optional_reference(raw: str | relay.GlobalID | None, type_name: str) -> uuid.UUID | None:
+    """An optional id (a filter, an optional input): absent is None; malformed or foreign names nothing."""
+    return None if raw is None else reference_uuid(raw, type_name)
+
+
 class NodeType(Protocol):
     @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]: ...
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> Sequence[Self | None]: ...
 
 
 NODE_TYPES: dict[str, type[NodeType]] = {}
 T = TypeVar("T", bound=type)
+N = TypeVar("N", bound=NodeType)
+Row = TypeVar("Row")
+Built = TypeVar("Built")
+
+
+def _everyone(_row: object) -> bool:
+    return True
+
+
+async def load_nodes(
+    node_ids: Iterable[str],
+    type_name: str,
+    loader: DataLoader[uuid.UUID, Row | None],
+    build: Callable[[Row], Built],
+    visible: Callable[[Row], bool] = _everyone,
+) -> list[Built | None]:
+    """The ``resolve_nodes`` of every Node type: rows through the type's per-request loader, each
+    built into its GraphQL type; a row the caller may not see (``visible`` false) is None, exactly
+    like a row that does not exist."""
+    rows = await loader.load_many([parse_uuid(i, type_name) for i in node_ids])
+    return [build(row) if row is not None and visible(row) else None for row in rows]
+
+
+async def node_or_not_found(node_type: type[N], info: Info, node_id: str | relay.GlobalID) -> N:
+    """One node by id through its type's ``resolve_nodes``; NOT_FOUND when missing or out of reach."""
+    (node,) = await node_type.resolve_nodes(info=info, node_ids=[str(node_id)])
+    if node is None:
+        raise NotFound(node_type.__strawberry_definition__.name)  # type: ignore[attr-defined]
+    return node
 
 
 class Entity:
@@ -29,10 +96,7 @@ class Entity:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        (node,) = await cls.resolve_nodes(info=info, node_ids=[id])  # type: ignore[attr-defined]
-        if node is None:
-            raise NotFound(cls.__strawberry_definition__.name)  # type: ignore[attr-defined]
-        return node  # type: ignore[no-any-return]
+        return await node_or_not_found(cls, info, id)  # type: ignore[type-var]
 
 
 def node_type(cls: T) -> T:

@@ -18,9 +18,10 @@ from models import orders as models
 from models.orders import OrderStatus
 from schema.catalog import Product
 from schema.errors import UserError
-from schema.identity import OrderDirection, User, parse_uuid
+from schema.identity import User
 from schema.money import Money
-from schema.nodes import Entity, node_type
+from schema.nodes import Entity, node_type, parse_uuid
+from schema.pagination import OrderDirection
 from services import pricing
 from services.cart import CartContents, product_available
 from services.identity.users import can_read_user

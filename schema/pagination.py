@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
@@ -60,3 +61,9 @@ def connection(page: Page[Any], to_node: Callable[[Any], Node]) -> Connection[No
         ),
         count=page.count,
     )
+
+
+@strawberry.enum
+class OrderDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"

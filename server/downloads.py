@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core.errors import NotFound, ServiceError
-from schema.identity import parse_uuid
+from schema.nodes import parse_uuid
 from server.problems import problem
 from server.runtime import Runtime
 from services.identity.auth import authenticate

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadUserInput, FieldProblem, Forbidden, InvalidInput, NotFound, invalid
-from core.permissions import Role
+from core.permissions import CATALOG_STAFF, REVIEW_MODERATORS
 from core.principal import Principal
 from core.scope import TenantScope
 from loaders.pagination import Page, PageArgs, SortKey, paginate
@@ -32,10 +32,6 @@ from models.orders import Order, OrderItem, OrderStatus
 from services.context import ServiceContext
 from services.money import MAX_AMOUNT, amount_problem, currency_problem
 
-# May write the catalog and see products of every status.
-CATALOG_STAFF = (Role.MANAGER, Role.TENANT_ADMIN)
-# May delete anyone's review (moderation).
-REVIEW_MODERATORS = (Role.MANAGER, Role.SUPPORT_AGENT, Role.TENANT_ADMIN)
 # An order in one of these has been paid for: its buyer may review its products.
 PURCHASED = (
     OrderStatus.PAID,

@@ -28,7 +28,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, InvalidInput, NotFound, invalid
-from core.permissions import Role
+from core.permissions import BILLING_ADMINS, BILLING_STAFF
 from core.principal import Principal
 from core.scope import TenantScope
 from loaders.pagination import Page, PageArgs, SortKey, Statement, paginate, where_given
@@ -44,11 +44,6 @@ from services.pricing import line_subtotal
 
 log = logging.getLogger(__name__)
 
-# Staff read and manage every invoice of their tenant; customers read their own.
-BILLING_STAFF = (Role.MANAGER, Role.SUPPORT_AGENT, Role.TENANT_ADMIN)
-# "Service principals and admins": there are no service accounts yet, so TENANT_ADMIN stands in
-# (PLATFORM_ADMIN passes every role check).
-BILLING_ADMINS = (Role.TENANT_ADMIN,)
 
 INVOICE_STATUS_CHANGED = "invoice.status_changed"
 INVOICE_SENT = "invoice.sent"

@@ -26,7 +26,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadUserInput, FieldProblem, Forbidden, InvalidInput, NotFound, invalid
-from core.permissions import Role
+from core.permissions import ORDER_OPERATORS, ORDER_STAFF, ORDER_STATISTICS_READERS
 from core.principal import Principal
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import new_id, utcnow
@@ -51,12 +51,6 @@ from services.money import MAX_AMOUNT
 from services.order_states import ORDER_STATUS_CHANGED, lock_order, move, record_created
 
 S = OrderStatus
-# Who reads and handles every order of the tenant; anyone else sees only their own orders.
-ORDER_STAFF = (Role.MANAGER, Role.SUPPORT_AGENT, Role.TENANT_ADMIN)
-STATISTICS_READERS = (Role.MANAGER, Role.TENANT_ADMIN)
-# Payment confirmation and provisioning belong to service principals; until those exist, tenant
-# admins (and platform admins) stand in for them.
-ORDER_OPERATORS = (Role.TENANT_ADMIN,)
 # Orders in these states brought money in (minus what was refunded).
 REVENUE_STATUSES = (S.PAID, S.PROVISIONING, S.COMPLETED, S.PARTIALLY_REFUNDED)
 
@@ -620,7 +614,7 @@ def _utc_day(session: AsyncSession) -> Any:
 async def order_statistics(ctx: ServiceContext, start: datetime, end: datetime) -> OrderStatistics:
     """Orders created in [start, end): counts per status, and per currency the revenue (orders
     that were paid, minus refunds) per UTC day and month and the average order value."""
-    ctx.require_role(*STATISTICS_READERS)
+    ctx.require_role(*ORDER_STATISTICS_READERS)
     if start.tzinfo is None or end.tzinfo is None:
         raise BadUserInput("Give times with a timezone offset, e.g. 2026-01-31T00:00:00Z.")
     if not start < end <= start + timedelta(days=MAX_STATISTICS_DAYS):

@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from core.errors import ErrorCode
 from core.settings import Settings
 from resolvers.billing import BillingMutation, BillingQuery
 from resolvers.catalog import CatalogMutation, CatalogQuery
@@ -43,6 +44,9 @@ SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription)
 # Federation entities and Relay nodes (reachable through _entities and node).
 ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
 ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
+# Error codes: the top-level ones and each domain's userError codes (printed in the SDL although
+# UserError.code stays a String, so that adding a code never breaks a client).
+ERROR_CODES: list[type] = [ErrorCode]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
@@ -79,7 +83,7 @@ def build_schema(settings: Settings) -> strawberry.federation.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=ENTITIES,
+        types=[*ENTITIES, *ERROR_CODES],
         extensions=extensions,
         federation_version=FEDERATION_VERSION,
         config=StrawberryConfig(disable_field_suggestions=settings.production, scalar_map=SCALARS),

@@ -12,7 +12,7 @@ from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, InvalidInput, invalid
-from core.permissions import Role
+from core.permissions import USER_READERS, Role
 from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.db import locked_or_not_found
 from models.identity import User, UserRole, UserStatus
@@ -21,9 +21,6 @@ from services.context import ServiceContext
 from services.events import USER_UPDATED, record_event
 from services.identity.accounts import email_problem, name_problem, normalise_email
 from services.identity.auth import live_principal, revoke_sessions
-
-# Roles that may read the users of their tenant; writing them is for tenant admins.
-USER_READERS = (Role.TENANT_ADMIN, Role.MANAGER, Role.SUPPORT_AGENT, Role.AUDITOR)
 
 
 class UserOrderField(enum.StrEnum):
