@@ -26,8 +26,8 @@ from models.identity import TenantKind, User, UserRole
 from server.app import create_app
 from server.cli import migrate
 from server.runtime import Runtime
+from services.identity.bootstrap import ensure_tenant, ensure_user
 from services.identity.passwords import hash_password
-from services.provisioning import ensure_tenant, ensure_user
 from tests.support.graphql import count_statements
 
 QUERIES = {

@@ -6,13 +6,23 @@ import argparse
 import asyncio
 import getpass
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
+import uvicorn
 from alembic import command
 from alembic.config import Config
 
+import demo
 from core.settings import ConfigurationError, Settings
 from models.db import Database
+from server.app import create_app
+from services.identity.bootstrap import create_platform_admin
+from services.identity.passwords import password_problem
+from subgraph.build import build_schema
+
+Result = TypeVar("Result")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,12 +35,10 @@ def migrate(settings: Settings) -> None:
 
 
 def export_schema(settings: Settings, output: Path) -> None:
-    from subgraph.build import build_schema
-
     output.write_text(build_schema(settings).as_str() + "\n")
 
 
-async def _with_db(settings: Settings, work):  # type: ignore[no-untyped-def]
+async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[Result]]) -> Result:
     db = Database(settings.database_url)
     try:
         return await work(db)
@@ -39,9 +47,7 @@ async def _with_db(settings: Settings, work):  # type: ignore[no-untyped-def]
 
 
 def seed_demo(settings: Settings) -> None:
-    from services.provisioning import seed_demo as seed
-
-    accounts = asyncio.run(_with_db(settings, seed))
+    accounts = asyncio.run(_with_db(settings, demo.seed_demo))
     print("Demo accounts (tenant slug / email / password / roles):")
     for account in accounts:
         roles = ", ".join(role.value for role in account.roles)
@@ -49,9 +55,6 @@ def seed_demo(settings: Settings) -> None:
 
 
 def create_admin(settings: Settings, email: str, name: str, password: str | None) -> int:
-    from services.identity.passwords import password_problem
-    from services.provisioning import create_platform_admin
-
     password = password or getpass.getpass("Password for the platform admin: ")
     if problem := password_problem(password):
         print(problem, file=sys.stderr)
@@ -62,10 +65,6 @@ def create_admin(settings: Settings, email: str, name: str, password: str | None
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
-    import uvicorn
-
-    from server.app import create_app
-
     uvicorn.run(
         create_app(settings),
         host=host,

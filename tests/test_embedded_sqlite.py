@@ -18,8 +18,8 @@ from httpx_ws import aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
 
+from demo import DEMO_PASSWORD
 from server.app import create_app
-from services.provisioning import DEMO_PASSWORD
 from tests.conftest import make_settings
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import LOGIN

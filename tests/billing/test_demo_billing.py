@@ -8,6 +8,7 @@ from collections import Counter
 from sqlalchemy import select
 
 from core.scope import TenantScope
+from demo import DEMO_PASSWORD, seed_demo
 from models.billing import (
     BillingSubscription,
     Invoice,
@@ -21,7 +22,6 @@ from models.billing import (
 from models.identity import Tenant
 from models.orders import Order, OrderStatus
 from server.runtime import Runtime
-from services.provisioning import DEMO_PASSWORD, seed_demo
 from tests.billing.support import rows
 from tests.support.identity import Identity
 

@@ -13,12 +13,13 @@ import pytest
 from starlette.applications import Starlette
 
 from core.scope import TenantScope
+from demo import DEMO_TENANTS
 from models.db import Database
 from models.identity import TenantKind
 from server.app import create_app
 from server.cli import migrate
 from services.catalog import seed_demo_catalog
-from services.provisioning import DEMO_TENANTS, ensure_tenant
+from services.identity.bootstrap import ensure_tenant
 from tests.conftest import make_settings
 from tests.support.graphql import GraphQLClient
 

@@ -17,7 +17,7 @@ from core.scope import TenantScope
 from models.identity import User, UserStatus
 from server.runtime import Runtime
 from services.identity.auth import start_session
-from services.provisioning import PLATFORM_TENANT_SLUG
+from services.identity.bootstrap import PLATFORM_TENANT_SLUG
 from tests.conftest import TEST_SIGNING_KEY
 from tests.support.graphql import GraphQLClient, GraphQLResult
 from tests.support.identity import PASSWORD, Account, Identity, quick_account, service_context

@@ -18,7 +18,7 @@ from core.settings import Settings
 from models.identity import TenantKind, User, UserRole
 from server.app import create_app
 from server.runtime import Runtime
-from services.provisioning import ensure_tenant
+from services.identity.bootstrap import ensure_tenant
 from tests.conftest import make_settings
 from tests.harness.servers import PostgresServer, RedisServer
 from tests.support.graphql import GraphQLClient, GraphQLResult

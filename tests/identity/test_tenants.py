@@ -10,7 +10,7 @@ from core.permissions import Role
 from core.scope import TenantScope
 from models.identity import Tenant, TenantKind, TenantStatus
 from server.runtime import Runtime
-from services.provisioning import PLATFORM_TENANT_SLUG
+from services.identity.bootstrap import PLATFORM_TENANT_SLUG
 from tests.support.graphql import GraphQLClient, GraphQLResult
 from tests.support.identity import Identity, global_id, quick_account
 

@@ -11,7 +11,7 @@ from typing import Any
 from core.permissions import Role
 from models.identity import UserStatus
 from server.runtime import Runtime
-from services.provisioning import PLATFORM_TENANT_SLUG
+from services.identity.bootstrap import PLATFORM_TENANT_SLUG
 from tests.support.graphql import GraphQLClient, GraphQLResult
 from tests.support.identity import Identity, global_id, quick_account
 

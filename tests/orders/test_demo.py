@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.scope import TenantScope
+from demo import DEMO_PASSWORD, DEMO_TENANTS, seed_demo
 from models.catalog import Product, ProductStatus
 from models.orders import Order
 from server.runtime import Runtime
-from services.provisioning import DEMO_PASSWORD, DEMO_TENANTS, seed_demo
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Identity
 

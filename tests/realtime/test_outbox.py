@@ -24,7 +24,7 @@ from realtime.redis_backend import BroadcastUnavailable
 from realtime.stream import channel_name, domain_events
 from server.cli import migrate
 from services.events import USER_UPDATED, record_event
-from services.provisioning import ensure_tenant
+from services.identity.bootstrap import ensure_tenant
 from tests.conftest import make_settings
 from tests.harness.servers import PostgresServer, RedisServer
 

@@ -17,7 +17,7 @@ from models.identity import Tenant, TenantKind, User, UserRole, UserStatus
 from server.runtime import Runtime
 from services.context import ServiceContext
 from services.identity.auth import start_session
-from services.provisioning import PLATFORM_TENANT_SLUG, ensure_tenant, ensure_user
+from services.identity.bootstrap import PLATFORM_TENANT_SLUG, ensure_tenant, ensure_user
 from tests.support.graphql import GraphQLClient, GraphQLResult
 
 PASSWORD = "correct-horse-battery"

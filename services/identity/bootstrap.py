@@ -1,9 +1,9 @@
-"""Creating tenants and accounts outside of a request: the first platform admin and demo data."""
+"""Creating tenants and accounts outside of a request: the platform tenant and its first admin,
+and the tenants and users that demo data and tests start from."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,21 +12,10 @@ from core.permissions import Role
 from core.scope import TenantScope
 from models.db import Database
 from models.identity import Tenant, TenantKind, TenantStatus, User, UserRole
-from services.catalog import seed_demo_catalog
 from services.identity.accounts import normalise_email
 from services.identity.passwords import hash_password_in_thread
-from services.invoices import seed_demo_billing
-from services.orders import seed_demo_orders
 
 PLATFORM_TENANT_SLUG = "platform"
-
-
-@dataclass(frozen=True, slots=True)
-class DemoAccount:
-    tenant_slug: str
-    email: str
-    password: str
-    roles: tuple[Role, ...]
 
 
 async def ensure_tenant(
@@ -85,33 +74,3 @@ async def create_platform_admin(db: Database, email: str, full_name: str, passwo
         )
         _, created = await ensure_user(session, platform, email, full_name, password, (Role.PLATFORM_ADMIN,))
         return created
-
-
-DEMO_PASSWORD = "demo-password-1"
-DEMO_TENANTS = (
-    ("acme", "Acme Corporation", TenantKind.ENTERPRISE),
-    ("globex", "Globex Resellers", TenantKind.RESELLER),
-)
-
-
-async def seed_demo(db: Database) -> list[DemoAccount]:
-    """Demo tenants and accounts; running it again changes nothing."""
-    accounts = [
-        DemoAccount(PLATFORM_TENANT_SLUG, "admin@platform.example", DEMO_PASSWORD, (Role.PLATFORM_ADMIN,))
-    ]
-    await create_platform_admin(db, accounts[0].email, "Platform Admin", DEMO_PASSWORD)
-    async with db.transaction(TenantScope.all_tenants()) as session:
-        for slug, name, kind in DEMO_TENANTS:
-            tenant = await ensure_tenant(session, slug, name, kind, f"contact@{slug}.example")
-            for local, full_name, roles in (
-                ("admin", f"{name} Admin", (Role.TENANT_ADMIN,)),
-                ("manager", f"{name} Manager", (Role.MANAGER,)),
-                ("user", f"{name} User", (Role.USER,)),
-            ):
-                email = f"{local}@{slug}.example"
-                await ensure_user(session, tenant, email, full_name, DEMO_PASSWORD, roles)
-                accounts.append(DemoAccount(slug, email, DEMO_PASSWORD, roles))
-            await seed_demo_catalog(session, tenant)
-            await seed_demo_orders(session, tenant)
-            await seed_demo_billing(session, tenant)
-    return accounts
