@@ -70,7 +70,7 @@ class PollingWorker:
         """Seconds to wait before the next round after ``failures`` failed rounds in a row."""
         if not failures:
             return self.poll_seconds
-        return min(self.max_retry_seconds, self.retry_seconds * 2 ** (failures - 1))
+        return float(min(self.max_retry_seconds, self.retry_seconds * 2 ** (failures - 1)))
 
     async def _run(self) -> None:
         failures = 0

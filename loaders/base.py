@@ -4,7 +4,7 @@ and never built at import time (aiodataloader binds the running loop when constr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from aiodataloader import DataLoader
@@ -34,7 +34,7 @@ class LoaderSet:
         self.scope = scope
 
     @staticmethod
-    def loader(batch: Callable[[Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+    def loader(batch: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> DataLoader[K, V]:
         return DataLoader(batch, max_batch_size=500)
 
     async def fetch(self, statement: Select[Any]) -> list[Any]:

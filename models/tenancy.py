@@ -26,7 +26,7 @@ class TenancyViolation(RuntimeError):
 
 def scope_of(session: Session) -> TenantScope:
     scope = session.info.get(SCOPE_KEY)
-    if scope is None:
+    if not isinstance(scope, TenantScope):
         raise TenancyViolation("session has no tenant scope")
     return scope
 

@@ -1,50 +1,138 @@
-"""Create the application's ``Broadcast`` from a URL."""
+"""The process's event fan-out: channels, local subscriber queues and a backend that carries
+events between processes (our reconnecting Redis backend, or memory in the embedded run).
+
+broadcaster's own ``Broadcast`` is not used: in 0.3.1 concurrent first subscribers of one channel
+overwrite each other's queue set (one never receives anything), and it has no public way to
+deliver a replayed event to local subscribers or to tell a probe about its backend. Backends keep
+broadcaster's public ``BroadcastBackend`` interface."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlparse
 
-import broadcaster
-from broadcaster._base import Subscriber
+from broadcaster import BroadcastBackend, Event
 
 from realtime.redis_backend import RedisBackend
 
 
-class Broadcast(broadcaster.Broadcast):
-    """broadcaster's Broadcast, safe for subscribers of one channel arriving at the same moment.
+class MemoryBackend(BroadcastBackend):
+    """Events stay inside this process (the embedded default)."""
 
-    broadcaster 0.3.1 registers a channel's first queue only after awaiting the backend's
-    subscribe: a second subscriber arriving meanwhile subscribes again and overwrites the first
-    one's queue set, so one of them never receives anything (and its exit raises KeyError).
-    Here the backend (un)subscribe and the queue registration happen under one lock per channel."""
+    def __init__(self) -> None:
+        self._subscribed: set[str] = set()
+        self._published: asyncio.Queue[Event] = asyncio.Queue()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    async def connect(self) -> None:
+        self._published = asyncio.Queue()
+
+    async def disconnect(self) -> None:
+        return None
+
+    async def subscribe(self, channel: str) -> None:
+        self._subscribed.add(channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        self._subscribed.discard(channel)
+
+    async def publish(self, channel: str, message: Any) -> None:
+        await self._published.put(Event(channel=channel, message=message))
+
+    async def next_published(self) -> Event:
+        while True:
+            event = await self._published.get()
+            if event.channel in self._subscribed:
+                return event
+
+
+class Unsubscribed(Exception):
+    """The subscription was left while waiting for its next event."""
+
+
+class Subscriber:
+    """One subscription's events, in order, until it is left."""
+
+    def __init__(self, queue: asyncio.Queue[Event | None]) -> None:
+        self._queue = queue
+
+    async def get(self) -> Event:
+        event = await self._queue.get()
+        if event is None:
+            raise Unsubscribed
+        return event
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        while (event := await self._queue.get()) is not None:
+            yield event
+
+
+class Broadcast:
+    def __init__(self, backend: BroadcastBackend) -> None:
+        self.backend = backend
+        self._queues: dict[str, set[asyncio.Queue[Event | None]]] = {}
+        # A channel's backend (un)subscribe and its queue registration happen under one lock.
         self._channel_locks: dict[str, asyncio.Lock] = {}
+        self._listener: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Broadcast:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.disconnect()
+
+    def subscribed_channels(self) -> set[str]:
+        """Channels this process has local subscribers on."""
+        return set(self._queues)
+
+    async def connect(self) -> None:
+        await self.backend.connect()
+        self._listener = asyncio.create_task(self._listen())
+
+    async def disconnect(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        await self.backend.disconnect()
+
+    async def _listen(self) -> None:
+        while True:
+            event = await self.backend.next_published()
+            await self.deliver_locally(event.channel, event.message)
+
+    async def publish(self, channel: str, message: Any) -> None:
+        await self.backend.publish(channel, message)
+
+    async def deliver_locally(self, channel: str, message: Any) -> None:
+        """Hand an event to this process's subscribers only (a replay after a reconnect)."""
+        for queue in list(self._queues.get(channel, ())):
+            await queue.put(Event(channel, message))
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
-        queue: asyncio.Queue[broadcaster.Event | None] = asyncio.Queue()
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
         lock = self._channel_locks.setdefault(channel, asyncio.Lock())
         async with lock:
-            if not self._subscribers.get(channel):
-                await self._backend.subscribe(channel)
-                self._subscribers[channel] = set()
-            self._subscribers[channel].add(queue)
+            if not self._queues.get(channel):
+                await self.backend.subscribe(channel)
+                self._queues[channel] = set()
+            self._queues[channel].add(queue)
         try:
             yield Subscriber(queue)
         finally:
             async with lock:
-                queues = self._subscribers.get(channel)
+                queues = self._queues.get(channel)
                 if queues is not None:
                     queues.discard(queue)
                     if not queues:
-                        del self._subscribers[channel]
-                        await self._backend.unsubscribe(channel)
+                        del self._queues[channel]
+                        await self.backend.unsubscribe(channel)
             await queue.put(None)
 
 
@@ -52,10 +140,9 @@ def create_broadcast(url: str) -> Broadcast:
     """``redis://``/``rediss://`` use our reconnecting backend; ``memory://`` the in-process one."""
     scheme = urlparse(url).scheme
     if scheme in ("redis", "rediss"):
-        # Not Broadcast(url): broadcaster's own Redis backend never reconnects.
-        return Broadcast(backend=RedisBackend(url))
+        return Broadcast(RedisBackend(url))
     if scheme == "memory":
-        return Broadcast(url)
+        return Broadcast(MemoryBackend())
     raise ValueError(
         f"unsupported broadcast URL scheme {scheme!r} (expected redis://, rediss:// or memory://)"
     )

@@ -13,9 +13,7 @@ import asyncio
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
-from broadcaster import Broadcast, Event
 from sqlalchemy import delete, or_, select
 
 from core.scope import TenantScope
@@ -23,6 +21,7 @@ from core.workers import PollingWorker, Round
 from models.base import utcnow
 from models.db import Database
 from models.events import OutboxEvent
+from realtime.broadcast import Broadcast
 from realtime.redis_backend import BroadcastUnavailable, RedisBackend
 from realtime.stream import channel_name
 
@@ -101,7 +100,7 @@ class OutboxDispatcher(PollingWorker):
             return int(result.rowcount)  # type: ignore[attr-defined]
 
     def attach_gap_filler(self) -> None:
-        backend = self.broadcast._backend
+        backend = self.broadcast.backend
         if isinstance(backend, RedisBackend):
             backend.on_reconnect = self.replay_since
 
@@ -125,14 +124,8 @@ class OutboxDispatcher(PollingWorker):
                 )
             )
         for event in events:
-            await deliver_locally(
-                self.broadcast, channel_name(event.topic, event.tenant_id), event_message(event)
+            await self.broadcast.deliver_locally(
+                channel_name(event.topic, event.tenant_id), event_message(event)
             )
         if events:
             log.info("replayed %d events missed while the broadcast link was down", len(events))
-
-
-async def deliver_locally(broadcast: Broadcast, channel: str, message: Any) -> None:
-    # broadcaster 0.3.1 (pinned) keeps its local subscriber queues here; no public API exists.
-    for queue in list(broadcast._subscribers.get(channel, ())):
-        await queue.put(Event(channel, message))

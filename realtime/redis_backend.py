@@ -19,12 +19,11 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from broadcaster import BroadcastBackend, Event
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.asyncio.connection import Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -36,33 +35,41 @@ logger = logging.getLogger(__name__)
 
 State = Literal["connected", "reconnecting", "disconnected"]
 ReconnectCallback = Callable[[datetime], Awaitable[None]]
+T = TypeVar("T")
 
 
 class BroadcastUnavailable(Exception):
     """Redis cannot be reached right now; the caller should retry later."""
 
 
-class _NonReconnectingPubSub(PubSub):
-    """A PubSub that never reconnects behind our back.
+class _NeverRetry(Retry):
+    """No retry and no failure handler: redis-py's pub/sub failure handler reconnects the
+    connection behind our back and re-subscribes only the channels *it* knows about, without
+    telling anyone that messages were lost in between. Any connection problem must surface as an
+    exception so the listener rebuilds the subscription from our own channel set and reports the
+    gap."""
 
-    redis-py reconnects a broken pub/sub connection implicitly (on the next
-    command or from its retry hook) and re-subscribes only the channels *it*
-    knows about, without telling anyone that messages were lost in between.
-    Here any connection problem must surface as an exception so the listener
-    rebuilds the subscription from our own channel set and reports the gap.
-    """
+    def __init__(self) -> None:
+        super().__init__(NoBackoff(), 0)
+
+    async def call_with_retry(
+        self,
+        do: Callable[[], Awaitable[T]],
+        fail: Callable[..., Any],
+        is_retryable: Callable[[Exception], bool] | None = None,
+        with_failure_count: bool = False,
+    ) -> T:
+        return await do()
+
+
+class _NonReconnectingPubSub(PubSub):
+    """A PubSub whose lost connection stays lost (see ``_NeverRetry``)."""
 
     async def connect(self) -> None:
         conn = self.connection
         if conn is not None and not conn.is_connected:
             raise RedisConnectionError("pub/sub connection was lost")
         await super().connect()
-
-    async def _reconnect(
-        self, conn: Connection, error: BaseException | None = None, *args: Any, **kwargs: Any
-    ) -> None:
-        # Called by redis-py's retry hook: only drop the socket, never reconnect.
-        await conn.disconnect()
 
 
 def _text(value: bytes | str) -> str:
@@ -160,7 +167,7 @@ class RedisBackend(BroadcastBackend):
             self._url, retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)), **common
         )
         # No retries at all on the listener side: failures must surface.
-        self._subscriber = Redis.from_url(self._url, retry=Retry(NoBackoff(), 0), **common)
+        self._subscriber = Redis.from_url(self._url, retry=_NeverRetry(), **common)
         self._queue = asyncio.Queue()  # nothing stale from a previous connect()
         self._state = "reconnecting"
         try:
@@ -255,7 +262,8 @@ class RedisBackend(BroadcastBackend):
                     self._lost(exc)  # _establish() closed its own pub/sub
                     continue
             pubsub = self._pubsub
-            assert pubsub is not None
+            if pubsub is None:  # _establish() sets it on success; never None here
+                continue
             connected_at = loop.time()
             try:
                 await self._read_forever(pubsub)
@@ -269,7 +277,8 @@ class RedisBackend(BroadcastBackend):
 
     async def _establish(self) -> None:
         """Open a fresh pub/sub connection and subscribe to every channel."""
-        assert self._subscriber is not None
+        if self._subscriber is None:
+            raise BroadcastUnavailable("RedisBackend is not connected")
         pubsub = _NonReconnectingPubSub(self._subscriber.connection_pool)
         try:
             # Connect eagerly (outside the lock: may take up to the connect
@@ -352,7 +361,7 @@ class RedisBackend(BroadcastBackend):
         return pubsub
 
     def _backoff_delay(self, failures: int) -> float:
-        delay = min(self._backoff_max, self._backoff_initial * (2**failures))
+        delay = float(min(self._backoff_max, self._backoff_initial * (2**failures)))
         # Jitter so that many processes do not reconnect in lockstep.
         return delay * random.uniform(0.8, 1.0)
 

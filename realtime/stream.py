@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
 
-from broadcaster import Broadcast
+from realtime.broadcast import Broadcast
 
 SEEN_IDS_KEPT = 10_000
 

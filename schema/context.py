@@ -6,12 +6,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from broadcaster import Broadcast
-
 from core.errors import BadUserInput
 from core.principal import Principal
 from core.scope import TenantScope
 from loaders import Loaders
+from realtime.broadcast import Broadcast
 from services.context import ServiceContext
 from services.payment_provider import PaymentProvider
 

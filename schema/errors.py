@@ -12,6 +12,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult as StrawberryExecutionResult
+from strawberry.types.execution import StreamExecutionResult
 
 from core.errors import ErrorCode, InvalidInput, ServiceError
 
@@ -81,10 +82,20 @@ class ErrorPolicy(SchemaExtension):
 
     def __init__(self, production: bool) -> None:
         self.production = production
+        self._streamed = False
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        if not self._streamed:  # a stream's results were shaped one by one
+            self._shape_result(self.execution_context.result)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        """Each result of a subscription (or of an operation over a websocket)."""
+        self._streamed = True
+        self._shape_result(result)
+        yield
+
+    def _shape_result(self, result: object) -> None:
         if isinstance(result, GraphQLExecutionResult | StrawberryExecutionResult) and result.errors:
             result.errors = [self.shape(error) for error in result.errors]
 

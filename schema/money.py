@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
+
+from services.money import MoneyErrorCode
 
 BigInt = NewType("BigInt", int)
+
+strawberry.enum(MoneyErrorCode, description="userError codes of money inputs (amounts, currencies).")
 
 
 def _parse_big_int(value: object) -> int:
@@ -15,8 +20,8 @@ def _parse_big_int(value: object) -> int:
     raise ValueError(f"BigInt cannot represent {value!r}")
 
 
-# Registered through StrawberryConfig.scalar_map in schema/build.py.
-SCALARS = {
+# Registered through StrawberryConfig.scalar_map in subgraph/build.py.
+SCALARS: dict[object, ScalarDefinition] = {
     BigInt: strawberry.scalar(
         name="BigInt",
         serialize=int,
@@ -28,15 +33,15 @@ SCALARS = {
 
 @strawberry.federation.type(shareable=True, description="An amount in minor units (cents) of a currency.")
 class Money:
-    amount: BigInt  # type: ignore[valid-type]
+    amount: BigInt
     currency: str = strawberry.field(description="ISO 4217 code, e.g. EUR.")
 
     @classmethod
     def of(cls, amount: int, currency: str) -> Money:
-        return cls(amount=amount, currency=currency)
+        return cls(amount=BigInt(amount), currency=currency)
 
 
 @strawberry.input(description="An amount in minor units (cents) of a currency.")
 class MoneyInput:
-    amount: BigInt  # type: ignore[valid-type]
+    amount: BigInt
     currency: str

@@ -26,7 +26,7 @@ async def readiness(request: Request) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:  # any failure means not ready; say which
         checks["database"] = f"down: {type(exc).__name__}"
-    backend = runtime.broadcast._backend
+    backend = runtime.broadcast.backend
     if isinstance(backend, RedisBackend):
         state = backend.state
         checks["broadcast"] = "ok" if state == "connected" else f"{state}: {backend.last_error or '-'}"

@@ -7,11 +7,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from broadcaster import Broadcast
-
 from core.settings import Settings
 from models.db import Database
-from realtime.broadcast import create_broadcast
+from realtime.broadcast import Broadcast, create_broadcast
 from realtime.dispatcher import OutboxDispatcher
 from services.mailer import MailSender, create_mailer
 from services.payment_provider import PaymentProvider, create_payment_provider

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 
 from core.errors import FieldProblem
@@ -11,10 +12,17 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_AMOUNT = 10**15
 
 
+class MoneyErrorCode(enum.StrEnum):
+    """userError codes of any money input (prices, refunds, plans)."""
+
+    INVALID_CURRENCY = "INVALID_CURRENCY"
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+
+
 def currency_problem(field: str, currency: str) -> FieldProblem | None:
     if not _CURRENCY.match(currency):
         return FieldProblem(
-            ("input", *field.split(".")), "INVALID_CURRENCY", "Use an ISO 4217 code like EUR."
+            ("input", *field.split(".")), MoneyErrorCode.INVALID_CURRENCY, "Use an ISO 4217 code like EUR."
         )
     return None
 
@@ -24,7 +32,7 @@ def amount_problem(field: str, amount: int, *, allow_zero: bool = True) -> Field
     if not low <= amount <= MAX_AMOUNT:
         return FieldProblem(
             ("input", *field.split(".")),
-            "INVALID_AMOUNT",
+            MoneyErrorCode.INVALID_AMOUNT,
             f"Amounts are whole minor units from {low} to {MAX_AMOUNT}.",
         )
     return None

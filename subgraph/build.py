@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 import strawberry
 from graphql import GraphQLError
@@ -32,9 +33,10 @@ from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity import Tenant, User
 from schema.money import SCALARS
 from schema.orders import Order
+from services.money import MoneyErrorCode
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
-FEDERATION_VERSION = "2.11"
+FEDERATION_VERSION: Final = "2.11"
 OPERATION_CACHE_SIZE = 512
 
 # Each domain contributes its root fields here.
@@ -46,7 +48,7 @@ ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
 ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
 # Error codes: the top-level ones and each domain's userError codes (printed in the SDL although
 # UserError.code stays a String, so that adding a code never breaks a client).
-ERROR_CODES: list[type] = [ErrorCode]
+ERROR_CODES: list[type] = [ErrorCode, MoneyErrorCode]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

@@ -158,7 +158,7 @@ async def test_one_order_only_and_never_someone_elses(
 
 
 async def test_subscribers_of_one_channel_arriving_together_all_receive(redis_server: RedisServer) -> None:
-    """Regression (subscriptions/broadcast.py): three order subscriptions of one tenant opened at
+    """Regression (realtime/broadcast.py): three order subscriptions of one tenant opened at
     the same moment each receive the channel's messages, and each leaves cleanly."""
     broadcast = create_broadcast(redis_server.url)
     await broadcast.connect()
@@ -182,6 +182,6 @@ async def test_subscribers_of_one_channel_arriving_together_all_receive(redis_se
         await broadcast.publish("orders-test", "hello")
         await asyncio.wait_for(asyncio.gather(*listeners), DELIVERY_TIMEOUT)
         assert received == [["hello"], ["hello"], ["hello"]]
-        assert "orders-test" not in broadcast._subscribers
+        assert "orders-test" not in broadcast.subscribed_channels()
     finally:
         await broadcast.disconnect()

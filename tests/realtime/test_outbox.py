@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from broadcaster import Broadcast
 from sqlalchemy import func, select, update
 
 from core.scope import TenantScope
@@ -18,7 +17,7 @@ from models.base import utcnow
 from models.db import Database
 from models.events import OutboxEvent
 from models.identity import TenantKind
-from realtime.broadcast import create_broadcast
+from realtime.broadcast import Broadcast, create_broadcast
 from realtime.dispatcher import OutboxDispatcher
 from realtime.redis_backend import BroadcastUnavailable
 from realtime.stream import channel_name, domain_events

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from broadcaster import Broadcast, Event
+from broadcaster import Event
 from redis.asyncio import Redis
 
-from realtime.broadcast import create_broadcast
+from realtime.broadcast import Broadcast, create_broadcast
 from realtime.redis_backend import BroadcastUnavailable, RedisBackend, State
 from tests.harness.servers import RedisServer
 
@@ -39,7 +39,7 @@ async def connected(
     url: str, backend: RedisBackend | None = None
 ) -> AsyncIterator[tuple[Broadcast, RedisBackend]]:
     backend = backend or RedisBackend(url)
-    async with Broadcast(backend=backend) as broadcast:
+    async with Broadcast(backend) as broadcast:
         yield broadcast, backend
 
 
@@ -226,8 +226,8 @@ async def test_disconnect_during_outage(redis_server: RedisServer) -> None:
 
 
 def test_create_broadcast_picks_backend() -> None:
-    assert isinstance(create_broadcast("redis://127.0.0.1:6379/0")._backend, RedisBackend)
-    assert isinstance(create_broadcast("rediss://127.0.0.1:6380/0")._backend, RedisBackend)
-    assert not isinstance(create_broadcast("memory://")._backend, RedisBackend)
+    assert isinstance(create_broadcast("redis://127.0.0.1:6379/0").backend, RedisBackend)
+    assert isinstance(create_broadcast("rediss://127.0.0.1:6380/0").backend, RedisBackend)
+    assert not isinstance(create_broadcast("memory://").backend, RedisBackend)
     with pytest.raises(ValueError, match="unsupported broadcast URL scheme"):
         create_broadcast("kafka://localhost")
