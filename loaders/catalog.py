@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from core.scope import TenantScope
@@ -102,7 +102,7 @@ class CatalogLoaders(LoaderSet):
     ) -> dict[uuid.UUID, ReviewPage]:
         size, forward, after, before = window.size, window.forward, window.after, window.before
         created, review_id = Review.created_at, Review.id
-        conditions = [Review.product_id.in_(product_ids)]
+        conditions: list[ColumnElement[bool]] = [Review.product_id.in_(product_ids)]
         # Newest first: "after" a cursor means older than it, "before" newer.
         if after:
             conditions.append(or_(created < after[0], and_(created == after[0], review_id < after[1])))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -43,32 +43,27 @@ from schema.catalog import (
 from schema.directives import AUTHENTICATED, PUBLIC, HasRole, access
 from schema.errors import mutation_payload
 from schema.money import MoneyInput
-from schema.nodes import optional_reference, parse_uuid
+from schema.nodes import node_or_not_found, optional_reference, parse_uuid
 from schema.pagination import Connection, OrderDirection, connection, page_args
-from services import catalog
-from services.catalog import (
-    KEEP,
-    BrandFields,
-    BrandFilter,
-    CatalogReader,
-    CategoryFields,
-    CategoryFilter,
-    Keep,
-    Price,
-    ProductFields,
-    ProductFilter,
-    ProductOrderField,
-    ReviewChange,
-)
+from services.catalog import brands, categories, products, reviews, search
+from services.catalog.access import CatalogReader, catalog_reader
+from services.catalog.brands import BrandFields, BrandFilter
+from services.catalog.categories import CategoryFields, CategoryFilter
+from services.catalog.errors import CatalogErrorCode
+from services.catalog.products import Price, ProductFields
+from services.catalog.reviews import ReviewChange
+from services.catalog.search import ProductFilter, ProductOrderField
+from services.catalog.validation import KEEP, Keep
 
 CATALOG_WRITERS = HasRole(*CATALOG_STAFF)
+T = TypeVar("T")
 
 _SLUG_HELP = "Anonymous storefronts name the tenant; signed-in callers read their own."
 
 
 async def _reader(info: Info, tenant_slug: str | None) -> CatalogReader:
     """Who reads which tenant; anonymous storefront reads switch the request's loaders to it."""
-    reader = await catalog.catalog_reader(info.context.services, tenant_slug)
+    reader = await catalog_reader(info.context.services, tenant_slug)
     if reader.storefront_tenant_id is not None:
         info.context.read_as_storefront(reader.storefront_tenant_id)
     return reader
@@ -83,20 +78,28 @@ def _ref(raw: Any, type_name: str, field: str) -> Any:
     try:
         return parse_uuid(raw, type_name)
     except NotFound as error:
-        raise invalid(field, "NOT_FOUND", f"No such {type_name.lower()}.") from error
+        raise invalid(field, CatalogErrorCode.NOT_FOUND, f"No such {type_name.lower()}.") from error
 
 
 def _kept(value: Any) -> Any:
     return KEEP if value is strawberry.UNSET else value
 
 
-def _price(value: MoneyInput | object | None) -> Price | Keep | None:
+def _money(value: MoneyInput) -> Price:
+    return Price(amount=value.amount, currency=value.currency.strip().upper())
+
+
+def _price(value: MoneyInput | None) -> Price | Keep | None:
     if value is strawberry.UNSET:
         return KEEP
-    if value is None:
-        return None
-    assert isinstance(value, MoneyInput)
-    return Price(amount=value.amount, currency=value.currency.strip().upper())
+    return None if value is None else _money(value)
+
+
+def _base_price(value: MoneyInput | None) -> Price | Keep:
+    """A product always has a base price: it may be replaced, never cleared."""
+    if value is strawberry.UNSET:
+        return KEEP
+    return _money(_required(value, "basePrice"))
 
 
 def _product_payload(product: Any) -> ProductPayload:
@@ -134,7 +137,7 @@ class CatalogQuery:
         f = filter or ProductFilterInput()
         order = order_by or ProductOrderInput()
         reader = await _reader(info, tenant_slug)
-        page = await catalog.list_products(
+        page = await search.list_products(
             info.context.services,
             reader,
             ProductFilter(
@@ -155,10 +158,7 @@ class CatalogQuery:
     @strawberry.field(extensions=access(PUBLIC), description="A product by id. " + _SLUG_HELP)
     async def product(self, info: Info, id: relay.GlobalID, tenant_slug: str | None = None) -> Product:
         await _reader(info, tenant_slug)
-        (product,) = await Product.resolve_nodes(info=info, node_ids=[str(id)])
-        if product is None:
-            raise NotFound("Product")
-        return product
+        return await node_or_not_found(Product, info, id)
 
     @strawberry.field(
         extensions=access(PUBLIC),
@@ -169,7 +169,7 @@ class CatalogQuery:
         self, info: Info, prefix: str, first: int = 10, tenant_slug: str | None = None
     ) -> list[Product]:
         reader = await _reader(info, tenant_slug)
-        found = await catalog.product_suggestions(info.context.services, reader, prefix, first)
+        found = await search.product_suggestions(info.context.services, reader, prefix, first)
         return [Product.from_model(p) for p in found]
 
     @strawberry.field(extensions=access(PUBLIC), description="Categories by name. " + _SLUG_HELP)
@@ -185,7 +185,7 @@ class CatalogQuery:
     ) -> Connection[Category]:
         f = filter or CategoryFilterInput()
         reader = await _reader(info, tenant_slug)
-        page = await catalog.list_categories(
+        page = await categories.list_categories(
             info.context.services,
             reader,
             CategoryFilter(
@@ -211,7 +211,7 @@ class CatalogQuery:
     ) -> Connection[Brand]:
         f = filter or BrandFilterInput()
         reader = await _reader(info, tenant_slug)
-        page = await catalog.list_brands(
+        page = await brands.list_brands(
             info.context.services,
             reader,
             BrandFilter(search=f.search, active=f.active),
@@ -227,7 +227,7 @@ def _product_fields(input: CreateProductInput | UpdateProductInput) -> ProductFi
         description=_kept(input.description),
         category_id=_ref(input.category_id, "Category", "categoryId"),
         brand_id=_ref(input.brand_id, "Brand", "brandId"),
-        base_price=_price(input.base_price),  # type: ignore[arg-type]
+        base_price=_base_price(input.base_price),
         sale_price=_price(input.sale_price),
         status=_kept(input.status),
         stock_quantity=_kept(input.stock_quantity),
@@ -242,13 +242,13 @@ def _attributes(value: Any) -> Any:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise invalid("attributes", "INVALID_ATTRIBUTES", "Attributes are a JSON object.")
+        raise invalid("attributes", CatalogErrorCode.INVALID_ATTRIBUTES, "Attributes are a JSON object.")
     return value
 
 
-def _required(value: Any, field: str) -> Any:
+def _required(value: T | None, field: str) -> T:
     if value is None:
-        raise invalid(field, "REQUIRED", "This cannot be null.")
+        raise invalid(field, CatalogErrorCode.REQUIRED, "This cannot be null.")
     return value
 
 
@@ -257,7 +257,7 @@ class CatalogMutation:
     @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Add a product (DRAFT by default).")
     async def create_product(self, info: Info, input: CreateProductInput) -> ProductPayload:
         async def work() -> Any:
-            return await catalog.create_product(info.context.services, _product_fields(input))
+            return await products.create_product(info.context.services, _product_fields(input))
 
         return await mutation_payload(ProductPayload, work(), _product_payload)
 
@@ -271,7 +271,7 @@ class CatalogMutation:
                 ("status", "status"),
             ):
                 _required(getattr(input, name), field)
-            return await catalog.update_product(
+            return await products.update_product(
                 info.context.services, parse_uuid(input.id, "Product"), _product_fields(input)
             )
 
@@ -281,7 +281,7 @@ class CatalogMutation:
         extensions=access(CATALOG_WRITERS), description="Withdraw a product from sale; orders keep it."
     )
     async def archive_product(self, info: Info, input: ProductIdInput) -> ProductPayload:
-        call = catalog.archive_product(info.context.services, parse_uuid(input.id, "Product"))
+        call = products.archive_product(info.context.services, parse_uuid(input.id, "Product"))
         return await mutation_payload(ProductPayload, call, _product_payload)
 
     @strawberry.mutation(
@@ -289,7 +289,7 @@ class CatalogMutation:
         description="Delete a product that was never ordered (otherwise archive it).",
     )
     async def delete_product(self, info: Info, input: ProductIdInput) -> DeleteProductPayload:
-        call = catalog.delete_product(info.context.services, parse_uuid(input.id, "Product"))
+        call = products.delete_product(info.context.services, parse_uuid(input.id, "Product"))
         return await mutation_payload(
             DeleteProductPayload,
             call,
@@ -307,7 +307,7 @@ class CatalogMutation:
                 image_url=input.image_url,
                 active=input.active,
             )
-            return await catalog.create_category(info.context.services, fields)
+            return await categories.create_category(info.context.services, fields)
 
         return await mutation_payload(
             CategoryPayload, work(), lambda c: CategoryPayload(category=Category.from_model(c))
@@ -328,7 +328,7 @@ class CatalogMutation:
                 image_url=_kept(input.image_url),
                 active=_kept(input.active),
             )
-            return await catalog.update_category(
+            return await categories.update_category(
                 info.context.services, parse_uuid(input.id, "Category"), fields
             )
 
@@ -341,7 +341,7 @@ class CatalogMutation:
         description="Delete a category: its children move to its parent, its products keep no category.",
     )
     async def delete_category(self, info: Info, input: CategoryIdInput) -> DeleteCategoryPayload:
-        call = catalog.delete_category(info.context.services, parse_uuid(input.id, "Category"))
+        call = categories.delete_category(info.context.services, parse_uuid(input.id, "Category"))
         return await mutation_payload(
             DeleteCategoryPayload,
             call,
@@ -359,7 +359,7 @@ class CatalogMutation:
             logo_url=input.logo_url,
             active=input.active,
         )
-        call = catalog.create_brand(info.context.services, fields)
+        call = brands.create_brand(info.context.services, fields)
         return await mutation_payload(BrandPayload, call, lambda b: BrandPayload(brand=Brand.from_model(b)))
 
     @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Change a brand.")
@@ -374,7 +374,7 @@ class CatalogMutation:
                 logo_url=_kept(input.logo_url),
                 active=_kept(input.active),
             )
-            return await catalog.update_brand(info.context.services, parse_uuid(input.id, "Brand"), fields)
+            return await brands.update_brand(info.context.services, parse_uuid(input.id, "Brand"), fields)
 
         return await mutation_payload(BrandPayload, work(), lambda b: BrandPayload(brand=Brand.from_model(b)))
 
@@ -382,7 +382,7 @@ class CatalogMutation:
         extensions=access(CATALOG_WRITERS), description="Delete a brand; its products keep no brand."
     )
     async def delete_brand(self, info: Info, input: BrandIdInput) -> DeleteBrandPayload:
-        call = catalog.delete_brand(info.context.services, parse_uuid(input.id, "Brand"))
+        call = brands.delete_brand(info.context.services, parse_uuid(input.id, "Brand"))
         return await mutation_payload(
             DeleteBrandPayload,
             call,
@@ -396,7 +396,7 @@ class CatalogMutation:
     async def create_review(self, info: Info, input: CreateReviewInput) -> ReviewPayload:
         async def work() -> Any:
             product_id = _ref(input.product_id, "Product", "productId")
-            return await catalog.create_review(info.context.services, product_id, input.rating, input.comment)
+            return await reviews.create_review(info.context.services, product_id, input.rating, input.comment)
 
         return await mutation_payload(ReviewPayload, work(), _review_payload)
 
@@ -404,7 +404,7 @@ class CatalogMutation:
     async def update_review(self, info: Info, input: UpdateReviewInput) -> ReviewPayload:
         async def work() -> Any:
             rating = _required(_kept(input.rating), "rating")
-            return await catalog.update_review(
+            return await reviews.update_review(
                 info.context.services,
                 parse_uuid(input.id, "Review"),
                 None if rating is KEEP else rating,
@@ -417,7 +417,7 @@ class CatalogMutation:
         extensions=access(AUTHENTICATED), description="Delete a review: its author, or staff (moderation)."
     )
     async def delete_review(self, info: Info, input: ReviewIdInput) -> DeleteReviewPayload:
-        call = catalog.delete_review(info.context.services, parse_uuid(input.id, "Review"))
+        call = reviews.delete_review(info.context.services, parse_uuid(input.id, "Review"))
         return await mutation_payload(
             DeleteReviewPayload,
             call,

@@ -4,7 +4,6 @@ inputs and payloads."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Self
 
@@ -13,18 +12,22 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.errors import BadUserInput, NotFound
+from core.errors import BadUserInput
 from loaders.catalog import ReviewPageKey
 from loaders.pagination import DEFAULT_PAGE_SIZE, Page, PageArgs, decode_cursor
 from models import catalog as models
 from models.catalog import ProductStatus
 from schema.errors import UserError
 from schema.money import BigInt, Money, MoneyInput
-from schema.nodes import Entity, node_type, parse_uuid
+from schema.nodes import Entity, LoadedNode, load_nodes, node_or_not_found, node_type
 from schema.pagination import Connection, OrderDirection, connection
-from services.catalog import ProductOrderField, average_rating, can_see_product
+from services.catalog.access import can_see_product
+from services.catalog.errors import CatalogErrorCode
+from services.catalog.reviews import average_rating
+from services.catalog.search import ProductOrderField
 
 strawberry.enum(ProductStatus, description="DRAFT and ARCHIVED products are seen by catalog staff only.")
+strawberry.enum(CatalogErrorCode, description="userError codes of the catalog mutations.")
 strawberry.enum(
     ProductOrderField,
     description="RELEVANCE ranks full-text matches of `filter.search` (without a search: CREATED_AT).",
@@ -33,7 +36,7 @@ strawberry.enum(
 
 @node_type
 @strawberry.type(name="Category", description="A node of the tenant's category tree.")
-class Category(relay.Node):
+class Category(LoadedNode):
     category_id: relay.NodeID[str]
     name: str
     slug: str
@@ -71,18 +74,13 @@ class Category(relay.Node):
         return [Category.from_model(c) for c in children]
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        loaded = await info.context.loaders.catalog.category.load_many(
-            [parse_uuid(i, "Category") for i in node_ids]
-        )
-        return [cls.from_model(c) if c else None for c in loaded]
+    async def load(cls, info: Info, node_ids: list[str]) -> list[Self | None]:
+        return await load_nodes(node_ids, "Category", info.context.loaders.catalog.category, cls.from_model)
 
 
 @node_type
 @strawberry.type(name="Brand", description="A brand of the tenant's products.")
-class Brand(relay.Node):
+class Brand(LoadedNode):
     brand_id: relay.NodeID[str]
     name: str
     slug: str
@@ -106,13 +104,8 @@ class Brand(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        loaded = await info.context.loaders.catalog.brand.load_many(
-            [parse_uuid(i, "Brand") for i in node_ids]
-        )
-        return [cls.from_model(b) if b else None for b in loaded]
+    async def load(cls, info: Info, node_ids: list[str]) -> list[Self | None]:
+        return await load_nodes(node_ids, "Brand", info.context.loaders.catalog.brand, cls.from_model)
 
 
 def _review_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
@@ -134,7 +127,7 @@ def _display_name(full_name: str) -> str:
 
 @node_type
 @strawberry.type(name="Review", description="A buyer's rating of a product they bought.")
-class Review(relay.Node):
+class Review(LoadedNode):
     review_id: relay.NodeID[str]
     rating: int
     comment: str | None
@@ -167,26 +160,20 @@ class Review(relay.Node):
 
     @strawberry.field
     async def product(self, info: Info) -> Product:
-        (product,) = await Product.resolve_nodes(info=info, node_ids=[str(self.product_uuid)])
-        if product is None:
-            raise NotFound("Product")
-        return product
+        return await node_or_not_found(Product, info, str(self.product_uuid))
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        """A review is visible to whoever may see its product."""
-        loaders = info.context.loaders.catalog
-        reviews = await loaders.review.load_many([parse_uuid(i, "Review") for i in node_ids])
-        products = await loaders.product.load_many([r.product_id for r in reviews if r])
-        visible = {p.id for p in products if p and can_see_product(info.context.principal, p)}
-        return [cls.from_model(r) if r and r.product_id in visible else None for r in reviews]
+    async def load(cls, info: Info, node_ids: list[str]) -> list[Self | None]:
+        """A review is visible to whoever may see its product (Product's own rule decides)."""
+        reviews = await load_nodes(node_ids, "Review", info.context.loaders.catalog.review, cls.from_model)
+        products = await Product.load(info, [str(r.product_uuid) for r in reviews if r])
+        visible = {p.product_id for p in products if p}
+        return [r if r and str(r.product_uuid) in visible else None for r in reviews]
 
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="Product", description="Something a tenant sells.")
-class Product(Entity, relay.Node):
+class Product(Entity):
     product_id: relay.NodeID[str]
     sku: str
     name: str
@@ -219,7 +206,7 @@ class Product(Entity, relay.Node):
             else None,
             price=Money.of(product.price, product.currency),
             stock_quantity=product.stock_quantity,
-            attributes=product.attributes,
+            attributes=JSON(product.attributes),
             image_urls=list(product.image_urls or []),
             average_rating=average_rating(product),
             review_count=product.rating_count,
@@ -276,15 +263,16 @@ class Product(Entity, relay.Node):
         return connection(page, Review.from_model)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
+    async def load(cls, info: Info, node_ids: list[str]) -> list[Self | None]:
         """DRAFT and ARCHIVED products are out of reach (like missing ones) but for catalog staff."""
-        loaded = await info.context.loaders.catalog.product.load_many(
-            [parse_uuid(i, "Product") for i in node_ids]
-        )
         principal = info.context.principal
-        return [cls.from_model(p) if p and can_see_product(principal, p) else None for p in loaded]
+        return await load_nodes(
+            node_ids,
+            "Product",
+            info.context.loaders.catalog.product,
+            cls.from_model,
+            lambda product: can_see_product(principal, product),
+        )
 
 
 # ---- inputs -------------------------------------------------------------------------------
@@ -299,10 +287,10 @@ class ProductFilterInput:
         default=None, description="The category or any category below it."
     )
     brand_id: relay.GlobalID | None = None
-    min_price: BigInt | None = strawberry.field(  # type: ignore[valid-type]
+    min_price: BigInt | None = strawberry.field(
         default=None, description="Minor units; compared with the effective price (sale price if set)."
     )
-    max_price: BigInt | None = None  # type: ignore[valid-type]
+    max_price: BigInt | None = None
     currency: str | None = None
     status: ProductStatus | None = strawberry.field(
         default=None, description="Catalog staff only; everyone else sees ACTIVE products."

@@ -14,11 +14,11 @@ from starlette.applications import Starlette
 
 from core.scope import TenantScope
 from demo import DEMO_TENANTS
+from demo.catalog import seed_demo_catalog
 from models.db import Database
 from models.identity import TenantKind
 from server.app import create_app
 from server.cli import migrate
-from services.catalog import seed_demo_catalog
 from services.identity.bootstrap import ensure_tenant
 from tests.conftest import make_settings
 from tests.support.graphql import GraphQLClient

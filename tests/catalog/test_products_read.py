@@ -12,7 +12,7 @@ from core.permissions import Role
 from core.scope import TenantScope
 from models.catalog import Product, ProductStatus
 from server.runtime import Runtime
-from services.catalog import search_condition
+from services.catalog.search import search_condition
 from tests.catalog.conftest import Shop, gid
 from tests.support.graphql import GraphQLClient, StatementCounter, count_statements
 
