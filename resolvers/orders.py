@@ -11,12 +11,11 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from core.errors import NotFound
 from core.permissions import ORDER_OPERATORS, ORDER_STATISTICS_READERS
 from models.orders import Order as OrderRow
 from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
-from schema.nodes import optional_reference, parse_uuid, reference_uuid
+from schema.nodes import node_or_not_found, optional_reference, parse_uuid, reference_uuid
 from schema.orders import (
     AddToCartInput,
     Cart,
@@ -33,21 +32,16 @@ from schema.orders import (
     UpdateCartItemInput,
 )
 from schema.pagination import Connection, OrderDirection, connection, page_args
-from services import cart, orders
-from services.cart import CartContents
-from services.orders import (
-    NewOrder,
-    NewOrderLine,
-    OrderFilter,
-    OrderResult,
-    Transition,
-)
+from services.orders import cart, live, orders, reads
+from services.orders.cart import CartContents
+from services.orders.new_order import NewOrder, NewOrderLine
+from services.orders.orders import OrderResult, Transition
+from services.orders.reads import OrderFilter
 
 OPERATORS = HasRole(*ORDER_OPERATORS)
 STATISTICS = HasRole(*ORDER_STATISTICS_READERS)
 
 
-# Ids that name no product: the service reports them as PRODUCT_UNAVAILABLE, like unknown products.
 def _cart_payload(contents: CartContents) -> CartPayload:
     return CartPayload(cart=Cart.from_contents(contents))
 
@@ -78,10 +72,7 @@ class OrderQuery:
         description="An order: yours, or any of the tenant's for MANAGER, SUPPORT_AGENT and TENANT_ADMIN.",
     )
     async def order(self, info: Info, id: relay.GlobalID) -> Order:
-        (order,) = await Order.resolve_nodes(info=info, node_ids=[str(id)])
-        if order is None:
-            raise NotFound("Order")
-        return order
+        return await node_or_not_found(Order, info, id)
 
     @strawberry.field(
         extensions=access(AUTHENTICATED),
@@ -99,7 +90,7 @@ class OrderQuery:
     ) -> Connection[Order]:
         f = filter or OrderFilterInput()
         sort = order_by or OrderSortInput()
-        page = await orders.list_orders(
+        page = await reads.list_orders(
             info.context.services,
             OrderFilter(
                 status=f.status,
@@ -125,7 +116,7 @@ class OrderQuery:
         from_time: Annotated[datetime, strawberry.argument(name="from")],
         to_time: Annotated[datetime, strawberry.argument(name="to")],
     ) -> OrderStatistics:
-        result = await orders.order_statistics(info.context.services, from_time, to_time)
+        result = await reads.order_statistics(info.context.services, from_time, to_time)
         return OrderStatistics.from_result(result)
 
 
@@ -135,6 +126,7 @@ class OrderMutation:
         extensions=access(AUTHENTICATED), description="Add a product; one already in the cart adds up."
     )
     async def add_to_cart(self, info: Info, input: AddToCartInput) -> CartPayload:
+        # Ids that name no product: the service reports them as PRODUCT_UNAVAILABLE, like unknown ones.
         call = cart.add_to_cart(
             info.context.services,
             reference_uuid(input.product_id, "Product"),
@@ -232,15 +224,13 @@ class OrderSubscription:
     ) -> AsyncGenerator[OrderStatusChangedEvent, None]:
         only = None
         if order_id is not None:
-            (order,) = await Order.resolve_nodes(info=info, node_ids=[str(order_id)])
-            if order is None:
-                raise NotFound("Order")
-            only = uuid.UUID(order.order_id)
+            only = uuid.UUID((await node_or_not_found(Order, info, order_id)).order_id)
 
         async def load(order_id: uuid.UUID) -> OrderRow | None:
-            return await info.context.new_loaders().orders.order.load(order_id)
+            order: OrderRow | None = await info.context.new_loaders().orders.order.load(order_id)
+            return order
 
-        async for change in orders.order_status_changes(
+        async for change in live.order_status_changes(
             info.context.services, info.context.broadcast, load, only
         ):
             yield OrderStatusChangedEvent(

@@ -4,7 +4,6 @@ status history, order statistics, inputs and payloads."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Self
 
@@ -20,19 +19,16 @@ from schema.catalog import Product
 from schema.errors import UserError
 from schema.identity import User
 from schema.money import Money
-from schema.nodes import Entity, node_type, parse_uuid
+from schema.nodes import Entity, load_nodes, node_or_none, node_type
 from schema.pagination import OrderDirection
-from services import pricing
-from services.cart import CartContents, product_available
 from services.identity.users import can_read_user
-from services.orders import (
-    Address,
-    CurrencyStatistics,
-    OrderSortField,
-    RevenuePoint,
-    can_read_order,
-)
-from services.orders import OrderStatistics as OrderStatisticsResult
+from services.orders import pricing
+from services.orders.cart import CartContents, product_available
+from services.orders.errors import OrderErrorCode
+from services.orders.new_order import Address
+from services.orders.orders import can_read_order
+from services.orders.reads import CurrencyStatistics, OrderSortField, RevenuePoint
+from services.orders.reads import OrderStatistics as OrderStatisticsResult
 
 strawberry.enum(
     OrderStatus,
@@ -40,13 +36,7 @@ strawberry.enum(
     "PENDING or AWAITING_PAYMENT; PARTIALLY_REFUNDED / REFUNDED after refunds.",
 )
 strawberry.enum(OrderSortField)
-
-
-async def _visible_products(info: Info, ids: list[uuid.UUID]) -> list[Product | None]:
-    """Products through the catalog loader, hidden (null) where the catalog would hide them."""
-    if not ids:
-        return []
-    return await Product.resolve_nodes(info=info, node_ids=[str(i) for i in ids])
+strawberry.enum(OrderErrorCode, description="userError codes of the cart and order mutations.")
 
 
 # ---- cart -----------------------------------------------------------------------------------
@@ -63,15 +53,14 @@ class CartItem:
     def from_model(cls, item: models.CartItem) -> Self:
         return cls(
             quantity=item.quantity,
-            attributes=item.attributes,
+            attributes=JSON(item.attributes),
             added_at=item.added_at,
             product_uuid=item.product_id,
         )
 
     @strawberry.field(description="Null when the product can no longer be seen (archived or deleted).")
     async def product(self, info: Info) -> Product | None:
-        (product,) = await _visible_products(info, [self.product_uuid])
-        return product
+        return await node_or_none(Product, info, self.product_uuid)
 
     @strawberry.field(
         description="Whether the product can be ordered now (active; stock is checked at order)."
@@ -165,17 +154,20 @@ class OrderItem:
 
     @classmethod
     def from_model(cls, item: models.OrderItem, currency: str) -> Self:
+        def money(amount: int) -> Money:
+            return Money.of(amount, currency)
+
         return cls(
             position=item.position,
             sku=item.sku,
             name=item.name,
             quantity=item.quantity,
-            unit_price=Money.of(item.unit_price, currency),
-            subtotal=Money.of(item.unit_price * item.quantity, currency),
-            discount=Money.of(item.discount_amount, currency),
-            tax=Money.of(item.tax_amount, currency),
-            total=Money.of(item.total, currency),
-            attributes=item.attributes,
+            unit_price=money(item.unit_price),
+            subtotal=money(item.unit_price * item.quantity),
+            discount=money(item.discount_amount),
+            tax=money(item.tax_amount),
+            total=money(item.total),
+            attributes=JSON(item.attributes),
             product_uuid=item.product_id,
         )
 
@@ -183,8 +175,7 @@ class OrderItem:
     async def product(self, info: Info) -> Product | None:
         if self.product_uuid is None:
             return None
-        (product,) = await _visible_products(info, [self.product_uuid])
-        return product
+        return await node_or_none(Product, info, self.product_uuid)
 
 
 @strawberry.type(description="One step of an order's life cycle.")
@@ -219,7 +210,7 @@ class OrderStatusChange:
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="Order", description="An order of a user in a tenant.")
-class Order(Entity, relay.Node):
+class Order(Entity):
     order_id: relay.NodeID[str]
     number: str = strawberry.field(description="Readable and unique in the tenant, e.g. ORD-000042.")
     status: OrderStatus
@@ -280,14 +271,19 @@ class Order(Entity, relay.Node):
         history = await info.context.loaders.orders.history_of_order.load(uuid.UUID(self.order_id))
         return [OrderStatusChange.from_model(change) for change in history]
 
+    # relay.Node types ``required=True`` as returning no None; the overloads that would say so
+    # do not satisfy schema.nodes.NodeType under mypy, and nothing here asks for ``required``.
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
+    async def load(cls, info: Info, node_ids: list[str]) -> list[Self | None]:
         """Orders out of the caller's reach look exactly like orders that do not exist."""
-        loaded = await info.context.loaders.orders.order.load_many([parse_uuid(i, "Order") for i in node_ids])
         principal = info.context.principal
-        return [cls.from_model(o) if o and can_read_order(principal, o) else None for o in loaded]
+        return await load_nodes(
+            node_ids,
+            "Order",
+            info.context.loaders.orders.order,
+            cls.from_model,
+            lambda order: can_read_order(principal, order),
+        )
 
 
 @strawberry.type(description="An order changed status.")

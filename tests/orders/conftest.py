@@ -21,7 +21,7 @@ from models.events import OutboxEvent
 from models.identity import Tenant
 from models.orders import CartItem, Order, OrderItem, OrderStatusChange
 from server.runtime import Runtime
-from services.order_states import ORDER_STATUS_CHANGED
+from services.orders.states import ORDER_STATUS_CHANGED
 from tests.support.graphql import GraphQLClient, GraphQLResult
 from tests.support.identity import Account, Identity, global_id, quick_account
 

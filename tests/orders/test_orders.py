@@ -16,8 +16,8 @@ from core.scope import TenantScope
 from models.catalog import ProductStatus
 from models.orders import OrderStatus, OrderStatusChange
 from server.runtime import Runtime
-from services import pricing
-from services.order_states import apply_refund, lock_order
+from services.orders import pricing
+from services.orders.states import apply_refund, lock_order
 from tests.orders.conftest import (
     ADDRESS,
     CANCEL,

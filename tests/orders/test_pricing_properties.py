@@ -1,4 +1,4 @@
-"""services/pricing.py: examples worked by hand, and properties that must hold for any order."""
+"""services/orders/pricing.py: examples worked by hand, and properties that must hold for any order."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services import pricing
-from services.pricing import Discount, Line, allocate, price_order, round_half_even
+from services.orders import pricing
+from services.orders.pricing import Discount, Line, allocate, price_order, round_half_even
 
 lines_strategy = st.lists(
     st.builds(Line, unit_price=st.integers(0, 10**9), quantity=st.integers(1, 10_000)),

@@ -19,7 +19,7 @@ from core.settings import Settings
 from models.identity import UserRole
 from realtime.broadcast import create_broadcast
 from realtime.stream import channel_name
-from services.order_states import ORDER_STATUS_CHANGED
+from services.orders.states import ORDER_STATUS_CHANGED
 from tests.conftest import TEST_SIGNING_KEY
 from tests.harness.servers import RedisServer
 from tests.orders.conftest import CANCEL, SUBMIT, Shop, line

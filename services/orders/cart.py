@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from models.base import new_id, utcnow
 from models.catalog import Product, ProductStatus
 from models.orders import Cart, CartItem
 from services.context import ServiceContext
+from services.orders.errors import OrderErrorCode
 
 MAX_CART_LINES = 100
 MAX_QUANTITY = 10_000
@@ -45,19 +46,37 @@ def path(field: str) -> tuple[str, ...]:
 def quantity_problem(field: str, quantity: int) -> FieldProblem | None:
     if not 1 <= quantity <= MAX_QUANTITY:
         return FieldProblem(
-            path(field), "INVALID_QUANTITY", f"Quantities are whole numbers from 1 to {MAX_QUANTITY}."
+            path(field),
+            OrderErrorCode.INVALID_QUANTITY,
+            f"Quantities are whole numbers from 1 to {MAX_QUANTITY}.",
         )
     return None
 
 
-def attributes_problem(field: str, attributes: Any) -> FieldProblem | None:
+def attributes_problem(field: str, attributes: object) -> FieldProblem | None:
+    """``attributes`` is any JSON value from the input: null, or an object of bounded size."""
     if attributes is None:
         return None
     if not isinstance(attributes, dict) or len(json.dumps(attributes)) > MAX_ATTRIBUTES_CHARS:
         return FieldProblem(
             path(field),
-            "INVALID_ATTRIBUTES",
+            OrderErrorCode.INVALID_ATTRIBUTES,
             f"Attributes are a JSON object of at most {MAX_ATTRIBUTES_CHARS} characters.",
+        )
+    return None
+
+
+def given_attributes(attributes: object) -> dict[str, Any]:
+    """Attributes that ``attributes_problem`` accepted, as a new dict ({} for none given)."""
+    return dict(attributes) if isinstance(attributes, dict) else {}
+
+
+def stock_problem(field: str, product: Product, quantity: int) -> FieldProblem | None:
+    if product.stock_quantity is not None and quantity > product.stock_quantity:
+        return FieldProblem(
+            path(field),
+            OrderErrorCode.OUT_OF_STOCK,
+            f"Only {max(product.stock_quantity, 0)} of {product.name} in stock.",
         )
     return None
 
@@ -69,7 +88,9 @@ def product_available(product: Product | None) -> bool:
 def unavailable(field: str | None, product: Product | None) -> FieldProblem:
     what = f"{product.name} ({product.sku})" if product is not None else "This product"
     return FieldProblem(
-        path(field) if field else None, "PRODUCT_UNAVAILABLE", f"{what} cannot be bought now."
+        path(field) if field else None,
+        OrderErrorCode.PRODUCT_UNAVAILABLE,
+        f"{what} cannot be bought now.",
     )
 
 
@@ -86,19 +107,25 @@ async def product_of_tenant(
     )
 
 
-async def lock_cart(
-    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, *, create: bool
-) -> Cart | None:
-    """The user's cart, locked until the transaction ends (created first if ``create``)."""
-    if create:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        now = utcnow()
-        await session.execute(
-            insert(Cart)
-            .values(id=new_id(), tenant_id=tenant_id, user_id=user_id, created_at=now, updated_at=now)
-            .on_conflict_do_nothing(index_elements=[Cart.user_id])
-        )
-    return await session.scalar(select(Cart).where(Cart.user_id == user_id).with_for_update())
+def _locked_cart(user_id: uuid.UUID) -> Select[Cart]:
+    return select(Cart).where(Cart.user_id == user_id).with_for_update()
+
+
+async def lock_cart(session: AsyncSession, user_id: uuid.UUID) -> Cart | None:
+    """The user's cart, locked until the transaction ends; None when there is none yet."""
+    return await session.scalar(_locked_cart(user_id))
+
+
+async def lock_or_create_cart(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Cart:
+    """The user's cart, created first when there is none, locked until the transaction ends."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    now = utcnow()
+    await session.execute(
+        insert(Cart)
+        .values(id=new_id(), tenant_id=tenant_id, user_id=user_id, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=[Cart.user_id])
+    )
+    return (await session.scalars(_locked_cart(user_id))).one()
 
 
 async def cart_items(session: AsyncSession, cart_id: uuid.UUID) -> list[CartItem]:
@@ -131,28 +158,23 @@ async def _currencies_of(session: AsyncSession, product_ids: list[uuid.UUID]) ->
     return set(await session.scalars(select(Product.currency).where(Product.id.in_(product_ids)).distinct()))
 
 
-def _stock_problem(product: Product, quantity: int) -> FieldProblem | None:
-    if product.stock_quantity is not None and quantity > product.stock_quantity:
-        return FieldProblem(
-            path("quantity"),
-            "OUT_OF_STOCK",
-            f"Only {max(product.stock_quantity, 0)} of {product.name} in stock.",
-        )
-    return None
+def _not_in_cart() -> InvalidInput:
+    return invalid("productId", OrderErrorCode.NOT_IN_CART, "This product is not in your cart.")
 
 
 async def add_to_cart(
-    ctx: ServiceContext, product_id: uuid.UUID, quantity: int, attributes: dict[str, Any] | None
+    ctx: ServiceContext, product_id: uuid.UUID, quantity: int, attributes: object
 ) -> CartContents:
+    """``attributes``: any JSON value from the input; only null or an object is accepted."""
     principal = ctx.require_principal()
     problems = [
         p for p in (quantity_problem("quantity", quantity), attributes_problem("attributes", attributes)) if p
     ]
     if problems:
         raise InvalidInput(*problems)
+    added = given_attributes(attributes)
     async with ctx.transaction(tenant_scope(principal)) as session:
-        cart = await lock_cart(session, principal.tenant_id, principal.user_id, create=True)
-        assert cart is not None
+        cart = await lock_or_create_cart(session, principal.tenant_id, principal.user_id)
         product = await product_of_tenant(session, principal.tenant_id, product_id)
         if product is None or not product_available(product):
             raise InvalidInput(unavailable("productId", product))
@@ -162,28 +184,30 @@ async def add_to_cart(
         if await _currencies_of(session, others) - {product.currency}:
             raise invalid(
                 "productId",
-                "CURRENCY_MISMATCH",
+                OrderErrorCode.CURRENCY_MISMATCH,
                 f"The cart holds products in another currency than {product.currency}.",
             )
         total = quantity + (existing.quantity if existing else 0)
-        if problem := quantity_problem("quantity", total) or _stock_problem(product, total):
+        if problem := quantity_problem("quantity", total) or stock_problem("quantity", product, total):
             raise InvalidInput(problem)
         if existing is None:
             if len(items) >= MAX_CART_LINES:
-                raise invalid("productId", "CART_FULL", f"A cart holds at most {MAX_CART_LINES} products.")
+                raise invalid(
+                    "productId", OrderErrorCode.CART_FULL, f"A cart holds at most {MAX_CART_LINES} products."
+                )
             session.add(
                 CartItem(
                     tenant_id=principal.tenant_id,
                     cart_id=cart.id,
                     product_id=product.id,
                     quantity=total,
-                    attributes=dict(attributes or {}),
+                    attributes=added,
                 )
             )
         else:
             existing.quantity = total
-            if attributes:
-                existing.attributes = {**existing.attributes, **attributes}
+            if added:
+                existing.attributes = {**existing.attributes, **added}
         return await _changed(session, cart)
 
 
@@ -192,15 +216,15 @@ async def update_cart_item(ctx: ServiceContext, product_id: uuid.UUID, quantity:
     if problem := quantity_problem("quantity", quantity):
         raise InvalidInput(problem)
     async with ctx.transaction(tenant_scope(principal)) as session:
-        cart = await lock_cart(session, principal.tenant_id, principal.user_id, create=False)
+        cart = await lock_cart(session, principal.user_id)
         items = await cart_items(session, cart.id) if cart else []
         item = next((i for i in items if i.product_id == product_id), None)
         if cart is None or item is None:
-            raise invalid("productId", "NOT_IN_CART", "This product is not in your cart.")
+            raise _not_in_cart()
         product = await product_of_tenant(session, principal.tenant_id, product_id)
         if product is None or not product_available(product):
             raise InvalidInput(unavailable("productId", product))
-        if problem := _stock_problem(product, quantity):
+        if problem := stock_problem("quantity", product, quantity):
             raise InvalidInput(problem)
         item.quantity = quantity
         return await _changed(session, cart)
@@ -209,22 +233,23 @@ async def update_cart_item(ctx: ServiceContext, product_id: uuid.UUID, quantity:
 async def remove_cart_item(ctx: ServiceContext, product_id: uuid.UUID) -> CartContents:
     principal = ctx.require_principal()
     async with ctx.transaction(tenant_scope(principal)) as session:
-        cart = await lock_cart(session, principal.tenant_id, principal.user_id, create=False)
+        cart = await lock_cart(session, principal.user_id)
         removed = 0
         if cart is not None:
             result = await session.execute(
                 delete(CartItem).where(CartItem.cart_id == cart.id, CartItem.product_id == product_id)
             )
+            # A DELETE returns a CursorResult; SQLAlchemy types execute() as returning Result.
             removed = result.rowcount  # type: ignore[attr-defined]
         if cart is None or not removed:
-            raise invalid("productId", "NOT_IN_CART", "This product is not in your cart.")
+            raise _not_in_cart()
         return await _changed(session, cart)
 
 
 async def clear_cart(ctx: ServiceContext) -> CartContents:
     principal = ctx.require_principal()
     async with ctx.transaction(tenant_scope(principal)) as session:
-        cart = await lock_cart(session, principal.tenant_id, principal.user_id, create=False)
+        cart = await lock_cart(session, principal.user_id)
         if cart is None:
             return CartContents(principal.user_id, [], None)
         await session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))

@@ -12,6 +12,7 @@ from core.errors import NotFound, invalid
 from models.base import utcnow
 from models.orders import Order, OrderStatus, OrderStatusChange
 from services.events import record_event
+from services.orders.errors import OrderErrorCode
 
 ORDER_STATUS_CHANGED = "order.status_changed"
 
@@ -90,7 +91,9 @@ def move(
     An illegal move raises INVALID_TRANSITION and changes nothing."""
     if not can_move(order.status, target):
         raise invalid(
-            None, "INVALID_TRANSITION", f"An order cannot go from {order.status.value} to {target.value}."
+            None,
+            OrderErrorCode.INVALID_TRANSITION,
+            f"An order cannot go from {order.status.value} to {target.value}.",
         )
     change = OrderStatusChange(
         tenant_id=order.tenant_id,
@@ -133,7 +136,7 @@ def apply_refund(
     if not 0 < amount <= order.total - order.refunded_total:
         raise invalid(
             "amount",
-            "INVALID_AMOUNT",
+            OrderErrorCode.INVALID_AMOUNT,
             f"Refunds are 1 to {order.total - order.refunded_total} {order.currency} minor units.",
         )
     target = S.REFUNDED if order.refunded_total + amount == order.total else S.PARTIALLY_REFUNDED

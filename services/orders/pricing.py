@@ -94,8 +94,9 @@ def discount_amount(subtotal_amount: int, discount: Discount | None) -> int:
         return 0
     if discount.percent_bps is not None:
         return min(round_half_even(subtotal_amount * discount.percent_bps, BPS), subtotal_amount)
-    assert discount.amount is not None
-    return min(discount.amount, subtotal_amount)
+    if discount.amount is not None:
+        return min(discount.amount, subtotal_amount)
+    raise ValueError("a discount is either a fixed amount or a percentage")
 
 
 def tax_amount(taxable: int, tax_rate_bps: int) -> int:
