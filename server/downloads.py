@@ -10,8 +10,8 @@ from core.errors import NotFound, ServiceError
 from schema.nodes import parse_uuid
 from server.problems import problem
 from server.runtime import Runtime
+from services.billing.invoice_pdf import invoice_pdf
 from services.identity.auth import authenticate
-from services.invoices import invoice_pdf
 
 _STATUS_OF_CODE = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
 

@@ -11,10 +11,10 @@ from core.settings import Settings
 from models.db import Database
 from realtime.broadcast import Broadcast, create_broadcast
 from realtime.dispatcher import OutboxDispatcher
-from services.mailer import MailSender, create_mailer
-from services.payment_provider import PaymentProvider, create_payment_provider
+from services.billing.jobs import BillingJobs
+from services.billing.mail import MailSender, create_mailer
+from services.billing.provider import PaymentProvider, create_payment_provider
 from services.ratelimit import RateLimiter, create_rate_limiter
-from services.subscriptions_billing import BillingJobs
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Inbound payment webhooks (REST shims): verify the signature over the raw body, parse, hand the
-event to services/webhooks.py, answer at once. Anything rejected here is answered 400 with an
+event to services/billing/webhooks.py, answer at once. Anything rejected here is answered 400 with an
 RFC 7807 problem and leaves no trace in the database."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from server.problems import problem
 from server.runtime import Runtime
-from services.webhooks import (
+from services.billing.webhooks import (
     InboundEvent,
     MalformedEvent,
     parse_hyperswitch_event,

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from core.scope import TenantScope
 from models.orders import Order, OrderItem, OrderStatus
 from server.runtime import Runtime
-from services import pricing
+from services.orders import pricing
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Account, global_id
 
@@ -65,7 +65,7 @@ async def make_order(
     tax_rate_bps: int = 0,
     shipping: int = 0,
 ) -> PlacedOrder:
-    """An order stored the way the orders domain stores it (items priced by services/pricing.py)."""
+    """An order stored the way the orders domain stores it (items priced by services/orders/pricing.py)."""
     priced = pricing.price_order(
         [pricing.Line(unit_price=price, quantity=qty) for _, _, price, qty in lines],
         discount=discount,

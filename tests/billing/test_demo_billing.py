@@ -1,4 +1,4 @@
-"""The billing demo data: seeded last by services/provisioning.seed_demo (after catalog and orders),
+"""The billing demo data: seeded last by demo.seed_demo (after catalog and orders),
 re-runnable without duplicates, and readable through the API."""
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ from pypdf import PdfReader
 
 from core.permissions import Role
 from server.runtime import Runtime
-from services import pricing
-from services.invoices import format_money, invoice_totals, lines_of_order
+from services.billing.invoice_pdf import format_money
+from services.billing.invoices import invoice_totals, lines_of_order
+from services.orders import pricing
 from tests.billing.support import gid, invoice_for, make_order, raw_id
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import quick_account

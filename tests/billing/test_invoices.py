@@ -18,8 +18,8 @@ from models.billing import Invoice, InvoiceStatus
 from models.events import OutboxEvent
 from models.orders import OrderStatus
 from server.runtime import Runtime
-from services import pricing
-from services.invoices import LineSpec, mark_overdue_invoices, new_invoice
+from services.billing.invoices import LineSpec, mark_overdue_invoices, new_invoice
+from services.orders import pricing
 from tests.billing.support import (
     CREATE_INVOICE,
     ISSUE_INVOICE,

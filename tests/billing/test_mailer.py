@@ -23,7 +23,7 @@ from models.billing import Invoice, MailMessage, MailStatus
 from models.events import OutboxEvent
 from server.app import create_app
 from server.runtime import Runtime
-from services.mailer import SmtpMailer, deliver_pending
+from services.billing.mail import SmtpMailer, deliver_pending
 from tests.billing.support import invoice_for, make_order, raw_id, rows, wait_until
 from tests.conftest import make_settings
 from tests.harness.servers import HOST, PostgresServer, RedisServer, free_port

@@ -3,7 +3,7 @@
 A payment intent is created at the provider for what is due on an invoice (Payment
 REQUIRES_PAYMENT with the provider's client secret for the browser). It succeeds or fails either
 through ``confirm_payment`` (a server-side confirmation with a saved card: the tests and the demo
-use it) or through the provider's webhook (services/webhooks.py); both end in ``mark_succeeded``
+use it) or through the provider's webhook (services/billing/webhooks.py); both end in ``mark_succeeded``
 / ``mark_failed``, which are idempotent, so whichever arrives second changes nothing.
 
 Payment methods: the first card of a user becomes the default; a user with cards always has
@@ -25,12 +25,10 @@ from models.base import utcnow
 from models.billing import Invoice, Payment, PaymentMethod, PaymentStatus
 from models.identity import User
 from models.orders import Order, OrderStatus
-from services import order_states
-from services.context import ServiceContext
-from services.events import record_event
-from services.idempotency import run_once
-from services.invoices import PAYABLE, apply_payment, can_see, locked_to_change, visible
-from services.payment_provider import (
+from services.billing.access import can_see, locked_to_change, visible
+from services.billing.errors import BillingErrorCode
+from services.billing.invoices import PAYABLE, apply_payment
+from services.billing.provider import (
     CANCELED,
     PROCESSING,
     SUCCEEDED,
@@ -39,6 +37,10 @@ from services.payment_provider import (
     ProviderIntent,
     customer_reference,
 )
+from services.context import ServiceContext
+from services.events import record_event
+from services.idempotency import run_once
+from services.orders import states as order_states
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,9 @@ PAYMENT_FAILED = "payment.failed"
 
 
 def _provider_failed(exc: ProviderError, field: str | None = None) -> Exception:
-    return invalid(field, "PAYMENT_PROVIDER_ERROR", f"The payment provider refused: {exc.message}")
+    return invalid(
+        field, BillingErrorCode.PAYMENT_PROVIDER_ERROR, f"The payment provider refused: {exc.message}"
+    )
 
 
 def _payment_event(session: AsyncSession, topic: str, payment: Payment, actor: str) -> None:
@@ -149,6 +153,15 @@ async def _own_method(session: AsyncSession, user_id: uuid.UUID, method_id: uuid
     return method
 
 
+async def _default_method(session: AsyncSession, user_id: uuid.UUID) -> PaymentMethod:
+    method = await session.scalar(
+        select(PaymentMethod).where(PaymentMethod.user_id == user_id, PaymentMethod.is_default.is_(True))
+    )
+    if method is None:
+        raise invalid("paymentMethodId", BillingErrorCode.PAYMENT_METHOD_REQUIRED, "Add a card or name one.")
+    return method
+
+
 async def create_payment_intent(
     ctx: ServiceContext,
     provider: PaymentProvider,
@@ -172,7 +185,9 @@ async def create_payment_intent(
         due = invoice.total - invoice.amount_paid
         if invoice.status not in PAYABLE or due <= 0:
             raise invalid(
-                "invoiceId", "INVOICE_NOT_PAYABLE", f"A {invoice.status.value} invoice has nothing to pay."
+                "invoiceId",
+                BillingErrorCode.INVOICE_NOT_PAYABLE,
+                f"A {invoice.status.value} invoice has nothing to pay.",
             )
         if payment_method_id is not None:
             await _own_method(session, invoice.customer_id, payment_method_id)
@@ -237,18 +252,15 @@ async def confirm_payment(
         )
         if payment.status not in (PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED):
             raise invalid(
-                "paymentId", "INVALID_TRANSITION", f"A {payment.status.value} payment cannot be confirmed."
+                "paymentId",
+                BillingErrorCode.INVALID_TRANSITION,
+                f"A {payment.status.value} payment cannot be confirmed.",
             )
-        if payment_method_id is not None:
-            method = await _own_method(session, payment.user_id, payment_method_id)
-        else:
-            method = await session.scalar(
-                select(PaymentMethod).where(
-                    PaymentMethod.user_id == payment.user_id, PaymentMethod.is_default.is_(True)
-                )
-            )
-            if method is None:
-                raise invalid("paymentMethodId", "PAYMENT_METHOD_REQUIRED", "Add a card or name one.")
+        method = (
+            await _own_method(session, payment.user_id, payment_method_id)
+            if payment_method_id is not None
+            else await _default_method(session, payment.user_id)
+        )
         payment.payment_method_id = method.id
         try:
             intent = await provider.confirm_payment_intent(
@@ -340,12 +352,16 @@ async def add_payment_method(
     principal = ctx.require_principal()
     token = card_token.strip()
     if not token or len(token) > 255:
-        raise invalid("cardToken", "INVALID_CARD_TOKEN", "Give the card token the provider returned.")
+        raise invalid(
+            "cardToken", BillingErrorCode.INVALID_CARD_TOKEN, "Give the card token the provider returned."
+        )
     try:
         card = await provider.create_payment_method(card_token=token, idempotency_key=f"pm-{uuid.uuid4()}")
         card = await provider.attach_payment_method(card.id, customer=customer_reference(principal.user_id))
     except ProviderError as exc:
-        raise invalid("cardToken", "CARD_REJECTED", f"The card was not accepted: {exc.message}") from exc
+        raise invalid(
+            "cardToken", BillingErrorCode.CARD_REJECTED, f"The card was not accepted: {exc.message}"
+        ) from exc
     async with ctx.transaction() as session:
         await _lock_user(session, principal.user_id)
         method = PaymentMethod(

@@ -27,10 +27,10 @@ from core.scope import TenantScope
 from models.billing import Payment, Refund, RefundStatus, WebhookEvent, WebhookOutcome
 from models.db import Database
 from models.tenancy import SCOPE_KEY
+from services.billing.payments import mark_failed, mark_succeeded
+from services.billing.provider import FAILED, PENDING, SUCCEEDED
+from services.billing.refunds import apply_refund_status, new_refund, refund_event
 from services.events import record_event
-from services.payment_provider import FAILED, PENDING, SUCCEEDED
-from services.payments import mark_failed, mark_succeeded
-from services.refunds import apply_refund_status, new_refund, refund_event
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@
 3. record the answer: SUCCEEDED (amounts and the order move), PROCESSING (the provider will tell
    through its webhook), or FAILED with the reason.
 An unreachable provider ends in FAILED; if it did refund after all, its ``charge.refunded`` /
-``refund.updated`` webhook records that refund (services/webhooks.py), so the books follow the
+``refund.updated`` webhook records that refund (services/billing/webhooks.py), so the books follow the
 provider. Disputes (chargebacks) are refunds with the ``disputed`` flag, opened by the webhook."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -24,19 +25,16 @@ from core.errors import InvalidInput, NotFound, invalid
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
 from models.billing import Payment, PaymentStatus, Refund, RefundStatus
+from models.db import locked_or_not_found
 from models.orders import Order
-from services import order_states
+from services.billing.access import can_see, visible
+from services.billing.errors import BillingErrorCode
+from services.billing.invoice_pdf import format_money
+from services.billing.provider import CANCELED, FAILED, SUCCEEDED, PaymentProvider, ProviderError
 from services.context import ServiceContext
 from services.events import record_event
-from services.invoices import can_see, format_money, visible
 from services.money import amount_problem
-from services.payment_provider import (
-    CANCELED,
-    FAILED,
-    SUCCEEDED,
-    PaymentProvider,
-    ProviderError,
-)
+from services.orders import states as order_states
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +168,9 @@ async def _payment_of_order(session: AsyncSession, ctx: ServiceContext, order_id
             return payment
     if payments:
         return payments[0]  # nothing left: reported as REFUND_EXCEEDS_PAYMENT below
-    raise invalid("orderId", "PAYMENT_NOT_REFUNDABLE", "This order has no succeeded payment to refund.")
+    raise invalid(
+        "orderId", BillingErrorCode.PAYMENT_NOT_REFUNDABLE, "This order has no succeeded payment to refund."
+    )
 
 
 async def request_refund(
@@ -185,29 +185,31 @@ async def request_refund(
     """Refund ``amount`` (default: all that is left) of a payment, or of an order's payment; by the
     payment's owner or staff."""
     principal = ctx.require_principal()
-    if (payment_id is None) == (order_id is None):
-        raise invalid(None, "PAYMENT_OR_ORDER_REQUIRED", "Name either a payment or an order.")
+    find: Callable[[AsyncSession, ServiceContext, uuid.UUID], Awaitable[Payment]]
+    if payment_id is not None and order_id is None:
+        field, find, target = "paymentId", _visible_payment, payment_id
+    elif order_id is not None and payment_id is None:
+        field, find, target = "orderId", _payment_of_order, order_id
+    else:
+        raise invalid(None, BillingErrorCode.PAYMENT_OR_ORDER_REQUIRED, "Name either a payment or an order.")
     if amount is not None and (problem := amount_problem("amount", amount, allow_zero=False)):
         raise InvalidInput(problem)
     reason = (reason or "").strip()[:MAX_REASON] or None
-    field = "paymentId" if payment_id else "orderId"
 
     async with ctx.transaction() as session:
-        if payment_id is not None:
-            payment = await _visible_payment(session, ctx, payment_id)
-        else:
-            assert order_id is not None
-            payment = await _payment_of_order(session, ctx, order_id)
+        payment = await find(session, ctx, target)
         if payment.status != PaymentStatus.SUCCEEDED:
             raise invalid(
-                field, "PAYMENT_NOT_REFUNDABLE", f"A {payment.status.value} payment cannot be refunded."
+                field,
+                BillingErrorCode.PAYMENT_NOT_REFUNDABLE,
+                f"A {payment.status.value} payment cannot be refunded.",
             )
         left = await refundable(session, payment)
         amount = left if amount is None else amount
         if amount <= 0 or amount > left:
             raise invalid(
                 "amount",
-                "REFUND_EXCEEDS_PAYMENT",
+                BillingErrorCode.REFUND_EXCEEDS_PAYMENT,
                 f"At most {format_money(left, payment.currency)} of this payment can be refunded.",
             )
         refund = new_refund(
@@ -229,15 +231,21 @@ async def request_refund(
         log.warning("refund %s failed at the provider: %s", refund.id, exc)
 
     async with ctx.transaction() as session:
-        payment = await session.get(Payment, refund.payment_id, with_for_update=True)
-        locked = await session.get(Refund, refund.id, with_for_update=True)
-        assert payment is not None and locked is not None
+        locked_payment = await locked_or_not_found(session, Payment, refund.payment_id)
+        locked = await locked_or_not_found(session, Refund, refund.id)
         if answer is None:
-            await apply_refund_status(session, locked, payment, FAILED, actor="refund", failure_reason=error)
+            await apply_refund_status(
+                session, locked, locked_payment, FAILED, actor="refund", failure_reason=error
+            )
         else:
             locked.provider_refund_id = answer.id
             await apply_refund_status(
-                session, locked, payment, answer.status, actor="refund", failure_reason=answer.failure_reason
+                session,
+                locked,
+                locked_payment,
+                answer.status,
+                actor="refund",
+                failure_reason=answer.failure_reason,
             )
         return locked
 

@@ -25,13 +25,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.permissions import Role
+from core.permissions import TENANT_ADMINS
 from core.scope import TenantScope
 from core.workers import PollingWorker, Round
 from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.base import utcnow
 from models.billing import Invoice, MailMessage, MailStatus
 from models.db import Database
+from services.billing.invoice_pdf import invoice_document, pdf_filename, render_invoice_pdf
 from services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -136,8 +137,6 @@ class DeliveryReport:
 
 async def _attachments(session: AsyncSession, message: MailMessage) -> list[tuple[str, str, bytes]]:
     """(file name, MIME type, content) of each attachment reference."""
-    from services.invoices import invoice_document, pdf_filename, render_invoice_pdf
-
     files: list[tuple[str, str, bytes]] = []
     invoice_id = message.attachments.get("invoicePdf")
     if invoice_id:
@@ -220,7 +219,7 @@ class MailSender(PollingWorker):
 
 async def list_mail(ctx: ServiceContext, page: PageArgs) -> Page[MailMessage]:
     """The tenant's outgoing mail, newest first: for tenant admins (and the demo)."""
-    ctx.require_role(Role.TENANT_ADMIN)
+    ctx.require_role(*TENANT_ADMINS)
 
     return await paginate(
         ctx.read, select(MailMessage), SortKey(MailMessage.created_at, MailMessage.id, descending=True), page

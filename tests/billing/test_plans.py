@@ -13,7 +13,7 @@ from core.permissions import Role
 from core.scope import TenantScope
 from models.billing import BillingSubscription, Invoice, InvoiceStatus, PlanInterval, SubscriptionStatus
 from server.runtime import Runtime
-from services.subscriptions_billing import add_interval, renew_due_subscriptions
+from services.billing.plans import add_interval, renew_due_subscriptions
 from tests.billing.support import raw_id, rows
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Account, quick_account

@@ -183,7 +183,7 @@ class StripeHttpProvider:
         except httpx.HTTPError as exc:
             raise ProviderError(f"Payment provider unreachable: {exc}", transient=True) from exc
         try:
-            body = response.json()
+            body: dict[str, Any] = response.json()
         except ValueError as exc:
             raise ProviderError(
                 f"Payment provider answered {response.status_code} without JSON",
@@ -302,7 +302,10 @@ class InProcessPaymentProvider:
     name: str = "stripe"
     intents: dict[str, _Intent] = field(default_factory=dict)
     methods: dict[str, ProviderCard] = field(default_factory=dict)
-    _replies: dict[str, Any] = field(default_factory=dict)
+    # The first answer to each idempotency key, replayed as Stripe does.
+    _intent_replies: dict[tuple[str, str], ProviderIntent] = field(default_factory=dict)
+    _refund_replies: dict[str, ProviderRefund] = field(default_factory=dict)
+    _card_replies: dict[str, ProviderCard] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _new_id(self, prefix: str) -> str:
@@ -323,22 +326,22 @@ class InProcessPaymentProvider:
     async def create_payment_intent(
         self, *, amount: int, currency: str, metadata: Mapping[str, str], idempotency_key: str
     ) -> ProviderIntent:
-        key = str(("intent", idempotency_key))
-        if key in self._replies:
-            return self._replies[key]
+        key = ("intent", idempotency_key)
+        if key in self._intent_replies:
+            return self._intent_replies[key]
         intent_id = self._new_id("pi")
         intent = _Intent(intent_id, amount, currency.upper(), f"{intent_id}_secret_{secrets.token_hex(12)}")
         self.intents[intent_id] = intent
         reply = self._view(intent)
-        self._replies[key] = reply
+        self._intent_replies[key] = reply
         return reply
 
     async def confirm_payment_intent(
         self, intent_id: str, *, payment_method: str, idempotency_key: str
     ) -> ProviderIntent:
-        key = str(("confirm", idempotency_key))
-        if key in self._replies:
-            return self._replies[key]
+        key = ("confirm", idempotency_key)
+        if key in self._intent_replies:
+            return self._intent_replies[key]
         intent = self.intents.get(intent_id)
         if intent is None:
             raise ProviderError(f"No such payment_intent: '{intent_id}'", code="resource_missing")
@@ -357,21 +360,20 @@ class InProcessPaymentProvider:
         else:
             intent.status = SUCCEEDED
             reply = self._view(intent)
-        self._replies[key] = reply
+        self._intent_replies[key] = reply
         return reply
 
     async def create_refund(
         self, *, payment_intent: str, amount: int, reason: str | None, idempotency_key: str
     ) -> ProviderRefund:
-        key = str(("refund", idempotency_key))
-        if key in self._replies:
-            return self._replies[key]
+        if idempotency_key in self._refund_replies:
+            return self._refund_replies[idempotency_key]
         intent = self.intents.get(payment_intent)
         if intent is None:
             # Paid before this process started (its memory is gone) or seeded by the demo: our own
             # books already bound the amount, so the refund is accepted.
             reply = ProviderRefund(id=self._new_id("re"), status=SUCCEEDED, amount=amount)
-            self._replies[key] = reply
+            self._refund_replies[idempotency_key] = reply
             return reply
         if intent.status != SUCCEEDED:
             raise ProviderError("This PaymentIntent has no successful charge.", code="charge_not_refundable")
@@ -382,19 +384,18 @@ class InProcessPaymentProvider:
         intent.refunded += amount
         status = PENDING if intent.last4 == REFUND_FAILING_LAST4 else SUCCEEDED
         reply = ProviderRefund(id=self._new_id("re"), status=status, amount=amount)
-        self._replies[key] = reply
+        self._refund_replies[idempotency_key] = reply
         return reply
 
     async def create_payment_method(self, *, card_token: str, idempotency_key: str) -> ProviderCard:
-        key = str(("method", idempotency_key))
-        if key in self._replies:
-            return self._replies[key]
+        if idempotency_key in self._card_replies:
+            return self._card_replies[idempotency_key]
         card = card_of_test_token(card_token)
         if card is None:
             raise ProviderError(f"No such token: '{card_token}'", code="resource_missing")
         method = ProviderCard(self._new_id("pm"), card[0], card[1], 12, 2034)
         self.methods[method.id] = method
-        self._replies[key] = method
+        self._card_replies[idempotency_key] = method
         return method
 
     async def attach_payment_method(self, method_id: str, *, customer: str) -> ProviderCard:

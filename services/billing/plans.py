@@ -1,4 +1,4 @@
-"""Plans and billing subscriptions (recurring invoices), and the periodic billing jobs.
+"""Plans and billing subscriptions (recurring invoices), and their renewal.
 
 A subscription bills in advance: subscribing, changing plan, resuming after the period ran out and
 every renewal start a period and create its invoice, issued at once (OPEN). Changing plan starts a
@@ -12,7 +12,6 @@ import calendar
 import enum
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,23 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldProblem, InvalidInput, NotFound, invalid
+from core.permissions import BILLING_ADMINS
 from core.scope import TenantScope
-from core.workers import PollingWorker, Round
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
 from models.billing import BillingSubscription, Invoice, Plan, PlanInterval, SubscriptionStatus
 from models.db import Database
-from models.identity import Tenant, User
+from models.identity import User
+from services.billing.access import locked_to_change, visible
+from services.billing.errors import BillingErrorCode
+from services.billing.invoices import LineSpec, new_invoice
 from services.context import ServiceContext
 from services.events import record_event
-from services.invoices import (
-    BILLING_ADMINS,
-    LineSpec,
-    locked_to_change,
-    mark_overdue_invoices,
-    new_invoice,
-    visible,
-)
 from services.money import amount_problem, currency_problem
 
 SUBSCRIPTION_CHANGED = "billing_subscription.changed"
@@ -70,11 +64,13 @@ async def create_plan(
             None
             if _CODE.match(code)
             else FieldProblem(
-                ("input", "code"), "INVALID_CODE", "Codes are 1-64 of a-z, 0-9, '.', '_', '-'."
+                ("input", "code"), BillingErrorCode.INVALID_CODE, "Codes are 1-64 of a-z, 0-9, '.', '_', '-'."
             ),
             None
             if 0 < len(name) <= 200
-            else FieldProblem(("input", "name"), "INVALID_NAME", "Give a name of 1-200 characters."),
+            else FieldProblem(
+                ("input", "name"), BillingErrorCode.INVALID_NAME, "Give a name of 1-200 characters."
+            ),
             amount_problem("price.amount", amount, allow_zero=False),
             currency_problem("price.currency", currency),
         )
@@ -84,7 +80,9 @@ async def create_plan(
         raise InvalidInput(*problems)
     async with ctx.transaction() as session:
         if await session.scalar(select(Plan.id).where(Plan.code == code)):
-            raise invalid("code", "PLAN_CODE_TAKEN", "Another plan of this tenant has this code.")
+            raise invalid(
+                "code", BillingErrorCode.PLAN_CODE_TAKEN, "Another plan of this tenant has this code."
+            )
         plan = Plan(
             id=uuid.uuid4(),
             tenant_id=principal.tenant_id,
@@ -112,7 +110,7 @@ async def list_plans(ctx: ServiceContext, active: bool | None, page: PageArgs) -
     return await paginate(ctx.read, statement, SortKey(Plan.created_at, Plan.id), page)
 
 
-# ---- subscriptions ----------------------------------------------------------------------------
+# ---- billing subscriptions --------------------------------------------------------------------
 
 
 def _changed(session: AsyncSession, subscription: BillingSubscription, change: str) -> None:
@@ -157,12 +155,17 @@ async def _start_invoiced_period(
     return await _period_invoice(session, subscription, plan)
 
 
-async def _active_plan(session: AsyncSession, plan_id: uuid.UUID) -> Plan:
+async def _plan(session: AsyncSession, plan_id: uuid.UUID) -> Plan:
     plan = await session.get(Plan, plan_id)
     if plan is None:
         raise NotFound("Plan")
+    return plan
+
+
+async def _active_plan(session: AsyncSession, plan_id: uuid.UUID) -> Plan:
+    plan = await _plan(session, plan_id)
     if not plan.active:
-        raise invalid("planId", "PLAN_INACTIVE", "This plan is no longer offered.")
+        raise invalid("planId", BillingErrorCode.PLAN_INACTIVE, "This plan is no longer offered.")
     return plan
 
 
@@ -179,7 +182,7 @@ async def subscribe_user(
         )
     )
     if live:
-        raise invalid("planId", "ALREADY_SUBSCRIBED", "You already subscribe to this plan.")
+        raise invalid("planId", BillingErrorCode.ALREADY_SUBSCRIBED, "You already subscribe to this plan.")
     now = utcnow()
     subscription = BillingSubscription(
         id=uuid.uuid4(),
@@ -221,7 +224,9 @@ async def _own_subscription(
 
 def _not_allowed(subscription: BillingSubscription, action: str) -> InvalidInput:
     return invalid(
-        None, "INVALID_TRANSITION", f"A {subscription.status.value} subscription cannot be {action}."
+        None,
+        BillingErrorCode.INVALID_TRANSITION,
+        f"A {subscription.status.value} subscription cannot be {action}.",
     )
 
 
@@ -263,8 +268,7 @@ async def resume_subscription(ctx: ServiceContext, subscription_id: uuid.UUID) -
         subscription.paused_at = None
         now = utcnow()
         if subscription.current_period_end <= now:
-            plan = await session.get(Plan, subscription.plan_id)
-            assert plan is not None
+            plan = await _plan(session, subscription.plan_id)
             await _start_invoiced_period(session, subscription, plan, now)
         _changed(session, subscription, "resumed")
         return subscription
@@ -278,7 +282,7 @@ async def change_plan(
         if subscription.status != SubscriptionStatus.ACTIVE:
             raise _not_allowed(subscription, "changed to another plan")
         if subscription.plan_id == plan_id:
-            raise invalid("planId", "SAME_PLAN", "The subscription is already on this plan.")
+            raise invalid("planId", BillingErrorCode.SAME_PLAN, "The subscription is already on this plan.")
         plan = await _active_plan(session, plan_id)
         subscription.plan_id = plan.id
         subscription.cancel_at_period_end = False
@@ -325,7 +329,7 @@ async def list_subscriptions(
     return await paginate(ctx.read, statement, SortKey(column, BillingSubscription.id, descending), page)
 
 
-# ---- jobs ---------------------------------------------------------------------------------------
+# ---- renewal ----------------------------------------------------------------------------------
 
 
 async def renew_due_subscriptions(db: Database, now: datetime | None = None) -> int:
@@ -349,80 +353,10 @@ async def renew_due_subscriptions(db: Database, now: datetime | None = None) -> 
                 subscription.cancelled_at = now
                 _changed(session, subscription, "cancelled")
                 continue
-            plan = await session.get(Plan, subscription.plan_id)
-            assert plan is not None
+            plan = await _plan(session, subscription.plan_id)
             for _ in range(MAX_CATCH_UP_PERIODS):
                 if subscription.current_period_end > now:
                     break
                 await _start_invoiced_period(session, subscription, plan, subscription.current_period_end)
             _changed(session, subscription, "renewed")
         return len(due)
-
-
-class BillingJobs(PollingWorker):
-    """Overdue invoices and subscription renewals, every ``interval`` seconds, in each process
-    (rows are claimed with SKIP LOCKED, so processes share the work); an interval of 0 runs none."""
-
-    name = "billing-jobs"
-
-    def __init__(self, db: Database, interval: float, on_events: Callable[[], None] | None = None) -> None:
-        # A failed round waits the interval too: these jobs are not urgent.
-        super().__init__(interval, max_retry_seconds=interval)
-        self.db = db
-        self.interval = interval
-        self.on_events = on_events
-
-    def start(self) -> None:
-        if self.interval > 0:
-            super().start()
-
-    async def run_once(self) -> tuple[int, int]:
-        overdue = await mark_overdue_invoices(self.db)
-        renewed = await renew_due_subscriptions(self.db)
-        if (overdue or renewed) and self.on_events is not None:
-            self.on_events()
-        return overdue, renewed
-
-    async def run_round(self) -> Round:
-        await self.run_once()
-        return Round.DONE
-
-
-# ---- demo ---------------------------------------------------------------------------------------
-
-DEMO_PLANS = (
-    ("starter-monthly", "Starter", 900, PlanInterval.MONTH),
-    ("pro-monthly", "Pro", 2900, PlanInterval.MONTH),
-    ("pro-yearly", "Pro (yearly)", 29000, PlanInterval.YEAR),
-)
-
-
-async def seed_demo_plan(session: AsyncSession, tenant: Tenant) -> None:
-    """Demo plans, and the demo user (user@<slug>.example) on Pro with its first invoice."""
-    plans: dict[str, Plan] = {}
-    for code, name, amount, interval in DEMO_PLANS:
-        plan = await session.scalar(select(Plan).where(Plan.tenant_id == tenant.id, Plan.code == code))
-        if plan is None:
-            plan = Plan(
-                id=uuid.uuid4(),
-                tenant_id=tenant.id,
-                code=code,
-                name=name,
-                amount=amount,
-                currency="EUR",
-                interval=interval,
-                active=True,
-            )
-            session.add(plan)
-        plans[code] = plan
-    await session.flush()
-    user = await session.scalar(
-        select(User).where(User.tenant_id == tenant.id, User.email == f"user@{tenant.slug}.example")
-    )
-    if user is None:
-        return
-    existing = await session.scalar(
-        select(BillingSubscription.id).where(BillingSubscription.user_id == user.id)
-    )
-    if existing is None:
-        await subscribe_user(session, tenant.id, user.id, plans["pro-monthly"])

@@ -1,0 +1,32 @@
+"""Root fields of the outgoing mail."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from core.permissions import TENANT_ADMINS
+from schema.billing.mail import MailMessage
+from schema.directives import HasRole, access
+from schema.pagination import Connection, connection, page_args
+from services.billing import mail
+
+TENANT_ADMIN = HasRole(*TENANT_ADMINS)
+
+
+@strawberry.type
+class MailQuery:
+    @strawberry.field(
+        extensions=access(TENANT_ADMIN),
+        description="Outgoing e-mail of the tenant, newest first (queued, sent and failed).",
+    )
+    async def mail_messages(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[MailMessage]:
+        page = await mail.list_mail(info.context.services, page_args(first, after, last, before))
+        return connection(page, MailMessage.from_model)

@@ -1,0 +1,165 @@
+"""Root fields of payments and saved cards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from models import billing as models
+from schema.billing.invoices import Payment
+from schema.billing.payments import (
+    AddPaymentMethodInput,
+    ConfirmPaymentIntentInput,
+    CreatePaymentIntentInput,
+    PaymentFilterInput,
+    PaymentMethod,
+    PaymentMethodIdInput,
+    PaymentMethodPayload,
+    PaymentOrderInput,
+    PaymentPayload,
+    RemovePaymentMethodPayload,
+)
+from schema.context import RequestContext
+from schema.directives import AUTHENTICATED, access
+from schema.errors import mutation_payload
+from schema.nodes import node_or_not_found, optional_reference, parse_uuid
+from schema.pagination import Connection, OrderDirection, connection, page_args
+from services.billing import payments
+from services.billing.payments import PaymentFilter
+from services.billing.provider import PaymentProvider
+
+
+def provider_of(info: Info[RequestContext, None]) -> PaymentProvider:
+    return info.context.payment_provider
+
+
+def _payment_method_payload(method: models.PaymentMethod) -> PaymentMethodPayload:
+    return PaymentMethodPayload(payment_method=PaymentMethod.from_model(method))
+
+
+def _payment_payload(info: Info) -> Callable[[models.Payment], PaymentPayload]:
+    def build(payment: models.Payment) -> PaymentPayload:
+        shown = Payment.from_model(payment, info)
+        # The client secret is for the payer's browser only (as on Payment.clientSecret).
+        return PaymentPayload(payment=shown, client_secret=shown.client_secret)
+
+    return build
+
+
+@strawberry.type
+class PaymentQuery:
+    @strawberry.field(
+        extensions=access(AUTHENTICATED), description="Your payments; staff see all of the tenant's."
+    )
+    async def payments(
+        self,
+        info: Info,
+        filter: PaymentFilterInput | None = None,
+        order_by: PaymentOrderInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Payment]:
+        f = filter or PaymentFilterInput()
+        order = order_by or PaymentOrderInput()
+        page = await payments.list_payments(
+            info.context.services,
+            PaymentFilter(
+                status=f.status,
+                invoice_id=optional_reference(f.invoice_id, "Invoice"),
+                order_id=optional_reference(f.order_id, "Order"),
+                user_id=optional_reference(f.customer_id, "User"),
+            ),
+            order.field,
+            order.direction == OrderDirection.DESC,
+            page_args(first, after, last, before),
+        )
+        return connection(page, lambda p: Payment.from_model(p, info))
+
+    @strawberry.field(extensions=access(AUTHENTICATED), description="A payment: yours, or any for staff.")
+    async def payment(self, info: Info, id: relay.GlobalID) -> Payment:
+        return await node_or_not_found(Payment, info, id)
+
+    @strawberry.field(extensions=access(AUTHENTICATED), description="Your saved cards, oldest first.")
+    async def payment_methods(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[PaymentMethod]:
+        page = await payments.list_payment_methods(
+            info.context.services, page_args(first, after, last, before)
+        )
+        return connection(page, PaymentMethod.from_model)
+
+
+@strawberry.type
+class PaymentMutation:
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED),
+        description="Start paying an invoice (its customer, or an admin); returns the client secret.",
+    )
+    async def create_payment_intent(self, info: Info, input: CreatePaymentIntentInput) -> PaymentPayload:
+        call = payments.create_payment_intent(
+            info.context.services,
+            provider_of(info),
+            parse_uuid(input.invoice_id, "Invoice"),
+            payment_method_id=optional_reference(input.payment_method_id, "PaymentMethod"),
+            idempotency_key=info.context.idempotency_key(input.idempotency_key),
+        )
+        return await mutation_payload(PaymentPayload, call, _payment_payload(info))
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED),
+        description="Confirm a payment at the provider with a saved card (server-side confirmation).",
+    )
+    async def confirm_payment_intent(self, info: Info, input: ConfirmPaymentIntentInput) -> PaymentPayload:
+        call = payments.confirm_payment(
+            info.context.services,
+            provider_of(info),
+            parse_uuid(input.payment_id, "Payment"),
+            payment_method_id=optional_reference(input.payment_method_id, "PaymentMethod"),
+            idempotency_key=info.context.idempotency_key(input.idempotency_key),
+        )
+        return await mutation_payload(
+            PaymentPayload, call, lambda p: PaymentPayload(payment=Payment.from_model(p, info))
+        )
+
+    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Save a card from a provider token.")
+    async def add_payment_method(self, info: Info, input: AddPaymentMethodInput) -> PaymentMethodPayload:
+        call = payments.add_payment_method(
+            info.context.services, provider_of(info), input.card_token, make_default=input.make_default
+        )
+        return await mutation_payload(PaymentMethodPayload, call, _payment_method_payload)
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED), description="Delete a saved card (another becomes the default)."
+    )
+    async def remove_payment_method(
+        self, info: Info, input: PaymentMethodIdInput
+    ) -> RemovePaymentMethodPayload:
+        call = payments.remove_payment_method(
+            info.context.services, provider_of(info), parse_uuid(input.id, "PaymentMethod")
+        )
+        return await mutation_payload(
+            RemovePaymentMethodPayload,
+            call,
+            lambda removed: RemovePaymentMethodPayload(
+                removed_id=relay.GlobalID("PaymentMethod", str(removed))
+            ),
+        )
+
+    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Make one of your cards the default.")
+    async def set_default_payment_method(
+        self, info: Info, input: PaymentMethodIdInput
+    ) -> PaymentMethodPayload:
+        call = payments.set_default_payment_method(
+            info.context.services, parse_uuid(input.id, "PaymentMethod")
+        )
+        return await mutation_payload(PaymentMethodPayload, call, _payment_method_payload)

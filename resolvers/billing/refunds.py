@@ -1,0 +1,75 @@
+"""Root fields of refunds."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from resolvers.billing.payments import provider_of
+from schema.billing.invoices import Refund
+from schema.billing.refunds import RefundFilterInput, RefundOrderInput, RefundPayload, RequestRefundInput
+from schema.directives import AUTHENTICATED, access
+from schema.errors import mutation_payload
+from schema.nodes import optional_reference, parse_uuid
+from schema.pagination import Connection, OrderDirection, connection, page_args
+from services.billing import refunds
+from services.billing.refunds import RefundFilter
+
+
+@strawberry.type
+class RefundQuery:
+    @strawberry.field(
+        extensions=access(AUTHENTICATED), description="Refunds of your payments; staff see the tenant's."
+    )
+    async def refunds(
+        self,
+        info: Info,
+        filter: RefundFilterInput | None = None,
+        order_by: RefundOrderInput | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Refund]:
+        f = filter or RefundFilterInput()
+        order = order_by or RefundOrderInput()
+        page = await refunds.list_refunds(
+            info.context.services,
+            RefundFilter(
+                status=f.status,
+                payment_id=optional_reference(f.payment_id, "Payment"),
+                order_id=optional_reference(f.order_id, "Order"),
+                disputed=f.disputed,
+            ),
+            order.field,
+            order.direction == OrderDirection.DESC,
+            page_args(first, after, last, before),
+        )
+        return connection(page, Refund.from_model)
+
+    @strawberry.field(
+        extensions=access(AUTHENTICATED), description="A refund of your payment, or any for staff."
+    )
+    async def refund(self, info: Info, id: relay.GlobalID) -> Refund:
+        return Refund.from_model(await refunds.get_refund(info.context.services, parse_uuid(id, "Refund")))
+
+
+@strawberry.type
+class RefundMutation:
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED),
+        description="Refund a payment (or an order's payment), all or part of it: its owner or staff.",
+    )
+    async def request_refund(self, info: Info, input: RequestRefundInput) -> RefundPayload:
+        call = refunds.request_refund(
+            info.context.services,
+            provider_of(info),
+            payment_id=optional_reference(input.payment_id, "Payment"),
+            order_id=optional_reference(input.order_id, "Order"),
+            amount=input.amount,
+            reason=input.reason,
+        )
+        return await mutation_payload(
+            RefundPayload, call, lambda r: RefundPayload(refund=Refund.from_model(r))
+        )

@@ -1,0 +1,39 @@
+"""The periodic billing jobs: overdue invoices and billing subscription renewals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.workers import PollingWorker, Round
+from models.db import Database
+from services.billing.invoices import mark_overdue_invoices
+from services.billing.plans import renew_due_subscriptions
+
+
+class BillingJobs(PollingWorker):
+    """Overdue invoices and subscription renewals, every ``interval`` seconds, in each process
+    (rows are claimed with SKIP LOCKED, so processes share the work); an interval of 0 runs none."""
+
+    name = "billing-jobs"
+
+    def __init__(self, db: Database, interval: float, on_events: Callable[[], None] | None = None) -> None:
+        # A failed round waits the interval too: these jobs are not urgent.
+        super().__init__(interval, max_retry_seconds=interval)
+        self.db = db
+        self.interval = interval
+        self.on_events = on_events
+
+    def start(self) -> None:
+        if self.interval > 0:
+            super().start()
+
+    async def run_once(self) -> tuple[int, int]:
+        overdue = await mark_overdue_invoices(self.db)
+        renewed = await renew_due_subscriptions(self.db)
+        if (overdue or renewed) and self.on_events is not None:
+            self.on_events()
+        return overdue, renewed
+
+    async def run_round(self) -> Round:
+        await self.run_once()
+        return Round.DONE
