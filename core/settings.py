@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # Overdue invoices and subscription renewals are checked this often (0 turns the job off).
     billing_jobs_seconds: float = Field(default=60.0, ge=0)
     # A Stripe-compatible payment API (e.g. https://api.stripe.com); empty uses the in-process fake
-    # provider of services/payment_provider.py, which keeps its state in memory (embedded run only).
+    # provider of services/billing/provider.py, which keeps its state in memory (embedded run only).
     payment_provider_url: str = ""
     payment_provider_secret_key: str = "sk_test_development_only"
     # Inbound webhook secrets: Stripe-Signature (HMAC-SHA256) and X-Hyperswitch-Signature (HMAC-SHA512).

@@ -8,17 +8,17 @@ from dataclasses import dataclass
 
 from core.permissions import Role
 from core.scope import TenantScope
+from demo.billing import seed_demo_billing
+from demo.catalog import seed_demo_catalog
+from demo.orders import seed_demo_orders
 from models.db import Database
 from models.identity import TenantKind
-from services.catalog import seed_demo_catalog
 from services.identity.bootstrap import (
     PLATFORM_TENANT_SLUG,
     create_platform_admin,
     ensure_tenant,
     ensure_user,
 )
-from services.invoices import seed_demo_billing
-from services.orders import seed_demo_orders
 
 
 @dataclass(frozen=True, slots=True)

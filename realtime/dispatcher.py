@@ -5,7 +5,7 @@ Every server process runs a dispatcher; rows are claimed with SELECT ... FOR UPD
 so each event is published by one process, and marked sent only after the publish succeeded.
 While Redis is down nothing is marked sent, and publishing resumes when it is back. A process whose
 Redis listener was cut off replays, to its own subscribers, what others published meanwhile;
-subscribers drop the duplicates by event id (subscriptions/stream.py)."""
+subscribers drop the duplicates by event id (realtime/stream.py)."""
 
 from __future__ import annotations
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator
+from typing import Any, cast
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
 from core.errors import NotFound
-from core.permissions import USER_READERS, Role
+from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, USER_READERS
 from core.scope import TenantScope
+from models.identity import Tenant as TenantRow
 from models.identity import TenantStatus, UserStatus
 from models.identity import User as UserRow
 from schema.directives import AUTHENTICATED, PUBLIC, HasRole, access
@@ -49,8 +51,8 @@ from services.identity.tenants import NewTenant, TenantFilter
 from services.identity.users import UserFilter
 
 STAFF = HasRole(*USER_READERS)
-TENANT_ADMIN = HasRole(Role.TENANT_ADMIN)
-PLATFORM_ADMIN = HasRole(Role.PLATFORM_ADMIN)
+TENANT_ADMIN = HasRole(*TENANT_ADMINS)
+PLATFORM_ADMIN = HasRole(*PLATFORM_ADMINS)
 
 
 def _auth_payload(info: Info, sign_in: SignIn) -> AuthPayload:
@@ -65,12 +67,27 @@ def _auth_payload(info: Info, sign_in: SignIn) -> AuthPayload:
     )
 
 
-def _user_payload(user: object) -> UserPayload:
-    return UserPayload(user=User.from_model(user))  # type: ignore[arg-type]
+def _user_payload(user: UserRow) -> UserPayload:
+    return UserPayload(user=User.from_model(user))
 
 
-def _tenant_payload(tenant: object) -> TenantPayload:
-    return TenantPayload(tenant=Tenant.from_model(tenant))  # type: ignore[arg-type]
+def _tenant_payload(tenant: TenantRow) -> TenantPayload:
+    return TenantPayload(tenant=Tenant.from_model(tenant))
+
+
+def _settings(value: object) -> dict[str, Any]:
+    # The JSON scalar admits any JSON value; the settings are stored as given.
+    return cast("dict[str, Any]", value)
+
+
+async def _set_user_status(info: Info, input: UserIdInput, status: UserStatus) -> UserPayload:
+    call = users.set_user_status(info.context.services, parse_uuid(input.id, "User"), status)
+    return await mutation_payload(UserPayload, call, _user_payload)
+
+
+async def _set_tenant_status(info: Info, input: TenantIdInput, status: TenantStatus) -> TenantPayload:
+    call = tenants.set_tenant_status(info.context.services, parse_uuid(input.id, "Tenant"), status)
+    return await mutation_payload(TenantPayload, call, _tenant_payload)
 
 
 @strawberry.type
@@ -207,15 +224,11 @@ class IdentityMutation:
         extensions=access(TENANT_ADMIN), description="Suspend a user: sign-in refused, sessions ended."
     )
     async def suspend_user(self, info: Info, input: UserIdInput) -> UserPayload:
-        call = users.set_user_status(
-            info.context.services, parse_uuid(input.id, "User"), UserStatus.SUSPENDED
-        )
-        return await mutation_payload(UserPayload, call, _user_payload)
+        return await _set_user_status(info, input, UserStatus.SUSPENDED)
 
     @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Let a suspended user sign in again.")
     async def reactivate_user(self, info: Info, input: UserIdInput) -> UserPayload:
-        call = users.set_user_status(info.context.services, parse_uuid(input.id, "User"), UserStatus.ACTIVE)
-        return await mutation_payload(UserPayload, call, _user_payload)
+        return await _set_user_status(info, input, UserStatus.ACTIVE)
 
     @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Grant roles to a user.")
     async def assign_roles(self, info: Info, input: UserRolesInput) -> UserPayload:
@@ -239,7 +252,7 @@ class IdentityMutation:
                 kind=input.kind,
                 status=input.status,
                 contact_email=input.contact_email,
-                settings=input.settings or {},
+                settings=_settings(input.settings or {}),
                 admin_email=input.admin_email,
                 admin_full_name=input.admin_full_name,
                 admin_password=input.admin_password,
@@ -265,7 +278,7 @@ class IdentityMutation:
             name=input.name,
             kind=input.kind,
             contact_email=input.contact_email,
-            settings=input.settings,
+            settings=None if input.settings is None else _settings(input.settings),
         )
         return await mutation_payload(TenantPayload, call, _tenant_payload)
 
@@ -273,17 +286,11 @@ class IdentityMutation:
         extensions=access(PLATFORM_ADMIN), description="Suspend a tenant: its users can no longer sign in."
     )
     async def suspend_tenant(self, info: Info, input: TenantIdInput) -> TenantPayload:
-        call = tenants.set_tenant_status(
-            info.context.services, parse_uuid(input.id, "Tenant"), TenantStatus.SUSPENDED
-        )
-        return await mutation_payload(TenantPayload, call, _tenant_payload)
+        return await _set_tenant_status(info, input, TenantStatus.SUSPENDED)
 
     @strawberry.mutation(extensions=access(PLATFORM_ADMIN), description="Reactivate a suspended tenant.")
     async def reactivate_tenant(self, info: Info, input: TenantIdInput) -> TenantPayload:
-        call = tenants.set_tenant_status(
-            info.context.services, parse_uuid(input.id, "Tenant"), TenantStatus.ACTIVE
-        )
-        return await mutation_payload(TenantPayload, call, _tenant_payload)
+        return await _set_tenant_status(info, input, TenantStatus.ACTIVE)
 
 
 @strawberry.type
@@ -296,7 +303,8 @@ class IdentitySubscription:
         only = parse_uuid(id, "User") if id else None
 
         async def load(user_id: uuid.UUID) -> UserRow | None:
-            return await info.context.new_loaders().identity.user.load(user_id)
+            user: UserRow | None = await info.context.new_loaders().identity.user.load(user_id)
+            return user
 
         async for user in users.user_updates(info.context.services, info.context.broadcast, load, only):
             yield User.from_model(user)

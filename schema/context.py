@@ -11,8 +11,8 @@ from core.principal import Principal
 from core.scope import TenantScope
 from loaders import Loaders
 from realtime.broadcast import Broadcast
+from services.billing.provider import PaymentProvider
 from services.context import ServiceContext
-from services.payment_provider import PaymentProvider
 
 # Anonymous callers get a scope that matches no tenant: public fields never reach tenant data.
 NOBODY = TenantScope.of(uuid.UUID(int=0))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Self
 
@@ -20,9 +19,14 @@ from schema.directives import Role  # registered there as an enum: must come fir
 from schema.errors import UserError
 from schema.nodes import Entity, load_nodes, node_type
 from schema.pagination import OrderDirection
+from services.identity.errors import IdentityErrorCode
 from services.identity.tenants import TenantOrderField
 from services.identity.users import UserOrderField, can_read_user
 
+strawberry.enum(
+    IdentityErrorCode,
+    description="userError codes of the identity mutations (sign-in, accounts, users, tenants).",
+)
 strawberry.enum(TenantKind)
 strawberry.enum(TenantStatus)
 strawberry.enum(UserStatus)
@@ -32,7 +36,7 @@ strawberry.enum(TenantOrderField)
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="Tenant", description="An organisation using the platform.")
-class Tenant(Entity, relay.Node):
+class Tenant(Entity):
     tenant_id: relay.NodeID[str]
     slug: str
     name: str
@@ -52,15 +56,13 @@ class Tenant(Entity, relay.Node):
             kind=tenant.kind,
             status=tenant.status,
             contact_email=tenant.contact_email,
-            settings=tenant.settings,
+            settings=JSON(tenant.settings),
             created_at=tenant.created_at,
             updated_at=tenant.updated_at,
         )
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
+    async def load(cls, info: Info, node_ids: list[str]) -> list[Self | None]:
         return await load_nodes(node_ids, "Tenant", info.context.loaders.identity.tenant, cls.from_model)
 
 
@@ -72,7 +74,7 @@ class PublicTenant:
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="User", description="A person who signs in to one tenant.")
-class User(Entity, relay.Node):
+class User(Entity):
     user_id: relay.NodeID[str]
     email: str
     full_name: str
@@ -103,7 +105,8 @@ class User(Entity, relay.Node):
     @strawberry.field
     async def roles(self, info: Info) -> list[Role]:
         loaders = info.context.loaders_in(self.read_scope)
-        return await loaders.identity.roles_of_user.load(uuid.UUID(self.user_id))
+        roles: list[Role] = await loaders.identity.roles_of_user.load(uuid.UUID(self.user_id))
+        return roles
 
     @strawberry.field
     async def tenant(self, info: Info) -> Tenant:
@@ -113,9 +116,7 @@ class User(Entity, relay.Node):
         return Tenant.from_model(tenant)
 
     @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
+    async def load(cls, info: Info, node_ids: list[str]) -> list[Self | None]:
         services = info.context.services
         return await load_nodes(
             node_ids,

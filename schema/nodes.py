@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
@@ -49,16 +49,28 @@ def optional_reference(raw: str | relay.GlobalID | None, type_name: str) -> uuid
     return None if raw is None else reference_uuid(raw, type_name)
 
 
-class NodeType(Protocol):
+class LoadedNode(relay.Node):
+    """A Relay node read by id through a per-request loader, under its visibility rule.
+
+    Each type implements ``load``: its rows in order, None where a row does not exist *or* the
+    caller may not see it (the same answer, so nothing can be guessed). ``node``, ``nodes``,
+    federation references and root lookups all go through it."""
+
     @classmethod
-    async def resolve_nodes(
+    async def load(cls, info: Info, node_ids: list[str]) -> Sequence[Self | None]:
+        raise NotImplementedError(f"{cls.__name__}.load")
+
+    # strawberry's stub overloads ``required=True`` to a list without None; nothing here passes it
+    # (callers turn a None into NOT_FOUND themselves), so one override serves every type.
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> Sequence[Self | None]: ...
+    ) -> Sequence[Self | None]:
+        return await cls.load(info, [str(node_id) for node_id in node_ids])
 
 
-NODE_TYPES: dict[str, type[NodeType]] = {}
-T = TypeVar("T", bound=type)
-N = TypeVar("N", bound=NodeType)
+NODE_TYPES: dict[str, type[LoadedNode]] = {}
+N = TypeVar("N", bound=LoadedNode)
 Row = TypeVar("Row")
 Built = TypeVar("Built")
 
@@ -74,34 +86,47 @@ async def load_nodes(
     build: Callable[[Row], Built],
     visible: Callable[[Row], bool] = _everyone,
 ) -> list[Built | None]:
-    """The ``resolve_nodes`` of every Node type: rows through the type's per-request loader, each
+    """The body of every ``LoadedNode.load``: rows through the type's per-request loader, each
     built into its GraphQL type; a row the caller may not see (``visible`` false) is None, exactly
     like a row that does not exist."""
     rows = await loader.load_many([parse_uuid(i, type_name) for i in node_ids])
     return [build(row) if row is not None and visible(row) else None for row in rows]
 
 
+def type_name_of(node_type: type[LoadedNode]) -> str:
+    name: str = node_type.__strawberry_definition__.name  # type: ignore[attr-defined]
+    return name
+
+
 async def node_or_not_found(node_type: type[N], info: Info, node_id: str | relay.GlobalID) -> N:
-    """One node by id through its type's ``resolve_nodes``; NOT_FOUND when missing or out of reach."""
-    (node,) = await node_type.resolve_nodes(info=info, node_ids=[str(node_id)])
+    """One node by id through its type's ``load``; NOT_FOUND when missing or out of reach."""
+    (node,) = await node_type.load(info, [str(node_id)])
     if node is None:
-        raise NotFound(node_type.__strawberry_definition__.name)  # type: ignore[attr-defined]
+        raise NotFound(type_name_of(node_type))
     return node
 
 
-class Entity:
+async def node_or_none(node_type: type[N], info: Info, row_id: uuid.UUID | None) -> N | None:
+    """The node of a relation's id, when there is one and the caller may see it."""
+    if row_id is None:
+        return None
+    (node,) = await node_type.load(info, [str(row_id)])
+    return node
+
+
+class Entity(LoadedNode):
     """A federation entity keyed by its Relay id (``@key(fields: "id")``): a gateway's reference
-    resolves through the type's ``resolve_nodes`` (its loader and access rules), and one out of
-    reach is NOT_FOUND rather than a silent null. Put it before ``relay.Node`` in the bases."""
+    resolves through the type's ``load`` (its loader and access rules), and one out of reach is
+    NOT_FOUND rather than a silent null."""
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        return await node_or_not_found(cls, info, id)  # type: ignore[type-var]
+        return await node_or_not_found(cls, info, id)
 
 
-def node_type(cls: T) -> T:
-    """Register a Relay Node type by its GraphQL name (its resolve_nodes applies access rules)."""
-    NODE_TYPES[cls.__strawberry_definition__.name] = cls  # type: ignore[attr-defined]
+def node_type(cls: type[N]) -> type[N]:
+    """Register a Relay Node type by its GraphQL name, for ``node`` and ``nodes``."""
+    NODE_TYPES[type_name_of(cls)] = cls
     return cls
 
 
@@ -116,7 +141,7 @@ async def resolve_global_ids(info: Info, ids: list[relay.GlobalID]) -> list[rela
         by_type.setdefault(global_id.type_name, []).append(str(global_id))
     found: dict[str, Any] = {}
     for type_name, node_ids in by_type.items():
-        nodes = await NODE_TYPES[type_name].resolve_nodes(info=info, node_ids=node_ids)
+        nodes = await NODE_TYPES[type_name].load(info, node_ids)
         found.update(zip(node_ids, nodes, strict=True))
     result = []
     for global_id in ids:

@@ -22,18 +22,24 @@ from strawberry.types import ExecutionContext
 
 from core.errors import ErrorCode
 from core.settings import Settings
-from resolvers.billing import BillingMutation, BillingQuery
+from resolvers.billing.roots import BillingMutation, BillingQuery
 from resolvers.catalog import CatalogMutation, CatalogQuery
 from resolvers.identity import IdentityMutation, IdentityQuery, IdentitySubscription
 from resolvers.nodes import NodeQuery
 from resolvers.orders import OrderMutation, OrderQuery, OrderSubscription
-from schema.billing import BillingSubscription, Invoice, Payment, PaymentMethod, Plan, Refund
+from schema.billing.invoices import Invoice, Payment, Refund
+from schema.billing.payments import PaymentMethod
+from schema.billing.plans import BillingSubscription, Plan
 from schema.catalog import Brand, Category, Product, Review
 from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity import Tenant, User
 from schema.money import SCALARS
 from schema.orders import Order
+from services.billing.errors import BillingErrorCode
+from services.catalog.errors import CatalogErrorCode
+from services.identity.errors import IdentityErrorCode
 from services.money import MoneyErrorCode
+from services.orders.errors import OrderErrorCode
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
 FEDERATION_VERSION: Final = "2.11"
@@ -48,7 +54,14 @@ ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
 ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
 # Error codes: the top-level ones and each domain's userError codes (printed in the SDL although
 # UserError.code stays a String, so that adding a code never breaks a client).
-ERROR_CODES: list[type] = [ErrorCode, MoneyErrorCode]
+ERROR_CODES: list[type] = [
+    ErrorCode,
+    MoneyErrorCode,
+    IdentityErrorCode,
+    CatalogErrorCode,
+    OrderErrorCode,
+    BillingErrorCode,
+]
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

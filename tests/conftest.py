@@ -141,7 +141,7 @@ def pytest_configure(config: pytest.Config) -> None:
             del os.environ[name]
 
 
-# Everything production mode insists on (server/settings.py check_for_production).
+# Everything production mode insists on (core/settings.py check_for_production).
 PRODUCTION_SETTINGS: dict[str, object] = {
     "production": True,
     "jwt_signing_key": "production-signing-key-0123456789-abcdefghijklmn",

@@ -7,10 +7,10 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import FieldProblem, Forbidden, InvalidInput, Unauthenticated, invalid
+from core.errors import Forbidden, InvalidInput, Unauthenticated, invalid
 from core.permissions import Role
 from core.principal import Principal
 from core.scope import TenantScope
@@ -19,8 +19,18 @@ from models.base import utcnow
 from models.db import Database
 from models.identity import AuthSession, RefreshToken, Tenant, TenantStatus, User, UserRole, UserStatus
 from services.context import ServiceContext
-from services.events import USER_UPDATED, record_event
-from services.identity.accounts import email_problem, name_problem, new_password_problem, normalise_email
+from services.identity.accounts import (
+    add_account,
+    email_problem,
+    name_problem,
+    new_password_problem,
+    normalise_email,
+    record_user_change,
+    reject,
+    roles_of,
+    valid_email,
+)
+from services.identity.errors import IdentityErrorCode
 from services.identity.passwords import hash_password_in_thread, verify_password_in_thread
 from services.identity.tokens import (
     InvalidToken,
@@ -45,7 +55,9 @@ class SignIn:
 
 def _credentials_rejected() -> InvalidInput:
     # One answer for unknown tenant, unknown email and wrong password: no account enumeration.
-    return invalid(None, "INVALID_CREDENTIALS", "The tenant, email or password is not correct.")
+    return invalid(
+        None, IdentityErrorCode.INVALID_CREDENTIALS, "The tenant, email or password is not correct."
+    )
 
 
 async def _check_attempts(ctx: ServiceContext, action: str, account: str) -> None:
@@ -61,15 +73,12 @@ async def _check_attempts(ctx: ServiceContext, action: str, account: str) -> Non
 
 def sign_in_refusal(tenant: Tenant, user: User) -> InvalidInput | None:
     if not tenant.can_sign_in:
-        return invalid(None, "TENANT_SUSPENDED", "This tenant is suspended; sign-in is disabled.")
+        return invalid(
+            None, IdentityErrorCode.TENANT_SUSPENDED, "This tenant is suspended; sign-in is disabled."
+        )
     if user.status != UserStatus.ACTIVE:
-        return invalid(None, "ACCOUNT_SUSPENDED", "This account is suspended.")
+        return invalid(None, IdentityErrorCode.ACCOUNT_SUSPENDED, "This account is suspended.")
     return None
-
-
-async def _roles_of(session: AsyncSession, user_id: uuid.UUID) -> frozenset[Role]:
-    rows = await session.scalars(select(UserRole.role).where(UserRole.user_id == user_id))
-    return frozenset(rows)
 
 
 async def start_session(ctx: ServiceContext, session: AsyncSession, user: User) -> SignIn:
@@ -99,7 +108,7 @@ async def _signed_in(
     principal = Principal(
         user_id=user.id,
         home_tenant_id=user.tenant_id,
-        roles=await _roles_of(session, user.id),
+        roles=await roles_of(session, user.id),
         session_id=auth_session.id,
     )
     access = issue_access_token(
@@ -140,12 +149,13 @@ async def login(ctx: ServiceContext, tenant_slug: str, email: str, password: str
             user = await session.scalar(
                 select(User).where(User.tenant_id == tenant.id, User.email == normalised)
             )
-    if not await verify_password_in_thread(user.password_hash if user else None, password):
+    # Verified also when there is no such user, so the answer takes as long either way.
+    verified = await verify_password_in_thread(user.password_hash if user else None, password)
+    if user is None or not verified:
         raise _credentials_rejected()
-    assert tenant is not None and user is not None
     async with ctx.transaction(ALL_TENANTS) as session:
         user = await session.get_one(User, user.id, with_for_update=True)
-        tenant = await session.get_one(Tenant, tenant.id)
+        tenant = await session.get_one(Tenant, user.tenant_id)
         if refusal := sign_in_refusal(tenant, user):
             raise refusal
         return await start_session(ctx, session, user)
@@ -156,42 +166,33 @@ async def register(
 ) -> SignIn:
     normalised = normalise_email(email)
     await _check_attempts(ctx, "register", f"{tenant_slug.lower()}:{normalised or email}")
-    problems = [
-        p
-        for p in (
-            email_problem("email", email),
-            name_problem("fullName", full_name),
-            new_password_problem("password", password),
-        )
-        if p
-    ]
-    if problems:
-        raise InvalidInput(*problems)
+    reject(
+        email_problem("email", email),
+        name_problem("fullName", full_name),
+        new_password_problem("password", password),
+    )
+    address = valid_email(email)
     password_hash = await hash_password_in_thread(password)
     async with ctx.transaction(ALL_TENANTS) as session:
         tenant = await tenant_by_slug(session, tenant_slug)
         if tenant is None:
-            raise invalid("tenantSlug", "UNKNOWN_TENANT", "No tenant has this slug.")
+            raise invalid("tenantSlug", IdentityErrorCode.UNKNOWN_TENANT, "No tenant has this slug.")
         if not tenant.can_sign_in:
-            raise invalid("tenantSlug", "TENANT_SUSPENDED", "This tenant does not accept sign-ups.")
-        if await session.scalar(select(User.id).where(User.tenant_id == tenant.id, User.email == normalised)):
-            raise invalid("email", "CONFLICT", "An account with this email already exists.")
-        user = User(
-            id=uuid.uuid4(),
-            tenant_id=tenant.id,
-            email=normalised,
+            raise invalid(
+                "tenantSlug", IdentityErrorCode.TENANT_SUSPENDED, "This tenant does not accept sign-ups."
+            )
+        if await session.scalar(select(User.id).where(User.tenant_id == tenant.id, User.email == address)):
+            raise invalid("email", IdentityErrorCode.CONFLICT, "An account with this email already exists.")
+        user = add_account(
+            session,
+            tenant.id,
+            email=address,
             full_name=full_name.strip(),
             password_hash=password_hash,
+            roles=(Role.USER,),
         )
-        session.add(user)
-        session.add(UserRole(tenant_id=tenant.id, user_id=user.id, role=Role.USER))
         await session.flush()
-        record_event(
-            session,
-            topic=USER_UPDATED,
-            tenant_id=tenant.id,
-            payload={"userId": str(user.id), "change": "registered"},
-        )
+        record_user_change(session, user, "registered")
         return await start_session(ctx, session, user)
 
 
@@ -204,13 +205,21 @@ async def refresh(ctx: ServiceContext, token: str) -> SignIn:
             select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
         )
         if stored is None:
-            raise invalid("refreshToken", "INVALID_REFRESH_TOKEN", "The refresh token is not valid.")
+            raise invalid(
+                "refreshToken", IdentityErrorCode.INVALID_REFRESH_TOKEN, "The refresh token is not valid."
+            )
         auth_session = await session.get_one(AuthSession, stored.session_id, with_for_update=True)
         if stored.rotated_at is None:
             if auth_session.revoked_at is not None:
-                raise invalid("refreshToken", "SESSION_REVOKED", "This session has ended; sign in again.")
+                raise invalid(
+                    "refreshToken",
+                    IdentityErrorCode.SESSION_REVOKED,
+                    "This session has ended; sign in again.",
+                )
             if stored.expires_at <= utcnow():
-                raise invalid("refreshToken", "REFRESH_TOKEN_EXPIRED", "The refresh token has expired.")
+                raise invalid(
+                    "refreshToken", IdentityErrorCode.REFRESH_TOKEN_EXPIRED, "The refresh token has expired."
+                )
             user = await session.get_one(User, auth_session.user_id)
             tenant = await session.get_one(Tenant, user.tenant_id)
             if refusal := sign_in_refusal(tenant, user):
@@ -225,59 +234,62 @@ async def refresh(ctx: ServiceContext, token: str) -> SignIn:
             auth_session.revoke_reason = "refresh_token_reuse"
     raise invalid(
         "refreshToken",
-        "REFRESH_TOKEN_REUSED",
+        IdentityErrorCode.REFRESH_TOKEN_REUSED,
         "This refresh token was already used; the session has been ended.",
     )
 
 
-async def revoke_sessions(
-    session: AsyncSession, user_id: uuid.UUID, reason: str, keep: uuid.UUID | None = None
-) -> None:
-    statement = (
+async def end_sessions(session: AsyncSession, reason: str, *which: ColumnElement[bool]) -> int:
+    """Revokes the sessions ``which`` selects that are still open; how many there were."""
+    result = await session.execute(
         update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .where(AuthSession.revoked_at.is_(None), *which)
         .values(revoked_at=utcnow(), revoke_reason=reason)
     )
-    if keep is not None:
-        statement = statement.where(AuthSession.id != keep)
-    await session.execute(statement)
+    # An UPDATE answers a CursorResult (with rowcount); the stubs only say Result.
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def logout(ctx: ServiceContext, everywhere: bool) -> int:
     principal = ctx.require_principal()
+    which = [AuthSession.user_id == principal.user_id]
+    if not everywhere:
+        which.append(AuthSession.id == principal.session_id)
     async with ctx.transaction(TenantScope.of(principal.home_tenant_id)) as session:
-        statement = update(AuthSession).where(
-            AuthSession.user_id == principal.user_id, AuthSession.revoked_at.is_(None)
-        )
-        if not everywhere:
-            statement = statement.where(AuthSession.id == principal.session_id)
-        result = await session.execute(statement.values(revoked_at=utcnow(), revoke_reason="logout"))
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return await end_sessions(session, "logout", *which)
 
 
 async def change_password(ctx: ServiceContext, current_password: str, new_password: str) -> User:
     principal = ctx.require_principal()
     await _check_attempts(ctx, "password", str(principal.user_id))
-    if problem := new_password_problem("newPassword", new_password):
-        raise InvalidInput(problem)
+    reject(new_password_problem("newPassword", new_password))
     home = TenantScope.of(principal.home_tenant_id)
     async with ctx.read(home) as session:
         current_hash = (await session.get_one(User, principal.user_id)).password_hash
     if not await verify_password_in_thread(current_hash, current_password):
-        raise invalid("currentPassword", "INVALID_CREDENTIALS", "The current password is not correct.")
+        raise invalid(
+            "currentPassword", IdentityErrorCode.INVALID_CREDENTIALS, "The current password is not correct."
+        )
     if await verify_password_in_thread(current_hash, new_password):
-        raise InvalidInput(
-            FieldProblem(
-                ("input", "newPassword"), "UNCHANGED", "Choose a password different from the current one."
-            )
+        raise invalid(
+            "newPassword", IdentityErrorCode.UNCHANGED, "Choose a password different from the current one."
         )
     new_hash = await hash_password_in_thread(new_password)
     async with ctx.transaction(home) as session:
         user = await session.get_one(User, principal.user_id, with_for_update=True)
         if user.password_hash != current_hash:
-            raise invalid("currentPassword", "CONFLICT", "The password was changed meanwhile; try again.")
+            raise invalid(
+                "currentPassword",
+                IdentityErrorCode.CONFLICT,
+                "The password was changed meanwhile; try again.",
+            )
         user.password_hash = new_hash
-        await revoke_sessions(session, user.id, "password_changed", keep=principal.session_id)
+        await end_sessions(
+            session,
+            "password_changed",
+            AuthSession.user_id == user.id,
+            AuthSession.id != principal.session_id,
+        )
         return user
 
 

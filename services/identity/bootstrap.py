@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.permissions import Role
 from core.scope import TenantScope
 from models.db import Database
-from models.identity import Tenant, TenantKind, TenantStatus, User, UserRole
-from services.identity.accounts import normalise_email
+from models.identity import Tenant, TenantKind, TenantStatus, User
+from services.identity.accounts import add_account, valid_email
 from services.identity.passwords import hash_password_in_thread
 
 PLATFORM_TENANT_SLUG = "platform"
@@ -46,22 +46,19 @@ async def ensure_user(
     roles: tuple[Role, ...],
 ) -> tuple[User, bool]:
     """The user with this email in ``tenant``, created with ``roles`` if missing; (user, created)."""
-    normalised = normalise_email(email)
-    if normalised is None:
-        raise ValueError(f"not an email address: {email!r}")
+    normalised = valid_email(email)
     user = await session.scalar(select(User).where(User.tenant_id == tenant.id, User.email == normalised))
     if user is not None:
         return user, False
-    user = User(
-        id=uuid.uuid4(),
-        tenant_id=tenant.id,
+    user = add_account(
+        session,
+        tenant.id,
         email=normalised,
         full_name=full_name,
         password_hash=await hash_password_in_thread(password),
+        roles=roles,
         email_verified=True,
     )
-    session.add(user)
-    session.add_all(UserRole(tenant_id=tenant.id, user_id=user.id, role=role) for role in roles)
     await session.flush()
     return user, True
 

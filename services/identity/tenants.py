@@ -10,23 +10,34 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select
 
-from core.errors import FieldProblem, InvalidInput, NotFound, invalid
-from core.permissions import Role
+from core.errors import FieldProblem, NotFound, invalid
+from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, Role
 from core.scope import TenantScope
 from loaders.pagination import Page, PageArgs, SortKey, paginate
-from models.base import utcnow
 from models.db import locked_or_not_found
-from models.identity import AuthSession, Tenant, TenantKind, TenantStatus, User, UserRole
+from models.identity import AuthSession, Tenant, TenantKind, TenantStatus, User
 from services.context import ServiceContext
-from services.events import USER_UPDATED, record_event
-from services.identity.accounts import email_problem, name_problem, new_password_problem, normalise_email
+from services.identity.accounts import (
+    add_account,
+    email_problem,
+    name_problem,
+    new_password_problem,
+    normalise_email,
+    record_user_change,
+    reject,
+    valid_email,
+)
+from services.identity.auth import end_sessions, tenant_by_slug
+from services.identity.errors import IdentityErrorCode
 from services.identity.passwords import hash_password_in_thread
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset({"admin", "api", "graphql", "platform", "www", "static", "health"})
 ALL_TENANTS = TenantScope.all_tenants()
+# A tenant in one of these states has every session ended.
+SIGNED_OUT = (TenantStatus.SUSPENDED, TenantStatus.CANCELLED)
 
 
 class TenantOrderField(enum.StrEnum):
@@ -73,33 +84,29 @@ class CreatedTenant:
 def slug_problem(slug: str) -> FieldProblem | None:
     if not SLUG_PATTERN.match(slug):
         return FieldProblem(
-            ("input", "slug"), "INVALID_SLUG", "Use 1-63 lowercase letters, digits and inner hyphens."
+            ("input", "slug"),
+            IdentityErrorCode.INVALID_SLUG,
+            "Use 1-63 lowercase letters, digits and inner hyphens.",
         )
     if slug in RESERVED_SLUGS:
-        return FieldProblem(("input", "slug"), "RESERVED_SLUG", "This slug is reserved.")
+        return FieldProblem(("input", "slug"), IdentityErrorCode.RESERVED_SLUG, "This slug is reserved.")
     return None
 
 
 async def create_tenant(ctx: ServiceContext, new: NewTenant) -> CreatedTenant:
-    ctx.require_role(Role.PLATFORM_ADMIN)
-    problems = [
-        p
-        for p in (
-            slug_problem(new.slug),
-            name_problem("name", new.name),
-            email_problem("contactEmail", new.contact_email) if new.contact_email else None,
-            email_problem("adminEmail", new.admin_email),
-            name_problem("adminFullName", new.admin_full_name),
-            new_password_problem("adminPassword", new.admin_password) if new.admin_password else None,
-        )
-        if p
-    ]
-    if problems:
-        raise InvalidInput(*problems)
+    ctx.require_role(*PLATFORM_ADMINS)
+    reject(
+        slug_problem(new.slug),
+        name_problem("name", new.name),
+        email_problem("contactEmail", new.contact_email) if new.contact_email else None,
+        email_problem("adminEmail", new.admin_email),
+        name_problem("adminFullName", new.admin_full_name),
+        new_password_problem("adminPassword", new.admin_password) if new.admin_password else None,
+    )
     generated = None if new.admin_password else secrets.token_urlsafe(12)
     async with ctx.transaction(ALL_TENANTS) as session:
         if await session.scalar(select(Tenant.id).where(Tenant.slug == new.slug)):
-            raise invalid("slug", "CONFLICT", "A tenant with this slug already exists.")
+            raise invalid("slug", IdentityErrorCode.CONFLICT, "A tenant with this slug already exists.")
         tenant = Tenant(
             id=uuid.uuid4(),
             slug=new.slug,
@@ -111,21 +118,15 @@ async def create_tenant(ctx: ServiceContext, new: NewTenant) -> CreatedTenant:
         )
         session.add(tenant)
         await session.flush()
-        admin = User(
-            id=uuid.uuid4(),
-            tenant_id=tenant.id,
-            email=normalise_email(new.admin_email),
+        admin = add_account(
+            session,
+            tenant.id,
+            email=valid_email(new.admin_email),
             full_name=new.admin_full_name.strip(),
             password_hash=await hash_password_in_thread(new.admin_password or generated or ""),
+            roles=(Role.TENANT_ADMIN,),
         )
-        session.add(admin)
-        session.add(UserRole(tenant_id=tenant.id, user_id=admin.id, role=Role.TENANT_ADMIN))
-        record_event(
-            session,
-            topic=USER_UPDATED,
-            tenant_id=tenant.id,
-            payload={"userId": str(admin.id), "change": "created"},
-        )
+        record_user_change(session, admin, "created")
         return CreatedTenant(tenant, admin, generated)
 
 
@@ -142,7 +143,7 @@ async def get_tenant(ctx: ServiceContext, tenant_id: uuid.UUID) -> Tenant:
     return tenant
 
 
-def _filtered(tenant_filter: TenantFilter) -> Select[tuple[Tenant]]:
+def _filtered(tenant_filter: TenantFilter) -> Select[Tenant]:
     statement = select(Tenant)
     if tenant_filter.status:
         statement = statement.where(Tenant.status == tenant_filter.status)
@@ -161,7 +162,7 @@ async def list_tenants(
     descending: bool,
     page: PageArgs,
 ) -> Page[Tenant]:
-    ctx.require_role(Role.PLATFORM_ADMIN)
+    ctx.require_role(*PLATFORM_ADMINS)
     column = _ORDER_COLUMNS[order]
 
     return await paginate(
@@ -178,19 +179,15 @@ async def update_tenant(
     contact_email: str | None,
     settings: dict[str, Any] | None,
 ) -> Tenant:
-    ctx.require_role(Role.PLATFORM_ADMIN, Role.TENANT_ADMIN)
-    problems = [
-        p
-        for p in (
-            name_problem("name", name) if name is not None else None,
-            email_problem("contactEmail", contact_email) if contact_email else None,
-        )
-        if p
-    ]
-    if problems:
-        raise InvalidInput(*problems)
+    ctx.require_role(*TENANT_ADMINS)
+    reject(
+        name_problem("name", name) if name is not None else None,
+        email_problem("contactEmail", contact_email) if contact_email else None,
+    )
     if kind is not None and not ctx.require_principal().is_platform_admin:
-        raise invalid("kind", "FORBIDDEN", "Only platform administrators change a tenant's kind.")
+        raise invalid(
+            "kind", IdentityErrorCode.FORBIDDEN, "Only platform administrators change a tenant's kind."
+        )
     async with ctx.transaction(_tenant_scope(ctx)) as session:
         tenant = await locked_or_not_found(session, Tenant, tenant_id)
         if name is not None:
@@ -205,24 +202,24 @@ async def update_tenant(
 
 
 async def set_tenant_status(ctx: ServiceContext, tenant_id: uuid.UUID, status: TenantStatus) -> Tenant:
-    principal = ctx.require_role(Role.PLATFORM_ADMIN)
-    if tenant_id == principal.home_tenant_id and status in (TenantStatus.SUSPENDED, TenantStatus.CANCELLED):
-        raise invalid("id", "CANNOT_SUSPEND_OWN_TENANT", "You cannot suspend your own tenant.")
+    principal = ctx.require_role(*PLATFORM_ADMINS)
+    if tenant_id == principal.home_tenant_id and status in SIGNED_OUT:
+        raise invalid(
+            "id", IdentityErrorCode.CANNOT_SUSPEND_OWN_TENANT, "You cannot suspend your own tenant."
+        )
     async with ctx.transaction(ALL_TENANTS) as session:
         tenant = await locked_or_not_found(session, Tenant, tenant_id)
         if tenant.status == TenantStatus.CANCELLED and status != TenantStatus.CANCELLED:
-            raise invalid("id", "INVALID_TRANSITION", "A cancelled tenant cannot be reactivated.")
-        tenant.status = status
-        if status in (TenantStatus.SUSPENDED, TenantStatus.CANCELLED):
-            await session.execute(
-                update(AuthSession)
-                .where(AuthSession.tenant_id == tenant.id, AuthSession.revoked_at.is_(None))
-                .values(revoked_at=utcnow(), revoke_reason="tenant_suspended")
+            raise invalid(
+                "id", IdentityErrorCode.INVALID_TRANSITION, "A cancelled tenant cannot be reactivated."
             )
+        tenant.status = status
+        if status in SIGNED_OUT:
+            await end_sessions(session, "tenant_suspended", AuthSession.tenant_id == tenant.id)
         return tenant
 
 
 async def public_tenant_by_slug(ctx: ServiceContext, slug: str) -> Tenant | None:
     async with ctx.read(ALL_TENANTS) as session:
-        tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug.strip().lower()))
+        tenant = await tenant_by_slug(session, slug)
     return tenant if tenant is not None and tenant.can_sign_in else None

@@ -7,20 +7,27 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from broadcaster import Broadcast
 from sqlalchemy import Select, delete, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Forbidden, InvalidInput, invalid
-from core.permissions import USER_READERS, Role
+from core.errors import Forbidden, invalid
+from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, USER_READERS, Role
 from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.db import locked_or_not_found
-from models.identity import User, UserRole, UserStatus
+from models.identity import AuthSession, User, UserRole, UserStatus
+from realtime.broadcast import Broadcast
 from realtime.stream import domain_events
 from services.context import ServiceContext
-from services.events import USER_UPDATED, record_event
-from services.identity.accounts import email_problem, name_problem, normalise_email
-from services.identity.auth import live_principal, revoke_sessions
+from services.events import USER_UPDATED
+from services.identity.accounts import (
+    email_problem,
+    name_problem,
+    normalise_email,
+    record_user_change,
+    reject,
+    roles_of,
+)
+from services.identity.auth import end_sessions, live_principal
+from services.identity.errors import IdentityErrorCode
 
 
 class UserOrderField(enum.StrEnum):
@@ -43,11 +50,11 @@ class UserFilter:
     search: str | None = None
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+# The admin roles nobody may remove from themself (one slip and they are locked out).
+ADMIN_ROLES = frozenset({*TENANT_ADMINS, *PLATFORM_ADMINS})
 
 
-def _filtered(user_filter: UserFilter) -> Select[tuple[User]]:
+def _filtered(user_filter: UserFilter) -> Select[User]:
     statement = select(User)
     if user_filter.status:
         statement = statement.where(User.status == user_filter.status)
@@ -56,11 +63,12 @@ def _filtered(user_filter: UserFilter) -> Select[tuple[User]]:
             User.id.in_(select(UserRole.user_id).where(UserRole.role == user_filter.role))
         )
     if user_filter.search and user_filter.search.strip():
-        pattern = f"%{_escape_like(user_filter.search.strip().lower())}%"
+        # autoescape: % and _ in the search are plain characters, not wildcards.
+        term = user_filter.search.strip().lower()
         statement = statement.where(
             or_(
-                User.email.like(pattern, escape="\\"),
-                func.lower(User.full_name).like(pattern, escape="\\"),
+                User.email.contains(term, autoescape=True),
+                func.lower(User.full_name).contains(term, autoescape=True),
             )
         )
     return statement
@@ -84,25 +92,14 @@ def can_read_user(ctx: ServiceContext, user_id: uuid.UUID) -> bool:
     return principal is not None and (principal.user_id == user_id or principal.has_any_role(*USER_READERS))
 
 
-def _changed(session: AsyncSession, user: User, change: str) -> User:
-    record_event(
-        session,
-        topic=USER_UPDATED,
-        tenant_id=user.tenant_id,
-        payload={"userId": str(user.id), "change": change},
-    )
-    return user
-
-
 async def update_me(ctx: ServiceContext, full_name: str | None) -> User:
     principal = ctx.require_principal()
-    if full_name is not None and (problem := name_problem("fullName", full_name)):
-        raise InvalidInput(problem)
+    reject(name_problem("fullName", full_name) if full_name is not None else None)
     async with ctx.transaction() as session:
         user = await locked_or_not_found(session, User, principal.user_id)
         if full_name is not None:
             user.full_name = full_name.strip()
-        return _changed(session, user, "profile")
+        return record_user_change(session, user, "profile")
 
 
 async def update_user(
@@ -113,70 +110,65 @@ async def update_user(
     email: str | None,
     email_verified: bool | None,
 ) -> User:
-    ctx.require_role(Role.TENANT_ADMIN)
-    problems = [
-        p
-        for p in (
-            name_problem("fullName", full_name) if full_name is not None else None,
-            email_problem("email", email) if email is not None else None,
-        )
-        if p
-    ]
-    if problems:
-        raise InvalidInput(*problems)
+    ctx.require_role(*TENANT_ADMINS)
+    reject(
+        name_problem("fullName", full_name) if full_name is not None else None,
+        email_problem("email", email) if email is not None else None,
+    )
+    normalised = normalise_email(email) if email is not None else None
     async with ctx.transaction() as session:
         user = await locked_or_not_found(session, User, user_id)
-        if email is not None:
-            normalised = normalise_email(email)
+        if normalised is not None:
             clash = await session.scalar(
                 select(User.id).where(
                     User.tenant_id == user.tenant_id, User.email == normalised, User.id != user.id
                 )
             )
             if clash:
-                raise invalid("email", "CONFLICT", "Another account in this tenant has this email.")
-            assert normalised is not None
+                raise invalid(
+                    "email", IdentityErrorCode.CONFLICT, "Another account in this tenant has this email."
+                )
             user.email = normalised
         if full_name is not None:
             user.full_name = full_name.strip()
         if email_verified is not None:
             user.email_verified = email_verified
-        return _changed(session, user, "profile")
+        return record_user_change(session, user, "profile")
 
 
 async def set_user_status(ctx: ServiceContext, user_id: uuid.UUID, status: UserStatus) -> User:
-    principal = ctx.require_role(Role.TENANT_ADMIN)
+    principal = ctx.require_role(*TENANT_ADMINS)
     if user_id == principal.user_id and status == UserStatus.SUSPENDED:
-        raise invalid("id", "CANNOT_SUSPEND_SELF", "You cannot suspend your own account.")
+        raise invalid("id", IdentityErrorCode.CANNOT_SUSPEND_SELF, "You cannot suspend your own account.")
     async with ctx.transaction() as session:
         user = await locked_or_not_found(session, User, user_id)
         if user.status == status:
             return user
         user.status = status
         if status == UserStatus.SUSPENDED:
-            await revoke_sessions(session, user.id, "user_suspended")
-        return _changed(session, user, status.value.lower())
+            await end_sessions(session, "user_suspended", AuthSession.user_id == user.id)
+        return record_user_change(session, user, status.value.lower())
 
 
 async def change_roles(
     ctx: ServiceContext, user_id: uuid.UUID, add: Iterable[Role] = (), remove: Iterable[Role] = ()
 ) -> User:
-    principal = ctx.require_role(Role.TENANT_ADMIN)
+    principal = ctx.require_role(*TENANT_ADMINS)
     add, remove = set(add), set(remove)
     if Role.PLATFORM_ADMIN in add | remove and not principal.is_platform_admin:
         raise Forbidden("Only platform administrators grant or remove PLATFORM_ADMIN.")
-    if user_id == principal.user_id and remove & {Role.TENANT_ADMIN, Role.PLATFORM_ADMIN}:
-        raise invalid("roles", "CANNOT_DEMOTE_SELF", "You cannot remove your own admin role.")
+    if user_id == principal.user_id and remove & ADMIN_ROLES:
+        raise invalid("roles", IdentityErrorCode.CANNOT_DEMOTE_SELF, "You cannot remove your own admin role.")
     async with ctx.transaction() as session:
         user = await locked_or_not_found(session, User, user_id)
-        current = set(await session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
+        current = await roles_of(session, user.id)
         for role in add - current:
             session.add(UserRole(tenant_id=user.tenant_id, user_id=user.id, role=role))
         if remove:
             await session.execute(
                 delete(UserRole).where(UserRole.user_id == user.id, UserRole.role.in_(remove))
             )
-        return _changed(session, user, "roles")
+        return record_user_change(session, user, "roles")
 
 
 async def user_updates(

@@ -190,7 +190,7 @@ async def test_unsubscribed_channel_not_resubscribed(redis_server: RedisServer) 
 def leftover_tasks(before: set[asyncio.Task[object]]) -> set[str]:
     """Tasks started since ``before`` that belong to the backend or broadcaster (an app that
     other tests started in this session keeps its own background tasks going meanwhile)."""
-    ours = ("/subscriptions/", "/broadcaster/", "/redis/")
+    ours = ("/realtime/", "/broadcaster/", "/redis/")
     leftovers = set()
     for task in asyncio.all_tasks() - before:
         code = getattr(task.get_coro(), "cr_code", None)
