@@ -25,7 +25,7 @@ from schema.errors import mutation_payload
 from schema.nodes import optional_reference, parse_uuid
 from schema.pagination import Connection, OrderDirection, connection, page_args
 from services.billing import plans
-from services.billing.plans import SubscriptionFilter
+from services.billing.plans import BillingSubscriptionFilter
 
 ADMINS = HasRole(*BILLING_ADMINS)
 
@@ -75,9 +75,9 @@ class PlanQuery:
     ) -> Connection[BillingSubscription]:
         f = filter or BillingSubscriptionFilterInput()
         order = order_by or BillingSubscriptionOrderInput()
-        page = await plans.list_subscriptions(
+        page = await plans.list_billing_subscriptions(
             info.context.services,
-            SubscriptionFilter(
+            BillingSubscriptionFilter(
                 status=f.status,
                 plan_id=optional_reference(f.plan_id, "Plan"),
                 user_id=optional_reference(f.customer_id, "User"),
@@ -114,7 +114,7 @@ class PlanMutation:
     async def cancel_subscription(
         self, info: Info, input: CancelSubscriptionInput
     ) -> BillingSubscriptionPayload:
-        call = plans.cancel_subscription(
+        call = plans.cancel_billing_subscription(
             info.context.services,
             parse_uuid(input.id, "BillingSubscription"),
             at_period_end=input.at_period_end,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from core.workers import PollingWorker, Round
 from models.db import Database
 from services.billing.invoices import mark_overdue_invoices
-from services.billing.plans import renew_due_subscriptions
+from services.billing.plans import renew_due_billing_subscriptions
 
 
 class BillingJobs(PollingWorker):
@@ -29,7 +29,7 @@ class BillingJobs(PollingWorker):
 
     async def run_once(self) -> tuple[int, int]:
         overdue = await mark_overdue_invoices(self.db)
-        renewed = await renew_due_subscriptions(self.db)
+        renewed = await renew_due_billing_subscriptions(self.db)
         if (overdue or renewed) and self.on_events is not None:
             self.on_events()
         return overdue, renewed

@@ -209,7 +209,7 @@ async def subscribe(ctx: ServiceContext, plan_id: uuid.UUID) -> tuple[BillingSub
         return await subscribe_user(session, principal.tenant_id, principal.user_id, plan)
 
 
-async def _own_subscription(
+async def _own_billing_subscription(
     session: AsyncSession, ctx: ServiceContext, subscription_id: uuid.UUID
 ) -> BillingSubscription:
     return await locked_to_change(
@@ -230,11 +230,11 @@ def _not_allowed(subscription: BillingSubscription, action: str) -> InvalidInput
     )
 
 
-async def cancel_subscription(
+async def cancel_billing_subscription(
     ctx: ServiceContext, subscription_id: uuid.UUID, *, at_period_end: bool
 ) -> BillingSubscription:
     async with ctx.transaction() as session:
-        subscription = await _own_subscription(session, ctx, subscription_id)
+        subscription = await _own_billing_subscription(session, ctx, subscription_id)
         if subscription.status not in LIVE:
             raise _not_allowed(subscription, "cancelled")
         if at_period_end:
@@ -249,7 +249,7 @@ async def cancel_subscription(
 
 async def pause_subscription(ctx: ServiceContext, subscription_id: uuid.UUID) -> BillingSubscription:
     async with ctx.transaction() as session:
-        subscription = await _own_subscription(session, ctx, subscription_id)
+        subscription = await _own_billing_subscription(session, ctx, subscription_id)
         if subscription.status != SubscriptionStatus.ACTIVE:
             raise _not_allowed(subscription, "paused")
         subscription.status = SubscriptionStatus.PAUSED
@@ -261,7 +261,7 @@ async def pause_subscription(ctx: ServiceContext, subscription_id: uuid.UUID) ->
 async def resume_subscription(ctx: ServiceContext, subscription_id: uuid.UUID) -> BillingSubscription:
     """Back to ACTIVE; when the period ran out during the pause, a new one starts now (invoiced)."""
     async with ctx.transaction() as session:
-        subscription = await _own_subscription(session, ctx, subscription_id)
+        subscription = await _own_billing_subscription(session, ctx, subscription_id)
         if subscription.status != SubscriptionStatus.PAUSED:
             raise _not_allowed(subscription, "resumed")
         subscription.status = SubscriptionStatus.ACTIVE
@@ -278,7 +278,7 @@ async def change_plan(
     ctx: ServiceContext, subscription_id: uuid.UUID, plan_id: uuid.UUID
 ) -> tuple[BillingSubscription, Invoice]:
     async with ctx.transaction() as session:
-        subscription = await _own_subscription(session, ctx, subscription_id)
+        subscription = await _own_billing_subscription(session, ctx, subscription_id)
         if subscription.status != SubscriptionStatus.ACTIVE:
             raise _not_allowed(subscription, "changed to another plan")
         if subscription.plan_id == plan_id:
@@ -303,15 +303,15 @@ _ORDER_COLUMNS = {
 
 
 @dataclass(frozen=True, slots=True)
-class SubscriptionFilter:
+class BillingSubscriptionFilter:
     status: SubscriptionStatus | None = None
     plan_id: uuid.UUID | None = None
     user_id: uuid.UUID | None = None
 
 
-async def list_subscriptions(
+async def list_billing_subscriptions(
     ctx: ServiceContext,
-    subscription_filter: SubscriptionFilter,
+    subscription_filter: BillingSubscriptionFilter,
     order: SubscriptionOrderField,
     descending: bool,
     page: PageArgs,
@@ -332,7 +332,7 @@ async def list_subscriptions(
 # ---- renewal ----------------------------------------------------------------------------------
 
 
-async def renew_due_subscriptions(db: Database, now: datetime | None = None) -> int:
+async def renew_due_billing_subscriptions(db: Database, now: datetime | None = None) -> int:
     """ACTIVE subscriptions whose period has ended: cancelled when so asked, otherwise rolled into
     the next period(s) with an invoice each. Returns how many subscriptions were handled."""
     now = now or utcnow()

@@ -13,7 +13,7 @@ from core.permissions import Role
 from core.scope import TenantScope
 from models.billing import BillingSubscription, Invoice, InvoiceStatus, PlanInterval, SubscriptionStatus
 from server.runtime import Runtime
-from services.billing.plans import add_interval, renew_due_subscriptions
+from services.billing.plans import add_interval, renew_due_billing_subscriptions
 from tests.billing.support import raw_id, rows
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Account, quick_account
@@ -155,7 +155,7 @@ async def test_a_subscription_s_life_with_its_invoices(runtime: Runtime, gql: Gr
     )
     # The renewal job, once the period is over, ends it instead of renewing.
     period_end = datetime.fromisoformat(changed["subscription"]["currentPeriodEnd"])
-    assert await renew_due_subscriptions(runtime.db, now=period_end + timedelta(seconds=1)) == 1
+    assert await renew_due_billing_subscriptions(runtime.db, now=period_end + timedelta(seconds=1)) == 1
     (stored,) = await rows(runtime, BillingSubscription)
     assert stored.status == SubscriptionStatus.CANCELLED and stored.cancelled_at is not None
     invoices = await rows(runtime, Invoice, Invoice.subscription_id == stored.id)
@@ -184,7 +184,7 @@ async def test_renewals_invoice_each_new_period_and_cancel_now_ends_at_once(
             .values(current_period_start=began, current_period_end=add_interval(began, PlanInterval.MONTH))
         )
 
-    renewed = await renew_due_subscriptions(runtime.db, now=datetime(2026, 4, 10, tzinfo=UTC))
+    renewed = await renew_due_billing_subscriptions(runtime.db, now=datetime(2026, 4, 10, tzinfo=UTC))
     assert renewed == 1
     (stored,) = await rows(runtime, BillingSubscription, BillingSubscription.id == raw_id(month_sub["id"]))
     # Jan 31 -> Feb 28 -> Mar 28 -> Apr 28: two periods caught up, each invoiced.
@@ -195,7 +195,7 @@ async def test_renewals_invoice_each_new_period_and_cancel_now_ends_at_once(
     invoices = await rows(runtime, Invoice, Invoice.subscription_id == stored.id, order_by=Invoice.number)
     assert [i.total for i in invoices] == [1000, 1000, 1000]
     assert all(i.status == InvoiceStatus.OPEN for i in invoices)
-    assert await renew_due_subscriptions(runtime.db, now=datetime(2026, 4, 10, tzinfo=UTC)) == 0
+    assert await renew_due_billing_subscriptions(runtime.db, now=datetime(2026, 4, 10, tzinfo=UTC)) == 0
 
     stranger = await quick_account(runtime, "acme")
     assert (await gql(CANCEL, {"input": {"id": year_sub["id"]}}, token=stranger.token)).error_codes == [
