@@ -1,6 +1,7 @@
 """Prints throughput and latency figures for typical GraphQL reads, in-process (no network).
 
     .venv/bin/python -m benchmarks.bench_graphql                      # embedded SQLite
+    .venv/bin/python -m benchmarks.bench_graphql --postgres                   # a throwaway PostgreSQL
     .venv/bin/python -m benchmarks.bench_graphql --database-url postgresql+asyncpg://...
 
 The database is migrated and filled with one tenant of --users users first (it must be empty or
@@ -28,6 +29,7 @@ from server.cli import migrate
 from server.runtime import Runtime
 from services.identity.bootstrap import ensure_tenant, ensure_user
 from services.identity.passwords import hash_password
+from tests.harness.servers import PostgresServer
 from tests.support.graphql import count_statements
 
 QUERIES = {
@@ -129,10 +131,19 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database-url")
+    parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server")
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
-        asyncio.run(main(url, args.users, args.requests, args.concurrency))
+        if args.postgres:
+            server = PostgresServer(Path(scratch))
+            server.start()
+            url = server.create_database("bench")
+        try:
+            asyncio.run(main(url, args.users, args.requests, args.concurrency))
+        finally:
+            if args.postgres:
+                server.stop()

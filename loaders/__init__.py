@@ -9,26 +9,26 @@ from loaders.billing import BillingLoaders
 from loaders.catalog import CatalogLoaders
 from loaders.identity import IdentityLoaders
 from loaders.orders import OrderLoaders
-from models.db import Database
+from models.db import Reads
 
 
 class Loaders:
-    def __init__(self, db: Database, scope: TenantScope) -> None:
-        self.db = db
+    def __init__(self, reads: Reads, scope: TenantScope) -> None:
+        self.reads = reads
         self.scope = scope
 
     @cached_property
     def identity(self) -> IdentityLoaders:
-        return IdentityLoaders(self.db, self.scope)
+        return IdentityLoaders(self.reads, self.scope)
 
     @cached_property
     def catalog(self) -> CatalogLoaders:
-        return CatalogLoaders(self.db, self.scope)
+        return CatalogLoaders(self.reads, self.scope)
 
     @cached_property
     def orders(self) -> OrderLoaders:
-        return OrderLoaders(self.db, self.scope)
+        return OrderLoaders(self.reads, self.scope)
 
     @cached_property
     def billing(self) -> BillingLoaders:
-        return BillingLoaders(self.db, self.scope)
+        return BillingLoaders(self.reads, self.scope)

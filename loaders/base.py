@@ -11,7 +11,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select
 
 from core.scope import TenantScope
-from models.db import Database
+from models.db import Reads
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -25,12 +25,13 @@ Row = TypeVar("Row", bound=HasId)
 
 
 class LoaderSet:
-    """Loaders of one domain. Each batch runs in a session of its own (sibling fields resolve
-    concurrently and an AsyncSession must not be shared by two tasks), under the request's
-    tenant scope, so the tenancy guard applies to every loader query too."""
+    """Loaders of one domain. Each batch runs in a session of its own from ``reads`` (sibling
+    fields resolve concurrently and an AsyncSession must not be shared by two tasks; an HTTP
+    request's sessions take turns on its one connection), under the request's tenant scope, so
+    the tenancy guard applies to every loader query too."""
 
-    def __init__(self, db: Database, scope: TenantScope) -> None:
-        self.db = db
+    def __init__(self, reads: Reads, scope: TenantScope) -> None:
+        self.reads = reads
         self.scope = scope
 
     @staticmethod
@@ -38,7 +39,7 @@ class LoaderSet:
         return DataLoader(batch, max_batch_size=500)
 
     async def fetch(self, statement: Select[Any]) -> list[Any]:
-        async with self.db.session(self.scope) as session:
+        async with self.reads.session(self.scope) as session:
             return list(await session.scalars(statement))
 
     @staticmethod

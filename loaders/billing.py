@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.scope import TenantScope
 from loaders.base import LoaderSet
 from models.billing import BillingSubscription, Invoice, InvoiceLine, Payment, PaymentMethod, Plan, Refund
-from models.db import Database
+from models.db import Reads
 
 Row = TypeVar("Row")
 
@@ -26,8 +26,8 @@ def _grouped(rows: Sequence[Row], key: Callable[[Row], Any], keys: Sequence[uuid
 
 
 class BillingLoaders(LoaderSet):
-    def __init__(self, db: Database, scope: TenantScope) -> None:
-        super().__init__(db, scope)
+    def __init__(self, reads: Reads, scope: TenantScope) -> None:
+        super().__init__(reads, scope)
         self.invoice = self.loader(self._invoices)
         self.lines_of_invoice = self.loader(self._lines)
         self.payment = self.loader(self._payments)

@@ -17,7 +17,7 @@ from core.scope import TenantScope
 from loaders.base import LoaderSet
 from loaders.pagination import encode_cursor
 from models.catalog import Brand, Category, Product, Review
-from models.db import Database
+from models.db import Reads
 
 # A category's children come as a list (sorted by name), so they are capped like a page.
 MAX_CHILDREN = 100
@@ -44,8 +44,8 @@ class ReviewPage:
 
 
 class CatalogLoaders(LoaderSet):
-    def __init__(self, db: Database, scope: TenantScope) -> None:
-        super().__init__(db, scope)
+    def __init__(self, reads: Reads, scope: TenantScope) -> None:
+        super().__init__(reads, scope)
         self.product = self.loader(self._products)
         self.category = self.loader(self._categories)
         self.brand = self.loader(self._brands)

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from core.permissions import Role
 from core.scope import TenantScope
 from loaders.base import LoaderSet
-from models.db import Database
+from models.db import Reads
 from models.identity import Tenant, User, UserRole
 
 
 class IdentityLoaders(LoaderSet):
-    def __init__(self, db: Database, scope: TenantScope) -> None:
-        super().__init__(db, scope)
+    def __init__(self, reads: Reads, scope: TenantScope) -> None:
+        super().__init__(reads, scope)
         self.user = self.loader(self._users)
         self.tenant = self.loader(self._tenants)
         self.roles_of_user = self.loader(self._roles)

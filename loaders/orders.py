@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from core.scope import TenantScope
 from loaders.base import LoaderSet
-from models.db import Database
+from models.db import Reads
 from models.orders import Order, OrderItem, OrderStatusChange
 
 
 class OrderLoaders(LoaderSet):
-    def __init__(self, db: Database, scope: TenantScope) -> None:
-        super().__init__(db, scope)
+    def __init__(self, reads: Reads, scope: TenantScope) -> None:
+        super().__init__(reads, scope)
         self.order = self.loader(self._orders)
         self.items_of_order = self.loader(self._items)
         self.history_of_order = self.loader(self._history)

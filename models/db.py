@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from core.errors import NotFound
 from core.scope import TenantScope
@@ -24,7 +31,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping per checkout (a round trip each time): a connection that died with the server fails
+    # its statement once, and SQLAlchemy then invalidates the whole pool.
+    kwargs.setdefault("pool_pre_ping", False)
     return create_async_engine(url, **kwargs)
 
 
@@ -36,11 +45,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class Reads(Protocol):
+    """Where read-only sessions come from: the database (a connection each), or one request's reads."""
+
+    def session(self, scope: TenantScope) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+
 class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
+        # Reads need no transaction: each statement sees what is committed, and no BEGIN/ROLLBACK
+        # pair is sent around it (the isolation level is reset when the connection goes back).
+        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(self.autocommit_engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -48,8 +67,8 @@ class Database:
 
     @asynccontextmanager
     async def session(self, scope: TenantScope) -> AsyncIterator[AsyncSession]:
-        """A session for reads; nothing is committed."""
-        async with self._sessions(info={SCOPE_KEY: scope}) as session:
+        """A session for reads (a connection of its own, autocommit); nothing is written."""
+        async with self._read_sessions(info={SCOPE_KEY: scope}) as session:
             yield session
 
     @asynccontextmanager
@@ -60,6 +79,50 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class RequestReads:
+    """Every read of one request on one connection, checked out on first use and given back by
+    ``close`` when the request ends.
+
+    Sibling fields resolve concurrently and a connection runs one statement at a time, so sessions
+    take turns (a lock); a read nested in another by the same task shares the turn. Each session
+    still carries its own tenant scope for the tenancy guard."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._connection: AsyncConnection | None = None
+        self._turn = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
+
+    @asynccontextmanager
+    async def session(self, scope: TenantScope) -> AsyncIterator[AsyncSession]:
+        if self._holder is not None and self._holder is asyncio.current_task():
+            async with self._bound(scope) as session:
+                yield session
+            return
+        async with self._turn:
+            self._holder = asyncio.current_task()
+            try:
+                async with self._bound(scope) as session:
+                    yield session
+            finally:
+                self._holder = None
+
+    @asynccontextmanager
+    async def _bound(self, scope: TenantScope) -> AsyncIterator[AsyncSession]:
+        if self._connection is None:
+            self._connection = await self._db.autocommit_engine.connect()
+        session = AsyncSession(bind=self._connection, info={SCOPE_KEY: scope}, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            await session.close()
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await connection.close()
 
 
 async def locked_or_not_found(session: AsyncSession, model: type[Model], row_id: uuid.UUID) -> Model:

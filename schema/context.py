@@ -88,11 +88,11 @@ class RequestContext:
         if scope is None:
             return self.loaders
         if self.is_websocket:
-            return Loaders(self.services.db, scope)
+            return Loaders(self.services.reads or self.services.db, scope)
         if scope not in self._loaders_by_scope:
-            self._loaders_by_scope[scope] = Loaders(self.services.db, scope)
+            self._loaders_by_scope[scope] = Loaders(self.services.reads or self.services.db, scope)
         return self._loaders_by_scope[scope]
 
     def new_loaders(self) -> Loaders:
         scope = self.principal.scope if self.principal else self._storefront_scope or NOBODY
-        return Loaders(self.services.db, scope)
+        return Loaders(self.services.reads or self.services.db, scope)

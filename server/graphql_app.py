@@ -14,12 +14,14 @@ from strawberry.federation import Schema
 
 from core.errors import Forbidden, ServiceError
 from core.principal import Principal
+from models.db import Reads, RequestReads
 from schema.context import RequestContext
 from server.runtime import Runtime
 from services.context import ServiceContext
 from services.identity.auth import authenticate
 
 TENANT_HEADER = "x-tenant-id"
+READS_KEY = "tenantgraph.reads"
 _STATUS_OF_CODE = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
 
 
@@ -49,6 +51,10 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # One connection serves every read of an HTTP request (a websocket lives for hours: its
+        # reads each take a pooled connection for a moment instead).
+        reads = RequestReads(self.runtime.db) if scope["type"] == "http" else None
+        scope.setdefault("state", {})[READS_KEY] = reads
         try:
             await super().__call__(scope, receive, send)
         except RequestRejected as rejected:
@@ -60,14 +66,19 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
                 headers={"WWW-Authenticate": "Bearer"} if error.code == "UNAUTHENTICATED" else None,
             )
             await response(scope, receive, send)
+        finally:
+            if reads is not None:
+                await reads.close()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         is_websocket = isinstance(request, WebSocket)
         runtime = self.runtime
+        reads: RequestReads | None = request.scope.get("state", {}).get(READS_KEY)
         services = ServiceContext(
             db=runtime.db,
+            reads=reads,
             settings=runtime.settings,
             rate_limiter=runtime.rate_limiter,
             client_ip=request.client.host if request.client else "unknown",
@@ -85,17 +96,21 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         )
         if not is_websocket:
             services.principal = await self._principal(
-                _bearer(request.headers.get("authorization")), request.headers.get(TENANT_HEADER)
+                reads or runtime.db,
+                _bearer(request.headers.get("authorization")),
+                request.headers.get(TENANT_HEADER),
             )
         return context
 
-    async def _principal(self, token: str | None, acting_tenant: str | None) -> Principal | None:
+    async def _principal(
+        self, reads: Reads, token: str | None, acting_tenant: str | None
+    ) -> Principal | None:
         try:
             if token is None:
                 if acting_tenant:
                     raise Forbidden("X-Tenant-Id is for signed-in platform administrators.")
                 return None
-            return await authenticate(self.runtime.db, self.runtime.settings, token, acting_tenant)
+            return await authenticate(reads, self.runtime.settings, token, acting_tenant)
         except ServiceError as error:
             raise RequestRejected(error) from error
 
@@ -109,7 +124,9 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
                 {"code": "UNAUTHENTICATED", "message": "connection_init needs Authorization: Bearer <token>."}
             )
         try:
-            context.services.principal = await self._principal(token, params.get(TENANT_HEADER))
+            context.services.principal = await self._principal(
+                self.runtime.db, token, params.get(TENANT_HEADER)
+            )
         except RequestRejected as rejected:
             raise ConnectionRejectionError(
                 {"code": rejected.error.code, "message": rejected.error.message}

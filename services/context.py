@@ -13,7 +13,7 @@ from core.permissions import Role
 from core.principal import Principal
 from core.scope import TenantScope
 from core.settings import Settings
-from models.db import Database
+from models.db import Database, Reads
 from services.events import EVENTS_RECORDED
 from services.ratelimit import RateLimiter
 
@@ -26,6 +26,8 @@ class ServiceContext:
     principal: Principal | None = None
     client_ip: str = "unknown"
     user_agent: str | None = None
+    # Where reads go: one connection for the whole HTTP request (RequestReads), else the database.
+    reads: Reads | None = None
     # Wakes the outbox dispatcher after a commit that recorded events (low latency, no polling wait).
     on_events_committed: Callable[[], None] = field(default=lambda: None)
 
@@ -55,4 +57,4 @@ class ServiceContext:
 
     def read(self, scope: TenantScope | None = None) -> AbstractAsyncContextManager[AsyncSession]:
         """A read-only session in the caller's tenant (or ``scope``)."""
-        return self.db.session(scope or self.scope)
+        return (self.reads or self.db).session(scope or self.scope)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from core.permissions import Role
 from core.scope import TenantScope
+from models.db import RequestReads
 from models.identity import User, UserRole
 from server.runtime import Runtime
 from tests.support.graphql import GraphQLClient, StatementCounter, count_statements
@@ -64,18 +67,20 @@ async def crowd(identity: Identity, runtime: Runtime) -> tuple[Account, list[uui
     return admin, ids
 
 
-async def _users_page(gql: GraphQLClient, runtime: Runtime, token: str, first: int) -> tuple[Any, list[str]]:
+async def _users_page(
+    gql: GraphQLClient, runtime: Runtime, token: str, first: int
+) -> tuple[Any, list[str], StatementCounter]:
     with count_statements(runtime.db.engine) as counter:
         data = (await gql(USERS, {"first": first}, token=token)).ok()
-    return data["users"]["edges"], _sql(counter)
+    return data["users"]["edges"], _sql(counter), counter
 
 
 async def test_users_connection_statements_do_not_grow_with_rows(
     gql: GraphQLClient, runtime: Runtime, crowd: tuple[Account, list[uuid.UUID]]
 ) -> None:
     admin, _ = crowd
-    five, five_sql = await _users_page(gql, runtime, admin.token, 5)
-    fifty, fifty_sql = await _users_page(gql, runtime, admin.token, 50)
+    five, five_sql, _ = await _users_page(gql, runtime, admin.token, 5)
+    fifty, fifty_sql, counter = await _users_page(gql, runtime, admin.token, 50)
 
     assert len(five) == 5
     assert len(fifty) == 50
@@ -86,6 +91,7 @@ async def test_users_connection_statements_do_not_grow_with_rows(
     assert [edge["node"] for edge in five] == nodes[:5]
 
     assert len(five_sql) == len(fifty_sql), (five_sql, fifty_sql)
+    assert (counter.checkouts, counter.transactions) == (1, 0)  # one connection, no BEGIN/ROLLBACK
     # authenticate 1 + users page 1 + roles batch 1 + tenant batch 1
     assert len(fifty_sql) == 4, fifty_sql
     assert sorted(_tables(fifty_sql)) == ["auth_sessions", "tenants", "user_roles", "users"]
@@ -131,3 +137,31 @@ async def test_nodes_statements_do_not_grow_with_ids(
         ("User", asked[2]),
     ]
     assert len(_sql(counter)) == 3, _sql(counter)  # authenticate + users batch + tenants batch
+
+
+async def test_request_reads_share_one_connection_without_a_transaction(runtime: Runtime) -> None:
+    """Concurrent reads of one request take turns on one connection, a nested read of the same
+    task shares its turn, and no transaction spans two statements (autocommit)."""
+    reads = RequestReads(runtime.db)
+    scope = TenantScope.all_tenants()
+    order: list[str] = []
+
+    async def read(name: str) -> int:
+        async with reads.session(scope) as session:
+            order.append(f"{name} in")
+            first = (await session.execute(text("SELECT txid_current()"))).scalar_one()
+            await asyncio.sleep(0.01)  # the other reader must wait for its turn meanwhile
+            async with reads.session(scope) as nested:
+                second = (await nested.execute(text("SELECT txid_current()"))).scalar_one()
+            order.append(f"{name} out")
+            assert second != first  # each statement is its own transaction
+            return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+    try:
+        with count_statements(runtime.db.engine) as counter:
+            pids = await asyncio.gather(read("a"), read("b"))
+    finally:
+        await reads.close()
+    assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
+    assert pids[0] == pids[1]
+    assert (counter.checkouts, counter.transactions) == (1, 0)

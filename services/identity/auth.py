@@ -16,7 +16,7 @@ from core.principal import Principal
 from core.scope import TenantScope
 from core.settings import Settings
 from models.base import utcnow
-from models.db import Database
+from models.db import Reads
 from models.identity import AuthSession, RefreshToken, Tenant, TenantStatus, User, UserRole, UserStatus
 from services.context import ServiceContext
 from services.identity.accounts import (
@@ -293,7 +293,7 @@ async def change_password(ctx: ServiceContext, current_password: str, new_passwo
         return user
 
 
-async def authenticate(db: Database, settings: Settings, bearer: str, acting_tenant: str | None) -> Principal:
+async def authenticate(db: Reads, settings: Settings, bearer: str, acting_tenant: str | None) -> Principal:
     """The principal of an access token, checked against the live session, user and tenant."""
     try:
         claimed = decode_access_token(settings, bearer)
@@ -305,7 +305,7 @@ async def authenticate(db: Database, settings: Settings, bearer: str, acting_ten
     return principal
 
 
-async def live_principal(db: Database, claimed: Principal) -> Principal:
+async def live_principal(db: Reads, claimed: Principal) -> Principal:
     """``claimed`` as it stands now. One statement, so a logged-out session, a suspended user or
     tenant, or changed roles take effect at once, not when the token expires; subscriptions call
     it again for every event."""
@@ -332,7 +332,7 @@ async def live_principal(db: Database, claimed: Principal) -> Principal:
     )
 
 
-async def _acting_in(db: Database, principal: Principal, acting_tenant: str) -> Principal:
+async def _acting_in(db: Reads, principal: Principal, acting_tenant: str) -> Principal:
     if not principal.is_platform_admin:
         raise Forbidden("Only platform administrators may act in another tenant (X-Tenant-Id).")
     try:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
@@ -61,6 +61,9 @@ class GraphQLClient:
 @dataclass
 class StatementCounter:
     statements: list[str] = field(default_factory=list)
+    # Connections taken from the pool, and transactions begun (autocommit reads begin none).
+    checkouts: int = 0
+    transactions: int = 0
 
     @property
     def count(self) -> int:
@@ -82,10 +85,28 @@ def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
         if _active_counter.get() is counter:
             counter.statements.append(statement)
 
+    def checkout(*_: Any) -> None:
+        if _active_counter.get() is counter:
+            counter.checkouts += 1
+
+    def begin(conn: Connection) -> None:
+        if (
+            _active_counter.get() is counter
+            and conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+        ):
+            counter.transactions += 1
+
     token = _active_counter.set(counter)
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    listeners: list[tuple[Any, str, Any]] = [
+        (engine.sync_engine, "before_cursor_execute", record),
+        (engine.sync_engine.pool, "checkout", checkout),
+        (engine.sync_engine, "begin", begin),
+    ]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
     try:
         yield counter
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
         _active_counter.reset(token)
