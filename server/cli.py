@@ -8,7 +8,7 @@ import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import uvicorn
 from alembic import command
@@ -64,15 +64,34 @@ def create_admin(settings: Settings, email: str, name: str, password: str | None
     return 0
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
-        proxy_headers=False,
-        ws="websockets-sansio",
-    )
+def serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "proxy_headers": False,
+        "ws": "websockets-sansio",
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    if settings.broadcast_url.startswith("memory"):
+        print(
+            "tenantgraph: --workers > 1 needs a shared broadcast (TENANTGRAPH_BROADCAST_URL=redis://...): "
+            "with memory:// one worker's events never reach another's subscribers",
+            file=sys.stderr,
+        )
+        return 2
+    # Several processes need an import string: each worker builds its own app from the environment.
+    uvicorn.run("server.app:create_app", factory=True, workers=workers, **options)
+    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd = commands.add_parser("serve", help="serve GraphQL on HTTP and websockets")
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument(
+        "--workers", type=_positive, default=1, help="server processes sharing the port (default 1)"
+    )
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("seed-demo", help="load demo tenants and accounts (idempotent)")
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
@@ -99,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     match args.command:
         case "serve":
-            serve(settings, args.host, args.port)
+            return serve(settings, args.host, args.port, args.workers)
         case "migrate":
             migrate(settings)
         case "seed-demo":

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -19,6 +20,8 @@ from schema.context import RequestContext
 from server.runtime import Runtime
 from services.context import ServiceContext
 from services.identity.auth import authenticate
+
+log = logging.getLogger(__name__)
 
 TENANT_HEADER = "x-tenant-id"
 READS_KEY = "tenantgraph.reads"
@@ -57,6 +60,9 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         scope.setdefault("state", {})[READS_KEY] = reads
         try:
             await super().__call__(scope, receive, send)
+        except ClientDisconnect:
+            # Nobody is left to answer: one line, not a traceback.
+            log.info("client disconnected before its %s %s was read", scope.get("method"), scope.get("path"))
         except RequestRejected as rejected:
             # The request's credentials are bad: answer before running anything.
             error = rejected.error

@@ -223,3 +223,38 @@ async def test_readiness_without_a_database(redis_server: RedisServer, restore_l
     assert body["down"] == ["database"]
     assert body["checks"]["database"].startswith("down: ")
     assert body["checks"]["broadcast"] == "ok"
+
+
+async def test_client_gone_before_its_body_is_read_logs_one_line(
+    app: Starlette, caplog: pytest.LogCaptureFixture
+) -> None:
+    logging.getLogger().addHandler(caplog.handler)  # the app (re)configured the root logger
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+        "query_string": b"",
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
+        "root_path": "",
+    }
+    sent: list[dict[str, object]] = []
+
+    async def disconnected() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO):
+        await app(scope, disconnected, send)  # type: ignore[arg-type]
+    assert sent == []  # nobody to answer
+    ours = [r for r in caplog.records if "disconnected" in r.getMessage()]
+    assert [(r.levelno, r.getMessage()) for r in ours] == [
+        (logging.INFO, "client disconnected before its POST /graphql was read")
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records

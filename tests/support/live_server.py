@@ -41,7 +41,10 @@ def _python() -> str:
 class LiveServer:
     """One ``tenantgraph serve`` process on 127.0.0.1."""
 
-    def __init__(self, name: str, log_dir: Path, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, name: str, log_dir: Path, env: Mapping[str, str], extra_args: tuple[str, ...] = ()
+    ) -> None:
+        self.extra_args = extra_args
         self.name = name
         self.port = free_port()
         self.log_path = log_dir / f"{name}.log"
@@ -111,6 +114,7 @@ class LiveServer:
                     HOST,
                     "--port",
                     str(self.port),
+                    *self.extra_args,
                 ],
                 cwd=str(ROOT),
                 env=env,
