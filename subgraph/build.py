@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Final
+import contextlib
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any, Final
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -68,6 +70,29 @@ Mutation = merge_types("Mutation", MUTATIONS)
 Subscription = merge_types("Subscription", SUBSCRIPTIONS)
 
 
+# Longer documents are parsed each time: the cache must not hold a megabyte per entry.
+MAX_CACHED_DOCUMENT_CHARS = 20_000
+
+
+@lru_cache(maxsize=OPERATION_CACHE_SIZE)
+def parse_cached(query: str, options: tuple[tuple[str, Any], ...]) -> DocumentNode:
+    return parse(query, **dict(options))
+
+
+class CachedParse(SchemaExtension):
+    """Parses each distinct document once. A document that does not parse is left to strawberry,
+    which parses it again and reports the syntax error like any other (with extensions.code;
+    strawberry's own ParserCache raises it past the extensions, which loses the code)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        query = context.query
+        if query and len(query) <= MAX_CACHED_DOCUMENT_CHARS:
+            with contextlib.suppress(GraphQLError):
+                context.graphql_document = parse_cached(query, tuple(sorted(context.parse_options.items())))
+        yield
+
+
 class Subgraph(strawberry.federation.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -90,8 +115,8 @@ def build_schema(settings: Settings) -> strawberry.federation.Schema:
         lambda: ErrorPolicy(production=settings.production),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules(rules),
-        # Repeated operations (the usual case) skip validation; bounded. (strawberry's ParserCache
-        # is left out: with it, syntax errors escape the extensions and lose extensions.code.)
+        # Repeated operations (the usual case) skip parsing and validation; both bounded.
+        CachedParse,
         lambda: ValidationCache(maxsize=OPERATION_CACHE_SIZE),
     ]
     return Subgraph(

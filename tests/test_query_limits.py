@@ -4,6 +4,7 @@ refusing it when it comes again (validation results are cached)."""
 from __future__ import annotations
 
 from core.settings import Settings
+from subgraph.build import parse_cached
 from tests.support.graphql import GraphQLClient, GraphQLResult
 
 
@@ -47,3 +48,20 @@ async def test_token_limit(gql: GraphQLClient, settings: Settings) -> None:
     padded = "{ " + "__typename " * settings.max_tokens + "}"
     for _ in range(2):
         assert refused(await gql(padded), "token")
+
+
+async def test_a_repeated_document_is_parsed_once(gql: GraphQLClient) -> None:
+    document = '{ tenantBySlug(slug: "parse-cache-probe") { name } }'
+    before = parse_cached.cache_info()
+    for _ in range(3):
+        assert (await gql(document)).ok() == {"tenantBySlug": None}
+    after = parse_cached.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+
+
+async def test_a_syntax_error_is_not_cached_and_keeps_its_code(gql: GraphQLClient) -> None:
+    before = parse_cached.cache_info()
+    for _ in range(2):
+        result = await gql("{ me { id }")
+        assert result.error_codes == ["BAD_USER_INPUT"], result.body
+    assert parse_cached.cache_info().currsize == before.currsize
