@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, InvalidInput, Unauthenticated, invalid
@@ -305,6 +305,16 @@ async def authenticate(db: Reads, settings: Settings, bearer: str, acting_tenant
     return principal
 
 
+# Built once: it runs on every signed-in request and every subscription event.
+_LIVE_SESSION = (
+    select(AuthSession.revoked_at, User.status, Tenant.status, UserRole.role)
+    .join(User, User.id == AuthSession.user_id)
+    .join(Tenant, Tenant.id == User.tenant_id)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(AuthSession.id == bindparam("session_id"), User.id == bindparam("user_id"))
+)
+
+
 async def live_principal(db: Reads, claimed: Principal) -> Principal:
     """``claimed`` as it stands now. One statement, so a logged-out session, a suspended user or
     tenant, or changed roles take effect at once, not when the token expires; subscriptions call
@@ -312,11 +322,7 @@ async def live_principal(db: Reads, claimed: Principal) -> Principal:
     async with db.session(TenantScope.of(claimed.home_tenant_id)) as session:
         rows = (
             await session.execute(
-                select(AuthSession.revoked_at, User.status, Tenant.status, UserRole.role)
-                .join(User, User.id == AuthSession.user_id)
-                .join(Tenant, Tenant.id == User.tenant_id)
-                .outerjoin(UserRole, UserRole.user_id == User.id)
-                .where(AuthSession.id == claimed.session_id, User.id == claimed.user_id)
+                _LIVE_SESSION, {"session_id": claimed.session_id, "user_id": claimed.user_id}
             )
         ).all()
     if not rows or rows[0][0] is not None:
