@@ -11,8 +11,12 @@ from sqlalchemy import select
 from core.permissions import Role
 from core.scope import TenantScope
 from loaders.base import LoaderSet
+from loaders.pagination import ChildPageKey, Page, SortKey, child_counts, child_pages
 from models.db import Reads
 from models.identity import Tenant, User, UserRole
+
+# A tenant's users as Tenant.users lists them (served by ix_users_tenant_created).
+USERS_BY_CREATION = SortKey(User.created_at, User.id)
 
 
 class IdentityLoaders(LoaderSet):
@@ -21,6 +25,8 @@ class IdentityLoaders(LoaderSet):
         self.user = self.loader(self._users)
         self.tenant = self.loader(self._tenants)
         self.roles_of_user = self.loader(self._roles)
+        self.users_of_tenant = self.loader(self._users_of_tenants)
+        self.user_count_of_tenant = self.loader(self._user_counts)
 
     async def _users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
         return self.by_id(await self.fetch(select(User).where(User.id.in_(ids))), ids)
@@ -34,3 +40,11 @@ class IdentityLoaders(LoaderSet):
         for row in rows:
             roles[row.user_id].append(row.role)
         return [sorted(roles[user_id]) for user_id in user_ids]
+
+    async def _users_of_tenants(self, keys: Sequence[ChildPageKey]) -> list[Page[User]]:
+        return await child_pages(
+            self.fetch, User.tenant_id, USERS_BY_CREATION, keys, self.user_count_of_tenant.load
+        )
+
+    async def _user_counts(self, keys: Sequence[ChildPageKey]) -> list[int]:
+        return await child_counts(self.fetch_rows, User.tenant_id, User.id, keys)

@@ -10,8 +10,12 @@ from sqlalchemy import select
 
 from core.scope import TenantScope
 from loaders.base import LoaderSet
+from loaders.pagination import ChildPageKey, Page, SortKey, child_counts, child_pages
 from models.db import Reads
 from models.orders import Order, OrderItem, OrderStatusChange
+
+# A user's orders as User.orders lists them (served by ix_orders_tenant_user_created).
+ORDERS_BY_CREATION = SortKey(Order.created_at, Order.id)
 
 
 class OrderLoaders(LoaderSet):
@@ -20,6 +24,8 @@ class OrderLoaders(LoaderSet):
         self.order = self.loader(self._orders)
         self.items_of_order = self.loader(self._items)
         self.history_of_order = self.loader(self._history)
+        self.orders_of_user = self.loader(self._orders_of_users)
+        self.order_count_of_user = self.loader(self._order_counts)
 
     async def _orders(self, ids: Sequence[uuid.UUID]) -> list[Order | None]:
         return self.by_id(await self.fetch(select(Order).where(Order.id.in_(ids))), ids)
@@ -43,3 +49,11 @@ class OrderLoaders(LoaderSet):
         for row in rows:
             history[row.order_id].append(row)
         return [history[order_id] for order_id in order_ids]
+
+    async def _orders_of_users(self, keys: Sequence[ChildPageKey]) -> list[Page[Order]]:
+        return await child_pages(
+            self.fetch, Order.user_id, ORDERS_BY_CREATION, keys, self.order_count_of_user.load
+        )
+
+    async def _order_counts(self, keys: Sequence[ChildPageKey]) -> list[int]:
+        return await child_counts(self.fetch_rows, Order.user_id, Order.id, keys)

@@ -9,15 +9,17 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from core.errors import BadUserInput
 
@@ -133,6 +135,13 @@ def _after(key: SortKey, cursor: str, forward: bool) -> Any:
     return or_(key.column < value, and_(key.column == value, key.id_column < row_id))
 
 
+def _order(key: SortKey, forward: bool) -> tuple[Any, Any]:
+    """The key's order, reversed for a backward page (``last``/``before``)."""
+    if forward != key.descending:
+        return key.column.asc(), key.id_column.asc()
+    return key.column.desc(), key.id_column.desc()
+
+
 SessionOpener = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
@@ -163,12 +172,8 @@ async def paginate(
         windowed = windowed.where(_after(key, args.after, forward=True))
     if args.before:
         windowed = windowed.where(_after(key, args.before, forward=False))
-    ascending = forward != key.descending
-    order = (
-        (key.column.asc(), key.id_column.asc()) if ascending else (key.column.desc(), key.id_column.desc())
-    )
     async with open_session() as session:
-        query = windowed.order_by(*order).limit(size + 1)
+        query = windowed.order_by(*_order(key, forward)).limit(size + 1)
         rows = list(await session.execute(query) if whole_rows else await session.scalars(query))
     has_more = len(rows) > size
     rows = rows[:size]
@@ -189,3 +194,91 @@ async def paginate(
         has_previous_page=bool(args.after) if forward else has_more,
         count=total,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ChildPageKey:
+    """One parent's page of a relation (``Tenant.users``, ``User.orders``); ``only_id`` narrows the
+    relation to one row (a caller who may see only itself)."""
+
+    parent_id: uuid.UUID
+    args: PageArgs
+    only_id: uuid.UUID | None = None
+
+
+async def child_pages(
+    fetch: Callable[[Select[Any]], Awaitable[list[Any]]],
+    parent_column: InstrumentedAttribute[Any],
+    key: SortKey,
+    keys: Sequence[ChildPageKey],
+    count: Callable[[ChildPageKey], Awaitable[int]],
+) -> list[Page[Any]]:
+    """The pages of many parents in one statement per distinct (page arguments, narrowing):
+    every parent's rows are ranked in key order (``row_number() OVER (PARTITION BY parent)``) and
+    the first ``size + 1`` of each are read, so the statements grow with the query's depth, not
+    with its parents. Cursors keep the single-list format of ``paginate``."""
+    pages: dict[ChildPageKey, Page[Any]] = {}
+    groups: dict[tuple[PageArgs, uuid.UUID | None], list[uuid.UUID]] = defaultdict(list)
+    for page_key in keys:
+        groups[(page_key.args.validated(), page_key.only_id)].append(page_key.parent_id)
+    model = key.column.class_
+    for (args, only_id), parent_ids in groups.items():
+        forward = args.last is None
+        size = args.first if forward else args.last
+        size = DEFAULT_PAGE_SIZE if size is None else size
+        order = _order(key, forward)
+        rank = func.row_number().over(partition_by=parent_column, order_by=order).label("child_rank")
+        ranked = select(model, rank).where(parent_column.in_(parent_ids))
+        if only_id is not None:
+            ranked = ranked.where(key.id_column == only_id)
+        if args.after:
+            ranked = ranked.where(_after(key, args.after, forward=True))
+        if args.before:
+            ranked = ranked.where(_after(key, args.before, forward=False))
+        window = ranked.subquery()
+        row = aliased(model, window)
+        rows = await fetch(
+            select(row)
+            .where(window.c.child_rank <= size + 1)
+            .order_by(window.c[parent_column.key], window.c.child_rank)
+        )
+        by_parent: dict[uuid.UUID, list[Any]] = defaultdict(list)
+        for found in rows:
+            by_parent[getattr(found, parent_column.key)].append(found)
+        for parent_id in parent_ids:
+            found = by_parent[parent_id]
+            has_more = len(found) > size
+            found = found[:size]
+            if not forward:
+                found.reverse()
+            page_key = ChildPageKey(parent_id, args, only_id)
+            pages[page_key] = Page(
+                rows=found,
+                cursors=[encode_cursor(getattr(r, key.column.key), r.id) for r in found],
+                has_next_page=has_more if forward else bool(args.before),
+                has_previous_page=bool(args.after) if forward else has_more,
+                count=partial(count, page_key),
+            )
+    return [pages[ChildPageKey(k.parent_id, k.args.validated(), k.only_id)] for k in keys]
+
+
+async def child_counts(
+    fetch_rows: Callable[[Select[Any]], Awaitable[list[Any]]],
+    parent_column: InstrumentedAttribute[Any],
+    id_column: InstrumentedAttribute[Any],
+    keys: Sequence[ChildPageKey],
+) -> list[int]:
+    """The total of each parent's relation (narrowed as its key says), one statement per narrowing."""
+    totals: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {}
+    groups: dict[uuid.UUID | None, list[uuid.UUID]] = defaultdict(list)
+    for page_key in keys:
+        groups[page_key.only_id].append(page_key.parent_id)
+    for only_id, parent_ids in groups.items():
+        statement = (
+            select(parent_column, func.count()).where(parent_column.in_(parent_ids)).group_by(parent_column)
+        )
+        if only_id is not None:
+            statement = statement.where(id_column == only_id)
+        for parent_id, total in await fetch_rows(statement):
+            totals[(parent_id, only_id)] = int(total)
+    return [totals.get((k.parent_id, k.only_id), 0) for k in keys]

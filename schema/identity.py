@@ -4,24 +4,33 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.types.lazy_type import LazyType
 
 from core.errors import NotFound
+from core.permissions import ORDER_STAFF, USER_READERS
 from core.scope import TenantScope
+from loaders.pagination import ChildPageKey
 from models import identity as models
 from models.identity import TenantKind, TenantStatus, UserStatus
 from schema.directives import Role  # registered there as an enum: must come first (else 2 Roles)
 from schema.errors import UserError
-from schema.nodes import Entity, load_nodes, node_type
-from schema.pagination import OrderDirection
+from schema.nodes import NO_ID, Entity, load_nodes, node_type
+from schema.pagination import Connection, OrderDirection, connection, page_args
 from services.identity.errors import IdentityErrorCode
 from services.identity.tenants import TenantOrderField
 from services.identity.users import UserOrderField, can_read_user
+
+if TYPE_CHECKING:
+    from schema.orders import Order
+
+# The orders domain's type, found when first used (schema/orders.py imports this module).
+ORDER_TYPE: LazyType[str, str] = LazyType("Order", "schema.orders")
 
 strawberry.enum(
     IdentityErrorCode,
@@ -60,6 +69,29 @@ class Tenant(Entity):
             created_at=tenant.created_at,
             updated_at=tenant.updated_at,
         )
+
+    @strawberry.field(
+        description="The tenant's users, oldest first. TENANT_ADMIN, MANAGER, SUPPORT_AGENT and AUDITOR "
+        "see all of them; anyone else only themselves."
+    )
+    async def users(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[User]:
+        principal = info.context.principal
+        if principal is None:
+            only: uuid.UUID | None = NO_ID
+        elif principal.has_any_role(*USER_READERS):
+            only = None
+        else:
+            only = principal.user_id
+        key = ChildPageKey(uuid.UUID(self.tenant_id), page_args(first, after, last, before), only)
+        page = await info.context.loaders.identity.users_of_tenant.load(key)
+        return connection(page, User.from_model)
 
     @classmethod
     async def load(cls, info: Info, node_ids: list[str]) -> list[Self | None]:
@@ -114,6 +146,28 @@ class User(Entity):
         if tenant is None:  # platform admins see every tenant; members their own
             raise NotFound("Tenant")
         return Tenant.from_model(tenant)
+
+    @strawberry.field(
+        description="The user's orders, oldest first: your own, or anyone's for MANAGER, SUPPORT_AGENT "
+        "and TENANT_ADMIN (empty for anyone else)."
+    )
+    async def orders(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[Order, strawberry.lazy("schema.orders")]]:
+        principal = info.context.principal
+        user_id = uuid.UUID(self.user_id)
+        may_read = principal is not None and (
+            principal.user_id == user_id or principal.has_any_role(*ORDER_STAFF)
+        )
+        order_type: type[Order] = ORDER_TYPE.resolve_type()
+        key = ChildPageKey(user_id, page_args(first, after, last, before), None if may_read else NO_ID)
+        page = await info.context.loaders.orders.orders_of_user.load(key)
+        return connection(page, order_type.from_model)
 
     @classmethod
     async def load(cls, info: Info, node_ids: list[str]) -> list[Self | None]:
