@@ -12,9 +12,7 @@ from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
@@ -42,6 +40,7 @@ from services.catalog.errors import CatalogErrorCode
 from services.identity.errors import IdentityErrorCode
 from services.money import MoneyErrorCode
 from services.orders.errors import OrderErrorCode
+from subgraph.limits import limits_rule
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
 FEDERATION_VERSION: Final = "2.11"
@@ -106,8 +105,7 @@ def build_schema(settings: Settings) -> strawberry.federation.Schema:
     # The validation rules are made once: limiter extensions built per request would each create
     # new rule classes, and the validation cache (keyed by document and rules) would never hit.
     rules = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        limits_rule(max_depth=settings.max_query_depth, max_aliases=settings.max_aliases),
         *(DisableIntrospection().validation_rules if settings.production else []),
     ]
     # Factories, not instances: an extension instance keeps per-operation state.

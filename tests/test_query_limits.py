@@ -3,6 +3,8 @@ refusing it when it comes again (validation results are cached)."""
 
 from __future__ import annotations
 
+import time
+
 from core.settings import Settings
 from subgraph.build import parse_cached
 from tests.support.graphql import GraphQLClient, GraphQLResult
@@ -65,3 +67,39 @@ async def test_a_syntax_error_is_not_cached_and_keeps_its_code(gql: GraphQLClien
         result = await gql("{ me { id }")
         assert result.error_codes == ["BAD_USER_INPUT"], result.body
     assert parse_cached.cache_info().currsize == before.currsize
+
+
+def doubling_fragments(levels: int, leaf: str = "__typename") -> str:
+    """`fragment F0 on Query { ...F1 ...F1 }` ... down to a leaf: 2**levels spreads if expanded."""
+    fragments = [f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}" for n in range(levels)]
+    fragments.append(f"fragment F{levels} on Query {{ {leaf} }}")
+    return "{ ...F0 } " + " ".join(fragments)
+
+
+async def test_fragments_spread_many_times_are_measured_once(gql: GraphQLClient) -> None:
+    started = time.perf_counter()
+    result = await gql(doubling_fragments(21))
+    assert result.ok() == {"__typename": "Query"}
+    # strawberry's own limiters walked each spread again: 21.7 s here.
+    assert time.perf_counter() - started < 1.0
+
+
+async def test_aliases_multiplied_by_spreads_are_counted(gql: GraphQLClient, settings: Settings) -> None:
+    # 2**5 = 32 expansions of one aliased field: over the limit of 30, though written once.
+    result = await gql(doubling_fragments(5, leaf='t: tenantBySlug(slug: "x") { name }'))
+    assert refused(result, "aliases found"), result.body
+    allowed = await gql(doubling_fragments(4, leaf='t: tenantBySlug(slug: "x") { name }'))
+    assert allowed.ok() == {"t": None}
+
+
+async def test_depth_through_fragments_counts(gql: GraphQLClient, settings: Settings) -> None:
+    parents = settings.max_query_depth - 2  # one too deep, as in test_depth_limit
+    inner = "name"
+    for _ in range(parents):
+        inner = f"parent {{ {inner} }}"
+    document = (
+        '{ products(tenantSlug: "acme") { ...Nodes } } '
+        "fragment Nodes on ProductConnection { nodes { ... on Product { category { ...Chain } } } } "
+        f"fragment Chain on Category {{ {inner} }}"
+    )
+    assert refused(await gql(document), "exceeds maximum operation depth")
