@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
+    # Representations one request may ask `_entities` for (a gateway batches per entity type).
+    max_entities: int = Field(default=100, ge=1)
 
     outbox_poll_seconds: float = 1.0
 

@@ -94,6 +94,7 @@ class RequestReads:
         self._connection: AsyncConnection | None = None
         self._turn = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None
+        self._closed = False
 
     @asynccontextmanager
     async def session(self, scope: TenantScope) -> AsyncIterator[AsyncSession]:
@@ -111,6 +112,12 @@ class RequestReads:
 
     @asynccontextmanager
     async def _bound(self, scope: TenantScope) -> AsyncIterator[AsyncSession]:
+        if self._closed:
+            # A loader batch still running after its request ended (an error ended execution
+            # early): it gets a connection of its own, which goes back to the pool.
+            async with self._db.session(scope) as session:
+                yield session
+            return
         if self._connection is None:
             self._connection = await self._db.autocommit_engine.connect()
         session = AsyncSession(bind=self._connection, info={SCOPE_KEY: scope}, expire_on_commit=False)
@@ -120,9 +127,12 @@ class RequestReads:
             await session.close()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            connection, self._connection = self._connection, None
-            await connection.close()
+        """Give the connection back, once a read still under way has finished with it."""
+        self._closed = True
+        async with self._turn:
+            if self._connection is not None:
+                connection, self._connection = self._connection, None
+                await connection.close()
 
 
 async def locked_or_not_found(session: AsyncSession, model: type[Model], row_id: uuid.UUID) -> Model:

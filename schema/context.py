@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,11 +12,17 @@ from core.principal import Principal
 from core.scope import TenantScope
 from loaders import Loaders
 from realtime.broadcast import Broadcast
+from realtime.fanout import Fanout
 from services.billing.provider import PaymentProvider
 from services.context import ServiceContext
+from services.identity.access import AccessStore
 
 # Anonymous callers get a scope that matches no tenant: public fields never reach tenant data.
 NOBODY = TenantScope.of(uuid.UUID(int=0))
+# The loaders of the subscription event this task is resolving (set by the subscription's
+# resolver right before it yields the event, which graphql-core then resolves in the same task):
+# one set per event, shared by every subscriber the event reaches, so each relation is read once.
+_event_loaders: ContextVar[Loaders | None] = ContextVar("event_loaders", default=None)
 
 
 @dataclass
@@ -23,6 +30,8 @@ class RequestContext:
     services: ServiceContext
     broadcast: Broadcast
     payment_provider: PaymentProvider
+    fanout: Fanout
+    access: AccessStore
     correlation_id: str
     request: Any = None
     response: Any = None
@@ -30,6 +39,8 @@ class RequestContext:
     # Set by strawberry from the websocket connection_init payload.
     connection_params: dict[str, Any] | None = None
     bearer_token: str | None = None
+    # Representations `_entities` was asked for so far in this request (capped by the subgraph).
+    entities_requested: int = 0
     _loaders: Loaders | None = field(default=None, repr=False)
     _storefront_scope: TenantScope | None = field(default=None, repr=False)
     _loaders_by_scope: dict[TenantScope, Loaders] = field(default_factory=dict, repr=False)
@@ -41,12 +52,19 @@ class RequestContext:
     @property
     def loaders(self) -> Loaders:
         """Per-request loaders. A websocket context lives for hours, so there each access gets
-        fresh ones: a subscription event never sees another event's cached rows."""
+        the loaders of the subscription event being resolved (or fresh ones): an event never sees
+        another event's cached rows."""
         if self.is_websocket:
-            return self.new_loaders()
+            return _event_loaders.get() or self.new_loaders()
         if self._loaders is None:
             self._loaders = self.new_loaders()
         return self._loaders
+
+    def resolve_event_with(self, loaders: Loaders) -> None:
+        """The subscription event about to be yielded loads its relations through ``loaders``
+        (the event's own, shared by its subscribers; they hold rows only, each subscriber's
+        visibility rules still apply to what it gets)."""
+        _event_loaders.set(loaders)
 
     def idempotency_key(self, given: str | None = None) -> str | None:
         """The operation's idempotency key: its ``idempotencyKey`` input, else the request's

@@ -16,11 +16,12 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, Info
 
-from core.errors import ErrorCode
+from core.errors import BadUserInput, ErrorCode
 from core.settings import Settings
 from resolvers.billing.roots import BillingMutation, BillingQuery
 from resolvers.catalog import CatalogMutation, CatalogQuery
@@ -31,6 +32,7 @@ from schema.billing.invoices import Invoice, Payment, Refund
 from schema.billing.payments import PaymentMethod
 from schema.billing.plans import BillingSubscription, Plan
 from schema.catalog import Brand, Category, Product, Review
+from schema.context import RequestContext
 from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity import Tenant, User
 from schema.money import SCALARS
@@ -93,6 +95,20 @@ class CachedParse(SchemaExtension):
 
 
 class Subgraph(strawberry.federation.Schema):
+    def __init__(self, *args: Any, max_entities: int, **kwargs: Any) -> None:
+        self.max_entities = max_entities
+        super().__init__(*args, **kwargs)
+
+    def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        """``_entities``, at most ``max_entities`` representations per request (all aliases together)."""
+        context: RequestContext = info.context
+        # A websocket context lives for the connection: there each operation counts on its own.
+        so_far = 0 if context.is_websocket else context.entities_requested
+        context.entities_requested = so_far + len(representations)
+        if context.entities_requested > self.max_entities:
+            raise BadUserInput(f"At most {self.max_entities} entity representations per request.")
+        return super().entities_resolver(info, representations)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -124,5 +140,6 @@ def build_schema(settings: Settings) -> strawberry.federation.Schema:
         types=[*ENTITIES, *ERROR_CODES],
         extensions=extensions,
         federation_version=FEDERATION_VERSION,
+        max_entities=settings.max_entities,
         config=StrawberryConfig(disable_field_suggestions=settings.production, scalar_map=SCALARS),
     )

@@ -154,3 +154,25 @@ async def test_anonymous_reference_is_not_found(
     result = await gql(ENTITIES, {"representations": [_user_rep(someone)]})
     assert result.data == {"_entities": [None]}
     assert result.error_codes == ["NOT_FOUND"]
+
+
+async def test_entities_are_capped_per_request(
+    gql: GraphQLClient, identity: Identity, settings: Settings
+) -> None:
+    admin = await identity.account("acme", Role.TENANT_ADMIN)
+    tenant = {"__typename": "Tenant", "id": admin.tenant_gid}
+    at_cap = await gql(ENTITIES, {"representations": [tenant] * settings.max_entities}, token=admin.token)
+    assert len(at_cap.ok()["_entities"]) == settings.max_entities
+
+    over = await gql(ENTITIES, {"representations": [tenant] * (settings.max_entities + 1)}, token=admin.token)
+    assert over.error_codes == ["BAD_USER_INPUT"], over.body
+    assert "At most 100 entity representations" in over.errors[0]["message"]
+
+    half = settings.max_entities // 2 + 1  # two aliases, each under the cap, over it together
+    split = await gql(
+        "query($r: [_Any!]!) { a: _entities(representations: $r) { __typename } "
+        "b: _entities(representations: $r) { __typename } }",
+        {"r": [tenant] * half},
+        token=admin.token,
+    )
+    assert split.error_codes == ["BAD_USER_INPUT"], split.body

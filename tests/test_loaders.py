@@ -165,3 +165,18 @@ async def test_request_reads_share_one_connection_without_a_transaction(runtime:
     assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
     assert pids[0] == pids[1]
     assert (counter.checkouts, counter.transactions) == (1, 0)
+
+
+async def test_a_read_after_the_request_ended_takes_its_own_connection_back(runtime: Runtime) -> None:
+    """A loader batch still running when an error ended its request early reads on a pooled
+    connection of its own, which goes back to the pool (no connection left to the GC)."""
+    pool = runtime.db.engine.sync_engine.pool
+    reads = RequestReads(runtime.db)
+    async with reads.session(TenantScope.all_tenants()) as session:
+        assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+    checked_out = pool.checkedout()  # type: ignore[attr-defined]
+    await reads.close()
+    assert pool.checkedout() == checked_out - 1  # type: ignore[attr-defined]
+    async with reads.session(TenantScope.all_tenants()) as session:
+        assert (await session.execute(text("SELECT 2"))).scalar_one() == 2
+    assert pool.checkedout() == checked_out - 1  # type: ignore[attr-defined]
