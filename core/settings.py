@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
+    # Sent by the federation gateway as X-Gateway-Secret: in production `_service { sdl }` (the
+    # whole schema) answers only it or a platform admin. Empty: only platform admins.
+    gateway_secret: str = ""
     # Representations one request may ask `_entities` for (a gateway batches per entity type).
     max_entities: int = Field(default=100, ge=1)
 

@@ -25,6 +25,7 @@ from core.errors import BadUserInput, ErrorCode
 from core.settings import Settings
 from resolvers.billing.roots import BillingMutation, BillingQuery
 from resolvers.catalog import CatalogMutation, CatalogQuery
+from resolvers.federation import FederationQuery
 from resolvers.identity import IdentityMutation, IdentityQuery, IdentitySubscription
 from resolvers.nodes import NodeQuery
 from resolvers.orders import OrderMutation, OrderQuery, OrderSubscription
@@ -49,7 +50,14 @@ FEDERATION_VERSION: Final = "2.11"
 OPERATION_CACHE_SIZE = 512
 
 # Each domain contributes its root fields here.
-QUERIES: tuple[type, ...] = (NodeQuery, IdentityQuery, CatalogQuery, OrderQuery, BillingQuery)
+QUERIES: tuple[type, ...] = (
+    FederationQuery,
+    NodeQuery,
+    IdentityQuery,
+    CatalogQuery,
+    OrderQuery,
+    BillingQuery,
+)
 MUTATIONS: tuple[type, ...] = (IdentityMutation, CatalogMutation, OrderMutation, BillingMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription)
 # Federation entities and Relay nodes (reachable through _entities and node).
