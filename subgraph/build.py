@@ -43,7 +43,7 @@ from services.catalog.errors import CatalogErrorCode
 from services.identity.errors import IdentityErrorCode
 from services.money import MoneyErrorCode
 from services.orders.errors import OrderErrorCode
-from subgraph.limits import limits_rule
+from subgraph.limits import CleanStrings, limits_rule
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
 FEDERATION_VERSION: Final = "2.11"
@@ -137,6 +137,7 @@ def build_schema(settings: Settings) -> strawberry.federation.Schema:
         lambda: ErrorPolicy(production=settings.production),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules(rules),
+        CleanStrings,
         # Repeated operations (the usual case) skip parsing and validation; both bounded.
         CachedParse,
         lambda: ValidationCache(maxsize=OPERATION_CACHE_SIZE),
