@@ -14,7 +14,7 @@ from loaders.pagination import ChildPageKey, Page, SortKey, child_counts, child_
 from models.db import Reads
 from models.orders import Order, OrderItem, OrderStatusChange
 
-# A user's orders as User.orders lists them (served by ix_orders_tenant_user_created).
+# A user's orders as User.orders lists them (served by ix_orders_user_created).
 ORDERS_BY_CREATION = SortKey(Order.created_at, Order.id)
 
 

@@ -54,7 +54,8 @@ class Order(TenantOwned, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "number"),
         Index("ix_orders_tenant_created", "tenant_id", "created_at", "id"),
-        Index("ix_orders_tenant_user_created", "tenant_id", "user_id", "created_at", "id"),
+        # A user belongs to one tenant: this serves a tenant's reads and platform-wide ones alike.
+        Index("ix_orders_user_created", "user_id", "created_at", "id"),
         Index("ix_orders_tenant_status", "tenant_id", "status"),
     )
 
