@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     max_entities: int = Field(default=100, ge=1)
 
     outbox_poll_seconds: float = 1.0
+    # Each process keeps the access state of sign-in sessions (ended? suspended? roles) in memory,
+    # dropped by events when it changes; an entry is re-read after this many seconds at the latest
+    # (0: read on every request). Never trusted while the broadcast link is down.
+    access_cache_seconds: float = Field(default=10.0, ge=0)
 
     # Billing. Outgoing mail: smtp://[user:password@]host:port (smtps:// for TLS); empty keeps
     # queued messages in the mail_messages table (the embedded run and the demo read them there).

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlparse
@@ -18,6 +19,12 @@ from urllib.parse import urlparse
 from broadcaster import BroadcastBackend, Event
 
 from realtime.redis_backend import RedisBackend
+
+log = logging.getLogger(__name__)
+
+# Called with each message of its channel, inside the delivery loop: before the next message is
+# handed to anyone. Must be quick and must not block.
+Listener = Callable[[str], None]
 
 
 class MemoryBackend(BroadcastBackend):
@@ -74,9 +81,23 @@ class Broadcast:
     def __init__(self, backend: BroadcastBackend) -> None:
         self.backend = backend
         self._queues: dict[str, set[asyncio.Queue[Event | None]]] = {}
+        self._listeners: dict[str, list[Listener]] = {}
         # A channel's backend (un)subscribe and its queue registration happen under one lock.
         self._channel_locks: dict[str, asyncio.Lock] = {}
         self._listener: asyncio.Task[None] | None = None
+
+    @property
+    def link_connected(self) -> bool:
+        """Whether events of other processes reach this one right now: the Redis listener is
+        connected (the memory backend, one process, always is)."""
+        backend = self.backend
+        return backend.state == "connected" if isinstance(backend, RedisBackend) else True
+
+    def on_link_restored(self, callback: Callable[[], None]) -> None:
+        """``callback()`` runs each time the link to other processes comes back after it was lost
+        (events of other processes may have been missed), before any new event is delivered."""
+        if isinstance(self.backend, RedisBackend):
+            self.backend.reconnect_listeners.append(callback)
 
     async def __aenter__(self) -> Broadcast:
         await self.connect()
@@ -86,8 +107,8 @@ class Broadcast:
         await self.disconnect()
 
     def subscribed_channels(self) -> set[str]:
-        """Channels this process has local subscribers on."""
-        return set(self._queues)
+        """Channels this process has local subscribers (or listeners) on."""
+        return set(self._queues) | set(self._listeners)
 
     async def connect(self) -> None:
         await self.backend.connect()
@@ -111,29 +132,71 @@ class Broadcast:
 
     async def deliver_locally(self, channel: str, message: Any) -> None:
         """Hand an event to this process's subscribers only (a replay after a reconnect)."""
+        for listener in list(self._listeners.get(channel, ())):
+            try:
+                listener(message)
+            except Exception:  # one listener's bug must not stop delivery to everyone else
+                log.exception("listener of %s failed", channel)
         for queue in list(self._queues.get(channel, ())):
             await queue.put(Event(channel, message))
+
+    def _has_receivers(self, channel: str) -> bool:
+        return bool(self._queues.get(channel) or self._listeners.get(channel))
+
+    @asynccontextmanager
+    async def _joined(
+        self, channel: str, join: Callable[[], None], leave: Callable[[], None]
+    ) -> AsyncIterator[None]:
+        """The backend is subscribed to ``channel`` while it has a receiver (queue or listener)."""
+        lock = self._channel_locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            if not self._has_receivers(channel):
+                await self.backend.subscribe(channel)
+            join()
+        try:
+            yield
+        finally:
+            async with lock:
+                leave()
+                if not self._has_receivers(channel):
+                    await self.backend.unsubscribe(channel)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        lock = self._channel_locks.setdefault(channel, asyncio.Lock())
-        async with lock:
-            if not self._queues.get(channel):
-                await self.backend.subscribe(channel)
-                self._queues[channel] = set()
-            self._queues[channel].add(queue)
+
+        def leave() -> None:
+            queues = self._queues.get(channel)
+            if queues is not None:
+                queues.discard(queue)
+                if not queues:
+                    del self._queues[channel]
+
         try:
-            yield Subscriber(queue)
+            async with self._joined(
+                channel, lambda: self._queues.setdefault(channel, set()).add(queue), leave
+            ):
+                yield Subscriber(queue)
         finally:
-            async with lock:
-                queues = self._queues.get(channel)
-                if queues is not None:
-                    queues.discard(queue)
-                    if not queues:
-                        del self._queues[channel]
-                        await self.backend.unsubscribe(channel)
             await queue.put(None)
+
+    @asynccontextmanager
+    async def listen(self, channel: str, listener: Listener) -> AsyncIterator[None]:
+        """``listener(message)`` is called with every message of ``channel`` while the block runs,
+        synchronously in the delivery loop (a message it has seen is applied before any later
+        message of any channel reaches a subscriber)."""
+
+        def leave() -> None:
+            listeners = self._listeners.get(channel)
+            if listeners is not None and listener in listeners:
+                listeners.remove(listener)
+                if not listeners:
+                    del self._listeners[channel]
+
+        async with self._joined(
+            channel, lambda: self._listeners.setdefault(channel, []).append(listener), leave
+        ):
+            yield
 
 
 def create_broadcast(url: str) -> Broadcast:

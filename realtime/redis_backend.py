@@ -106,6 +106,9 @@ class RedisBackend(BroadcastBackend):
     ) -> None:
         self._url = url
         self.on_reconnect: ReconnectCallback | None = on_reconnect
+        # Called synchronously once the subscription is rebuilt after a loss, before any message
+        # of the new connection is delivered (e.g. to drop state that missed messages may concern).
+        self.reconnect_listeners: list[Callable[[], None]] = []
         self._socket_timeout = socket_timeout
         self._socket_connect_timeout = socket_connect_timeout
         self._backoff_initial = backoff_initial
@@ -298,6 +301,11 @@ class RedisBackend(BroadcastBackend):
         lost_at, self._lost_at = self._lost_at, None
         if lost_at is not None:
             logger.info("Redis pub/sub reconnected, %d channel(s) re-subscribed", len(channels))
+            for listener in list(self.reconnect_listeners):
+                try:
+                    listener()
+                except Exception:
+                    logger.exception("RedisBackend reconnect listener failed")
             self._notify_reconnect(lost_at)
 
     async def _await_confirmations(self, pubsub: PubSub, pending: set[str]) -> None:

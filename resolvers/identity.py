@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncGenerator
 from typing import Any, cast
 
@@ -301,10 +300,7 @@ class IdentitySubscription:
     )
     async def user_updated(self, info: Info, id: relay.GlobalID | None = None) -> AsyncGenerator[User, None]:
         only = parse_uuid(id, "User") if id else None
-
-        async def load(user_id: uuid.UUID) -> UserRow | None:
-            user: UserRow | None = await info.context.new_loaders().identity.user.load(user_id)
-            return user
-
-        async for user in users.user_updates(info.context.services, info.context.broadcast, load, only):
-            yield User.from_model(user)
+        context = info.context
+        async for change in users.user_updates(context.services, context.fanout, context.access, only):
+            context.resolve_event_with(change.loaders)
+            yield User.from_model(change.user)

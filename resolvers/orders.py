@@ -12,7 +12,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.permissions import ORDER_OPERATORS, ORDER_STATISTICS_READERS
-from models.orders import Order as OrderRow
 from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
 from schema.nodes import node_or_not_found, optional_reference, parse_uuid, reference_uuid
@@ -225,14 +224,9 @@ class OrderSubscription:
         only = None
         if order_id is not None:
             only = uuid.UUID((await node_or_not_found(Order, info, order_id)).order_id)
-
-        async def load(order_id: uuid.UUID) -> OrderRow | None:
-            order: OrderRow | None = await info.context.new_loaders().orders.order.load(order_id)
-            return order
-
-        async for change in live.order_status_changes(
-            info.context.services, info.context.broadcast, load, only
-        ):
+        context = info.context
+        async for change in live.order_status_changes(context.services, context.fanout, context.access, only):
+            context.resolve_event_with(change.loaders)
             yield OrderStatusChangedEvent(
                 order=Order.from_model(change.order),
                 from_status=change.from_status,

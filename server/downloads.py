@@ -35,7 +35,7 @@ async def invoice_pdf_download(request: Request) -> Response:
         return _unauthenticated("Send Authorization: Bearer <access token>.")
     try:
         principal = await authenticate(
-            runtime.db, runtime.settings, token, request.headers.get("x-tenant-id")
+            runtime.access, runtime.settings, token, request.headers.get("x-tenant-id")
         )
     except ServiceError as error:
         if error.code == "UNAUTHENTICATED":

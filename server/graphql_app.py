@@ -90,11 +90,14 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             client_ip=request.client.host if request.client else "unknown",
             user_agent=request.headers.get("user-agent"),
             on_events_committed=runtime.dispatcher.wake,
+            on_access_changed=runtime.access.forget,
         )
         context = RequestContext(
             services=services,
             broadcast=runtime.broadcast,
             payment_provider=runtime.payment_provider,
+            fanout=runtime.fanout,
+            access=runtime.access,
             correlation_id=request.scope.get("state", {}).get("correlation_id", "-"),
             request=request,
             response=response,
@@ -102,21 +105,19 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         )
         if not is_websocket:
             services.principal = await self._principal(
-                reads or runtime.db,
-                _bearer(request.headers.get("authorization")),
-                request.headers.get(TENANT_HEADER),
+                reads, _bearer(request.headers.get("authorization")), request.headers.get(TENANT_HEADER)
             )
         return context
 
     async def _principal(
-        self, reads: Reads, token: str | None, acting_tenant: str | None
+        self, reads: Reads | None, token: str | None, acting_tenant: str | None
     ) -> Principal | None:
         try:
             if token is None:
                 if acting_tenant:
                     raise Forbidden("X-Tenant-Id is for signed-in platform administrators.")
                 return None
-            return await authenticate(reads, self.runtime.settings, token, acting_tenant)
+            return await authenticate(self.runtime.access, self.runtime.settings, token, acting_tenant, reads)
         except ServiceError as error:
             raise RequestRejected(error) from error
 
@@ -130,9 +131,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
                 {"code": "UNAUTHENTICATED", "message": "connection_init needs Authorization: Bearer <token>."}
             )
         try:
-            context.services.principal = await self._principal(
-                self.runtime.db, token, params.get(TENANT_HEADER)
-            )
+            context.services.principal = await self._principal(None, token, params.get(TENANT_HEADER))
         except RequestRejected as rejected:
             raise ConnectionRejectionError(
                 {"code": rejected.error.code, "message": rejected.error.message}

@@ -14,7 +14,7 @@ from core.principal import Principal
 from core.scope import TenantScope
 from core.settings import Settings
 from models.db import Database, Reads
-from services.events import EVENTS_RECORDED
+from services.events import ACCESS_CHANGES, EVENTS_RECORDED, AccessChange
 from services.ratelimit import RateLimiter
 
 
@@ -30,6 +30,9 @@ class ServiceContext:
     reads: Reads | None = None
     # Wakes the outbox dispatcher after a commit that recorded events (low latency, no polling wait).
     on_events_committed: Callable[[], None] = field(default=lambda: None)
+    # Drops this process's cached access state of sessions whose access a commit changed (logout,
+    # suspension, roles): the next request here sees it at once, before the event goes round.
+    on_access_changed: Callable[[AccessChange], None] = field(default=lambda _change: None)
 
     def require_principal(self) -> Principal:
         if self.principal is None:
@@ -49,9 +52,11 @@ class ServiceContext:
     @asynccontextmanager
     async def transaction(self, scope: TenantScope | None = None) -> AsyncIterator[AsyncSession]:
         """One transaction in the caller's tenant (or ``scope``); events recorded in it are
-        published once it has committed."""
+        published once it has committed, and access changes recorded in it applied here."""
         async with self.db.transaction(scope or self.scope) as session:
             yield session
+        for change in session.info.get(ACCESS_CHANGES, ()):
+            self.on_access_changed(change)
         if session.info.get(EVENTS_RECORDED):
             self.on_events_committed()
 

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, bindparam, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, InvalidInput, Unauthenticated, invalid
@@ -17,8 +17,10 @@ from core.scope import TenantScope
 from core.settings import Settings
 from models.base import utcnow
 from models.db import Reads
-from models.identity import AuthSession, RefreshToken, Tenant, TenantStatus, User, UserRole, UserStatus
+from models.identity import AuthSession, RefreshToken, Tenant, User, UserStatus
 from services.context import ServiceContext
+from services.events import record_access_change
+from services.identity.access import AccessStore
 from services.identity.accounts import (
     add_account,
     email_problem,
@@ -232,6 +234,7 @@ async def refresh(ctx: ServiceContext, token: str) -> SignIn:
         if auth_session.revoked_at is None:
             auth_session.revoked_at = utcnow()
             auth_session.revoke_reason = "refresh_token_reuse"
+            record_access_change(session, sessions=[auth_session.id])
     raise invalid(
         "refreshToken",
         IdentityErrorCode.REFRESH_TOKEN_REUSED,
@@ -256,7 +259,12 @@ async def logout(ctx: ServiceContext, everywhere: bool) -> int:
     if not everywhere:
         which.append(AuthSession.id == principal.session_id)
     async with ctx.transaction(TenantScope.of(principal.home_tenant_id)) as session:
-        return await end_sessions(session, "logout", *which)
+        ended = await end_sessions(session, "logout", *which)
+        if everywhere:
+            record_access_change(session, users=[principal.user_id])
+        else:
+            record_access_change(session, sessions=[principal.session_id])
+        return ended
 
 
 async def change_password(ctx: ServiceContext, current_password: str, new_password: str) -> User:
@@ -290,52 +298,28 @@ async def change_password(ctx: ServiceContext, current_password: str, new_passwo
             AuthSession.user_id == user.id,
             AuthSession.id != principal.session_id,
         )
+        record_access_change(session, users=[user.id])
         return user
 
 
-async def authenticate(db: Reads, settings: Settings, bearer: str, acting_tenant: str | None) -> Principal:
-    """The principal of an access token, checked against the live session, user and tenant."""
+async def authenticate(
+    access: AccessStore,
+    settings: Settings,
+    bearer: str,
+    acting_tenant: str | None,
+    reads: Reads | None = None,
+) -> Principal:
+    """The principal of an access token, checked against the live session, user and tenant: from
+    the process's access store (services/identity/access.py), read on ``reads`` (an HTTP request's
+    connection) when it does not hold the session."""
     try:
         claimed = decode_access_token(settings, bearer)
     except InvalidToken as exc:
         raise Unauthenticated(str(exc)) from exc
-    principal = await live_principal(db, claimed)
+    principal = await access.principal(claimed, reads)
     if acting_tenant:
-        principal = await _acting_in(db, principal, acting_tenant)
+        principal = await _acting_in(reads or access.reads, principal, acting_tenant)
     return principal
-
-
-# Built once: it runs on every signed-in request and every subscription event.
-_LIVE_SESSION = (
-    select(AuthSession.revoked_at, User.status, Tenant.status, UserRole.role)
-    .join(User, User.id == AuthSession.user_id)
-    .join(Tenant, Tenant.id == User.tenant_id)
-    .outerjoin(UserRole, UserRole.user_id == User.id)
-    .where(AuthSession.id == bindparam("session_id"), User.id == bindparam("user_id"))
-)
-
-
-async def live_principal(db: Reads, claimed: Principal) -> Principal:
-    """``claimed`` as it stands now. One statement, so a logged-out session, a suspended user or
-    tenant, or changed roles take effect at once, not when the token expires; subscriptions call
-    it again for every event."""
-    async with db.session(TenantScope.of(claimed.home_tenant_id)) as session:
-        rows = (
-            await session.execute(
-                _LIVE_SESSION, {"session_id": claimed.session_id, "user_id": claimed.user_id}
-            )
-        ).all()
-    if not rows or rows[0][0] is not None:
-        raise Unauthenticated("This session has ended; sign in again.")
-    if rows[0][1] != UserStatus.ACTIVE or rows[0][2] not in (TenantStatus.ACTIVE, TenantStatus.TRIAL):
-        raise Unauthenticated("This account or tenant is suspended.")
-    return Principal(
-        user_id=claimed.user_id,
-        home_tenant_id=claimed.home_tenant_id,
-        roles=frozenset(row[3] for row in rows if row[3] is not None),
-        session_id=claimed.session_id,
-        acting_tenant_id=claimed.acting_tenant_id,
-    )
 
 
 async def _acting_in(db: Reads, principal: Principal, acting_tenant: str) -> Principal:

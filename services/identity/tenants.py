@@ -19,6 +19,7 @@ from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.db import locked_or_not_found
 from models.identity import AuthSession, Tenant, TenantKind, TenantStatus, User
 from services.context import ServiceContext
+from services.events import record_access_change
 from services.identity.accounts import (
     add_account,
     email_problem,
@@ -213,6 +214,8 @@ async def set_tenant_status(ctx: ServiceContext, tenant_id: uuid.UUID, status: T
             raise invalid(
                 "id", IdentityErrorCode.INVALID_TRANSITION, "A cancelled tenant cannot be reactivated."
             )
+        # Whether its users may sign in depends on it: every process re-reads their sessions.
+        record_access_change(session, tenants=[tenant.id])
         tenant.status = status
         if status in SIGNED_OUT:
             await end_sessions(session, "tenant_suspended", AuthSession.tenant_id == tenant.id)

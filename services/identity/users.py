@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select
 
 from core.errors import Forbidden, invalid
 from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, USER_READERS, Role
+from core.scope import TenantScope
+from loaders import Loaders
 from loaders.pagination import Page, PageArgs, SortKey, paginate
-from models.db import locked_or_not_found
+from models.db import Database, locked_or_not_found
 from models.identity import AuthSession, User, UserRole, UserStatus
-from realtime.broadcast import Broadcast
-from realtime.stream import domain_events
+from realtime.fanout import Fanout
 from services.context import ServiceContext
-from services.events import USER_UPDATED
+from services.events import USER_UPDATED, record_access_change
+from services.identity.access import AccessStore
 from services.identity.accounts import (
     email_problem,
     name_problem,
@@ -26,8 +30,9 @@ from services.identity.accounts import (
     reject,
     roles_of,
 )
-from services.identity.auth import end_sessions, live_principal
+from services.identity.auth import end_sessions
 from services.identity.errors import IdentityErrorCode
+from services.identity.live import live_events
 
 
 class UserOrderField(enum.StrEnum):
@@ -145,6 +150,7 @@ async def set_user_status(ctx: ServiceContext, user_id: uuid.UUID, status: UserS
         if user.status == status:
             return user
         user.status = status
+        record_access_change(session, users=[user.id])
         if status == UserStatus.SUSPENDED:
             await end_sessions(session, "user_suspended", AuthSession.user_id == user.id)
         return record_user_change(session, user, status.value.lower())
@@ -168,28 +174,37 @@ async def change_roles(
             await session.execute(
                 delete(UserRole).where(UserRole.user_id == user.id, UserRole.role.in_(remove))
             )
+        record_access_change(session, users=[user.id])
         return record_user_change(session, user, "roles")
 
 
+@dataclass(frozen=True, slots=True)
+class UserChanged:
+    """One userUpdated event as every subscriber of this process gets it: the user read once for
+    the event, and the loaders its relations load through (shared: one read per relation)."""
+
+    user: User
+    loaders: Loaders
+
+
+async def load_user_change(db: Database, message: dict[str, Any]) -> UserChanged | None:
+    """The event's user as they are now, in the event's tenant; None when they are gone."""
+    loaders = Loaders(db, TenantScope.of(uuid.UUID(message["tenantId"])))
+    user: User | None = await loaders.identity.user.load(uuid.UUID(message["payload"]["userId"]))
+    return UserChanged(user, loaders) if user is not None else None
+
+
 async def user_updates(
-    services: ServiceContext,
-    broadcast: Broadcast,
-    load: Callable[[uuid.UUID], Awaitable[User | None]],
-    only: uuid.UUID | None,
-) -> AsyncIterator[User]:
+    services: ServiceContext, fanout: Fanout, access: AccessStore, only: uuid.UUID | None
+) -> AsyncIterator[UserChanged]:
     """Users of the caller's tenant as they change: staff see every user, others themselves.
 
-    Access is checked again for every event (permission checks run only at subscribe time), and
-    ``load`` reads each event's user afresh (a websocket context lives for the connection)."""
-    principal = services.require_principal()
-    async for event in domain_events(broadcast, USER_UPDATED, principal.tenant_id):
-        user_id = uuid.UUID(event["payload"]["userId"])
+    Each event's user is read once per process; who sees it is decided in memory, with the
+    subscriber's principal from the access store."""
+    prepare = partial(load_user_change, services.db)
+    async for principal, change in live_events(services, fanout, access, USER_UPDATED, prepare):
+        user_id = change.user.id
         if only is not None and user_id != only:
             continue
-        principal = await live_principal(services.db, principal)
-        services.principal = principal
-        if user_id != principal.user_id and not principal.has_any_role(*USER_READERS):
-            continue
-        user = await load(user_id)
-        if user is not None:
-            yield user
+        if user_id == principal.user_id or principal.has_any_role(*USER_READERS):
+            yield change

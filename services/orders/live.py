@@ -1,56 +1,64 @@
-"""The ``orderStatusChanged`` stream: status changes of the orders a subscriber may read."""
+"""The ``orderStatusChanged`` stream: status changes of the orders a subscriber may read.
+
+Each event's order is read once per process (``load_status_change``), however many subscribers
+it reaches; each subscriber then decides in memory, with its principal from the access store."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
-from core.permissions import ORDER_STAFF
+from core.scope import TenantScope
+from loaders import Loaders
+from models.db import Database
 from models.orders import Order, OrderStatus
-from realtime.broadcast import Broadcast
-from realtime.stream import domain_events
+from realtime.fanout import Fanout
 from services.context import ServiceContext
-from services.identity.auth import live_principal
+from services.identity.access import AccessStore
+from services.identity.live import live_events
 from services.orders.orders import can_read_order
 from services.orders.states import ORDER_STATUS_CHANGED
 
 
 @dataclass(frozen=True, slots=True)
 class StatusChanged:
+    """One status change as every subscriber of this process gets it: the order read once for
+    the event, and the loaders its relations load through (shared: one read per relation)."""
+
     order: Order
     from_status: OrderStatus | None
     to_status: OrderStatus
     actor: str
+    loaders: Loaders
+
+
+async def load_status_change(db: Database, message: dict[str, Any]) -> StatusChanged | None:
+    """The event's order as it is now, in the event's tenant; None when it is gone."""
+    payload = message["payload"]
+    loaders = Loaders(db, TenantScope.of(uuid.UUID(message["tenantId"])))
+    order: Order | None = await loaders.orders.order.load(uuid.UUID(payload["orderId"]))
+    if order is None:
+        return None
+    return StatusChanged(
+        order=order,
+        from_status=OrderStatus(payload["from"]) if payload.get("from") else None,
+        to_status=OrderStatus(payload["to"]),
+        actor=payload.get("actor", ""),
+        loaders=loaders,
+    )
 
 
 async def order_status_changes(
-    services: ServiceContext,
-    broadcast: Broadcast,
-    load: Callable[[uuid.UUID], Awaitable[Order | None]],
-    only: uuid.UUID | None,
+    services: ServiceContext, fanout: Fanout, access: AccessStore, only: uuid.UUID | None
 ) -> AsyncIterator[StatusChanged]:
     """Status changes of the caller's orders (staff: of every order of the tenant), or of the one
-    order ``only``.
-
-    Access is checked again for every event against the caller's live session and roles, and
-    ``load`` reads the order afresh (the websocket context lives for the whole connection)."""
-    principal = services.require_principal()
-    async for event in domain_events(broadcast, ORDER_STATUS_CHANGED, principal.tenant_id):
-        payload = event["payload"]
-        order_id = uuid.UUID(payload["orderId"])
-        if only is not None and order_id != only:
+    order ``only``."""
+    prepare = partial(load_status_change, services.db)
+    async for principal, change in live_events(services, fanout, access, ORDER_STATUS_CHANGED, prepare):
+        if only is not None and change.order.id != only:
             continue
-        principal = await live_principal(services.db, principal)
-        services.principal = principal
-        if uuid.UUID(payload["userId"]) != principal.user_id and not principal.has_any_role(*ORDER_STAFF):
-            continue  # not worth a read: it is someone else's order
-        order = await load(order_id)
-        if order is None or not can_read_order(principal, order):
-            continue
-        yield StatusChanged(
-            order=order,
-            from_status=OrderStatus(payload["from"]) if payload.get("from") else None,
-            to_status=OrderStatus(payload["to"]),
-            actor=payload.get("actor", ""),
-        )
+        if can_read_order(principal, change.order):
+            yield change

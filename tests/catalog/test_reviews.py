@@ -171,6 +171,7 @@ async def test_reviews_of_a_product_list_load_in_one_batch(
       }
     }"""
     counts = []
+    await gql.warm(acme.admin.token)
     for first in (1, 4):
         with count_statements(runtime.db.engine) as counter:
             nodes = (await gql(query, {"first": first}, token=acme.admin.token)).ok()["products"]["nodes"]
