@@ -19,9 +19,9 @@ log = logging.getLogger(__name__)
 class CounterStore(Protocol):
     async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
         """Count one attempt; returns (attempts in the current window, seconds until it ends)."""
-        ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Release the store's connections."""
 
 
 class MemoryCounters:
