@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
 from realtime.broadcast import Broadcast
-from realtime.stream import SEEN_IDS_KEPT, channel_name
+from realtime.stream import channel_name, domain_events
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +91,6 @@ class _Feed(Generic[T]):
         self.subscribed = asyncio.Event()
         self._broadcast = broadcast
         self._prepare = prepare
-        self._seen: OrderedDict[str, None] = OrderedDict()
         self.failure: BaseException | None = None
         self.task = asyncio.create_task(self._run(), name=f"feed {channel}")
 
@@ -108,32 +105,12 @@ class _Feed(Generic[T]):
                 inbox.fail(exc)
 
     async def _deliver_all(self) -> None:
-        async with self._broadcast.subscribe(self.channel) as subscriber:
-            self.subscribed.set()
-            async for event in subscriber:
-                message = self._first_delivery(event.message)
-                if message is None:
-                    continue
-                prepared = await self._prepared(message)
-                if prepared is None:
-                    continue
-                for inbox in list(self.inboxes):
-                    inbox.deliver(prepared)
-
-    def _first_delivery(self, raw: Any) -> dict[str, Any] | None:
-        """The message, the first time its event arrives (delivery is at least once)."""
-        try:
-            message = json.loads(raw)
-            event_id = str(message["id"])
-        except (ValueError, TypeError, KeyError):
-            log.warning("dropped a malformed message on %s: %.200r", self.channel, raw)
-            return None
-        if event_id in self._seen:
-            return None
-        self._seen[event_id] = None
-        if len(self._seen) > SEEN_IDS_KEPT:
-            self._seen.popitem(last=False)
-        return message if isinstance(message, dict) else None
+        async for message in domain_events(self._broadcast, self.channel, self.subscribed.set):
+            prepared = await self._prepared(message)
+            if prepared is None:
+                continue
+            for inbox in list(self.inboxes):
+                inbox.deliver(prepared)
 
     async def _prepared(self, message: dict[str, Any]) -> T | None:
         for attempt, delay in enumerate((*RETRY_DELAYS, None), 1):

@@ -84,7 +84,7 @@ async def test_events_are_published_in_order_and_marked_sent(db: Database, broad
     received: list[str] = []
 
     async def listen() -> None:
-        async for event in domain_events(broadcast, USER_UPDATED, tenant_id):
+        async for event in domain_events(broadcast, channel_name(USER_UPDATED, tenant_id)):
             received.append(event["id"])
             if len(received) == 3:
                 return
@@ -118,7 +118,7 @@ async def test_subscribers_drop_duplicates_by_event_id(db: Database, broadcast: 
     tenant_id = await tenant(db)
     (event_id,) = await record(db, tenant_id, 1)
     second = uuid.uuid4()
-    stream = domain_events(broadcast, USER_UPDATED, tenant_id)
+    stream = domain_events(broadcast, channel_name(USER_UPDATED, tenant_id))
     first_event = asyncio.create_task(anext(stream))
     await asyncio.sleep(0.2)
     channel = channel_name(USER_UPDATED, tenant_id)
