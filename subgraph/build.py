@@ -43,7 +43,8 @@ from services.catalog.errors import CatalogErrorCode
 from services.identity.errors import IdentityErrorCode
 from services.money import MoneyErrorCode
 from services.orders.errors import OrderErrorCode
-from subgraph.limits import CleanStrings, limits_rule
+from subgraph.limits import limits_rule
+from subgraph.strings import CleanStrings
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
 FEDERATION_VERSION: Final = "2.11"
