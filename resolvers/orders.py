@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -14,6 +15,7 @@ from strawberry.types import Info
 from core.permissions import ORDER_OPERATORS, ORDER_STATISTICS_READERS
 from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
+from schema.live import shared_payload
 from schema.nodes import node_or_not_found, optional_reference, parse_uuid, reference_uuid
 from schema.orders import (
     AddToCartInput,
@@ -43,6 +45,15 @@ STATISTICS = HasRole(*ORDER_STATISTICS_READERS)
 
 def _cart_payload(contents: CartContents) -> CartPayload:
     return CartPayload(cart=Cart.from_contents(contents))
+
+
+def _status_event(change: live.StatusChanged) -> OrderStatusChangedEvent:
+    return OrderStatusChangedEvent(
+        order=Order.from_model(change.order),
+        from_status=change.from_status,
+        to_status=change.to_status,
+        actor=change.actor,
+    )
 
 
 def _order_payload(result: OrderResult) -> OrderPayload:
@@ -227,9 +238,4 @@ class OrderSubscription:
         context = info.context
         async for change in live.order_status_changes(context.services, context.fanout, context.access, only):
             context.resolve_event_with(change.loaders)
-            yield OrderStatusChangedEvent(
-                order=Order.from_model(change.order),
-                from_status=change.from_status,
-                to_status=change.to_status,
-                actor=change.actor,
-            )
+            yield shared_payload(change.memo, partial(_status_event, change))

@@ -18,6 +18,7 @@ from models.orders import OrderStatus
 from schema.catalog import Product
 from schema.errors import UserError
 from schema.identity import User
+from schema.live import SharedPayload
 from schema.money import Money
 from schema.nodes import Entity, load_nodes, node_or_none, node_type
 from schema.pagination import OrderDirection
@@ -287,7 +288,7 @@ class Order(Entity):
 
 
 @strawberry.type(description="An order changed status.")
-class OrderStatusChangedEvent:
+class OrderStatusChangedEvent(SharedPayload):
     order: Order
     from_status: OrderStatus | None = strawberry.field(name="from", description="Null for a new order.")
     to_status: OrderStatus = strawberry.field(name="to")

@@ -44,6 +44,7 @@ from services.identity.errors import IdentityErrorCode
 from services.money import MoneyErrorCode
 from services.orders.errors import OrderErrorCode
 from subgraph.limits import limits_rule
+from subgraph.live import EventSharingExecutor
 from subgraph.strings import CleanStrings
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
@@ -152,4 +153,5 @@ def build_schema(settings: Settings) -> strawberry.federation.Schema:
         federation_version=FEDERATION_VERSION,
         max_entities=settings.max_entities,
         config=StrawberryConfig(disable_field_suggestions=settings.production, scalar_map=SCALARS),
+        execution_context_class=EventSharingExecutor,
     )

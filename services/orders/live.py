@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -33,6 +33,8 @@ class StatusChanged:
     to_status: OrderStatus
     actor: str
     loaders: Loaders
+    # What the API layer makes of the event once for all its subscribers (its GraphQL payload).
+    memo: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 async def load_status_change(db: Database, message: dict[str, Any]) -> StatusChanged | None:
