@@ -11,13 +11,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.emails import email_skeleton
 from core.permissions import Role
+from core.scope import TenantScope
 from models.catalog import Category, Product, ProductStatus
-from models.db import Database
+from models.db import Database, create_engine
 from models.identity import Tenant, TenantKind, TenantStatus, User, UserRole, UserStatus
 from models.orders import Order, OrderItem, OrderStatus
+from models.row_security import SCOPE_OPTION
 from services.identity.bootstrap import PLATFORM_TENANT_SLUG, create_platform_admin
 from services.identity.passwords import hash_password
 
@@ -154,6 +157,7 @@ class _Generator:
             made.append(user_id)
             self.rows["users"].append(
                 {"id": user_id, "tenant_id": tenant_id, "email": email,
+                 "email_skeleton": email_skeleton(email),
                  "full_name": f"Bench User {index}-{u}", "password_hash": self.password_hash,
                  "status": UserStatus.ACTIVE, "email_verified": True, "created_at": created,
                  "updated_at": created, "last_login_at": None}
@@ -207,9 +211,11 @@ async def fill(database_url: str, sizes: Sizes) -> Dataset:
     for index in range(sizes.tenants):
         generator.tenant(index)
     rows = generator.rows
-    engine = create_async_engine(database_url)
+    engine = create_engine(database_url)
     try:
         async with engine.begin() as conn:
+            # Every tenant's rows at once, past the ORM: platform scope for row-level security.
+            await conn.execution_options(**{SCOPE_OPTION: TenantScope.all_tenants()})
             for model, name in (
                 (Tenant, "tenants"), (Category, "categories"), (Product, "products"), (User, "users"),
                 (UserRole, "roles"), (Order, "orders"), (OrderItem, "items"),

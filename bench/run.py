@@ -159,7 +159,8 @@ class Bench:
         say(f"starting our server ({plan.workers} worker(s)) and PostGraphile")
         starting = [processes.spawn_ours(our_settings(url, redis.url), plan.workers, self.work)]
         self.procs.services.append(starting[0].service)
-        starting.append(processes.spawn_postgraphile(url, self.work))
+        # PostGraphile has no tenant scope to give row-level security: it reads as the superuser.
+        starting.append(processes.spawn_postgraphile(self.pg.superuser_url(DATABASE), self.work))
         self.procs.services.append(starting[1].service)
         self.ours = self._watch(starting[0].ready(), OURS)
         self.theirs = self._watch(starting[1].ready(), THEIRS)

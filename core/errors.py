@@ -18,9 +18,12 @@ class ErrorCode(enum.StrEnum):
     FORBIDDEN = "FORBIDDEN"  # signed in, but the roles do not allow it
     NOT_FOUND = "NOT_FOUND"  # does not exist, or is out of the caller's reach (the same answer)
     BAD_USER_INPUT = "BAD_USER_INPUT"  # the request itself is at fault (syntax, validation, values)
+    # not a GraphQL request at all: unparsable JSON, no query, a subscription over HTTP, ...
+    BAD_REQUEST = "BAD_REQUEST"
     CONFLICT = "CONFLICT"  # e.g. an idempotency key reused with a different request
     RATE_LIMITED = "RATE_LIMITED"  # too many attempts; ``extensions.retryAfter`` says when to retry
-    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"  # a bug or an outage; masked in production
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"  # a bug; masked in production
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # PostgreSQL or Redis is unreachable: try again
 
 
 class ServiceError(Exception):
@@ -53,6 +56,10 @@ class BadUserInput(ServiceError):
 
 class Conflict(ServiceError):
     code = ErrorCode.CONFLICT
+
+
+class ServiceUnavailable(ServiceError):
+    code = ErrorCode.SERVICE_UNAVAILABLE
 
 
 class RateLimited(ServiceError):

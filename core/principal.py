@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.permissions import Role
 from core.scope import TenantScope
@@ -17,6 +18,9 @@ class Principal:
     session_id: uuid.UUID
     # The tenant this request acts in: the home tenant, or for a platform admin the X-Tenant-Id one.
     acting_tenant_id: uuid.UUID | None = None
+    # When the access token it was read from expires, for a websocket connection (which ends then
+    # unless it re-authenticates); None where nothing needs it.
+    expires_at: datetime | None = None
 
     @property
     def is_platform_admin(self) -> bool:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.token_keys import HMAC_ALGORITHMS, KeyProblems, TokenKeys, load_token_keys
 
 DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-change-me-in-production!"
 MIN_SIGNING_KEY_BYTES = 32
@@ -25,8 +28,17 @@ class Settings(BaseSettings):
     # Rate-limit counters; empty means "the broadcast Redis if there is one, else memory".
     redis_url: str = ""
 
+    # Access tokens (core/token_keys.py): HS256/384/512 sign with jwt_signing_key; RS256/384/512,
+    # PS256/384/512, ES256/384/512 and EdDSA with a private key (PEM, in the variable or a file),
+    # whose public half is served at /.well-known/jwks.json with jwt_public_keys (earlier public
+    # keys, PEM blocks, still accepted while their tokens live). jwt_key_id names the current key
+    # (the tokens' kid header); empty: its RFC 7638 thumbprint.
     jwt_signing_key: str = DEVELOPMENT_SIGNING_KEY
     jwt_algorithm: str = "HS256"
+    jwt_private_key: str = ""
+    jwt_private_key_file: str = ""
+    jwt_public_keys: str = ""
+    jwt_key_id: str = ""
     jwt_issuer: str = "tenantgraph"
     jwt_audience: str = "tenantgraph-api"
     access_token_ttl_seconds: int = Field(default=900, gt=0)
@@ -45,12 +57,37 @@ class Settings(BaseSettings):
     # Query protection.
     max_query_depth: int = 12
     max_aliases: int = 30
-    max_tokens: int = 2000
+    # Tokens of one document: parsing and validating one costs up to 40 microseconds a token here.
+    max_tokens: int = Field(default=800, ge=1)
+    # Longer documents are refused before they are lexed (comments and strings count too).
+    max_document_chars: int = Field(default=32 * 1024, ge=1024)
+    # Fragment definitions in one document, and directives on one field, fragment or definition.
+    max_fragments: int = Field(default=50, ge=0)
+    max_directives_per_field: int = Field(default=5, ge=0)
+    # The most an operation may cost (subgraph/cost.py); each operation of a batch on its own.
+    max_query_cost: int = Field(default=10_000, ge=1)
+    # Operations in one batched (JSON array) request.
+    max_batch_operations: int = Field(default=10, ge=1)
     # Sent by the federation gateway as X-Gateway-Secret: in production `_service { sdl }` (the
     # whole schema) answers only it or a platform admin. Empty: only platform admins.
     gateway_secret: str = ""
     # Representations one request may ask `_entities` for (a gateway batches per entity type).
     max_entities: int = Field(default=100, ge=1)
+    # Any string of a request (variable or literal) longer than this is refused before anything
+    # runs; each input field has its own, smaller limit too (schema/lengths.py).
+    max_string_length: int = Field(default=20_000, ge=1)
+
+    # Websockets, both protocols (server/websocket_limits.py). A connection that has not sent
+    # connection_init within this many seconds is closed with 4408.
+    ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Operations running at once on one connection (subscriptions, and queries or mutations sent
+    # over it while they run); one more is answered with a RATE_LIMITED error message.
+    ws_max_subscriptions_per_connection: int = Field(default=100, ge=1)
+    # Open connections of one user, counted by each server process on its own; one more is refused
+    # with 4429.
+    ws_max_connections_per_user: int = Field(default=20, ge=1)
+    # The largest message (UTF-8 bytes) a client may send; a bigger one closes the connection (1009).
+    ws_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
 
     outbox_poll_seconds: float = 1.0
     # Each process keeps the access state of sign-in sessions (ended? suspended? roles) in memory,
@@ -90,21 +127,43 @@ class Settings(BaseSettings):
             return self.broadcast_url
         return None
 
+    @cached_property
+    def token_keys(self) -> TokenKeys:
+        """The access-token keys; KeyProblems when they cannot sign and verify."""
+        if self.jwt_private_key.strip() and self.jwt_private_key_file:
+            both = "set TENANTGRAPH_JWT_PRIVATE_KEY or TENANTGRAPH_JWT_PRIVATE_KEY_FILE, not both"
+            raise KeyProblems([both])
+        private_pem = self.jwt_private_key
+        if self.jwt_private_key_file:
+            try:
+                private_pem = Path(self.jwt_private_key_file).read_text()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise KeyProblems([f"TENANTGRAPH_JWT_PRIVATE_KEY_FILE cannot be read: {exc}"]) from exc
+        return load_token_keys(
+            self.jwt_algorithm, self.jwt_signing_key, private_pem, self.jwt_public_keys, self.jwt_key_id
+        )
+
     def check_for_production(self) -> None:
-        """Refuse to serve production traffic with secrets anyone can read in our source, or with
-        the in-process fake payment provider; every problem is named at once."""
-        if not self.production:
-            return
+        """Refuse to start with token keys that cannot sign and verify (in any mode); in production
+        also with secrets anyone can read in our source, or with the in-process fake payment
+        provider. Every problem is named at once."""
         problems = []
-        if self.jwt_signing_key == DEVELOPMENT_SIGNING_KEY:
-            problems.append(
-                "TENANTGRAPH_JWT_SIGNING_KEY is the development default; "
-                "set a secret of at least 32 random bytes for production"
-            )
-        elif (
-            self.jwt_algorithm.startswith("HS") and len(self.jwt_signing_key.encode()) < MIN_SIGNING_KEY_BYTES
-        ):
-            problems.append(f"TENANTGRAPH_JWT_SIGNING_KEY is shorter than {MIN_SIGNING_KEY_BYTES} bytes")
+        try:
+            self.token_keys  # noqa: B018 - loading them is the check
+        except KeyProblems as refused:
+            problems.extend(refused.problems)
+        if not self.production:
+            if problems:
+                raise ConfigurationError("; ".join(problems))
+            return
+        if self.jwt_algorithm in HMAC_ALGORITHMS:
+            if self.jwt_signing_key == DEVELOPMENT_SIGNING_KEY:
+                problems.append(
+                    "TENANTGRAPH_JWT_SIGNING_KEY is the development default; "
+                    "set a secret of at least 32 random bytes for production"
+                )
+            elif len(self.jwt_signing_key.encode()) < MIN_SIGNING_KEY_BYTES:
+                problems.append(f"TENANTGRAPH_JWT_SIGNING_KEY is shorter than {MIN_SIGNING_KEY_BYTES} bytes")
         if not self.payment_provider_url:
             problems.append(
                 "TENANTGRAPH_PAYMENT_PROVIDER_URL is not set; the in-process fake provider is for development"

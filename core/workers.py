@@ -81,6 +81,11 @@ class PollingWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database or a remote may be away: keep the loop alive
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # Cancelled mid-round, and the clean-up raised something else: stop anyway,
+                    # or stop() would wait for ever.
+                    raise asyncio.CancelledError from exc
                 outcome = Round.FAILED
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 self._log.log(

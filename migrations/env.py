@@ -8,8 +8,10 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import models
+from core.scope import TenantScope
 from core.settings import Settings
 from models.db import create_engine
+from models.row_security import SCOPE_OPTION
 
 target_metadata = models.Base.metadata
 
@@ -19,6 +21,8 @@ def database_url() -> str:
 
 
 def run_migrations(connection: Connection) -> None:
+    # Migrations change every tenant's rows: platform scope for PostgreSQL row-level security.
+    connection.execution_options(**{SCOPE_OPTION: TenantScope.all_tenants()})
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

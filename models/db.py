@@ -1,4 +1,6 @@
-"""Engine and session factory. Every session is opened with an explicit tenant scope."""
+"""Engine and session factory. Every session is opened with an explicit tenant scope, which the
+tenancy guard (models/tenancy.py) applies to its statements and, on PostgreSQL, row-level security
+(models/row_security.py) to the rows they reach."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 
 from core.errors import NotFound
 from core.scope import TenantScope
+from models import row_security
 from models.tenancy import SCOPE_KEY
 
 Model = TypeVar("Model")
@@ -34,7 +37,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # No ping per checkout (a round trip each time): a connection that died with the server fails
     # its statement once, and SQLAlchemy then invalidates the whole pool.
     kwargs.setdefault("pool_pre_ping", False)
-    return create_async_engine(url, **kwargs)
+    # Last in, first out: a request most often gets the connection the previous one gave back,
+    # whose row-security scope (models/row_security.py) is then often the one it needs already.
+    kwargs.setdefault("pool_use_lifo", True)
+    engine = create_async_engine(url, **kwargs)
+    row_security.install(engine.sync_engine)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -87,7 +95,8 @@ class RequestReads:
 
     Sibling fields resolve concurrently and a connection runs one statement at a time, so sessions
     take turns (a lock); a read nested in another by the same task shares the turn. Each session
-    still carries its own tenant scope for the tenancy guard."""
+    still carries its own tenant scope for the tenancy guard, and each of its statements that scope
+    for row-level security (which sets it on the connection when it changes)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from core.emails import email_skeleton
 from core.permissions import Role
 from models.base import Base, TenantOwned, new_id, utcnow
 
@@ -68,10 +69,14 @@ class User(TenantOwned, Base):
         UniqueConstraint("tenant_id", "email"),
         Index("ix_users_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_users_tenant_name", "tenant_id", "full_name", "id"),
+        # Not unique: a tenant may hold look-alikes from before the check; new ones are refused.
+        Index("ix_users_tenant_email_skeleton", "tenant_id", "email_skeleton"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     email: Mapped[str] = mapped_column(String(320))
+    # core/emails.py:email_skeleton of the email, kept in step by the validator below.
+    email_skeleton: Mapped[str] = mapped_column(String(64))
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
     status: Mapped[UserStatus] = mapped_column(enum_column(UserStatus), default=UserStatus.ACTIVE)
@@ -79,6 +84,11 @@ class User(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
+
+    @validates("email")
+    def _follow_email(self, _key: str, email: str) -> str:
+        self.email_skeleton = email_skeleton(email)
+        return email
 
 
 class UserRole(TenantOwned, Base):

@@ -15,6 +15,7 @@ from strawberry.types.execution import ExecutionResult as StrawberryExecutionRes
 from strawberry.types.execution import StreamExecutionResult
 
 from core.errors import ErrorCode, InvalidInput, ServiceError
+from services.outages import log_outage, outage
 
 log = logging.getLogger("tenantgraph.errors")
 
@@ -71,9 +72,14 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 
 def log_unexpected(errors: list[GraphQLError]) -> None:
-    """Only unexpected errors are logged (with their traceback): expected ones are answers."""
+    """Only unexpected errors are logged (a bug with its traceback, an outage in one line):
+    expected ones are answers."""
     for error in errors:
-        if is_unexpected(error):
+        if not is_unexpected(error) or error.original_error is None:
+            continue
+        if outage(error.original_error) is not None:
+            log_outage(error.original_error, error.path)
+        else:
             log.error("unexpected error in %s: %s", error.path, error.message, exc_info=error.original_error)
 
 
@@ -101,10 +107,14 @@ class ErrorPolicy(SchemaExtension):
 
     def shape(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
+        message = error.message
+        if original is not None and is_unexpected(error):
+            original = outage(original) or original  # an outage is an answer: try again
         extensions: dict[str, Any] = dict(error.extensions or {})
         if isinstance(original, ServiceError):
             extensions.update(original.extensions)
             extensions["code"] = original.code
+            message = original.message
         elif not is_unexpected(error):
             # Parse, validation and variable errors (a bad variable value arrives wrapping the
             # scalar's own GraphQLError): the request itself is at fault.
@@ -116,7 +126,7 @@ class ErrorPolicy(SchemaExtension):
                     "Internal server error.", nodes=error.nodes, path=error.path, extensions=extensions
                 )
         return GraphQLError(
-            error.message,
+            message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,

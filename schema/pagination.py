@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
+from core.lengths import MAX_CURSOR_LENGTH
 from loaders.pagination import Page, PageArgs
 
 Node = TypeVar("Node")
@@ -25,7 +26,9 @@ class PageInfo:
 @strawberry.type
 class Edge(Generic[Node]):
     node: Node
-    cursor: str
+    cursor: str = strawberry.field(
+        description=f"Opaque: pass it back as `after` or `before` (at most {MAX_CURSOR_LENGTH} characters)."
+    )
 
 
 @strawberry.type

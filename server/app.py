@@ -12,10 +12,12 @@ from starlette.routing import Route, WebSocketRoute
 
 from core.settings import Settings
 from server.downloads import invoice_pdf_download
+from server.errors import EXCEPTION_HANDLERS
 from server.graphql_app import GraphQLEndpoint
 from server.health import health, readiness
+from server.jwks import jwks
 from server.logging import configure_logging
-from server.middleware import BodyLimitMiddleware, CorrelationIdMiddleware
+from server.middleware import BodyLimitMiddleware, CorrelationIdMiddleware, OutageMiddleware
 from server.runtime import Runtime
 from server.webhooks import hyperswitch_webhook, stripe_webhook
 from subgraph.build import build_schema
@@ -36,10 +38,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await runtime.stop()
 
-    middleware = [
-        Middleware(CorrelationIdMiddleware),
-        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-    ]
+    middleware = [Middleware(CorrelationIdMiddleware)]
+    # CORS outside the others: a browser can read their refusals (413, 503) too.
     if settings.allowed_origins:
         middleware.append(
             Middleware(
@@ -51,17 +51,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 expose_headers=["X-Correlation-Id"],
             )
         )
+    middleware += [
+        Middleware(OutageMiddleware),
+        Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+    ]
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
             Route("/readyz", readiness),
+            Route("/.well-known/jwks.json", jwks, methods=["GET"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             Route("/webhooks/hyperswitch", hyperswitch_webhook, methods=["POST"]),
             Route("/invoices/{invoice_id}/pdf", invoice_pdf_download, methods=["GET"]),
         ],
         middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.runtime = runtime

@@ -74,6 +74,9 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
         # Subscription messages are a few hundred bytes: compressing each one for each subscriber
         # costs more CPU in a fan-out than it saves on the wire.
         "ws_per_message_deflate": False,
+        # uvicorn refuses a message over twice the app's own limit before buffering it whole; up to
+        # that the app refuses it, as it does behind any server (server/websocket_limits.py).
+        "ws_max_size": 2 * settings.ws_max_message_bytes,
     }
     if workers == 1:
         uvicorn.run(create_app(settings), **options)

@@ -8,12 +8,11 @@ from starlette.responses import Response
 
 from core.errors import NotFound, ServiceError
 from schema.nodes import parse_uuid
+from server.errors import STATUS_OF_CODE
 from server.problems import problem
 from server.runtime import Runtime
 from services.billing.invoice_pdf import invoice_pdf
 from services.identity.auth import authenticate
-
-_STATUS_OF_CODE = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
 
 
 def _bearer(value: str | None) -> str | None:
@@ -40,7 +39,7 @@ async def invoice_pdf_download(request: Request) -> Response:
     except ServiceError as error:
         if error.code == "UNAUTHENTICATED":
             return _unauthenticated(error.message)
-        return problem(_STATUS_OF_CODE.get(error.code, 400), "Request refused", error.message)
+        return problem(STATUS_OF_CODE.get(error.code, 400), "Request refused", error.message)
     not_found = problem(404, "Not Found", "No such invoice.")
     try:
         invoice_id = parse_uuid(request.path_params["invoice_id"], "Invoice")

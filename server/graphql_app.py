@@ -5,34 +5,49 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.federation import Schema
+from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from core.errors import Forbidden, ServiceError
 from core.principal import Principal
 from models.db import Reads, RequestReads
 from schema.context import RequestContext
+from server.batches import batch_problem
+from server.errors import STATUS_OF_CODE, graphql_error
 from server.runtime import Runtime
+from server.websocket_limits import (
+    LegacyWsHandler,
+    SizeLimitedWebSocket,
+    TransportWsHandler,
+    connection_bearer,
+    connection_params,
+)
 from services.context import ServiceContext
-from services.identity.auth import authenticate
+from services.identity.auth import authenticate, bearer_token
+from services.outages import log_outage, outage
 
 log = logging.getLogger(__name__)
 
 TENANT_HEADER = "x-tenant-id"
 READS_KEY = "tenantgraph.reads"
-_STATUS_OF_CODE = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
-
-
-def _bearer(value: str | None) -> str | None:
-    if not value:
-        return None
-    scheme, _, token = value.strip().partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+# What each method may run over HTTP (strawberry would run a subscription sent over POST and fail
+# with INTERNAL_SERVER_ERROR): subscriptions need a websocket, mutations POST.
+_HTTP_OPERATIONS = {"GET": {OperationType.QUERY}, "POST": {OperationType.QUERY, OperationType.MUTATION}}
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions are not served over HTTP: open a websocket to /graphql "
+    "(graphql-transport-ws or graphql-ws) and subscribe there."
+)
+MUTATION_OVER_GET = "Mutations are not allowed over GET: send them with POST."
 
 
 class RequestRejected(Exception):
@@ -41,6 +56,11 @@ class RequestRejected(Exception):
 
 
 class GraphQLEndpoint(GraphQL[RequestContext, None]):
+    # Both websocket protocols with the limits of server/websocket_limits.py.
+    graphql_transport_ws_handler_class = TransportWsHandler
+    graphql_ws_handler_class = LegacyWsHandler
+    websocket_adapter_class = SizeLimitedWebSocket
+
     def __init__(self, schema: Schema, runtime: Runtime) -> None:
         settings = runtime.settings
         super().__init__(
@@ -50,8 +70,11 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             allowed_origins=settings.allowed_origins,
             keep_alive=True,
             keep_alive_interval=15,
+            connection_init_wait_timeout=runtime.websocket_limits.init_timeout,
+            max_subscriptions_per_connection=runtime.websocket_limits.max_operations,
         )
         self.runtime = runtime
+        self.websocket_limits = runtime.websocket_limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # One connection serves every read of an HTTP request (a websocket lives for hours: its
@@ -59,22 +82,71 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         reads = RequestReads(self.runtime.db) if scope["type"] == "http" else None
         scope.setdefault("state", {})[READS_KEY] = reads
         try:
-            await super().__call__(scope, receive, send)
+            await self._serve(scope, receive, send)
         except ClientDisconnect:
             # Nobody is left to answer: one line, not a traceback.
             log.info("client disconnected before its %s %s was read", scope.get("method"), scope.get("path"))
-        except RequestRejected as rejected:
-            # The request's credentials are bad: answer before running anything.
-            error = rejected.error
-            response = JSONResponse(
-                {"data": None, "errors": [{"message": error.message, "extensions": {"code": error.code}}]},
-                status_code=_STATUS_OF_CODE.get(error.code, 400),
-                headers={"WWW-Authenticate": "Bearer"} if error.code == "UNAUTHENTICATED" else None,
-            )
-            await response(scope, receive, send)
         finally:
             if reads is not None:
                 await reads.close()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # As strawberry's own __call__, but what it refuses before running anything is answered
+        # with a GraphQL error body (strawberry answers it in plain text).
+        try:
+            response = await self.run(Request(scope, receive))
+        except RequestRejected as rejected:  # the credentials are bad, or cannot be read now
+            error = rejected.error
+            challenge = {"WWW-Authenticate": "Bearer"} if error.code == "UNAUTHENTICATED" else None
+            status = STATUS_OF_CODE.get(error.code, 400)
+            response = graphql_error(status, error.message, challenge, code=error.code)
+        except HTTPException as refused:  # bad JSON, no query, a subscription over HTTP, ...
+            allow = {"Allow": "POST"} if refused.status_code == 405 else None
+            response = graphql_error(refused.status_code, refused.reason, allow)
+        await response(scope, receive, send)
+
+    def _validate_batch_request(
+        self, request_data: list[GraphQLRequestData], protocol: GraphQLRequestProtocol
+    ) -> None:
+        # strawberry's own check of a batch (on, and over no streaming transport), after ours:
+        # its items are the raw JSON, which strawberry trusts to be operations.
+        if (problem := batch_problem(request_data, self.runtime.settings.max_batch_operations)) is not None:
+            raise HTTPException(400, problem)
+        super()._validate_batch_request(request_data, protocol)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """strawberry's own, but with what each method may run (_HTTP_OPERATIONS) and clear
+        refusals."""
+        method = request_adapter.method
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=_HTTP_OPERATIONS.get(method, set()),
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise HTTPException(400, SUBSCRIPTION_OVER_HTTP) from error
+            raise HTTPException(405, MUTATION_OVER_GET) from error
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request.") from error
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -105,7 +177,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         )
         if not is_websocket:
             services.principal = await self._principal(
-                reads, _bearer(request.headers.get("authorization")), request.headers.get(TENANT_HEADER)
+                reads, bearer_token(request.headers.get("authorization")), request.headers.get(TENANT_HEADER)
             )
         return context
 
@@ -120,11 +192,19 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             return await authenticate(self.runtime.access, self.runtime.settings, token, acting_tenant, reads)
         except ServiceError as error:
             raise RequestRejected(error) from error
+        except Exception as error:
+            # The database away while the access state is read: try again, not a 500.
+            unavailable = outage(error)
+            if unavailable is None:
+                raise
+            log_outage(error, "authentication")
+            raise RequestRejected(unavailable) from error
 
     async def on_ws_connect(self, context: RequestContext) -> dict[str, Any] | None:
-        """Websockets authenticate in connection_init: {"Authorization": "Bearer <token>"}."""
-        params = {k.lower(): v for k, v in (context.connection_params or {}).items() if isinstance(v, str)}
-        token = _bearer(params.get("authorization")) or params.get("authtoken")
+        """Websockets authenticate in connection_init: {"Authorization": "Bearer <token>"}; the
+        limits of server/websocket_limits.py hold from then on."""
+        params = connection_params(context.connection_params)
+        token = connection_bearer(params)
         if token is None:
             # Every subscription needs a signed-in caller: an anonymous connection serves nothing.
             raise ConnectionRejectionError(
@@ -136,4 +216,6 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             raise ConnectionRejectionError(
                 {"code": rejected.error.code, "message": rejected.error.message}
             ) from rejected
+        # Counted among its user's connections (refused over their limit), until its token expires.
+        self.websocket_limits.admit(context, token)
         return None

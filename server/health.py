@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import literal, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -22,7 +22,7 @@ async def readiness(request: Request) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
         async with runtime.db.session(TenantScope.all_tenants()) as session:
-            await session.execute(text("SELECT 1"))
+            await session.execute(select(literal(1)))
         checks["database"] = "ok"
     except Exception as exc:  # any failure means not ready; say which
         checks["database"] = f"down: {type(exc).__name__}"

@@ -8,8 +8,9 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.errors import error_response
 from server.logging import correlation_id
-from server.problems import problem
+from services.outages import log_outage, outage
 
 CORRELATION_HEADER = "x-correlation-id"
 _VALID_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -46,6 +47,18 @@ class BodyTooLarge(Exception):
     pass
 
 
+class _TrackedSend:
+    """``send``, remembering whether the response has started (after that, no other answer)."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self._send(message)
+
+
 class BodyLimitMiddleware:
     """Refuses request bodies over ``max_bytes`` with 413 (neither uvicorn nor starlette caps them),
     whether the size is declared up front or only discovered while streaming."""
@@ -63,7 +76,7 @@ class BodyLimitMiddleware:
             await self._too_large(scope, receive, send)
             return
         received = 0
-        started = False
+        tracked = _TrackedSend(send)
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -74,19 +87,37 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, tracked)
         except BodyTooLarge:
-            if not started:
+            if not tracked.started:
                 await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(
-            413, "Request body too large", f"Request bodies are limited to {self.max_bytes} bytes."
-        )
+        detail = f"Request bodies are limited to {self.max_bytes} bytes."
+        response = error_response(scope["path"], 413, detail, extensions={"maxBytes": self.max_bytes})
         await response(scope, receive, send)
+
+
+class OutageMiddleware:
+    """PostgreSQL or Redis out of reach while serving a request: 503 SERVICE_UNAVAILABLE (a
+    GraphQL body on /graphql, a problem elsewhere) and one log line, never a plain-text 500 with a
+    traceback. Any other error goes on to the 500 handler."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        tracked = _TrackedSend(send)
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as error:
+            unavailable = outage(error)
+            if unavailable is None:
+                raise
+            log_outage(error, scope["path"])
+            if not tracked.started:  # else the client has its answer's head already
+                await error_response(scope["path"], 503, unavailable.message)(scope, receive, send)

@@ -13,6 +13,7 @@ from models.db import Database
 from realtime.broadcast import Broadcast, create_broadcast
 from realtime.dispatcher import OutboxDispatcher
 from realtime.fanout import Fanout
+from server.websocket_limits import WebsocketLimits
 from services.billing.jobs import BillingJobs
 from services.billing.mail import MailSender, create_mailer
 from services.billing.provider import PaymentProvider, create_payment_provider
@@ -49,6 +50,8 @@ class Runtime:
     # Live access state of sign-in sessions, and the subscriptions' event feeds.
     access: AccessStore
     fanout: Fanout
+    # The websocket limits, with this process's count of open connections per user.
+    websocket_limits: WebsocketLimits
     # Only when SMTP is configured; otherwise queued mail stays in the table.
     mail_sender: MailSender | None = None
 
@@ -68,6 +71,7 @@ class Runtime:
             billing_jobs=BillingJobs(db, settings.billing_jobs_seconds),
             access=AccessStore(db, broadcast, settings.access_cache_seconds),
             fanout=Fanout(broadcast),
+            websocket_limits=WebsocketLimits(settings),
             mail_sender=(
                 MailSender(db, mailer, settings.mail_from, settings.mail_poll_seconds)
                 if (mailer := create_mailer(settings.smtp_url))

@@ -4,6 +4,7 @@ Redis when configured (shared by every server process), process memory in the em
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Protocol
@@ -58,6 +59,13 @@ class RedisCounters:
         await self._redis.aclose()
 
 
+def counter_key(action: str, label: str, identifier: str) -> str:
+    """The counter's key: the identifier (user input: an email, an IP header) hashed, so that a
+    key is 90 bytes or so however long the input."""
+    digest = hashlib.sha256(identifier.encode(errors="surrogatepass")).hexdigest()
+    return f"tenantgraph:rl:{action}:{label}:{digest}"
+
+
 class RateLimiter:
     def __init__(self, store: CounterStore, window_seconds: int) -> None:
         self.store = store
@@ -68,7 +76,7 @@ class RateLimiter:
 
         ``limits`` maps a label ("ip", "account") to (identifier, allowed attempts per window)."""
         for label, (identifier, allowed) in limits.items():
-            key = f"tenantgraph:rl:{action}:{label}:{identifier}"
+            key = counter_key(action, label, identifier)
             try:
                 count, retry_after = await self.store.hit(key, self.window_seconds)
             except RedisError:

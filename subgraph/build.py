@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
-from functools import lru_cache
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, Final
 
 import strawberry
-from graphql import DocumentNode, GraphQLError, parse
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxTokensLimiter,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StreamResult
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionContext, Info
+from strawberry.types import ExecutionContext, ExecutionResult, Info
+from strawberry.types.execution import PreExecutionError
 
 from core.errors import BadUserInput, ErrorCode
+from core.lengths import TextErrorCode
 from core.settings import Settings
 from resolvers.billing.roots import BillingMutation, BillingQuery
 from resolvers.catalog import CatalogMutation, CatalogQuery
@@ -43,13 +42,14 @@ from services.catalog.errors import CatalogErrorCode
 from services.identity.errors import IdentityErrorCode
 from services.money import MoneyErrorCode
 from services.orders.errors import OrderErrorCode
-from subgraph.limits import limits_rule
+from subgraph.cost import QueryCost
+from subgraph.lengths import limit_string_inputs
+from subgraph.limits import CACHE_SIZE, BoundedValidation, CachedParse, Limits, ValidationResults, refusal
 from subgraph.live import EventSharingExecutor
 from subgraph.strings import CleanStrings
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
 FEDERATION_VERSION: Final = "2.11"
-OPERATION_CACHE_SIZE = 512
 
 # Each domain contributes its root fields here.
 QUERIES: tuple[type, ...] = (
@@ -70,6 +70,7 @@ ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
 ERROR_CODES: list[type] = [
     ErrorCode,
     MoneyErrorCode,
+    TextErrorCode,
     IdentityErrorCode,
     CatalogErrorCode,
     OrderErrorCode,
@@ -81,33 +82,28 @@ Mutation = merge_types("Mutation", MUTATIONS)
 Subscription = merge_types("Subscription", SUBSCRIPTIONS)
 
 
-# Longer documents are parsed each time: the cache must not hold a megabyte per entry.
-MAX_CACHED_DOCUMENT_CHARS = 20_000
-
-
-@lru_cache(maxsize=OPERATION_CACHE_SIZE)
-def parse_cached(query: str, options: tuple[tuple[str, Any], ...]) -> DocumentNode:
-    return parse(query, **dict(options))
-
-
-class CachedParse(SchemaExtension):
-    """Parses each distinct document once. A document that does not parse is left to strawberry,
-    which parses it again and reports the syntax error like any other (with extensions.code;
-    strawberry's own ParserCache raises it past the extensions, which loses the code)."""
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        query = context.query
-        if query and len(query) <= MAX_CACHED_DOCUMENT_CHARS:
-            with contextlib.suppress(GraphQLError):
-                context.graphql_document = parse_cached(query, tuple(sorted(context.parse_options.items())))
-        yield
+async def _refused(error: GraphQLError) -> AsyncGenerator[PreExecutionError, None]:
+    yield PreExecutionError(data=None, errors=[error])
 
 
 class Subgraph(strawberry.federation.Schema):
-    def __init__(self, *args: Any, max_entities: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, max_entities: int, limits: Limits, **kwargs: Any) -> None:
         self.max_entities = max_entities
+        self.limits = limits
         super().__init__(*args, **kwargs)
+        limit_string_inputs(self._schema)
+
+    # A document too long or that does not parse is answered before any extension runs, over
+    # HTTP and over websockets (which stream); one that parses is in the cache CachedParse reads.
+    async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> ExecutionResult:
+        if (error := refusal(query, self.limits)) is not None:
+            return ExecutionResult(data=None, errors=[error])
+        return await super().execute(query, *args, **kwargs)
+
+    async def stream(self, query: str | None, *args: Any, **kwargs: Any) -> StreamResult:
+        if (error := refusal(query, self.limits)) is not None:
+            return _refused(error)
+        return await super().stream(query, *args, **kwargs)
 
     def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
         """``_entities``, at most ``max_entities`` representations per request (all aliases together)."""
@@ -129,20 +125,26 @@ class Subgraph(strawberry.federation.Schema):
 
 def build_schema(settings: Settings) -> strawberry.federation.Schema:
     # The validation rules are made once: limiter extensions built per request would each create
-    # new rule classes, and the validation cache (keyed by document and rules) would never hit.
-    rules = [
-        limits_rule(max_depth=settings.max_query_depth, max_aliases=settings.max_aliases),
-        *(DisableIntrospection().validation_rules if settings.production else []),
-    ]
+    # new rule classes, and the validation cache (keyed by text and rules) would never hit.
+    rules = DisableIntrospection().validation_rules if settings.production else []
+    limits = Limits(
+        depth=settings.max_query_depth,
+        aliases=settings.max_aliases,
+        fragments=settings.max_fragments,
+        directives=settings.max_directives_per_field,
+        document_chars=settings.max_document_chars,
+        tokens=settings.max_tokens,
+    )
+    validated = ValidationResults(CACHE_SIZE)
     # Factories, not instances: an extension instance keeps per-operation state.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ErrorPolicy(production=settings.production),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: AddValidationRules(rules),
-        CleanStrings,
+        lambda: QueryCost(maximum=settings.max_query_cost, show=not settings.production),
+        lambda: CleanStrings(settings.max_string_length),
         # Repeated operations (the usual case) skip parsing and validation; both bounded.
-        CachedParse,
-        lambda: ValidationCache(maxsize=OPERATION_CACHE_SIZE),
+        lambda: CachedParse(limits),
+        lambda: BoundedValidation(limits, validated, hide_suggestions=settings.production),
     ]
     return Subgraph(
         query=Query,
@@ -152,6 +154,11 @@ def build_schema(settings: Settings) -> strawberry.federation.Schema:
         extensions=extensions,
         federation_version=FEDERATION_VERSION,
         max_entities=settings.max_entities,
-        config=StrawberryConfig(disable_field_suggestions=settings.production, scalar_map=SCALARS),
+        limits=limits,
+        config=StrawberryConfig(
+            disable_field_suggestions=settings.production,
+            scalar_map=SCALARS,
+            batching_config={"max_operations": settings.max_batch_operations},
+        ),
         execution_context_class=EventSharingExecutor,
     )

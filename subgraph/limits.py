@@ -1,27 +1,67 @@
-"""Limits on what a request may be: depth and aliases measured in one pass over the document,
-each fragment once.
+"""Limits on what a document may be, and validation whose cost they bound.
 
-strawberry's QueryDepthLimiter and MaxAliasesLimiter walk a fragment again at every spread: 21
-fragments each spreading the next twice took 21 s of validation on the event loop (2**21 walks),
-blocking every other request. Here each fragment's height and alias count are computed once and
-reused, so validation is linear in the document's size whatever its spreads."""
+A document is measured in one pass, each fragment once (its height and alias count reused at
+every spread): depth, aliases, fragments and directives per selection. strawberry's
+QueryDepthLimiter and MaxAliasesLimiter walked a fragment again at every spread: 21 fragments
+each spreading the next twice took 21 s of validation on the event loop, blocking every other
+request. The measure runs before graphql-core's rules, so a document over a limit is refused
+without them; the one rule that is not linear in the document (OverlappingFieldsCanBeMerged,
+which compares fields pairwise) gets a smaller work budget than graphql-core's. Documents are
+validated once per distinct text."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, Final
 
 from graphql import (
+    ASTValidationRule,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
+    Node,
     OperationDefinitionNode,
+    OverlappingFieldsCanBeMergedRule,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
+    parse,
+    validate,
 )
+from graphql.validation.validate import ValidationAbortedError
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from core.errors import ErrorCode
+from subgraph.variables import with_one_pass_variables
+
+# Distinct documents whose syntax tree and validation errors are kept (a tree holds its tokens:
+# about 0.6 MB per thousand).
+CACHE_SIZE: Final = 512
+# Units of graphql-core's OverlappingFieldsCanBeMerged budget (a field comparison costs 2); all
+# of it takes about 10 ms here, graphql-core's own 500,000 took 0.5 s. Twenty fragments of four
+# fields each, spread side by side, spend 3,300; our tests' and benchmarks' documents almost none.
+OVERLAP_BUDGET: Final = 5_000
+# Validation stops after this many errors: each can cost a suggestion search ("Did you mean").
+MAX_VALIDATION_ERRORS: Final = 5
+# graphql-core adds these, as strawberry does to every validation.
+STRAWBERRY_RULES: Final = (MaybeNullValidationRule, OneOfInputValidationRule)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    depth: int
+    aliases: int
+    fragments: int
+    directives: int  # on one field, fragment spread, inline fragment or definition
+    document_chars: int
+    tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +75,18 @@ class Measure:
 
 
 class DocumentMeasure:
-    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode], max_directives: int) -> None:
         self._fragments = fragments
+        self._max_directives = max_directives
         self._measured: dict[str, Measure] = {}
         self._measuring: set[str] = set()  # a cycle (refused by another rule) counts as nothing
+        self.too_many_directives: Node | None = None  # the first selection with more than allowed
 
     def selections(self, selection_set: SelectionSetNode | None) -> Measure:
         height = aliases = 0
         for selection in selection_set.selections if selection_set else ():
+            if len(selection.directives or ()) > self._max_directives and self.too_many_directives is None:
+                self.too_many_directives = selection
             if isinstance(selection, FieldNode):
                 aliases += 1 if selection.alias else 0
                 if selection.selection_set is None:
@@ -75,29 +119,169 @@ class DocumentMeasure:
         return measured
 
 
-def limits_rule(max_depth: int, max_aliases: int) -> type[ValidationRule]:
-    class OperationLimits(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            document = context.document
-            measure = DocumentMeasure(
-                {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+def _crowded_definition(document: DocumentNode, max_directives: int) -> Node | None:
+    """An operation, fragment or variable definition with more than ``max_directives``."""
+    for definition in document.definitions:
+        nodes: tuple[Node, ...] = (definition, *(getattr(definition, "variable_definitions", None) or ()))
+        for node in nodes:
+            if len(getattr(node, "directives", None) or ()) > max_directives:
+                return node
+    return None
+
+
+def limit_errors(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
+    """What the document exceeds, measured in one pass (each fragment once); empty if nothing."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    if len(fragments) > limits.fragments:
+        return [GraphQLError(f"{len(fragments)} fragments found. Allowed: {limits.fragments}.")]
+    errors = []
+    measure = DocumentMeasure(fragments, limits.directives)
+    aliases = 0
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        measured = measure.selections(definition.selection_set)
+        aliases += measured.aliases
+        if measured.height > limits.depth:  # top-level fields are at depth 0
+            name = definition.name.value if definition.name else "anonymous"
+            errors.append(
+                GraphQLError(f"'{name}' exceeds maximum operation depth of {limits.depth}", [definition])
             )
-            aliases = 0
-            for definition in document.definitions:
-                if not isinstance(definition, OperationDefinitionNode):
-                    continue
-                measured = measure.selections(definition.selection_set)
-                aliases += measured.aliases
-                if measured.height > max_depth:  # top-level fields are at depth 0
-                    name = definition.name.value if definition.name else "anonymous"
-                    context.report_error(
-                        GraphQLError(f"'{name}' exceeds maximum operation depth of {max_depth}", [definition])
-                    )
-            if aliases > max_aliases:
-                context.report_error(GraphQLError(f"{aliases} aliases found. Allowed: {max_aliases}"))
+    for fragment in fragments:  # fragments no operation spreads are measured too (for directives)
+        measure.fragment(fragment)
+    if aliases > limits.aliases:
+        errors.append(GraphQLError(f"{aliases} aliases found. Allowed: {limits.aliases}"))
+    crowded = measure.too_many_directives or _crowded_definition(document, limits.directives)
+    if crowded is not None:
+        errors.append(
+            GraphQLError(
+                f"More than {limits.directives} directives on one selection or definition.", [crowded]
+            )
+        )
+    return errors
 
-        def enter(self, *_: Any) -> Any:
-            return self.SKIP  # everything was measured above
 
-    return OperationLimits
+@lru_cache(maxsize=CACHE_SIZE)
+def parse_cached(query: str, limits: Limits) -> DocumentNode:
+    # Comments count apart from tokens (the parser keeps each as a token).
+    return parse(query, max_lexical_tokens=limits.tokens, max_comments=limits.tokens)
+
+
+def refusal(query: str | None, limits: Limits) -> GraphQLError | None:
+    """The error a document is answered with before anything runs: it is too long, or it does not
+    parse. One that parses is cached, for CachedParse."""
+    if not query:  # strawberry answers that no query was sent
+        return None
+    if len(query) > limits.document_chars:
+        # Before lexing: the lexer reads character by character (a megabyte of comment took
+        # 0.3 s), and even graphql-core's own length check finds the line of its error (25 ms).
+        message = f"The document has {len(query)} characters; at most {limits.document_chars} are allowed."
+        return GraphQLError(message, extensions={"code": ErrorCode.BAD_USER_INPUT})
+    try:
+        parse_cached(query, limits)
+    except GraphQLError as error:
+        error.extensions = {"code": ErrorCode.BAD_USER_INPUT}
+        return error.with_traceback(None)
+    return None
+
+
+class CachedParse(SchemaExtension):
+    """Hands strawberry the document ``refusal`` parsed (and would have answered had it not
+    parsed): each distinct document is parsed once, and only once per request. strawberry's own
+    ParserCache raises a syntax error past the extensions, which loses its code; parsing again on
+    a miss doubled the cost of a document that does not parse."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+
+    def on_parse(self) -> Iterator[None]:
+        query = self.execution_context.query
+        if query:
+            self.execution_context.graphql_document = parse_cached(query, self.limits)
+        yield
+
+
+class BoundedOverlappingFields(OverlappingFieldsCanBeMergedRule):
+    """graphql-core's rule with OVERLAP_BUDGET, and a message that says why it gave up."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.rule_context.remaining_complexity_budget = OVERLAP_BUDGET
+
+    def enter_selection_set(self, *args: Any) -> None:
+        try:
+            super().enter_selection_set(*args)
+        except ValidationAbortedError:
+            raise ValidationAbortedError(
+                "Too many fields with the same response name to compare: validation aborted."
+            ) from None
+
+
+def bounded_rules(rules: Iterable[type[ASTValidationRule]]) -> tuple[type[ASTValidationRule], ...]:
+    swapped = (
+        BoundedOverlappingFields if rule is OverlappingFieldsCanBeMergedRule else rule for rule in rules
+    )
+    return (*with_one_pass_variables(swapped), *STRAWBERRY_RULES)
+
+
+class ValidationResults:
+    """The errors of the last ``size`` distinct documents, by their text and rules (a document's
+    text hashes once; hashing its syntax tree walks all of it, on every request)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._results: OrderedDict[tuple[str, tuple[type[ASTValidationRule], ...]], list[GraphQLError]]
+        self._results = OrderedDict()
+
+    def get(self, key: tuple[str, tuple[type[ASTValidationRule], ...]]) -> list[GraphQLError] | None:
+        found = self._results.get(key)
+        if found is not None:
+            self._results.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, tuple[type[ASTValidationRule], ...]], errors: list[GraphQLError]) -> None:
+        self._results[key] = errors
+        if len(self._results) > self._size:
+            self._results.popitem(last=False)
+
+
+def validate_bounded(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+    limits: Limits,
+    hide_suggestions: bool,
+) -> list[GraphQLError]:
+    """Our limits first: over one, graphql-core's rules do not run."""
+    return limit_errors(document, limits) or validate(
+        schema,
+        document,
+        bounded_rules(rules),
+        max_errors=MAX_VALIDATION_ERRORS,
+        hide_suggestions=hide_suggestions,
+    )
+
+
+class BoundedValidation(SchemaExtension):
+    """Validates each distinct document once (strawberry's ValidationCache, keyed by text), with
+    our limits before the rules of the specification."""
+
+    def __init__(self, limits: Limits, results: ValidationResults, hide_suggestions: bool) -> None:
+        self.limits = limits
+        self.results = results
+        self.hide_suggestions = hide_suggestions
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if context.pre_execution_errors is None and document is not None and context.query is not None:
+            key = (context.query, context.validation_rules)
+            errors = self.results.get(key)
+            if errors is None:
+                schema = context.schema._schema
+                errors = validate_bounded(
+                    schema, document, context.validation_rules, self.limits, self.hide_suggestions
+                )
+                self.results.put(key, errors)
+            context.pre_execution_errors = errors
+        yield

@@ -1,5 +1,7 @@
 """Strings in a request are clean before anything runs: no control characters in variables or
-literals (a NUL reached PostgreSQL and came back as INTERNAL_SERVER_ERROR)."""
+literals (a NUL reached PostgreSQL and came back as INTERNAL_SERVER_ERROR), no lone surrogates (no
+UTF-8 encodes them), none longer than the backstop MAX_STRING_LENGTH (each input field's own,
+smaller limit is subgraph/lengths.py's)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,17 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from graphql import BREAK, ArgumentNode, ExecutionResult, GraphQLError, StringValueNode, Visitor, visit
+from graphql import (
+    BREAK,
+    ArgumentNode,
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    OperationDefinitionNode,
+    StringValueNode,
+    Visitor,
+    visit,
+)
 from strawberry.extensions import SchemaExtension
 
 from core.errors import ErrorCode
@@ -15,12 +27,25 @@ from core.errors import ErrorCode
 # C0 control characters but tab, line feed and carriage return, and DEL: no input needs them, and
 # PostgreSQL refuses NUL outright (it came back as an INTERNAL_SERVER_ERROR).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# JSON may escape half of a UTF-16 pair ("\ud800"): no character, and no UTF-8 encodes it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _control_in(value: object, path: str) -> str | None:
-    """The path of the first string in ``value`` (a variable's JSON) with a control character."""
+def _string_problem(text: str, max_length: int) -> str | None:
+    if len(text) > max_length:
+        return f"is longer than {max_length} characters"
+    if _CONTROL.search(text):
+        return "holds a control character (only tab, line feed and carriage return may appear)"
+    if _SURROGATE.search(text):
+        return "holds a lone UTF-16 surrogate, which is no character"
+    return None
+
+
+def _problem_in(value: object, path: str, max_length: int) -> tuple[str, str] | None:
+    """(path, problem) of the first string in ``value`` (a variable's JSON) that is not clean."""
     if isinstance(value, str):
-        return path if _CONTROL.search(value) else None
+        problem = _string_problem(value, max_length)
+        return (path, problem) if problem else None
     if isinstance(value, dict):
         items: Iterable[tuple[str, object]] = ((f"{path}.{k}", v) for k, v in value.items())
     elif isinstance(value, list):
@@ -28,43 +53,62 @@ def _control_in(value: object, path: str) -> str | None:
     else:
         return None
     for inner_path, inner in items:
-        if (found := _control_in(inner, inner_path)) is not None:
+        if (found := _problem_in(inner, inner_path, max_length)) is not None:
             return found
     return None
 
 
 class _Literals(Visitor):
-    def __init__(self) -> None:
+    def __init__(self, max_length: int) -> None:
         super().__init__()
+        self.max_length = max_length
         self.argument: str | None = None
-        self.found: str | None = None
+        self.found: tuple[str, str] | None = None
 
     def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
         self.argument = node.name.value
 
     def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
-        if self.found is None and _CONTROL.search(node.value):
-            self.found = self.argument or "a string"
+        problem = _string_problem(node.value, self.max_length)
+        if problem is not None:
+            self.found = (self.argument or "a string", problem)
             return BREAK
         return None
 
 
 class CleanStrings(SchemaExtension):
     """Refuses, before anything runs, a request whose variables or string literals hold a control
-    character (BAD_USER_INPUT naming where)."""
+    character or are longer than ``max_length`` (BAD_USER_INPUT naming where)."""
+
+    def __init__(self, max_length: int) -> None:
+        super().__init__()
+        self.max_length = max_length
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        where = _control_in(context.variables or {}, "$")
-        if where is None and context.graphql_document is not None:
-            literals = _Literals()
-            visit(context.graphql_document, literals)
-            where = literals.found
-        if where is not None:
-            error = GraphQLError(
-                f"{where} holds a control character (only tab, line feed and carriage return may appear).",
-                extensions={"code": ErrorCode.BAD_USER_INPUT},
-            )
+        document = context.graphql_document
+        found = _first_problem(document, context.variables or {}, self.max_length) if document else None
+        if found is not None:
+            where, problem = found
+            error = GraphQLError(f"{where} {problem}.", extensions={"code": ErrorCode.BAD_USER_INPUT})
             # A result set before execution is answered instead of executing the operation.
             context.result = ExecutionResult(data=None, errors=[error])
         yield
+
+
+def _first_problem(
+    document: DocumentNode, variables: dict[str, Any], max_length: int
+) -> tuple[str, str] | None:
+    # Variables no operation declares reach nothing (execution ignores them): only declared ones.
+    declared = {
+        definition.variable.name.value
+        for operation in document.definitions
+        if isinstance(operation, OperationDefinitionNode)
+        for definition in operation.variable_definitions or ()
+    }
+    used = {name: value for name, value in variables.items() if name in declared}
+    if (found := _problem_in(used, "$", max_length)) is not None:
+        return found
+    literals = _Literals(max_length)
+    visit(document, literals)
+    return literals.found

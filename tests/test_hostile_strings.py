@@ -3,6 +3,8 @@ PostgreSQL and came back as INTERNAL_SERVER_ERROR); tab and newlines are text.""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.support.graphql import GraphQLClient
@@ -43,3 +45,22 @@ async def test_tabs_and_newlines_are_text(gql: GraphQLClient, identity: Identity
     result = await gql(UPDATE_ME, {"input": {"fullName": "Eve\tAnn\r\nSmith"}}, token=account.token)
     assert result.errors == [], result.body
     assert result.data["updateMe"] == {"user": {"fullName": "Eve\tAnn\r\nSmith"}, "userErrors": []}
+
+
+async def test_a_lone_surrogate_is_bad_input(gql: GraphQLClient, identity: Identity) -> None:
+    account = await identity.account("acme")
+    # JSON may escape half of a UTF-16 pair; no UTF-8 encodes it (asyncpg would fail on it).
+    body = json.dumps({"query": UPDATE_ME, "variables": {"input": {"fullName": "Eve\ud800"}}})
+    assert "\\ud800" in body  # json.dumps escapes it (ensure_ascii)
+    response = await gql.http.post(
+        "/graphql",
+        content=body.encode(),
+        headers={"Authorization": f"Bearer {account.token}", "Content-Type": "application/json"},
+    )
+    answer = response.json()
+    assert answer["data"] is None
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["BAD_USER_INPUT"], answer
+    assert answer["errors"][0]["message"].startswith("$.input.fullName holds a lone UTF-16 surrogate")
+    # A whole pair is one character, and fine.
+    paired = await gql(UPDATE_ME, {"input": {"fullName": "Eve \U0001f600"}}, token=account.token)
+    assert paired.ok()["updateMe"]["user"] == {"fullName": "Eve \U0001f600"}

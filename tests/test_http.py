@@ -1,4 +1,5 @@
-"""The HTTP surface: GET for queries only, body size limit, correlation ids, probes."""
+"""The HTTP surface: GET for queries only, body size limit, every refusal in JSON (a GraphQL error
+body on /graphql, application/problem+json elsewhere), correlation ids, probes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import json
 import logging
 import re
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -21,7 +23,7 @@ from server.cli import migrate
 from server.runtime import Runtime
 from tests.conftest import make_settings, root_logging_kept
 from tests.harness.servers import PostgresServer, RedisServer, free_port
-from tests.support.identity import Identity
+from tests.support.identity import Identity, quick_account
 
 MIB = 1024 * 1024
 HEX_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -46,7 +48,7 @@ async def test_query_over_get(http: httpx.AsyncClient, identity: Identity) -> No
     await identity.tenant("acme")
     response = await http.get("/graphql", params={"query": '{tenantBySlug(slug:"acme"){name}}'})
     assert response.status_code == 200
-    assert response.json() == {"data": {"tenantBySlug": {"name": "Acme"}}}
+    assert response.json()["data"] == {"tenantBySlug": {"name": "Acme"}}
 
 
 async def test_query_over_get_with_variables(http: httpx.AsyncClient, identity: Identity) -> None:
@@ -58,7 +60,7 @@ async def test_query_over_get_with_variables(http: httpx.AsyncClient, identity: 
             "variables": json.dumps({"s": "acme"}),
         },
     )
-    assert response.json() == {"data": {"tenantBySlug": {"slug": "acme", "name": "Acme"}}}
+    assert response.json()["data"] == {"tenantBySlug": {"slug": "acme", "name": "Acme"}}
 
 
 async def test_mutation_over_get_is_refused_and_does_nothing(
@@ -66,8 +68,10 @@ async def test_mutation_over_get_is_refused_and_does_nothing(
 ) -> None:
     await identity.tenant("acme")
     response = await http.get("/graphql", params={"query": REGISTER})
-    assert response.status_code in (400, 405), response.text
-    assert "mutations are not allowed" in response.text
+    _assert_graphql_refusal(
+        response, 405, "BAD_REQUEST", "Mutations are not allowed over GET: send them with POST."
+    )
+    assert response.headers["allow"] == "POST"
     assert await _users_with_email(runtime, "viaget@acme.example") == 0
 
     # The very same mutation over POST does create the user: the refusal above was about GET.
@@ -81,18 +85,23 @@ async def test_mutation_over_get_is_refused_and_does_nothing(
 
 def _assert_too_large(response: httpx.Response, limit: int) -> None:
     assert response.status_code == 413
-    assert response.headers["content-type"].split(";")[0] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == 413
-    assert body["title"] == "Request body too large"
-    assert str(limit) in body["detail"]
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "errors": [
+            {
+                "message": f"Request bodies are limited to {limit} bytes.",
+                "extensions": {"code": "BAD_REQUEST", "maxBytes": limit},
+            }
+        ]
+    }
 
 
 def _padded_query(total_bytes: int) -> bytes:
-    """A valid GraphQL request of exactly ``total_bytes`` bytes (the padding is an unused variable)."""
-    empty = json.dumps({"query": "{ __typename }", "variables": {"pad": ""}}).encode()
+    """A valid GraphQL request of exactly ``total_bytes`` bytes (the padding is a member of the
+    body that GraphQL over HTTP ignores; string variables have a length limit of their own)."""
+    empty = json.dumps({"query": "{ __typename }", "padding": ""}).encode()
     pad = "x" * (total_bytes - len(empty))
-    body = json.dumps({"query": "{ __typename }", "variables": {"pad": pad}}).encode()
+    body = json.dumps({"query": "{ __typename }", "padding": pad}).encode()
     assert len(body) == total_bytes
     return body
 
@@ -110,7 +119,7 @@ async def test_body_just_under_limit_is_served(http: httpx.AsyncClient, settings
         "/graphql", content=_padded_query(MIB - 16), headers={"content-type": "application/json"}
     )
     assert response.status_code == 200
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json()["data"] == {"__typename": "Query"}
 
 
 async def test_chunked_body_over_limit_is_413(http: httpx.AsyncClient, settings: Settings) -> None:
@@ -126,6 +135,163 @@ async def test_chunked_body_over_limit_is_413(http: httpx.AsyncClient, settings:
     assert "content-length" not in response.request.headers
     assert response.request.headers["transfer-encoding"] == "chunked"
     _assert_too_large(response, settings.max_body_bytes)
+
+
+async def test_body_over_limit_on_a_rest_path_is_413_problem(
+    http: httpx.AsyncClient, settings: Settings
+) -> None:
+    response = await http.post("/webhooks/stripe", content=b"x" * (settings.max_body_bytes + 1))
+    _assert_problem(
+        response,
+        413,
+        "Request Entity Too Large",
+        f"Request bodies are limited to {settings.max_body_bytes} bytes.",
+        maxBytes=settings.max_body_bytes,
+    )
+
+
+async def test_refusals_carry_cors_headers(settings: Settings, restore_logging: None) -> None:
+    """A browser page on an allowed origin can read a refusal made in middleware."""
+    origin = "https://app.example"
+    application = create_app(make_settings(settings.database_url, "memory://", allowed_origins=[origin]))
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            response = await client.post(
+                "/graphql",
+                content=_padded_query(2 * MIB),
+                headers={"origin": origin, "content-type": "application/json"},
+            )
+    _assert_too_large(response, settings.max_body_bytes)
+    assert response.headers["access-control-allow-origin"] == origin
+
+
+# ---- every refusal is JSON ----------------------------------------------------------------
+
+
+def _assert_graphql_refusal(response: httpx.Response, status: int, code: str, message: str) -> None:
+    """A GraphQL request refused before it ran: one error, no data (GraphQL over HTTP)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def _assert_problem(response: httpx.Response, status: int, title: str, detail: str, **extra: object) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "Unable to parse request body as JSON"),
+        (b"{}", "No GraphQL query found in the request."),
+        (b'{"query": null}', "No GraphQL query found in the request."),
+        (b'{"query": 42}', "The GraphQL operation's `query` must be a string or null, if provided."),
+        (
+            b'{"query": "{ __typename }", "variables": [1]}',
+            "The GraphQL operation's `variables` must be an object or null, if provided.",
+        ),
+        (
+            b'{"query": "query A { __typename }", "operationName": "C"}',
+            'Unknown operation named "C".',
+        ),
+    ],
+    ids=[
+        "bad-json",
+        "no-query",
+        "null-query",
+        "query-not-string",
+        "variables-not-object",
+        "unknown-operation",
+    ],
+)
+async def test_requests_that_are_not_graphql_are_bad_request(
+    http: httpx.AsyncClient, body: bytes, message: str
+) -> None:
+    response = await http.post("/graphql", content=body, headers={"content-type": "application/json"})
+    _assert_graphql_refusal(response, 400, "BAD_REQUEST", message)
+
+
+async def test_unsupported_content_type_is_bad_request(http: httpx.AsyncClient) -> None:
+    response = await http.post("/graphql", content=b"{ __typename }", headers={"content-type": "text/plain"})
+    _assert_graphql_refusal(response, 400, "BAD_REQUEST", "Unsupported content type")
+
+
+async def test_get_with_unparsable_variables_is_bad_request(http: httpx.AsyncClient) -> None:
+    response = await http.get("/graphql", params={"query": "{ __typename }", "variables": "{oops"})
+    _assert_graphql_refusal(response, 400, "BAD_REQUEST", "Unable to parse request body as JSON")
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_subscription_over_http_is_bad_request(
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, method: str
+) -> None:
+    logging.getLogger().addHandler(caplog.handler)  # the app (re)configured the root logger
+    query = "subscription { userUpdated { id } }"
+    if method == "POST":
+        response = await http.post("/graphql", json={"query": query})
+    else:
+        response = await http.get("/graphql", params={"query": query})
+    _assert_graphql_refusal(
+        response,
+        400,
+        "BAD_REQUEST",
+        "Subscriptions are not served over HTTP: open a websocket to /graphql "
+        "(graphql-transport-ws or graphql-ws) and subscribe there.",
+    )
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.records
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+async def test_other_methods_on_graphql_are_405_graphql_errors(http: httpx.AsyncClient, method: str) -> None:
+    response = await http.request(method, "/graphql", json={"query": "{ __typename }"})
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/json"
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    message = f"{method} is not allowed here; use {response.headers['allow']}."
+    _assert_graphql_refusal(response, 405, "BAD_REQUEST", message)
+
+
+async def test_unknown_path_is_404_problem(http: httpx.AsyncClient) -> None:
+    response = await http.get("/graphq", headers={"accept": "text/html"})
+    _assert_problem(response, 404, "Not Found", "Nothing is served at /graphq.")
+
+
+async def test_wrong_method_on_a_rest_path_is_405_problem(http: httpx.AsyncClient) -> None:
+    response = await http.get("/webhooks/stripe")
+    _assert_problem(response, 405, "Method Not Allowed", "GET is not allowed here; use POST.")
+    assert response.headers["allow"] == "POST"
+
+
+async def test_a_bug_outside_graphql_is_a_500_problem(
+    postgres: PostgresServer, restore_logging: None
+) -> None:
+    """A bug that escapes a REST route (here: the invoices table is gone) is a JSON 500 without
+    the cause; the server log keeps the traceback."""
+    url = postgres.create_database("http_bug")
+    settings = make_settings(url, "memory://")
+    await asyncio.to_thread(migrate, settings)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        runtime: Runtime = application.state.runtime
+        account = await quick_account(runtime, "acme")
+        async with runtime.db.engine.begin() as connection:
+            await connection.execute(text("ALTER TABLE invoices RENAME TO invoices_gone"))
+        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            response = await client.get(
+                f"/invoices/{uuid.uuid4()}/pdf", headers={"Authorization": f"Bearer {account.token}"}
+            )
+    _assert_problem(response, 500, "Internal Server Error", "Internal server error.")
+    assert "invoices_gone" not in response.text
 
 
 # ---- correlation id -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, literal, select
 
 from core.permissions import Role
 from core.scope import TenantScope
@@ -151,13 +151,13 @@ async def test_request_reads_share_one_connection_without_a_transaction(runtime:
     async def read(name: str) -> int:
         async with reads.session(scope) as session:
             order.append(f"{name} in")
-            first = (await session.execute(text("SELECT txid_current()"))).scalar_one()
+            first = (await session.execute(select(func.txid_current()))).scalar_one()
             await asyncio.sleep(0.01)  # the other reader must wait for its turn meanwhile
             async with reads.session(scope) as nested:
-                second = (await nested.execute(text("SELECT txid_current()"))).scalar_one()
+                second = (await nested.execute(select(func.txid_current()))).scalar_one()
             order.append(f"{name} out")
             assert second != first  # each statement is its own transaction
-            return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+            return int((await session.execute(select(func.pg_backend_pid()))).scalar_one())
 
     try:
         with count_statements(runtime.db.engine) as counter:
@@ -175,10 +175,10 @@ async def test_a_read_after_the_request_ended_takes_its_own_connection_back(runt
     pool = runtime.db.engine.sync_engine.pool
     reads = RequestReads(runtime.db)
     async with reads.session(TenantScope.all_tenants()) as session:
-        assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+        assert (await session.execute(select(literal(1)))).scalar_one() == 1
     checked_out = pool.checkedout()  # type: ignore[attr-defined]
     await reads.close()
     assert pool.checkedout() == checked_out - 1  # type: ignore[attr-defined]
     async with reads.session(TenantScope.all_tenants()) as session:
-        assert (await session.execute(text("SELECT 2"))).scalar_one() == 2
+        assert (await session.execute(select(literal(2)))).scalar_one() == 2
     assert pool.checkedout() == checked_out - 1  # type: ignore[attr-defined]

@@ -1,12 +1,12 @@
-"""Query protection: depth, alias and token limits refuse an operation before it runs, and keep
-refusing it when it comes again (validation results are cached)."""
+"""Query protection: depth, alias, token, fragment, directive and size limits refuse an operation
+before it runs, and keep refusing it when it comes again (validation results are cached)."""
 
 from __future__ import annotations
 
 import time
 
 from core.settings import Settings
-from subgraph.build import parse_cached
+from subgraph.limits import parse_cached
 from tests.support.graphql import GraphQLClient, GraphQLResult
 
 
@@ -48,8 +48,10 @@ async def test_alias_limit(gql: GraphQLClient, settings: Settings) -> None:
 
 async def test_token_limit(gql: GraphQLClient, settings: Settings) -> None:
     padded = "{ " + "__typename " * settings.max_tokens + "}"
+    commented = "#\n" * (settings.max_tokens + 1) + "{ __typename }"  # each comment is kept
     for _ in range(2):
-        assert refused(await gql(padded), "token")
+        assert refused(await gql(padded), "tokens")
+        assert refused(await gql(commented), f"more than {settings.max_tokens} comments")
 
 
 async def test_a_repeated_document_is_parsed_once(gql: GraphQLClient) -> None:
@@ -58,7 +60,9 @@ async def test_a_repeated_document_is_parsed_once(gql: GraphQLClient) -> None:
     for _ in range(3):
         assert (await gql(document)).ok() == {"tenantBySlug": None}
     after = parse_cached.cache_info()
-    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+    # Parsed on the first request; every later look-up (two per request: one to refuse what does
+    # not parse, one to hand strawberry the document) finds it.
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 5)
 
 
 async def test_a_syntax_error_is_not_cached_and_keeps_its_code(gql: GraphQLClient) -> None:
@@ -103,3 +107,65 @@ async def test_depth_through_fragments_counts(gql: GraphQLClient, settings: Sett
         f"fragment Chain on Category {{ {inner} }}"
     )
     assert refused(await gql(document), "exceeds maximum operation depth")
+
+
+def fragments(count: int) -> str:
+    """``{ ...F0 } fragment F0 on Query { ...F1 }`` ... : ``count`` fragments, one after the other."""
+    chain = [f"fragment F{n} on Query {{ ...F{n + 1} }}" for n in range(count - 1)]
+    return " ".join(["{ ...F0 }", *chain, f"fragment F{count - 1} on Query {{ __typename }}"])
+
+
+async def test_fragment_limit(gql: GraphQLClient, settings: Settings) -> None:
+    assert (await gql(fragments(settings.max_fragments))).ok() == {"__typename": "Query"}
+    for _ in range(2):
+        over = await gql(fragments(settings.max_fragments + 1))
+        assert refused(over, f"{settings.max_fragments + 1} fragments found"), over.body
+
+
+async def test_directives_per_field_limit(gql: GraphQLClient, settings: Settings) -> None:
+    def with_directives(count: int, where: str) -> str:
+        directives = " ".join(f"@include(if: $v{n})" for n in range(count))
+        variables = ", ".join(f"$v{n}: Boolean = true" for n in range(count))
+        selections = {
+            "field": f"__typename {directives}",
+            "inline fragment": f"... {directives} {{ __typename }}",
+            "fragment spread": f"...F {directives}",
+        }[where]
+        fragment = " fragment F on Query { __typename }" if where == "fragment spread" else ""
+        return f"query({variables}) {{ {selections} }}{fragment}"
+
+    for where in ("field", "inline fragment", "fragment spread"):
+        # graphql-core refuses a repeated @include anyway; the limit comes first, and counts
+        # directives whatever their names.
+        at_limit = await gql(
+            with_directives(settings.max_directives_per_field, where).replace("@include", "@skip")
+        )
+        messages = {e["message"] for e in at_limit.errors}
+        assert messages == {"The directive '@skip' can only be used once at this location."}, at_limit.body
+        over = await gql(with_directives(settings.max_directives_per_field + 1, where))
+        assert refused(over, "directives on one selection"), (where, over.body)
+        assert len(over.errors) == 1  # the other rules did not run
+    allowed = await gql("{ __typename @include(if: true) @skip(if: false) }")
+    assert allowed.ok() == {"__typename": "Query"}
+
+
+async def test_directives_on_definitions_count(gql: GraphQLClient, settings: Settings) -> None:
+    many = " ".join(["@x"] * (settings.max_directives_per_field + 1))
+    for document in (f"query Q {many} {{ __typename }}", f"query Q($a: Int {many}) {{ __typename }}"):
+        assert refused(await gql(document), "directives on one selection or definition"), document
+
+
+async def test_document_size_limit(gql: GraphQLClient, settings: Settings) -> None:
+    operation = "\n{ __typename }"
+    at_limit = "#" + "x" * (settings.max_document_chars - 1 - len(operation)) + operation
+    assert len(at_limit) == settings.max_document_chars
+    assert (await gql(at_limit)).ok() == {"__typename": "Query"}
+    over = await gql(at_limit + " ")
+    assert refused(over, f"at most {settings.max_document_chars} are allowed"), over.body
+
+
+async def test_a_syntax_error_keeps_its_location(gql: GraphQLClient) -> None:
+    result = await gql("{\n  me { id }\n  ^\n}")
+    assert result.error_codes == ["BAD_USER_INPUT"]
+    assert result.errors[0]["locations"] == [{"line": 3, "column": 3}]
+    assert result.errors[0]["message"] == "Syntax Error: Unexpected character: '^'."

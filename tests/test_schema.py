@@ -150,7 +150,11 @@ def test_printed_root_fields_carry_access_directives(sdl: str) -> None:
 def test_role_directive_lists_roles(sdl: str) -> None:
     assert "tenants(" in sdl
     assert re.search(r"\n  tenants\(.*\): TenantConnection! @hasRole\(roles: \[PLATFORM_ADMIN\]\)\n", sdl)
-    assert re.search(r"\n  tenantBySlug\(slug: String!\): PublicTenant @public\n", sdl)
+    assert re.search(
+        r'\n  tenantBySlug\(\n    """At most 63 characters\."""\n'
+        r"    slug: String!\n  \): PublicTenant @public\n",
+        sdl,
+    )
     assert re.search(r"\n  me: User! @auth\n", sdl)
 
 

@@ -1,66 +1,34 @@
 """The tenancy guard (models/tenancy.py) against real PostgreSQL: reads, counts, bulk updates and
 deletes of a tenant-scoped session only ever see that tenant's rows; writes into another tenant
-are refused; a session without a scope touches no tenant data at all."""
+are refused, ORM INSERT statements included; a session without a scope touches no tenant data at
+all; statements the criterion cannot reach (tables named bare, text(), bulk by primary key) are
+refused unless marked system-scoped."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, literal, select, table, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from core.permissions import Role
 from core.scope import TenantScope
-from models.db import Database
-from models.identity import Tenant, TenantKind, TenantStatus, User, UserRole
-from models.tenancy import TenancyViolation
+from models.events import OutboxEvent
+from models.identity import Tenant, User, UserRole
+from models.tenancy import TenancyViolation, system_scoped
 from server.runtime import Runtime
+from tests.support.tenancy import A_EMAILS, B_EMAILS, Two, make_two, new_user
 
 ALL = TenantScope.all_tenants()
-
-
-@dataclass
-class Two:
-    db: Database
-    a: uuid.UUID
-    b: uuid.UUID
-    a_users: list[uuid.UUID]
-    b_users: list[uuid.UUID]
-
-
-def _user(tenant_id: uuid.UUID, email: str) -> User:
-    return User(id=uuid.uuid4(), tenant_id=tenant_id, email=email, full_name=email, password_hash="-")
+USERS = User.__table__
 
 
 @pytest.fixture
 async def two(runtime: Runtime) -> Two:
-    """Tenant A with two users, tenant B with three."""
-    db = runtime.db
-    a, b = uuid.uuid4(), uuid.uuid4()
-    async with db.transaction(ALL) as session:
-        for tenant_id, slug in ((a, "tenant-a"), (b, "tenant-b")):
-            session.add(
-                Tenant(
-                    id=tenant_id,
-                    slug=slug,
-                    name=slug,
-                    kind=TenantKind.ENTERPRISE,
-                    status=TenantStatus.ACTIVE,
-                    settings={},
-                )
-            )
-        await session.flush()
-        a_users = [_user(a, f"a{n}@a.example") for n in range(2)]
-        b_users = [_user(b, f"b{n}@b.example") for n in range(3)]
-        session.add_all(a_users + b_users)
-        await session.flush()
-        session.add_all(
-            UserRole(tenant_id=u.tenant_id, user_id=u.id, role=Role.USER) for u in a_users + b_users
-        )
-    return Two(db, a, b, [u.id for u in a_users], [u.id for u in b_users])
+    return await make_two(runtime.db)
 
 
 async def _emails(session: AsyncSession) -> list[str]:
@@ -145,7 +113,7 @@ async def test_bulk_delete_touches_only_the_scoped_tenant(two: Two) -> None:
 async def test_insert_into_another_tenant_is_refused(two: Two) -> None:
     with pytest.raises(TenancyViolation, match="User inserted into another tenant"):
         async with two.db.transaction(TenantScope.of(two.a)) as session:
-            session.add(_user(two.b, "intruder@b.example"))
+            session.add(new_user(two.b, "intruder@b.example"))
     async with two.db.session(ALL) as session:
         assert await session.scalar(select(func.count()).where(User.email == "intruder@b.example")) == 0
 
@@ -191,7 +159,7 @@ async def test_session_without_scope_refuses_tenant_data(two: Two) -> None:
             await session.execute(update(User).values(full_name="x"))
     with pytest.raises(TenancyViolation, match="no tenant scope"):
         async with AsyncSession(two.db.engine) as session, session.begin():
-            session.add(_user(two.a, "unscoped@a.example"))
+            session.add(new_user(two.a, "unscoped@a.example"))
 
 
 async def test_all_tenants_scope_sees_both(two: Two) -> None:
@@ -205,3 +173,127 @@ async def test_all_tenants_scope_sees_both(two: Two) -> None:
         ]
         assert await session.get(User, two.b_users[0]) is not None
         assert sorted(await session.scalars(select(Tenant.slug))) == ["tenant-a", "tenant-b"]
+
+
+def _row(tenant_id: uuid.UUID | None, email: str) -> dict[str, object]:
+    """A users row for INSERT statements (which run no validators: the skeleton is given)."""
+    row: dict[str, object] = {"id": uuid.uuid4(), "email": email, "email_skeleton": email}
+    row.update(full_name=email, password_hash="-")
+    return row if tenant_id is None else {**row, "tenant_id": tenant_id}
+
+
+async def _state(two: Two) -> list[tuple[uuid.UUID, str, str]]:
+    """Every user's tenant, email and name, as the platform sees them."""
+    async with two.db.session(ALL) as session:
+        rows = await session.execute(select(User.tenant_id, User.email, User.full_name).order_by(User.email))
+        return [(tenant_id, email, name) for tenant_id, email, name in rows]
+
+
+def _untouched(two: Two) -> list[tuple[uuid.UUID, str, str]]:
+    return [(two.a, e, e) for e in A_EMAILS] + [(two.b, e, e) for e in B_EMAILS]
+
+
+# Each names a tenant-owned table in a way the tenant criterion cannot reach.
+SIDE_DOORS = {
+    "select(table)": lambda: select(USERS),
+    "select(table.c.column)": lambda: select(USERS.c.email),
+    "table()": lambda: select(literal(1)).select_from(table("users")),
+    "update(table)": lambda: update(USERS).values(full_name="Hijacked"),
+    "insert(table)": lambda: insert(USERS).values(_row(uuid.uuid4(), "bare@b.example")),
+    "delete(table)": lambda: delete(USERS),
+    "text()": lambda: text("UPDATE users SET full_name = 'Hijacked'"),
+    "text() in a clause": lambda: update(User).where(text("true")).values(full_name="Hijacked"),
+    "from_statement()": lambda: select(User).from_statement(text("SELECT * FROM users")),
+    "a table in a subquery": lambda: delete(User).where(User.id.in_(select(USERS.c.id))),
+    "a join to a table": lambda: select(User.email).join(UserRole.__table__, UserRole.user_id == User.id),
+    "tenants as a table": lambda: select(Tenant.__table__.c.slug),
+}
+
+
+@pytest.mark.parametrize("platform", [False, True], ids=["tenant scope", "platform scope"])
+@pytest.mark.parametrize("door", SIDE_DOORS)
+async def test_statements_the_criterion_cannot_reach_are_refused(two: Two, door: str, platform: bool) -> None:
+    scope = ALL if platform else TenantScope.of(two.a)
+    with pytest.raises(TenancyViolation, match=r"escapes the tenant criterion|cannot reach"):
+        async with two.db.transaction(scope) as session:
+            await session.execute(SIDE_DOORS[door]())
+    assert await _state(two) == _untouched(two)
+
+
+async def test_a_marked_statement_passes_as_written(two: Two) -> None:
+    marked = select(USERS.c.email).execution_options(**system_scoped("test: every user, as the platform"))
+    async with two.db.session(ALL) as session:
+        assert sorted(await session.scalars(marked)) == A_EMAILS + B_EMAILS
+        hijack = update(USERS).values(full_name="Renamed")
+        result = await session.execute(hijack, execution_options=system_scoped("test: rename all"))
+        assert result.rowcount == 5  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="say why"):
+        system_scoped(" ")
+    with pytest.raises(TenancyViolation, match="takes the reason"):
+        async with two.db.session(ALL) as session:
+            await session.execute(select(USERS).execution_options(system_scoped=True))
+
+
+async def test_statements_naming_no_guarded_table_need_no_mark(two: Two) -> None:
+    async with two.db.session(TenantScope.of(two.a)) as session:
+        assert await session.scalar(select(literal(1))) == 1
+        assert await session.scalar(select(func.count()).select_from(OutboxEvent.__table__)) == 0
+
+
+async def test_bulk_update_by_primary_key_is_refused(two: Two) -> None:
+    with pytest.raises(TenancyViolation, match="by primary key"):
+        async with two.db.transaction(TenantScope.of(two.a)) as session:
+            await session.execute(update(User), [{"id": two.b_users[0], "full_name": "Hijacked"}])
+    assert await _state(two) == _untouched(two)
+
+
+async def test_an_update_moving_rows_to_another_tenant_is_refused(two: Two) -> None:
+    for values in ({"tenant_id": two.b}, {User.tenant_id: two.b}):
+        with pytest.raises(TenancyViolation, match="may not move rows"):
+            async with two.db.transaction(TenantScope.of(two.a)) as session:
+                await session.execute(update(User).where(User.id == two.a_users[0]).values(values))
+    assert await _state(two) == _untouched(two)
+
+
+async def test_orm_insert_into_another_tenant_is_refused(two: Two) -> None:
+    scope = TenantScope.of(two.a)
+    another_tenant = [
+        (insert(User).values(_row(two.b, "one@b.example")), None),
+        (insert(User), [_row(two.a, "ok@a.example"), _row(two.b, "two@b.example")]),
+        (insert(User).values([_row(two.a, "ok@a.example"), _row(two.b, "three@b.example")]), None),
+    ]
+    for statement, params in another_tenant:
+        with pytest.raises(TenancyViolation, match="User inserted into another tenant"):
+            async with two.db.transaction(scope) as session:
+                await session.execute(statement, params)
+    expression = select(Tenant.id).where(Tenant.slug == "tenant-b").scalar_subquery()
+    with pytest.raises(TenancyViolation, match="not a value"):
+        async with two.db.transaction(scope) as session:
+            await session.execute(
+                insert(User).values({**_row(None, "four@b.example"), "tenant_id": expression})
+            )
+    upsert = (
+        postgresql.insert(User)
+        .values(_row(two.a, "five@a.example"))
+        .on_conflict_do_update(index_elements=[User.id], set_={"tenant_id": two.b})
+    )
+    with pytest.raises(TenancyViolation, match="upsert may not move rows"):
+        async with two.db.transaction(scope) as session:
+            await session.execute(upsert)
+    assert await _state(two) == _untouched(two)
+
+
+async def test_orm_insert_without_tenant_is_stamped_with_the_scope(two: Two) -> None:
+    async with two.db.transaction(TenantScope.of(two.a)) as session:
+        await session.execute(insert(User).values(_row(None, "one@a.example")))
+        await session.execute(insert(User), [_row(None, "two@a.example"), _row(two.a, "three@a.example")])
+    added = [(tenant, email) for tenant, email, _ in await _state(two) if email not in A_EMAILS + B_EMAILS]
+    assert sorted(added) == [(two.a, "one@a.example"), (two.a, "three@a.example"), (two.a, "two@a.example")]
+    with pytest.raises(TenancyViolation, match="User inserted without a tenant"):
+        async with two.db.transaction(ALL) as session:
+            await session.execute(insert(User).values(_row(None, "nobody@x.example")))
+    with pytest.raises(TenancyViolation, match="name tenant_id in every row"):
+        async with two.db.transaction(TenantScope.of(two.a)) as session:
+            await session.execute(
+                insert(User).values([_row(None, "six@a.example"), _row(two.a, "7@a.example")])
+            )

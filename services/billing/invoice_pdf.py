@@ -15,34 +15,7 @@ from models.billing import Invoice, InvoiceLine
 from models.db import Database
 from models.identity import Tenant, User
 from services.billing.access import can_see
-
-ZERO_DECIMAL = frozenset(
-    [
-        "BIF",
-        "CLP",
-        "DJF",
-        "GNF",
-        "ISK",
-        "JPY",
-        "KMF",
-        "KRW",
-        "PYG",
-        "RWF",
-        "UGX",
-        "VND",
-        "VUV",
-        "XAF",
-        "XOF",
-        "XPF",
-    ]
-)
-THREE_DECIMAL = frozenset(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"])
-
-
-def minor_digits(currency: str) -> int:
-    if currency in ZERO_DECIMAL:
-        return 0
-    return 3 if currency in THREE_DECIMAL else 2
+from services.money import minor_digits
 
 
 def format_money(amount: int, currency: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadUserInput, FieldProblem
@@ -65,9 +65,8 @@ async def _lock_category_tree(session: AsyncSession, ctx: ServiceContext, scope:
     """Moves within one tenant's tree are serialised, so two concurrent moves cannot make a cycle
     that neither saw (PostgreSQL; SQLite serialises writers anyway)."""
     if not ctx.db.is_sqlite:
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"category-tree:{scope.tenant_id}"}
-        )
+        key = f"category-tree:{scope.tenant_id}"
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
 
 
 async def _parent_problem(

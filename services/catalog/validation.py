@@ -10,13 +10,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import FieldProblem, InvalidInput
+from core.lengths import MAX_DESCRIPTION_LENGTH, MAX_SEARCH_LENGTH, MAX_URL_LENGTH
 from services.catalog.errors import CatalogErrorCode
 
-SKU_PATTERN = re.compile(r"^[A-Z0-9](?:[A-Z0-9._-]{0,62}[A-Z0-9])?$")
-SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
-MAX_DESCRIPTION = 20_000
-MAX_URL = 2000
-MAX_SEARCH = 200
+MAX_SKU_LENGTH = 64
+MAX_SLUG_LENGTH = 100
+SKU_PATTERN = re.compile(rf"^[A-Z0-9](?:[A-Z0-9._-]{{0,{MAX_SKU_LENGTH - 2}}}[A-Z0-9])?$")
+SLUG_PATTERN = re.compile(rf"^[a-z0-9](?:[a-z0-9-]{{0,{MAX_SLUG_LENGTH - 2}}}[a-z0-9])?$")
+MAX_DESCRIPTION = MAX_DESCRIPTION_LENGTH
+MAX_URL = MAX_URL_LENGTH
+MAX_SEARCH = MAX_SEARCH_LENGTH
 
 
 class Keep(enum.Enum):
@@ -56,7 +59,8 @@ def sku_problem(sku: str) -> FieldProblem | None:
         return problem(
             "sku",
             CatalogErrorCode.INVALID_SKU,
-            "Use 1-64 letters, digits, dots, dashes or underscores; start and end with a letter or digit.",
+            f"Use 1-{MAX_SKU_LENGTH} letters, digits, dots, dashes or underscores; start and end with a "
+            "letter or digit.",
         )
     return None
 
@@ -86,12 +90,14 @@ def url_problem(field: str, url: str) -> FieldProblem | None:
 
 
 def slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:100].strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:MAX_SLUG_LENGTH].strip("-")
 
 
 def slug_problem(slug: str) -> FieldProblem | None:
     if not SLUG_PATTERN.match(slug):
         return problem(
-            "slug", CatalogErrorCode.INVALID_SLUG, "Use 1-100 lowercase letters, digits and inner hyphens."
+            "slug",
+            CatalogErrorCode.INVALID_SLUG,
+            f"Use 1-{MAX_SLUG_LENGTH} lowercase letters, digits and inner hyphens.",
         )
     return None

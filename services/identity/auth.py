@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+import jwt
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Forbidden, InvalidInput, Unauthenticated, invalid
+from core.emails import parse_email
+from core.errors import FieldProblem, Forbidden, InvalidInput, Unauthenticated, invalid
+from core.lengths import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MAX_TENANT_SLUG_LENGTH, MAX_TOKEN_LENGTH
 from core.permissions import Role
 from core.principal import Principal
 from core.scope import TenantScope
@@ -23,14 +26,15 @@ from services.events import record_access_change
 from services.identity.access import AccessStore
 from services.identity.accounts import (
     add_account,
+    checked_email,
+    email_clash,
     email_problem,
+    length_problem,
     name_problem,
     new_password_problem,
-    normalise_email,
     record_user_change,
     reject,
     roles_of,
-    valid_email,
 )
 from services.identity.errors import IdentityErrorCode
 from services.identity.passwords import hash_password_in_thread, verify_password_in_thread
@@ -136,21 +140,36 @@ def _add_refresh_token(
 
 
 async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
-    return await session.scalar(select(Tenant).where(Tenant.slug == slug.strip().lower()))
+    slug = slug.strip().lower()
+    if len(slug) > MAX_TENANT_SLUG_LENGTH:
+        return None  # no tenant has one: not worth a query
+    return await session.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+def _slug_problem(tenant_slug: str) -> FieldProblem | None:
+    return length_problem("tenantSlug", tenant_slug.strip(), MAX_TENANT_SLUG_LENGTH)
 
 
 async def login(ctx: ServiceContext, tenant_slug: str, email: str, password: str) -> SignIn:
-    normalised = normalise_email(email) or email.strip().lower()
-    await _check_attempts(ctx, "login", f"{tenant_slug.lower()}:{normalised}")
+    parsed = parse_email(email)
+    # However the address is spelt (case, fullwidth letters), the account's counter is one.
+    account = parsed.address if parsed is not None else email.strip().lower()
+    await _check_attempts(ctx, "login", f"{tenant_slug.strip().lower()}:{account}")
+    reject(
+        _slug_problem(tenant_slug),
+        length_problem("email", email.strip(), MAX_EMAIL_LENGTH),
+        length_problem("password", password, MAX_PASSWORD_LENGTH),
+    )
     # The password is checked outside any transaction: argon2 is slow by design, and a connection
     # should not wait on it.
-    async with ctx.read(ALL_TENANTS) as session:
-        tenant = await tenant_by_slug(session, tenant_slug)
-        user = None
-        if tenant is not None:
-            user = await session.scalar(
-                select(User).where(User.tenant_id == tenant.id, User.email == normalised)
-            )
+    user = None
+    if parsed is not None:
+        async with ctx.read(ALL_TENANTS) as session:
+            tenant = await tenant_by_slug(session, tenant_slug)
+            if tenant is not None:
+                user = await session.scalar(
+                    select(User).where(User.tenant_id == tenant.id, User.email == parsed.address)
+                )
     # Verified also when there is no such user, so the answer takes as long either way.
     verified = await verify_password_in_thread(user.password_hash if user else None, password)
     if user is None or not verified:
@@ -166,14 +185,16 @@ async def login(ctx: ServiceContext, tenant_slug: str, email: str, password: str
 async def register(
     ctx: ServiceContext, tenant_slug: str, email: str, full_name: str, password: str
 ) -> SignIn:
-    normalised = normalise_email(email)
-    await _check_attempts(ctx, "register", f"{tenant_slug.lower()}:{normalised or email}")
+    parsed = parse_email(email)
+    account = parsed.address if parsed is not None else email.strip().lower()
+    await _check_attempts(ctx, "register", f"{tenant_slug.strip().lower()}:{account}")
     reject(
+        _slug_problem(tenant_slug),
         email_problem("email", email),
         name_problem("fullName", full_name),
         new_password_problem("password", password),
     )
-    address = valid_email(email)
+    address = checked_email(email)
     password_hash = await hash_password_in_thread(password)
     async with ctx.transaction(ALL_TENANTS) as session:
         tenant = await tenant_by_slug(session, tenant_slug)
@@ -183,8 +204,7 @@ async def register(
             raise invalid(
                 "tenantSlug", IdentityErrorCode.TENANT_SUSPENDED, "This tenant does not accept sign-ups."
             )
-        if await session.scalar(select(User.id).where(User.tenant_id == tenant.id, User.email == address)):
-            raise invalid("email", IdentityErrorCode.CONFLICT, "An account with this email already exists.")
+        await email_clash(session, tenant.id, address, field="email")
         user = add_account(
             session,
             tenant.id,
@@ -201,6 +221,7 @@ async def register(
 async def refresh(ctx: ServiceContext, token: str) -> SignIn:
     token_hash = hash_refresh_token(token)
     await _check_attempts(ctx, "refresh", token_hash[:16])
+    reject(length_problem("refreshToken", token, MAX_TOKEN_LENGTH))
     async with ctx.transaction(ALL_TENANTS) as session:
         # Row locks make two refreshes with one token take turns: the second one sees it rotated.
         stored = await session.scalar(
@@ -270,7 +291,10 @@ async def logout(ctx: ServiceContext, everywhere: bool) -> int:
 async def change_password(ctx: ServiceContext, current_password: str, new_password: str) -> User:
     principal = ctx.require_principal()
     await _check_attempts(ctx, "password", str(principal.user_id))
-    reject(new_password_problem("newPassword", new_password))
+    reject(
+        length_problem("currentPassword", current_password, MAX_PASSWORD_LENGTH),
+        new_password_problem("newPassword", new_password),
+    )
     home = TenantScope.of(principal.home_tenant_id)
     async with ctx.read(home) as session:
         current_hash = (await session.get_one(User, principal.user_id)).password_hash
@@ -302,6 +326,14 @@ async def change_password(ctx: ServiceContext, current_password: str, new_passwo
         return user
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` value; None for any other value."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 async def authenticate(
     access: AccessStore,
     settings: Settings,
@@ -320,6 +352,28 @@ async def authenticate(
     if acting_tenant:
         principal = await _acting_in(reads or access.reads, principal, acting_tenant)
     return principal
+
+
+def access_token_expiry(bearer: str) -> datetime:
+    """When an access token expires, for one ``authenticate`` has accepted (its signature is not
+    checked again here)."""
+    claims = jwt.decode(bearer, options={"verify_signature": False})
+    return datetime.fromtimestamp(claims["exp"], UTC)
+
+
+async def reauthenticate(
+    access: AccessStore, settings: Settings, current: Principal, bearer: str
+) -> Principal:
+    """A fresh access token for a connection signed in as ``current`` (a websocket, which ends
+    when its token expires): checked like any bearer, and it must be of the same sign-in session,
+    as the token ``refreshToken`` answers is. The connection keeps acting in its tenant; the
+    principal carries the fresh token's expiry."""
+    acting_tenant = str(current.acting_tenant_id) if current.acting_tenant_id else None
+    fresh = await authenticate(access, settings, bearer, acting_tenant)
+    # A session is one user's in one tenant: authenticate checked the token's claims against it.
+    if fresh.session_id != current.session_id:
+        raise Forbidden("This token is of another sign-in session; open a new connection with it.")
+    return replace(fresh, expires_at=access_token_expiry(bearer))
 
 
 async def _acting_in(db: Reads, principal: Principal, acting_tenant: str) -> Principal:

@@ -12,7 +12,7 @@ from core.permissions import Role
 from core.scope import TenantScope
 from models.db import Database
 from models.identity import Tenant, TenantKind, TenantStatus, User
-from services.identity.accounts import add_account, valid_email
+from services.identity.accounts import add_account, checked_email
 from services.identity.passwords import hash_password_in_thread
 
 PLATFORM_TENANT_SLUG = "platform"
@@ -46,14 +46,16 @@ async def ensure_user(
     roles: tuple[Role, ...],
 ) -> tuple[User, bool]:
     """The user with this email in ``tenant``, created with ``roles`` if missing; (user, created)."""
-    normalised = valid_email(email)
-    user = await session.scalar(select(User).where(User.tenant_id == tenant.id, User.email == normalised))
+    address = checked_email(email)
+    user = await session.scalar(
+        select(User).where(User.tenant_id == tenant.id, User.email == address.address)
+    )
     if user is not None:
         return user, False
     user = add_account(
         session,
         tenant.id,
-        email=normalised,
+        email=address,
         full_name=full_name,
         password_hash=await hash_password_in_thread(password),
         roles=roles,

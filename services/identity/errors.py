@@ -27,6 +27,7 @@ class IdentityErrorCode(enum.StrEnum):
     RESERVED_SLUG = "RESERVED_SLUG"
     # Administration
     CONFLICT = "CONFLICT"  # the email or slug is taken, or the row changed meanwhile
+    CONFUSABLE_EMAIL = "CONFUSABLE_EMAIL"  # the email looks like another account's (TR39 skeleton)
     FORBIDDEN = "FORBIDDEN"  # a field only platform admins may set
     CANNOT_SUSPEND_SELF = "CANNOT_SUSPEND_SELF"
     CANNOT_DEMOTE_SELF = "CANNOT_DEMOTE_SELF"

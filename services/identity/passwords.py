@@ -7,8 +7,9 @@ import asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.lengths import MAX_PASSWORD_LENGTH
+
 MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 256
 
 # The most used passwords of public breach lists; a small list catches most guesses.
 COMMON_PASSWORDS = frozenset(
@@ -84,6 +85,8 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return False  # no password is this long: not worth argon2's time
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):

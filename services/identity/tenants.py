@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from core.errors import FieldProblem, NotFound, invalid
+from core.lengths import MAX_TENANT_SLUG_LENGTH
 from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, Role
 from core.scope import TenantScope
 from loaders.pagination import Page, PageArgs, SortKey, paginate
@@ -22,19 +23,20 @@ from services.context import ServiceContext
 from services.events import record_access_change
 from services.identity.accounts import (
     add_account,
+    canonical_email,
+    checked_email,
     email_problem,
     name_problem,
     new_password_problem,
-    normalise_email,
     record_user_change,
     reject,
-    valid_email,
+    search_term,
 )
 from services.identity.auth import end_sessions, tenant_by_slug
 from services.identity.errors import IdentityErrorCode
 from services.identity.passwords import hash_password_in_thread
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+SLUG_PATTERN = re.compile(rf"^[a-z0-9](?:[a-z0-9-]{{0,{MAX_TENANT_SLUG_LENGTH - 2}}}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset({"admin", "api", "graphql", "platform", "www", "static", "health"})
 ALL_TENANTS = TenantScope.all_tenants()
 # A tenant in one of these states has every session ended.
@@ -87,7 +89,7 @@ def slug_problem(slug: str) -> FieldProblem | None:
         return FieldProblem(
             ("input", "slug"),
             IdentityErrorCode.INVALID_SLUG,
-            "Use 1-63 lowercase letters, digits and inner hyphens.",
+            f"Use 1-{MAX_TENANT_SLUG_LENGTH} lowercase letters, digits and inner hyphens.",
         )
     if slug in RESERVED_SLUGS:
         return FieldProblem(("input", "slug"), IdentityErrorCode.RESERVED_SLUG, "This slug is reserved.")
@@ -114,7 +116,7 @@ async def create_tenant(ctx: ServiceContext, new: NewTenant) -> CreatedTenant:
             name=new.name.strip(),
             kind=new.kind,
             status=new.status,
-            contact_email=normalise_email(new.contact_email) if new.contact_email else None,
+            contact_email=canonical_email(new.contact_email) if new.contact_email else None,
             settings=new.settings,
         )
         session.add(tenant)
@@ -122,7 +124,7 @@ async def create_tenant(ctx: ServiceContext, new: NewTenant) -> CreatedTenant:
         admin = add_account(
             session,
             tenant.id,
-            email=valid_email(new.admin_email),
+            email=checked_email(new.admin_email),
             full_name=new.admin_full_name.strip(),
             password_hash=await hash_password_in_thread(new.admin_password or generated or ""),
             roles=(Role.TENANT_ADMIN,),
@@ -150,9 +152,14 @@ def _filtered(tenant_filter: TenantFilter) -> Select[Tenant]:
         statement = statement.where(Tenant.status == tenant_filter.status)
     if tenant_filter.kind:
         statement = statement.where(Tenant.kind == tenant_filter.kind)
-    if tenant_filter.search and tenant_filter.search.strip():
-        text = tenant_filter.search.strip().lower().replace("%", "").replace("_", "")
-        statement = statement.where(or_(Tenant.slug.contains(text), func.lower(Tenant.name).contains(text)))
+    if text := search_term(tenant_filter.search):
+        # autoescape: % and _ in the search are plain characters, not wildcards.
+        statement = statement.where(
+            or_(
+                Tenant.slug.contains(text, autoescape=True),
+                func.lower(Tenant.name).contains(text, autoescape=True),
+            )
+        )
     return statement
 
 
@@ -196,7 +203,7 @@ async def update_tenant(
         if kind is not None:
             tenant.kind = kind
         if contact_email is not None:
-            tenant.contact_email = normalise_email(contact_email) if contact_email else None
+            tenant.contact_email = canonical_email(contact_email) if contact_email else None
         if settings is not None:
             tenant.settings = settings
         return tenant

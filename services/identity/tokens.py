@@ -1,12 +1,15 @@
-"""Access tokens (short-lived JWT, algorithm pinned on verify) and opaque refresh tokens."""
+"""Access tokens (short-lived JWT, algorithm pinned on verify, signed with the keys of
+core/token_keys.py and naming theirs in the ``kid`` header) and opaque refresh tokens."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -49,20 +52,35 @@ def issue_access_token(
         "exp": int(expires_at.timestamp()),
         "jti": uuid.uuid4().hex,
     }
-    token = jwt.encode(claims, settings.jwt_signing_key, algorithm=settings.jwt_algorithm)
+    keys = settings.token_keys
+    token = jwt.encode(claims, keys.signing_key, algorithm=keys.algorithm, headers={"kid": keys.key_id})
     return AccessToken(token=token, expires_at=expires_at)
+
+
+def _decoded(settings: Settings, token: str, key: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key,
+        algorithms=[settings.token_keys.algorithm],  # pinned: never trust the token's own "alg"
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        options={"require": REQUIRED_CLAIMS},
+    )
+    return claims
+
+
+def _verified_claims(settings: Settings, token: str) -> dict[str, Any]:
+    # The key the token's kid names; every accepted one if it names none of ours.
+    *others, last = settings.token_keys.candidates(jwt.get_unverified_header(token).get("kid"))
+    for key in others:
+        with contextlib.suppress(jwt.InvalidSignatureError):
+            return _decoded(settings, token, key)
+    return _decoded(settings, token, last)
 
 
 def decode_access_token(settings: Settings, token: str) -> Principal:
     try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_signing_key,
-            algorithms=[settings.jwt_algorithm],  # pinned: never trust the token's own "alg"
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            options={"require": REQUIRED_CLAIMS},
-        )
+        claims = _verified_claims(settings, token)
         return Principal(
             user_id=uuid.UUID(claims["sub"]),
             home_tenant_id=uuid.UUID(claims["tid"]),

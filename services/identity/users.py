@@ -23,12 +23,14 @@ from services.context import ServiceContext
 from services.events import USER_UPDATED, record_access_change
 from services.identity.access import AccessStore
 from services.identity.accounts import (
+    checked_email,
+    email_clash,
     email_problem,
     name_problem,
-    normalise_email,
     record_user_change,
     reject,
     roles_of,
+    search_term,
 )
 from services.identity.auth import end_sessions
 from services.identity.errors import IdentityErrorCode
@@ -67,9 +69,8 @@ def _filtered(user_filter: UserFilter) -> Select[User]:
         statement = statement.where(
             User.id.in_(select(UserRole.user_id).where(UserRole.role == user_filter.role))
         )
-    if user_filter.search and user_filter.search.strip():
+    if term := search_term(user_filter.search):
         # autoescape: % and _ in the search are plain characters, not wildcards.
-        term = user_filter.search.strip().lower()
         statement = statement.where(
             or_(
                 User.email.contains(term, autoescape=True),
@@ -120,20 +121,12 @@ async def update_user(
         name_problem("fullName", full_name) if full_name is not None else None,
         email_problem("email", email) if email is not None else None,
     )
-    normalised = normalise_email(email) if email is not None else None
+    address = checked_email(email) if email is not None else None
     async with ctx.transaction() as session:
         user = await locked_or_not_found(session, User, user_id)
-        if normalised is not None:
-            clash = await session.scalar(
-                select(User.id).where(
-                    User.tenant_id == user.tenant_id, User.email == normalised, User.id != user.id
-                )
-            )
-            if clash:
-                raise invalid(
-                    "email", IdentityErrorCode.CONFLICT, "Another account in this tenant has this email."
-                )
-            user.email = normalised
+        if address is not None and address.address != user.email:
+            await email_clash(session, user.tenant_id, address, field="email", other_than=user.id)
+            user.email = address.address
         if full_name is not None:
             user.full_name = full_name.strip()
         if email_verified is not None:

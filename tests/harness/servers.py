@@ -13,6 +13,11 @@ reach ``base_dir`` (pytest's ``tmp_path`` lives under a root-only 0700
 directory) or the unix socket path would be too long, the data directory and
 socket directory live in a private temporary directory instead (linked from
 ``base_dir/pgdata``) which is removed when the process exits.
+
+The cluster's bootstrap superuser is ``postgres`` (``psql`` runs as it by default); the
+application connects as ``tenantgraph`` (``url``), a role with neither SUPERUSER nor BYPASSRLS
+that owns the databases ``create_database`` makes and runs their migrations, so PostgreSQL
+row-level security applies to everything it does.
 """
 
 from __future__ import annotations
@@ -34,9 +39,10 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
-__all__ = ["PostgresServer", "RedisServer", "free_port"]
+__all__ = ["PG_SUPERUSER", "PG_USER", "PostgresServer", "RedisServer", "free_port"]
 
-PG_USER = "tenantgraph"
+PG_USER = "tenantgraph"  # the application's role: no superuser, no BYPASSRLS
+PG_SUPERUSER = "postgres"
 PG_DATABASE = "tenantgraph"
 PG_OS_USER = "postgres"
 HOST = "127.0.0.1"
@@ -394,6 +400,7 @@ class PostgresServer(_Server):
         else:
             raise RuntimeError(f"PostgreSQL could not bind a port: {last_error}")
         try:
+            self._ensure_role()
             self._ensure_database(PG_DATABASE)
         except Exception:
             self.stop()
@@ -404,14 +411,20 @@ class PostgresServer(_Server):
         self._end(signal.SIGINT)
 
     def create_database(self, name: str) -> str:
-        """Create database ``name`` and return its asyncpg SQLAlchemy URL."""
+        """Create database ``name``, owned by the application role, and return its asyncpg
+        SQLAlchemy URL (as that role)."""
         if not self.running:
             raise RuntimeError("PostgresServer is not running")
-        self.psql(f"CREATE DATABASE {_quote_ident(name)}")
+        self.psql(f"CREATE DATABASE {_quote_ident(name)} OWNER {_quote_ident(PG_USER)}")
         return self._url(name)
 
-    def psql(self, sql: str, database: str = "postgres") -> str:
-        """Run ``sql`` with psql over TCP; return its unaligned, tuples-only output."""
+    def superuser_url(self, database: str = PG_DATABASE) -> str:
+        """The asyncpg SQLAlchemy URL of ``database`` as the superuser (row-level security does not
+        apply to it): for looking behind the application's back."""
+        return self._url(database, PG_SUPERUSER)
+
+    def psql(self, sql: str, database: str = "postgres", user: str = PG_SUPERUSER) -> str:
+        """Run ``sql`` with psql over TCP as ``user``; return its unaligned, tuples-only output."""
         if not self.running:
             raise RuntimeError("PostgresServer is not running")
         cmd = [
@@ -427,7 +440,7 @@ class PostgresServer(_Server):
             "-p",
             str(self.port),
             "-U",
-            PG_USER,
+            user,
             "-d",
             database,
             "-c",
@@ -450,8 +463,8 @@ class PostgresServer(_Server):
 
     # -- internals ---------------------------------------------------------
 
-    def _url(self, database: str) -> str:
-        return f"postgresql+asyncpg://{PG_USER}@{HOST}:{self.port}/{database}"
+    def _url(self, database: str, user: str = PG_USER) -> str:
+        return f"postgresql+asyncpg://{user}@{HOST}:{self.port}/{database}"
 
     def _psql_binary(self) -> pathlib.Path | str:
         bindir = self._bindir or find_pg_bindir()
@@ -511,7 +524,7 @@ class PostgresServer(_Server):
             "-D",
             str(self.data_dir),
             "-U",
-            PG_USER,  # bootstrap superuser is "tenantgraph"
+            PG_SUPERUSER,
             "--auth=trust",
             "--encoding=UTF8",
             "--locale=C",
@@ -588,7 +601,7 @@ class PostgresServer(_Server):
                 "-p",
                 str(port),
                 "-U",
-                PG_USER,
+                PG_SUPERUSER,
                 "-d",
                 "postgres",
             ],
@@ -599,10 +612,16 @@ class PostgresServer(_Server):
         )
         return out.returncode == 0
 
+    def _ensure_role(self) -> None:
+        exists = self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = {_quote_literal(PG_USER)}")
+        if exists != "1":
+            role = _quote_ident(PG_USER)
+            self.psql(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
+
     def _ensure_database(self, name: str) -> None:
         exists = self.psql(f"SELECT 1 FROM pg_database WHERE datname = {_quote_literal(name)}")
         if exists != "1":
-            self.psql(f"CREATE DATABASE {_quote_ident(name)}")
+            self.psql(f"CREATE DATABASE {_quote_ident(name)} OWNER {_quote_ident(PG_USER)}")
 
 
 def _pg_group() -> str:

@@ -106,16 +106,13 @@ def test_postgres_and_redis_lifecycle(tmp_path):
         pg.start()
         rd.start()
 
-        # PostgreSQL answers select 1 in the "tenantgraph" database as role "tenantgraph".
+        # PostgreSQL answers select 1 in the "tenantgraph" database; psql is the superuser, the
+        # application's role "tenantgraph" is none.
         assert pg.url == f"postgresql+asyncpg://tenantgraph@127.0.0.1:{pg.port}/tenantgraph"
         assert pg.psql("select 1", database="tenantgraph") == "1"
-        assert (
-            pg.psql(
-                "select current_user, rolsuper from pg_roles where rolname = current_user",
-                database="tenantgraph",
-            )
-            == "tenantgraph|t"
-        )
+        roles = "select current_user, rolsuper from pg_roles where rolname = current_user"
+        assert pg.psql(roles, database="tenantgraph") == "postgres|t"
+        assert pg.psql(roles, database="tenantgraph", user="tenantgraph") == "tenantgraph|f"
         assert pg.psql("show fsync") == "off"
         assert pg.psql("show synchronous_commit") == "off"
         assert pg.psql("show full_page_writes") == "off"
@@ -178,15 +175,22 @@ def test_postgres_asyncpg_and_create_database(open_dir):
         url = pg.create_database("tenant_db_1")
         assert url == f"postgresql+asyncpg://tenantgraph@127.0.0.1:{pg.port}/tenant_db_1"
 
-        async def query(sa_url: str) -> tuple[int, str]:
+        async def query(sa_url: str) -> tuple[str, str, bool, bool]:
             conn = await asyncpg.connect(sa_url.replace("postgresql+asyncpg://", "postgresql://"))
             try:
-                return await conn.fetchval("select 1"), await conn.fetchval("select current_database()")
+                role = await conn.fetchrow(
+                    "select current_database(), pg_get_userbyid(d.datdba), r.rolsuper, r.rolbypassrls"
+                    " from pg_database d, pg_roles r"
+                    " where d.datname = current_database() and r.rolname = current_user"
+                )
+                return tuple(role)
             finally:
                 await conn.close()
 
-        assert asyncio.run(query(pg.url)) == (1, "tenantgraph")
-        assert asyncio.run(query(url)) == (1, "tenant_db_1")
+        # The application's role owns the databases, and is neither superuser nor BYPASSRLS.
+        assert asyncio.run(query(pg.url)) == ("tenantgraph", "tenantgraph", False, False)
+        assert asyncio.run(query(url)) == ("tenant_db_1", "tenantgraph", False, False)
+        assert asyncio.run(query(pg.superuser_url("tenant_db_1")))[2] is True
         pid = pg.pid
         port = pg.port
     assert not pg.running

@@ -12,17 +12,19 @@ import pytest
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 
+from core.errors import InvalidInput
 from core.permissions import Role
 from core.scope import TenantScope
 from core.settings import Settings
 from models.identity import TenantKind, User, UserRole
 from server.app import create_app
 from server.runtime import Runtime
+from services.identity import auth
 from services.identity.bootstrap import ensure_tenant
 from tests.conftest import make_settings
 from tests.harness.servers import PostgresServer, RedisServer
 from tests.support.graphql import GraphQLClient, GraphQLResult
-from tests.support.identity import PASSWORD, quick_password_hash
+from tests.support.identity import PASSWORD, quick_password_hash, service_context
 
 PER_ACCOUNT = 3
 PER_IP = 5
@@ -219,3 +221,33 @@ async def test_limits_are_counted_per_action(client_from: Client, runtime_of: Ru
     assert_rate_limited(results[-1], window)
     refreshed = (await gql(REFRESH, {"token": signed_in["refreshToken"]})).ok()["refreshToken"]
     assert refreshed["userErrors"] == [] and refreshed["accessToken"]
+
+
+async def test_a_huge_email_leaves_only_small_keys(
+    client_from: Client, runtime_of: Runtime, redis_server: RedisServer
+) -> None:
+    slug, _ = await tenant_with_users(runtime_of, 0)
+    huge = "x" * 900_000 + "@acme.example"
+    # Over HTTP the request-wide backstop (MAX_STRING_LENGTH) refuses it before anything runs.
+    refused = await login(client_from(IP), slug, huge)
+    assert refused.error_codes == ["BAD_USER_INPUT"], refused.body
+    assert refused.errors[0]["message"] == "$.input.email is longer than 20000 characters."
+    # Below the backstop the attempt is counted, then refused as too long for an email.
+    assert user_error_codes(await login(client_from(IP), slug, "x" * 19_000 + "@acme.example"), "login") == [
+        "TOO_LONG"
+    ]
+    # The service itself, given the 900,000 characters: counted under a hashed key, then refused.
+    with pytest.raises(InvalidInput) as too_long:
+        await auth.login(service_context(runtime_of), slug, huge, PASSWORD)
+    assert [(p.field, p.code) for p in too_long.value.problems] == [(("input", "email"), "TOO_LONG")]
+
+    redis = Redis.from_url(redis_server.url)
+    try:
+        keys = [key async for key in redis.scan_iter("tenantgraph:rl:*")]
+        sizes = [await redis.memory_usage(key) for key in keys]
+    finally:
+        await redis.aclose()
+    # Two client IPs (the HTTP client's, the service context's) and two accounts, each one key.
+    assert len(keys) == 4, keys
+    assert max(len(key) for key in keys) <= 100, keys
+    assert max(sizes) < 512, sizes

@@ -12,6 +12,8 @@ import httpx
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from models.row_security import is_scope_statement
+
 
 @dataclass
 class GraphQLResult:
@@ -66,6 +68,9 @@ class GraphQLClient:
 @dataclass
 class StatementCounter:
     statements: list[str] = field(default_factory=list)
+    # Row-security scope switches (models/row_security.py), kept apart: whether one is needed depends
+    # on the scope the pooled connection last had, not on the operation.
+    scope_statements: list[str] = field(default_factory=list)
     # Connections taken from the pool, and transactions begun (autocommit reads begin none).
     checkouts: int = 0
     transactions: int = 0
@@ -88,7 +93,8 @@ def count_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if _active_counter.get() is counter:
-            counter.statements.append(statement)
+            kept = counter.scope_statements if is_scope_statement(statement) else counter.statements
+            kept.append(statement)
 
     def checkout(*_: Any) -> None:
         if _active_counter.get() is counter:

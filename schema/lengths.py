@@ -1,0 +1,150 @@
+"""The maximum length of every string input of the schema, in one table (schema coordinates:
+``Type.field`` for an input field, ``Type.field(argument:)`` for an argument).
+
+subgraph/lengths.py states each limit in the field's description and checks the limits of
+``BEFORE_RESOLVING`` before the resolver runs. Strings over any limit are refused anyway by the
+request-wide backstop (MAX_STRING_LENGTH, subgraph/strings.py). tests/test_lengths.py fails when a
+string input of the schema is missing here."""
+
+from __future__ import annotations
+
+import strawberry
+
+from core.lengths import (
+    CURRENCY_CODE_LENGTH,
+    MAX_CURSOR_LENGTH,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_DISCOUNT_CODE_LENGTH,
+    MAX_DOCUMENT_NUMBER_LENGTH,
+    MAX_EMAIL_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MAX_PREFIX_LENGTH,
+    MAX_SEARCH_LENGTH,
+    MAX_TENANT_SLUG_LENGTH,
+    MAX_TOKEN_LENGTH,
+    MAX_URL_LENGTH,
+    TextErrorCode,
+)
+from services.billing.refunds import MAX_REASON as MAX_REFUND_REASON
+from services.catalog.named_rows import MAX_NAME as MAX_BRAND_OR_CATEGORY_NAME
+from services.catalog.products import MAX_NAME as MAX_PRODUCT_NAME
+from services.catalog.reviews import MAX_COMMENT
+from services.catalog.validation import MAX_SKU_LENGTH, MAX_SLUG_LENGTH
+from services.idempotency import MAX_KEY_LENGTH
+from services.orders.new_order import ADDRESS_FIELDS, MAX_NOTES_CHARS
+from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
+
+strawberry.enum(TextErrorCode, description="userError code of any text input over its maximum length.")
+
+# Provider card tokens and plan codes (services/billing/payments.py and plans.py check them).
+MAX_CARD_TOKEN_LENGTH = 255
+MAX_PLAN_CODE_LENGTH = 64
+
+# ID arguments and input fields, and the page cursors (String arguments of these names), all
+# checked before resolving.
+ID_LENGTH = MAX_ID_LENGTH
+CURSOR_ARGUMENTS = frozenset({"after", "before"})
+CURSOR_LENGTH = MAX_CURSOR_LENGTH
+
+
+def _inputs(type_name: str, limit: int, *fields: str) -> dict[str, int]:
+    return {f"{type_name}.{field}": limit for field in fields}
+
+
+# Checked by the domain's service, which answers its own userError (beside every other problem of
+# the input at once); the table states them.
+BY_SERVICES: dict[str, int] = {
+    # identity
+    **_inputs("LoginInput", MAX_TENANT_SLUG_LENGTH, "tenantSlug"),
+    **_inputs("LoginInput", MAX_EMAIL_LENGTH, "email"),
+    **_inputs("LoginInput", MAX_PASSWORD_LENGTH, "password"),
+    **_inputs("RegisterInput", MAX_TENANT_SLUG_LENGTH, "tenantSlug"),
+    **_inputs("RegisterInput", MAX_EMAIL_LENGTH, "email"),
+    **_inputs("RegisterInput", MAX_NAME_LENGTH, "fullName"),
+    **_inputs("RegisterInput", MAX_PASSWORD_LENGTH, "password"),
+    **_inputs("RefreshInput", MAX_TOKEN_LENGTH, "refreshToken"),
+    **_inputs("ChangePasswordInput", MAX_PASSWORD_LENGTH, "currentPassword", "newPassword"),
+    **_inputs("UpdateMeInput", MAX_NAME_LENGTH, "fullName"),
+    **_inputs("UpdateUserInput", MAX_NAME_LENGTH, "fullName"),
+    **_inputs("UpdateUserInput", MAX_EMAIL_LENGTH, "email"),
+    **_inputs("CreateTenantInput", MAX_TENANT_SLUG_LENGTH, "slug"),
+    **_inputs("CreateTenantInput", MAX_NAME_LENGTH, "name", "adminFullName"),
+    **_inputs("CreateTenantInput", MAX_EMAIL_LENGTH, "contactEmail", "adminEmail"),
+    **_inputs("CreateTenantInput", MAX_PASSWORD_LENGTH, "adminPassword"),
+    **_inputs("UpdateTenantInput", MAX_NAME_LENGTH, "name"),
+    **_inputs("UpdateTenantInput", MAX_EMAIL_LENGTH, "contactEmail"),
+    # catalog
+    **{
+        coordinate: limit
+        for kind, url in (("Brand", "logoUrl"), ("Category", "imageUrl"))
+        for action in ("Create", "Update")
+        for coordinate, limit in {
+            f"{action}{kind}Input.name": MAX_BRAND_OR_CATEGORY_NAME,
+            f"{action}{kind}Input.slug": MAX_SLUG_LENGTH,
+            f"{action}{kind}Input.description": MAX_DESCRIPTION_LENGTH,
+            f"{action}{kind}Input.{url}": MAX_URL_LENGTH,
+        }.items()
+    },
+    **{
+        coordinate: limit
+        for action in ("Create", "Update")
+        for coordinate, limit in {
+            f"{action}ProductInput.sku": MAX_SKU_LENGTH,
+            f"{action}ProductInput.name": MAX_PRODUCT_NAME,
+            f"{action}ProductInput.description": MAX_DESCRIPTION_LENGTH,
+            f"{action}ProductInput.imageUrls": MAX_URL_LENGTH,  # each of them
+            f"{action}ReviewInput.comment": MAX_COMMENT,
+        }.items()
+    },
+    # money: an ISO 4217 code (services/money.py), INVALID_CURRENCY otherwise
+    **_inputs("MoneyInput", CURRENCY_CODE_LENGTH, "currency"),
+    # orders
+    **{f"PostalAddressInput.{graphql}": limit for _, graphql, limit, _ in ADDRESS_FIELDS},
+    **_inputs("CreateOrderInput", MAX_NOTES_CHARS, "notes"),
+    **_inputs("OrderTransitionInput", MAX_TRANSITION_REASON, "reason"),
+    # idempotency keys (services/idempotency.py: BAD_USER_INPUT), with the Idempotency-Key header
+    **{
+        f"{type_name}.idempotencyKey": MAX_KEY_LENGTH
+        for type_name in (
+            "CreateOrderInput",
+            "OrderTransitionInput",
+            "CreatePaymentIntentInput",
+            "ConfirmPaymentIntentInput",
+        )
+    },
+    # billing
+    **_inputs("AddPaymentMethodInput", MAX_CARD_TOKEN_LENGTH, "cardToken"),
+    **_inputs("CreatePlanInput", MAX_PLAN_CODE_LENGTH, "code"),
+    **_inputs("CreatePlanInput", MAX_NAME_LENGTH, "name"),
+    **_inputs("SendInvoiceInput", MAX_EMAIL_LENGTH, "to"),
+}
+
+# Checked before the resolver runs: query arguments (BAD_USER_INPUT) and the mutation inputs no
+# service checks (a userError TOO_LONG naming the field).
+BEFORE_RESOLVING: dict[str, int] = {
+    # identity
+    "Query.tenantBySlug(slug:)": MAX_TENANT_SLUG_LENGTH,
+    **_inputs("UserFilterInput", MAX_SEARCH_LENGTH, "search"),
+    **_inputs("TenantFilterInput", MAX_SEARCH_LENGTH, "search"),
+    # catalog
+    **{
+        f"Query.{field}(tenantSlug:)": MAX_TENANT_SLUG_LENGTH
+        for field in ("products", "product", "categories", "brands", "productSuggestions")
+    },
+    "Query.productSuggestions(prefix:)": MAX_PREFIX_LENGTH,
+    **{
+        f"{type_name}.search": MAX_SEARCH_LENGTH
+        for type_name in ("ProductFilterInput", "CategoryFilterInput", "BrandFilterInput")
+    },
+    **_inputs("ProductFilterInput", CURRENCY_CODE_LENGTH, "currency"),
+    # orders
+    **_inputs("OrderFilterInput", MAX_SEARCH_LENGTH, "search"),
+    **_inputs("CreateOrderInput", MAX_DISCOUNT_CODE_LENGTH, "discountCode"),
+    # billing
+    "Query.invoiceByNumber(number:)": MAX_DOCUMENT_NUMBER_LENGTH,
+    **_inputs("InvoiceFilterInput", CURRENCY_CODE_LENGTH, "currency"),
+    # the refund service would cut a longer reason: refused instead
+    **_inputs("RequestRefundInput", MAX_REFUND_REASON, "reason"),
+}
