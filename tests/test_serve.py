@@ -39,7 +39,7 @@ async def test_two_workers_serve_requests(settings: Settings, identity: Identity
                     json={"query": "{ me { email } }"},
                     headers={"Authorization": f"Bearer {account.token}", "Connection": "close"},
                 )
-                assert response.json() == {"data": {"me": {"email": account.email}}}, response.text
+                assert response.json()["data"] == {"me": {"email": account.email}}, response.text
     finally:
         assert server.stop() == 0, server.describe()
 
