@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     max_fragments: int = Field(default=50, ge=0)
     max_directives_per_field: int = Field(default=5, ge=0)
     # The most an operation may cost (subgraph/cost.py); each operation of a batch on its own.
-    max_query_cost: int = Field(default=20_000, ge=1)
+    max_query_cost: int = Field(default=10_000, ge=1)
     # Operations in one batched (JSON array) request.
     max_batch_operations: int = Field(default=10, ge=1)
     # Sent by the federation gateway as X-Gateway-Secret: in production `_service { sdl }` (the

@@ -101,17 +101,18 @@ async def test_each_operation_of_a_batch_keeps_to_the_cost_budget(
     await identity.tenant("acme")
     pages = (
         'query($n: Int) { products(tenantSlug: "acme", first: $n) '
-        "{ nodes { reviews(first: 100) { nodes { id } } } } }"
+        "{ nodes { reviews(first: 100) { nodes { product { id } } } } } }"
     )
-    # 1 + n x (1 + 1 + 100): 49 pages fit the budget, 99 do not.
+    # 1 + n x (product 1 + reviews 1 + 100 x (review 1 + product 1)) = 1 + 202 n
+    fits, over = (settings.max_query_cost - 1) // 202, settings.max_query_cost // 202 + 1
     response = await post(
-        http, [{"query": pages, "variables": {"n": 49}}, {"query": pages, "variables": {"n": 99}}]
+        http, [{"query": pages, "variables": {"n": fits}}, {"query": pages, "variables": {"n": over}}]
     )
     cheap, costly = response.json()
     assert cheap["data"] == {"products": {"nodes": []}}
-    assert cheap["extensions"]["cost"] == {"requested": 1 + 49 * 102, "maximum": settings.max_query_cost}
+    assert cheap["extensions"]["cost"] == {"requested": 1 + 202 * fits, "maximum": settings.max_query_cost}
     assert costly["data"] is None
     assert costly["errors"][0]["extensions"]["cost"] == {
-        "requested": 1 + 99 * 102,
+        "requested": 1 + 202 * over,
         "maximum": settings.max_query_cost,
     }
