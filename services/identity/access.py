@@ -258,19 +258,9 @@ class AccessStore:
         """Drops what is held about the change's sessions, users and tenants, and tells their
         watchers."""
         self._generation += 1
-        affected = set(change.sessions)
-        for user_id in change.users:
-            affected |= self._by_user.get(user_id, set())
-        for tenant_id in change.tenants:
-            affected |= self._by_tenant.get(tenant_id, set())
-        for session_id in affected:
+        for session_id in _sessions_of(change, self._by_user, self._by_tenant):
             self._drop(session_id)
-        watched = set(change.sessions)
-        for user_id in change.users:
-            watched |= self._watched_users.get(user_id, set())
-        for tenant_id in change.tenants:
-            watched |= self._watched_tenants.get(tenant_id, set())
-        for session_id in watched:
+        for session_id in _sessions_of(change, self._watched_users, self._watched_tenants):
             for watcher in list(self._watchers.get(session_id, ())):
                 self._notify(watcher)
 
@@ -380,3 +370,17 @@ def _discard(index: dict[uuid.UUID, set[uuid.UUID]], key: uuid.UUID, session_id:
 def _consumed(task: asyncio.Task[None]) -> None:
     if not task.cancelled():
         task.exception()
+
+
+def _sessions_of(
+    change: AccessChange,
+    by_user: dict[uuid.UUID, set[uuid.UUID]],
+    by_tenant: dict[uuid.UUID, set[uuid.UUID]],
+) -> set[uuid.UUID]:
+    """The change's sessions, and those the indexes list under its users and tenants."""
+    sessions = set(change.sessions)
+    for user_id in change.users:
+        sessions |= by_user.get(user_id, set())
+    for tenant_id in change.tenants:
+        sessions |= by_tenant.get(tenant_id, set())
+    return sessions
