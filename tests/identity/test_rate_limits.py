@@ -24,23 +24,15 @@ from services.identity.bootstrap import ensure_tenant
 from tests.conftest import make_settings
 from tests.harness.servers import PostgresServer, RedisServer
 from tests.support.graphql import GraphQLClient, GraphQLResult
-from tests.support.identity import PASSWORD, quick_password_hash, service_context
+from tests.support.identity import LOGIN, PASSWORD, REFRESH, quick_password_hash, service_context
 
 PER_ACCOUNT = 3
 PER_IP = 5
 IP = "198.51.100.9"
 OTHER_IP = "198.51.100.77"
 
-LOGIN = """
-mutation($input: LoginInput!) {
-  login(input: $input) { accessToken refreshToken userErrors { code } }
-}
-"""
 REGISTER = """
 mutation($input: RegisterInput!) { register(input: $input) { accessToken userErrors { code } } }
-"""
-REFRESH = """
-mutation($token: String!) { refreshToken(input: {refreshToken: $token}) { accessToken userErrors { code } } }
 """
 
 Client = Callable[[str], GraphQLClient]
@@ -191,7 +183,7 @@ async def test_refresh_is_limited(client_from: Client, runtime_of: Runtime, wind
     token = (await login(gql, slug, email)).ok()["login"]["refreshToken"]
 
     async def refresh(client: GraphQLClient, refresh_token: str) -> GraphQLResult:
-        return await client(REFRESH, {"token": refresh_token})
+        return await client(REFRESH, {"input": {"refreshToken": refresh_token}})
 
     assert (await refresh(gql, token)).ok()["refreshToken"]["accessToken"]
     for _ in range(PER_ACCOUNT - 1):
@@ -219,7 +211,8 @@ async def test_limits_are_counted_per_action(client_from: Client, runtime_of: Ru
         PER_ACCOUNT - 1
     )
     assert_rate_limited(results[-1], window)
-    refreshed = (await gql(REFRESH, {"token": signed_in["refreshToken"]})).ok()["refreshToken"]
+    variables = {"input": {"refreshToken": signed_in["refreshToken"]}}
+    refreshed = (await gql(REFRESH, variables)).ok()["refreshToken"]
     assert refreshed["userErrors"] == [] and refreshed["accessToken"]
 
 

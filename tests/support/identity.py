@@ -33,6 +33,11 @@ mutation Login($input: LoginInput!) {
   }
 }
 """
+REFRESH = """
+mutation Refresh($input: RefreshInput!) {
+  refreshToken(input: $input) { accessToken refreshToken userErrors { field code message } }
+}
+"""
 
 _numbers = itertools.count(1)
 
