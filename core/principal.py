@@ -18,8 +18,8 @@ class Principal:
     session_id: uuid.UUID
     # The tenant this request acts in: the home tenant, or for a platform admin the X-Tenant-Id one.
     acting_tenant_id: uuid.UUID | None = None
-    # When the access token it was read from expires, for a websocket connection (which ends then
-    # unless it re-authenticates); None where nothing needs it.
+    # When the access token it was read from expires (a websocket connection ends then unless it
+    # re-authenticates); None for a principal not read from a token.
     expires_at: datetime | None = None
 
     @property

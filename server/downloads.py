@@ -12,12 +12,7 @@ from server.errors import STATUS_OF_CODE
 from server.problems import problem
 from server.runtime import Runtime
 from services.billing.invoice_pdf import invoice_pdf
-from services.identity.auth import authenticate
-
-
-def _bearer(value: str | None) -> str | None:
-    scheme, _, token = (value or "").strip().partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+from services.identity.auth import authenticate, bearer_token
 
 
 def _unauthenticated(detail: str) -> Response:
@@ -29,7 +24,7 @@ def _unauthenticated(detail: str) -> Response:
 async def invoice_pdf_download(request: Request) -> Response:
     """GET /invoices/{id}/pdf (a UUID or an Invoice global id): the owner's or staff's PDF."""
     runtime: Runtime = request.app.state.runtime
-    token = _bearer(request.headers.get("authorization"))
+    token = bearer_token(request.headers.get("authorization"))
     if token is None:
         return _unauthenticated("Send Authorization: Bearer <access token>.")
     try:

@@ -48,6 +48,7 @@ SUBSCRIPTION_OVER_HTTP = (
     "(graphql-transport-ws or graphql-ws) and subscribe there."
 )
 MUTATION_OVER_GET = "Mutations are not allowed over GET: send them with POST."
+NOT_AN_OPERATION = "Expected a JSON object (an operation), or an array of them (a batch)."
 
 
 class RequestRejected(Exception):
@@ -107,6 +108,15 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             allow = {"Allow": "POST"} if refused.status_code == 405 else None
             response = graphql_error(refused.status_code, refused.reason, allow)
         await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        # A body (bytes) is an operation or a batch: strawberry reads any other JSON value (1, "x",
+        # null) as an operation, an AttributeError. GET's variables and extensions (str) may be
+        # null; strawberry checks their types itself.
+        if isinstance(data, bytes) and not isinstance(parsed, dict | list):
+            raise HTTPException(400, NOT_AN_OPERATION)
+        return parsed
 
     def _validate_batch_request(
         self, request_data: list[GraphQLRequestData], protocol: GraphQLRequestProtocol
@@ -217,5 +227,5 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
                 {"code": rejected.error.code, "message": rejected.error.message}
             ) from rejected
         # Counted among its user's connections (refused over their limit), until its token expires.
-        self.websocket_limits.admit(context, token)
+        self.websocket_limits.admit(context)
         return None

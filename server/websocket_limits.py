@@ -27,7 +27,6 @@ import logging
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import suppress
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from json import JSONDecodeError
 from typing import Any
@@ -50,7 +49,7 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from core.errors import ErrorCode, ServiceError
 from core.settings import Settings
 from schema.context import RequestContext
-from services.identity.auth import access_token_expiry, bearer_token, reauthenticate
+from services.identity.auth import bearer_token, reauthenticate
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +133,10 @@ class WebsocketLimits:
         # The user each admitted connection counts for, by the id of the connection's context.
         self._admitted: dict[int, uuid.UUID] = {}
 
-    def admit(self, connection: RequestContext, bearer: str) -> None:
+    def admit(self, connection: RequestContext) -> None:
         """Counts the authenticated ``connection`` for its user until ``release`` (ConnectionRefused
-        when the user has too many); its principal gets the expiry of ``bearer``, its token."""
-        services = connection.services
-        principal = replace(services.require_principal(), expires_at=access_token_expiry(bearer))
+        when the user has too many)."""
+        principal = connection.services.require_principal()
         held = self._open.get(principal.user_id, 0)
         if held >= self.max_connections_per_user:
             raise ConnectionRefused(
@@ -148,7 +146,6 @@ class WebsocketLimits:
             )
         self._open[principal.user_id] = held + 1
         self._admitted[id(connection)] = principal.user_id
-        services.principal = principal
 
     def release(self, connection: RequestContext) -> None:
         user_id = self._admitted.pop(id(connection), None)

@@ -21,12 +21,14 @@ from models.identity import User
 from server.app import create_app
 from server.cli import migrate
 from server.runtime import Runtime
-from tests.conftest import make_settings, root_logging_kept
+from tests.conftest import app_client, make_settings, root_logging_kept
 from tests.harness.servers import PostgresServer, RedisServer, free_port
 from tests.support.identity import Identity, quick_account
 
 MIB = 1024 * 1024
 HEX_ID = re.compile(r"^[0-9a-f]{32}$")
+# JSON bodies that are neither an operation nor a batch.
+SCALARS = (b"1", b'"x"', b"null", b"true")
 
 REGISTER = (
     'mutation { register(input: {tenantSlug: "acme", email: "viaget@acme.example", '
@@ -61,6 +63,14 @@ async def test_query_over_get_with_variables(http: httpx.AsyncClient, identity: 
         },
     )
     assert response.json()["data"] == {"tenantBySlug": {"slug": "acme", "name": "Acme"}}
+
+
+async def test_query_over_get_with_null_variables_and_extensions(http: httpx.AsyncClient) -> None:
+    """Only a body must be an operation or a batch: GET's JSON parameters may be null."""
+    params = {"query": "{ __typename }", "variables": "null", "extensions": "null"}
+    response = await http.get("/graphql", params=params)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == {"__typename": "Query"}
 
 
 async def test_mutation_over_get_is_refused_and_does_nothing(
@@ -155,8 +165,7 @@ async def test_refusals_carry_cors_headers(settings: Settings, restore_logging: 
     origin = "https://app.example"
     application = create_app(make_settings(settings.database_url, "memory://", allowed_origins=[origin]))
     async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with app_client(application) as client:
             response = await client.post(
                 "/graphql",
                 content=_padded_query(2 * MIB),
@@ -203,6 +212,10 @@ def _assert_problem(response: httpx.Response, status: int, title: str, detail: s
             b'{"query": "query A { __typename }", "operationName": "C"}',
             'Unknown operation named "C".',
         ),
+        *(
+            (scalar, "Expected a JSON object (an operation), or an array of them (a batch).")
+            for scalar in SCALARS
+        ),
     ],
     ids=[
         "bad-json",
@@ -211,6 +224,7 @@ def _assert_problem(response: httpx.Response, status: int, title: str, detail: s
         "query-not-string",
         "variables-not-object",
         "unknown-operation",
+        *(f"json-{scalar.decode()}" for scalar in SCALARS),
     ],
 )
 async def test_requests_that_are_not_graphql_are_bad_request(
@@ -338,8 +352,7 @@ async def test_correlation_id_is_on_log_lines_of_the_request(
     broken_app: Starlette, caplog: pytest.LogCaptureFixture
 ) -> None:
     logging.getLogger().addHandler(caplog.handler)  # the app (re)configured the root logger
-    transport = httpx.ASGITransport(app=broken_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(broken_app) as client:
         response = await client.post(
             "/graphql",
             json={"query": '{ tenantBySlug(slug: "acme") { name } }'},
@@ -378,8 +391,7 @@ async def test_readiness_without_a_database(redis_server: RedisServer, restore_l
     application = create_app(settings)
     # Starting does not need the database: the outbox dispatcher retries until it is there.
     async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with app_client(application) as client:
             health = await client.get("/health")
             ready = await client.get("/readyz")
     assert health.json() == {"status": "ok"}

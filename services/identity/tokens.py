@@ -8,7 +8,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -86,6 +86,7 @@ def decode_access_token(settings: Settings, token: str) -> Principal:
             home_tenant_id=uuid.UUID(claims["tid"]),
             roles=frozenset(Role(role) for role in claims["roles"]),
             session_id=uuid.UUID(claims["sid"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("The access token has expired.") from exc

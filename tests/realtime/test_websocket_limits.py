@@ -22,7 +22,7 @@ from core.settings import Settings
 from server.runtime import Runtime
 from tests.conftest import TEST_SIGNING_KEY
 from tests.realtime.test_user_updated import update_me, wait_listeners
-from tests.support.identity import PASSWORD, quick_account
+from tests.support.identity import LOGIN, PASSWORD, REFRESH, quick_account
 from tests.support.live_server import (
     LegacyWsClient,
     LiveServer,
@@ -42,14 +42,6 @@ LIMITS = {
     "TENANTGRAPH_ACCESS_TOKEN_TTL_SECONDS": str(TOKEN_TTL_SECONDS),
 }
 USER_UPDATED = "subscription { userUpdated { fullName } }"
-REFRESH = """
-mutation($input: RefreshInput!) {
-  refreshToken(input: $input) { accessToken refreshToken userErrors { code } }
-}
-"""
-LOGIN = """
-mutation($input: LoginInput!) { login(input: $input) { accessToken userErrors { code } } }
-"""
 LOGOUT = "mutation { logout { sessionsEnded } }"
 TOO_MANY_CONNECTIONS = "Too many connections: at most 2 per user."
 OTHER_SESSION = "This token is of another sign-in session; open a new connection with it."
