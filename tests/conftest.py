@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -112,10 +112,29 @@ async def clean_state(request: pytest.FixtureRequest) -> None:
         await client.aclose()
 
 
+@asynccontextmanager
+async def app_client(
+    app: Starlette, client_ip: str = "203.0.113.7", base_url: str = "http://testserver"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of ``app`` in process, calling from ``client_ip``."""
+    transport = httpx.ASGITransport(app=app, client=(client_ip, 50000))
+    async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+        yield client
+
+
+@asynccontextmanager
+async def gql_of_own_app(database_url: str, **overrides: object) -> AsyncIterator[GraphQLClient]:
+    """A GraphQL client of an app of its own (the test settings with ``overrides``, a memory
+    broadcast), running for the block; the root logger is put back afterwards."""
+    with root_logging_kept():
+        application = create_app(make_settings(database_url, "memory://", **overrides))
+        async with application.router.lifespan_context(application), app_client(application) as client:
+            yield GraphQLClient(client)
+
+
 @pytest.fixture
 async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(app) as client:
         yield client
 
 

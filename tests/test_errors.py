@@ -10,17 +10,14 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
-from starlette.applications import Starlette
 
 from core.permissions import Role
 from models.db import Database
-from server.app import create_app
 from server.cli import migrate
 from server.logging import configure_logging, correlation_id
-from tests.conftest import PRODUCTION_SETTINGS, make_settings, root_logging_kept
+from tests.conftest import PRODUCTION_SETTINGS, gql_of_own_app, make_settings
 from tests.harness.servers import PostgresServer
 from tests.support.graphql import GraphQLClient, GraphQLResult
 from tests.support.identity import Identity, global_id
@@ -41,25 +38,15 @@ async def broken_database(postgres: PostgresServer) -> str:
     return url
 
 
-async def _running(production: bool, database_url: str) -> AsyncIterator[GraphQLClient]:
-    overrides: dict[str, object] = PRODUCTION_SETTINGS if production else {}
-    with root_logging_kept():
-        app: Starlette = create_app(make_settings(database_url, "memory://", **overrides))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-                yield GraphQLClient(client)
-
-
 @pytest.fixture(scope="module")
 async def production(broken_database: str) -> AsyncIterator[GraphQLClient]:
-    async for client in _running(True, broken_database):
+    async with gql_of_own_app(broken_database, **PRODUCTION_SETTINGS) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 async def development_broken(broken_database: str) -> AsyncIterator[GraphQLClient]:
-    async for client in _running(False, broken_database):
+    async with gql_of_own_app(broken_database) as client:
         yield client
 
 

@@ -28,7 +28,7 @@ from server.app import create_app
 from server.cli import migrate
 from server.webhooks import hyperswitch_signature
 from services.outages import DATABASE_UNAVAILABLE, REDIS_UNAVAILABLE, outage
-from tests.conftest import PRODUCTION_SETTINGS, make_settings, root_logging_kept
+from tests.conftest import PRODUCTION_SETTINGS, app_client, make_settings, root_logging_kept
 from tests.harness.servers import PostgresServer, RedisServer
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Account, Identity
@@ -43,18 +43,14 @@ HYPERSWITCH_KEY = "hyperswitch-production-like"
 
 @pytest.fixture(scope="module")
 def own_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    server = PostgresServer(tmp_path_factory.mktemp("outage-postgres"))
-    server.start()
-    yield server
-    server.stop()
+    with PostgresServer(tmp_path_factory.mktemp("outage-postgres")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("outage-redis"))
-    server.start()
-    yield server
-    server.stop()
+    with RedisServer(tmp_path_factory.mktemp("outage-redis")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +68,7 @@ async def outage_app(own_postgres: PostgresServer, own_redis: RedisServer) -> As
 
 @pytest.fixture
 async def client(outage_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=outage_app, client=("203.0.113.7", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with app_client(outage_app) as client:
         yield client
 
 

@@ -8,14 +8,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
-from starlette.applications import Starlette
 
 from core.settings import Settings
-from server.app import create_app
 from server.runtime import Runtime
-from tests.conftest import PRODUCTION_SETTINGS, make_settings, root_logging_kept
+from tests.conftest import PRODUCTION_SETTINGS, gql_of_own_app
 from tests.support.graphql import GraphQLClient, GraphQLResult, count_statements
 from tests.support.identity import Identity
 
@@ -171,18 +168,9 @@ async def test_the_default_budget_fits_the_benchmark_and_readme_queries(
         assert cost_of(result) == {"requested": cost, "maximum": settings.max_query_cost}, result.body
 
 
-async def running(settings: Settings, **overrides: object) -> AsyncIterator[GraphQLClient]:
-    with root_logging_kept():
-        app: Starlette = create_app(make_settings(settings.database_url, "memory://", **overrides))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-                yield GraphQLClient(client)
-
-
 @pytest.fixture
 async def production(settings: Settings) -> AsyncIterator[GraphQLClient]:
-    async for client in running(settings, **PRODUCTION_SETTINGS, max_query_cost=30):
+    async with gql_of_own_app(settings.database_url, **PRODUCTION_SETTINGS, max_query_cost=30) as client:
         yield client
 
 

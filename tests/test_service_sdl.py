@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-from starlette.applications import Starlette
 
 from core.permissions import Role
 from core.settings import Settings
-from server.app import create_app
-from tests.conftest import PRODUCTION_SETTINGS, TEST_SIGNING_KEY, make_settings, root_logging_kept
+from tests.conftest import PRODUCTION_SETTINGS, TEST_SIGNING_KEY, gql_of_own_app
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Identity
 
@@ -23,12 +20,8 @@ SECRET = "gateway-secret-for-the-tests-0123456789"
 @pytest.fixture(scope="module")
 async def production(settings: Settings) -> AsyncIterator[GraphQLClient]:
     overrides = {**PRODUCTION_SETTINGS, "jwt_signing_key": TEST_SIGNING_KEY, "gateway_secret": SECRET}
-    with root_logging_kept():
-        app: Starlette = create_app(make_settings(settings.database_url, "memory://", **overrides))
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-                yield GraphQLClient(client)
+    async with gql_of_own_app(settings.database_url, **overrides) as client:
+        yield client
 
 
 async def test_production_sdl_needs_the_gateway_secret_or_a_platform_admin(

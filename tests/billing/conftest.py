@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from core.settings import Settings
 from server.app import create_app
 from server.runtime import Runtime
-from tests.conftest import make_settings
+from tests.conftest import app_client, make_settings
 from tests.harness.servers import PostgresServer, RedisServer
 from tests.support.fake_stripe import FakeStripe
 from tests.support.graphql import GraphQLClient
@@ -60,8 +60,7 @@ def billing_runtime(billing_app: Starlette) -> Runtime:
 
 @pytest.fixture
 async def bhttp(billing_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=billing_app, client=("203.0.113.9", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://billing") as client:
+    async with app_client(billing_app, "203.0.113.9", "http://billing") as client:
         yield client
 
 

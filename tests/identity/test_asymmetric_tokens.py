@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from core.settings import ConfigurationError, Settings
 from server.app import create_app
-from tests.conftest import PRODUCTION_SETTINGS, TEST_SIGNING_KEY, make_settings, root_logging_kept
+from tests.conftest import PRODUCTION_SETTINGS, TEST_SIGNING_KEY, app_client, make_settings, root_logging_kept
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Account, Identity
 
@@ -56,8 +56,7 @@ async def running(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, 
     with root_logging_kept():
         app = create_app(settings)
         async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            async with app_client(app) as client:
                 yield client, Identity(app.state.runtime.db, GraphQLClient(client))
 
 
