@@ -134,6 +134,7 @@ def build_schema(settings: Settings) -> strawberry.federation.Schema:
         directives=settings.max_directives_per_field,
         document_chars=settings.max_document_chars,
         tokens=settings.max_tokens,
+        string_length=settings.max_string_length,
     )
     validated = ValidationResults(CACHE_SIZE)
     # Factories, not instances: an extension instance keeps per-operation state.

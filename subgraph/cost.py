@@ -33,11 +33,9 @@ from typing import Any, Final
 
 from graphql import (
     DocumentNode,
-    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     GraphQLField,
     GraphQLNamedType,
     GraphQLSchema,
@@ -53,11 +51,11 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from core.errors import ErrorCode
 from loaders.pagination import DEFAULT_PAGE_SIZE
 from services.orders.cart import MAX_CART_LINES
 from services.orders.new_order import MAX_ORDER_LINES
 from services.orders.reads import MAX_STATISTICS_DAYS
+from subgraph.refuse import refuse
 
 PAGE_ARGUMENTS: Final = ("first", "last")
 # A list without paging arguments and without an entry in LIST_SIZES counts as a page. So do a
@@ -204,18 +202,15 @@ class QueryCost(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         operation = find_operation(document, context.operation_name) if document else None
-        if context.result is None and document is not None and operation is not None:
+        if document is not None and operation is not None:
             variables = context.variables or {}
             self.requested = operation_cost(context.schema._schema, document, operation, variables)
             if self.requested > self.maximum:
-                error = GraphQLError(
+                refuse(
                     f"The operation may cost {self.requested}; at most {self.maximum} is allowed. "
                     "Ask for fewer items (first/last) or fewer nested lists.",
-                    extensions={"code": ErrorCode.BAD_USER_INPUT, "cost": self._figures()},
+                    cost=self._figures(),
                 )
-                if operation.operation is OperationType.SUBSCRIPTION:
-                    raise error  # a subscription starts whatever result is set; strawberry answers this
-                context.result = ExecutionResult(data=None, errors=[error])
         yield
 
     def _figures(self) -> dict[str, int]:

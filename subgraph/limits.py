@@ -39,6 +39,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from core.errors import ErrorCode
+from subgraph.strings import literal_errors
 from subgraph.variables import with_one_pass_variables
 
 # Distinct documents whose syntax tree and validation errors are kept (a tree holds its tokens:
@@ -62,6 +63,7 @@ class Limits:
     directives: int  # on one field, fragment spread, inline fragment or definition
     document_chars: int
     tokens: int
+    string_length: int  # of a literal (a variable's: CleanStrings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,13 +254,18 @@ def validate_bounded(
     limits: Limits,
     hide_suggestions: bool,
 ) -> list[GraphQLError]:
-    """Our limits first: over one, graphql-core's rules do not run."""
-    return limit_errors(document, limits) or validate(
-        schema,
-        document,
-        bounded_rules(rules),
-        max_errors=MAX_VALIDATION_ERRORS,
-        hide_suggestions=hide_suggestions,
+    """Our limits first (a literal's too: it is the document's, checked once with it): over one,
+    graphql-core's rules do not run."""
+    return (
+        limit_errors(document, limits)
+        or literal_errors(document, limits.string_length)
+        or validate(
+            schema,
+            document,
+            bounded_rules(rules),
+            max_errors=MAX_VALIDATION_ERRORS,
+            hide_suggestions=hide_suggestions,
+        )
     )
 
 

@@ -13,7 +13,6 @@ from graphql import (
     BREAK,
     ArgumentNode,
     DocumentNode,
-    ExecutionResult,
     GraphQLError,
     OperationDefinitionNode,
     StringValueNode,
@@ -23,6 +22,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from core.errors import ErrorCode
+from subgraph.refuse import refuse
 
 # C0 control characters but tab, line feed and carriage return, and DEL: no input needs them, and
 # PostgreSQL refuses NUL outright (it came back as an INTERNAL_SERVER_ERROR).
@@ -77,8 +77,9 @@ class _Literals(Visitor):
 
 
 class CleanStrings(SchemaExtension):
-    """Refuses, before anything runs, a request whose variables or string literals hold a control
-    character or are longer than ``max_length`` (BAD_USER_INPUT naming where)."""
+    """Refuses, before anything runs, a request whose declared variables hold a string with a
+    control character or longer than ``max_length`` (BAD_USER_INPUT naming where). Literals do
+    not change with the request: ``literal_errors`` checks them once per document, in validation."""
 
     def __init__(self, max_length: int) -> None:
         super().__init__()
@@ -87,18 +88,15 @@ class CleanStrings(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        found = _first_problem(document, context.variables or {}, self.max_length) if document else None
-        if found is not None:
-            where, problem = found
-            error = GraphQLError(f"{where} {problem}.", extensions={"code": ErrorCode.BAD_USER_INPUT})
-            # A result set before execution is answered instead of executing the operation.
-            context.result = ExecutionResult(data=None, errors=[error])
+        if document is not None and context.variables:
+            found = _problem_in(_declared(document, context.variables), "$", self.max_length)
+            if found is not None:
+                where, problem = found
+                refuse(f"{where} {problem}.")
         yield
 
 
-def _first_problem(
-    document: DocumentNode, variables: dict[str, Any], max_length: int
-) -> tuple[str, str] | None:
+def _declared(document: DocumentNode, variables: dict[str, Any]) -> dict[str, Any]:
     # Variables no operation declares reach nothing (execution ignores them): only declared ones.
     declared = {
         definition.variable.name.value
@@ -106,9 +104,14 @@ def _first_problem(
         if isinstance(operation, OperationDefinitionNode)
         for definition in operation.variable_definitions or ()
     }
-    used = {name: value for name, value in variables.items() if name in declared}
-    if (found := _problem_in(used, "$", max_length)) is not None:
-        return found
+    return {name: value for name, value in variables.items() if name in declared}
+
+
+def literal_errors(document: DocumentNode, max_length: int) -> list[GraphQLError]:
+    """The first string literal of ``document`` that is not clean, as a validation error."""
     literals = _Literals(max_length)
     visit(document, literals)
-    return literals.found
+    if literals.found is None:
+        return []
+    where, problem = literals.found
+    return [GraphQLError(f"{where} {problem}.", extensions={"code": ErrorCode.BAD_USER_INPUT})]

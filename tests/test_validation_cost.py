@@ -450,3 +450,24 @@ async def test_over_a_websocket_too(server: LiveServer, identity: Identity, sett
         await ws.subscribe("subscription { userUpdated { id }", id="3")
         closed = await ws.wait_closed()
     assert (closed.code, closed.reason) == (4400, "Syntax Error: Expected Name, found <EOF>.")
+
+
+async def test_unclean_strings_over_a_websocket(server: LiveServer, identity: Identity) -> None:
+    """A subscription's variables and literals are checked as an HTTP request's are: refused
+    before the subscription starts (a result set before execution was ignored for a subscription)."""
+    account = await identity.account("acme")
+    by_id = "subscription($id: ID) { userUpdated(id: $id) { id } }"
+    async with await TransportWsClient.connected(server.ws_url, account.token) as ws:
+        await ws.subscribe(by_id, {"id": "VXNlcjox\x00"}, id="1")
+        refused = await ws.receive()
+        assert refused["type"] == "next" and refused["id"] == "1", refused
+        (error,) = refused["payload"]["errors"]
+        assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+        assert error["message"].startswith("$.id holds a control character"), error
+        assert (await ws.receive())["type"] == "complete"
+        # A literal is the document's: refused with its validation.
+        await ws.subscribe('subscription { userUpdated(id: "VXNlcjox\\u0007") { id } }', id="2")
+        refused = await ws.receive()
+        assert refused["type"] == "error" and refused["id"] == "2", refused
+        assert refused["payload"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
+        assert refused["payload"][0]["message"].startswith("id holds a control character")
