@@ -27,8 +27,9 @@ from core.lengths import (
     MAX_URL_LENGTH,
     TextErrorCode,
 )
+from services.billing.payments import MAX_CARD_TOKEN_LENGTH
+from services.billing.plans import MAX_PLAN_CODE_LENGTH
 from services.billing.refunds import MAX_REASON as MAX_REFUND_REASON
-from services.catalog.named_rows import MAX_NAME as MAX_BRAND_OR_CATEGORY_NAME
 from services.catalog.products import MAX_NAME as MAX_PRODUCT_NAME
 from services.catalog.reviews import MAX_COMMENT
 from services.catalog.validation import MAX_SKU_LENGTH, MAX_SLUG_LENGTH
@@ -37,10 +38,6 @@ from services.orders.new_order import ADDRESS_FIELDS, MAX_NOTES_CHARS
 from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
 
 strawberry.enum(TextErrorCode, description="userError code of any text input over its maximum length.")
-
-# Provider card tokens and plan codes (services/billing/payments.py and plans.py check them).
-MAX_CARD_TOKEN_LENGTH = 255
-MAX_PLAN_CODE_LENGTH = 64
 
 # ID arguments and input fields, and the page cursors (String arguments of these names), all
 # checked before resolving.
@@ -81,7 +78,7 @@ BY_SERVICES: dict[str, int] = {
         for kind, url in (("Brand", "logoUrl"), ("Category", "imageUrl"))
         for action in ("Create", "Update")
         for coordinate, limit in {
-            f"{action}{kind}Input.name": MAX_BRAND_OR_CATEGORY_NAME,
+            f"{action}{kind}Input.name": MAX_NAME_LENGTH,
             f"{action}{kind}Input.slug": MAX_SLUG_LENGTH,
             f"{action}{kind}Input.description": MAX_DESCRIPTION_LENGTH,
             f"{action}{kind}Input.{url}": MAX_URL_LENGTH,
@@ -145,6 +142,5 @@ BEFORE_RESOLVING: dict[str, int] = {
     # billing
     "Query.invoiceByNumber(number:)": MAX_DOCUMENT_NUMBER_LENGTH,
     **_inputs("InvoiceFilterInput", CURRENCY_CODE_LENGTH, "currency"),
-    # the refund service would cut a longer reason: refused instead
     **_inputs("RequestRefundInput", MAX_REFUND_REASON, "reason"),
 }

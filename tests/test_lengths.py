@@ -127,6 +127,31 @@ async def test_an_over_long_query_argument_is_bad_input_before_any_sql(
     (await gql(by_slug, {"slug": "a" * 63})).ok()
 
 
+async def test_inputs_the_services_no_longer_cut_are_refused_before_any_sql(
+    gql: GraphQLClient, identity: Identity, runtime: Runtime
+) -> None:
+    """Brand and category searches and refund reasons were cut to their limit by the services:
+    longer ones never reach them."""
+    buyer = await identity.account("acme")
+    await gql.warm(buyer.token)
+    refund = (
+        "mutation($input: RequestRefundInput!) { requestRefund(input: $input) { userErrors { field code } } }"
+    )
+    search = '(tenantSlug: "acme", filter: {search: $s}) { totalCount }'
+    payment = "UGF5bWVudDowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA="
+    with count_statements(runtime.db.engine) as counter:
+        searches = [
+            await gql(f"query($s: String) {{ {field}{search} }}", {"s": "x" * 201})
+            for field in ("brands", "categories")
+        ]
+        reason = await gql(refund, {"input": {"paymentId": payment, "reason": "r" * 501}}, token=buyer.token)
+    for searched in searches:
+        assert searched.error_codes == ["BAD_USER_INPUT"], searched.body
+        assert searched.errors[0]["message"] == "filter.search has at most 200 characters."
+    assert reason.ok()["requestRefund"]["userErrors"] == [{"field": ["input", "reason"], "code": "TOO_LONG"}]
+    assert counter.count == 0
+
+
 async def test_staff_searches_are_bounded(gql: GraphQLClient, identity: Identity) -> None:
     admin = await identity.account("acme", Role.TENANT_ADMIN)
     query = "query($s: String) { users(filter: {search: $s}) { totalCount } }"

@@ -44,6 +44,8 @@ from services.orders import states as order_states
 
 log = logging.getLogger(__name__)
 
+# A card token the provider handed the client (tok_visa, ...).
+MAX_CARD_TOKEN_LENGTH = 255
 PAYMENT_SUCCEEDED = "payment.succeeded"
 PAYMENT_FAILED = "payment.failed"
 
@@ -351,7 +353,7 @@ async def add_payment_method(
     """Save a card from a provider token (e.g. ``tok_visa``) and attach it to the caller."""
     principal = ctx.require_principal()
     token = card_token.strip()
-    if not token or len(token) > 255:
+    if not token or len(token) > MAX_CARD_TOKEN_LENGTH:
         raise invalid(
             "cardToken", BillingErrorCode.INVALID_CARD_TOKEN, "Give the card token the provider returned."
         )

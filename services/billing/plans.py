@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldProblem, InvalidInput, NotFound, invalid
+from core.lengths import MAX_NAME_LENGTH
 from core.permissions import BILLING_ADMINS
 from core.scope import TenantScope
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
@@ -35,7 +36,8 @@ from services.money import amount_problem, currency_problem
 
 SUBSCRIPTION_CHANGED = "billing_subscription.changed"
 LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED)
-_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MAX_PLAN_CODE_LENGTH = 64
+_CODE = re.compile(rf"^[a-z0-9][a-z0-9._-]{{0,{MAX_PLAN_CODE_LENGTH - 1}}}$")
 # A renewal job that was away for long catches up at most this many periods per subscription.
 MAX_CATCH_UP_PERIODS = 24
 
@@ -64,12 +66,16 @@ async def create_plan(
             None
             if _CODE.match(code)
             else FieldProblem(
-                ("input", "code"), BillingErrorCode.INVALID_CODE, "Codes are 1-64 of a-z, 0-9, '.', '_', '-'."
+                ("input", "code"),
+                BillingErrorCode.INVALID_CODE,
+                f"Codes are 1-{MAX_PLAN_CODE_LENGTH} of a-z, 0-9, '.', '_', '-'.",
             ),
             None
-            if 0 < len(name) <= 200
+            if 0 < len(name) <= MAX_NAME_LENGTH
             else FieldProblem(
-                ("input", "name"), BillingErrorCode.INVALID_NAME, "Give a name of 1-200 characters."
+                ("input", "name"),
+                BillingErrorCode.INVALID_NAME,
+                f"Give a name of 1-{MAX_NAME_LENGTH} characters.",
             ),
             amount_problem("price.amount", amount, allow_zero=False),
             currency_problem("price.currency", currency),

@@ -11,13 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldProblem, InvalidInput, invalid
+from core.lengths import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH
 from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.catalog import Brand, Category
 from services.catalog.access import CatalogReader
 from services.catalog.errors import CatalogErrorCode
 from services.catalog.validation import (
-    MAX_DESCRIPTION,
-    MAX_SEARCH,
     Keep,
     raise_if,
     slug_problem,
@@ -27,7 +26,6 @@ from services.catalog.validation import (
 )
 from services.context import ServiceContext
 
-MAX_NAME = 200
 NamedModel = type[Category] | type[Brand]
 
 
@@ -36,7 +34,7 @@ NamedModel = type[Category] | type[Brand]
 
 def name_search(statement: Select[Any], model: NamedModel, search: str | None) -> Select[Any]:
     if search and search.strip():
-        term = search.strip().lower()[:MAX_SEARCH]
+        term = search.strip().lower()
         statement = statement.where(
             or_(
                 func.lower(model.name).contains(term, autoescape=True),
@@ -68,8 +66,8 @@ def common_problems(
     name: object, description: object, url_field: str, url: object
 ) -> list[FieldProblem | None]:
     return [
-        text_problem("name", name, MAX_NAME) if isinstance(name, str) else None,
-        text_problem("description", description, MAX_DESCRIPTION, required=False)
+        text_problem("name", name, MAX_NAME_LENGTH) if isinstance(name, str) else None,
+        text_problem("description", description, MAX_DESCRIPTION_LENGTH, required=False)
         if isinstance(description, str)
         else None,
         url_problem(url_field, url) if isinstance(url, str) else None,

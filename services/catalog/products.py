@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadUserInput, FieldProblem, InvalidInput, invalid
+from core.lengths import MAX_DESCRIPTION_LENGTH
 from models.catalog import Brand, Category, Product, ProductStatus
 from models.db import locked_or_not_found
 from models.orders import OrderItem
@@ -18,7 +19,6 @@ from services.catalog.access import write_scope
 from services.catalog.errors import CatalogErrorCode
 from services.catalog.validation import (
     KEEP,
-    MAX_DESCRIPTION,
     Keep,
     normalise_sku,
     problem,
@@ -66,7 +66,9 @@ def _field_problems(fields: ProductFields) -> list[FieldProblem | None]:
     if not isinstance(fields.name, Keep):
         problems.append(text_problem("name", fields.name, MAX_NAME))
     if isinstance(fields.description, str):
-        problems.append(text_problem("description", fields.description, MAX_DESCRIPTION, required=False))
+        problems.append(
+            text_problem("description", fields.description, MAX_DESCRIPTION_LENGTH, required=False)
+        )
     if isinstance(fields.base_price, Price):
         problems.append(amount_problem("basePrice.amount", fields.base_price.amount))
         problems.append(currency_problem("basePrice.currency", fields.base_price.currency))

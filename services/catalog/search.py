@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import Float, Select, case, func, literal_column, or_, select
 
 from core.errors import BadUserInput
+from core.lengths import MAX_PREFIX_LENGTH, MAX_SEARCH_LENGTH
 from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.catalog import Category, Product, ProductStatus, product_search_document
 from services.catalog.access import CatalogReader
-from services.catalog.validation import MAX_SEARCH
 from services.context import ServiceContext
 from services.money import MAX_AMOUNT
 
@@ -69,8 +69,8 @@ def _search_term(raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
     term = raw.strip()
-    if len(term) > MAX_SEARCH:
-        raise BadUserInput(f"Search for at most {MAX_SEARCH} characters.")
+    if len(term) > MAX_SEARCH_LENGTH:
+        raise BadUserInput(f"Search for at most {MAX_SEARCH_LENGTH} characters.")
     return term
 
 
@@ -171,8 +171,8 @@ async def product_suggestions(
         raise BadUserInput(f"`first` must be between 1 and {MAX_SUGGESTIONS}.")
     if not text_:
         return []
-    if len(text_) > 100:
-        raise BadUserInput("The prefix is too long.")
+    if len(text_) > MAX_PREFIX_LENGTH:
+        raise BadUserInput(f"The prefix has at most {MAX_PREFIX_LENGTH} characters.")
     name = func.lower(Product.name)
     starts = case((name.startswith(text_, autoescape=True), 0), else_=1)
     statement = (

@@ -10,16 +10,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import FieldProblem, InvalidInput
-from core.lengths import MAX_DESCRIPTION_LENGTH, MAX_SEARCH_LENGTH, MAX_URL_LENGTH
+from core.lengths import MAX_URL_LENGTH
 from services.catalog.errors import CatalogErrorCode
 
 MAX_SKU_LENGTH = 64
 MAX_SLUG_LENGTH = 100
 SKU_PATTERN = re.compile(rf"^[A-Z0-9](?:[A-Z0-9._-]{{0,{MAX_SKU_LENGTH - 2}}}[A-Z0-9])?$")
 SLUG_PATTERN = re.compile(rf"^[a-z0-9](?:[a-z0-9-]{{0,{MAX_SLUG_LENGTH - 2}}}[a-z0-9])?$")
-MAX_DESCRIPTION = MAX_DESCRIPTION_LENGTH
-MAX_URL = MAX_URL_LENGTH
-MAX_SEARCH = MAX_SEARCH_LENGTH
 
 
 class Keep(enum.Enum):
@@ -74,7 +71,7 @@ def text_problem(field: str, value: str, limit: int, *, required: bool = True) -
 
 
 def url_problem(field: str, url: str) -> FieldProblem | None:
-    parts = urlsplit(url.strip()) if len(url) <= MAX_URL else None
+    parts = urlsplit(url.strip()) if len(url) <= MAX_URL_LENGTH else None
     if (
         parts is None
         or parts.scheme not in ("http", "https")
@@ -84,7 +81,7 @@ def url_problem(field: str, url: str) -> FieldProblem | None:
         return problem(
             field,
             CatalogErrorCode.INVALID_URL,
-            f"Use an absolute http(s) URL of at most {MAX_URL} characters.",
+            f"Use an absolute http(s) URL of at most {MAX_URL_LENGTH} characters.",
         )
     return None
 
