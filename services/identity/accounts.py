@@ -19,13 +19,6 @@ from services.identity.errors import IdentityErrorCode
 from services.identity.passwords import password_problem
 
 
-def canonical_email(email: str) -> str | None:
-    """The canonical form (core/emails.py) used for storing, uniqueness and sign-in, or None when
-    it is not an email address."""
-    parsed = parse_email(email)
-    return parsed.address if parsed is not None else None
-
-
 def checked_email(email: str) -> Email:
     """The parsed form of an address already checked with ``email_problem`` (ValueError if it is
     none: the caller skipped the check)."""
@@ -36,7 +29,8 @@ def checked_email(email: str) -> Email:
 
 
 def valid_email(email: str) -> str:
-    """The canonical form of an address already checked with ``email_problem``."""
+    """The canonical form (core/emails.py: stored, unique, signed in with) of an address already
+    checked with ``email_problem``."""
     return checked_email(email).address
 
 

@@ -23,7 +23,6 @@ from services.context import ServiceContext
 from services.events import record_access_change
 from services.identity.accounts import (
     add_account,
-    canonical_email,
     checked_email,
     email_problem,
     name_problem,
@@ -31,6 +30,7 @@ from services.identity.accounts import (
     record_user_change,
     reject,
     search_term,
+    valid_email,
 )
 from services.identity.auth import end_sessions, tenant_by_slug
 from services.identity.errors import IdentityErrorCode
@@ -116,7 +116,7 @@ async def create_tenant(ctx: ServiceContext, new: NewTenant) -> CreatedTenant:
             name=new.name.strip(),
             kind=new.kind,
             status=new.status,
-            contact_email=canonical_email(new.contact_email) if new.contact_email else None,
+            contact_email=valid_email(new.contact_email) if new.contact_email else None,
             settings=new.settings,
         )
         session.add(tenant)
@@ -203,7 +203,7 @@ async def update_tenant(
         if kind is not None:
             tenant.kind = kind
         if contact_email is not None:
-            tenant.contact_email = canonical_email(contact_email) if contact_email else None
+            tenant.contact_email = valid_email(contact_email) if contact_email else None
         if settings is not None:
             tenant.settings = settings
         return tenant
