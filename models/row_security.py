@@ -51,7 +51,6 @@ _PUT_SCOPE = text(
 )
 _SESSION = "row_security.session"  # the scope set_config(..., false) put on this connection
 _LOCAL = "row_security.local"  # the scope set_config(..., true) put on its open transaction
-_PUTTING = "row_security.putting"
 _SAVEPOINTS = (SavepointClause, RollbackToSavepointClause, ReleaseSavepointClause)
 
 
@@ -86,8 +85,8 @@ def install(engine: Engine) -> None:
 
 
 def _put_scope(conn: Connection, element: Any, _multi: Any, _params: Any, options: Any) -> None:
-    if isinstance(element, _SAVEPOINTS) or conn.info.get(_PUTTING):
-        return  # touches no row (and may have to run in an aborted transaction); our own set_config
+    if element is _PUT_SCOPE or isinstance(element, _SAVEPOINTS):
+        return  # our own set_config; a savepoint statement touches no row (and may run after an error)
     scope = options.get(SCOPE_OPTION)
     if scope is not None and not isinstance(scope, TenantScope):
         raise TypeError(f"{SCOPE_OPTION} must be a TenantScope or None, not {scope!r}")
@@ -95,11 +94,7 @@ def _put_scope(conn: Connection, element: Any, _multi: Any, _params: Any, option
     in_force = conn.info.get(_SESSION) if autocommit else conn.info.get(_LOCAL, conn.info.get(_SESSION))
     if in_force == scope:
         return
-    conn.info[_PUTTING] = True
-    try:
-        conn.execute(_PUT_SCOPE, {**settings_for(scope), "local": not autocommit})
-    finally:
-        del conn.info[_PUTTING]
+    conn.execute(_PUT_SCOPE, {**settings_for(scope), "local": not autocommit})
     conn.info[_SESSION if autocommit else _LOCAL] = scope
 
 
