@@ -17,7 +17,7 @@ from core.emails import email_skeleton
 from core.permissions import Role
 from core.scope import TenantScope
 from models.catalog import Category, Product, ProductStatus
-from models.db import Database, create_engine
+from models.db import Database
 from models.identity import Tenant, TenantKind, TenantStatus, User, UserRole, UserStatus
 from models.orders import Order, OrderItem, OrderStatus
 from models.row_security import SCOPE_OPTION
@@ -211,9 +211,9 @@ async def fill(database_url: str, sizes: Sizes) -> Dataset:
     for index in range(sizes.tenants):
         generator.tenant(index)
     rows = generator.rows
-    engine = create_engine(database_url)
+    db = Database(database_url)
     try:
-        async with engine.begin() as conn:
+        async with db.engine.begin() as conn:
             # Every tenant's rows at once, past the ORM: platform scope for row-level security.
             await conn.execution_options(**{SCOPE_OPTION: TenantScope.all_tenants()})
             for model, name in (
@@ -221,10 +221,6 @@ async def fill(database_url: str, sizes: Sizes) -> Dataset:
                 (UserRole, "roles"), (Order, "orders"), (OrderItem, "items"),
             ):  # fmt: skip
                 await _insert(conn, model, rows[name])
-    finally:
-        await engine.dispose()
-    db = Database(database_url)
-    try:
         # Created after the bench tenants: the platform tenant sorts last by creation time.
         await create_platform_admin(db, ADMIN_EMAIL, "Bench Admin", PASSWORD)
     finally:

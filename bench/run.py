@@ -31,8 +31,10 @@ import httpx
 from bench import dataset, load, operations, processes, report
 from bench.dataset import Dataset, Sizes
 from bench.operations import Operation, Request, gid
-from bench.processes import NODE, ROOT, Processes, Service, StartFailed, base_env, our_settings
+from bench.processes import NODE, ROOT, Processes, Service, StartFailed, our_settings
 from bench.report import OURS, THEIRS, Figures
+from core.settings import Settings
+from server.cli import migrate
 
 DATABASE = "bench"
 RESULTS = ROOT / "bench" / ".work"
@@ -88,21 +90,6 @@ def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def migrate(url: str) -> None:
-    env = {**base_env(), "TENANTGRAPH_DATABASE_URL": url}
-    out = subprocess.run(
-        [str(ROOT / ".venv/bin/tenantgraph"), "migrate"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise StartFailed(f"tenantgraph migrate failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
-
-
 def sign_in(client: httpx.Client, url: str, slug: str, email: str) -> tuple[str, str]:
     """(access token, user global id) of a bench account."""
     query = (
@@ -149,7 +136,7 @@ class Bench:
         redis = processes.start_redis(self.work / "redis")
         self.procs.others.append(redis)
         say("migrating")
-        migrate(url)
+        migrate(Settings(database_url=url))
         say(f"filling: {plan.sizes}")
         started = time.monotonic()
         data = asyncio.run(dataset.fill(url, plan.sizes))
