@@ -24,7 +24,7 @@ from models.row_security import SCOPE_OPTION
 from models.tenancy import system_scoped
 from server.runtime import Runtime
 from tests.support.graphql import count_statements
-from tests.support.tenancy import A_EMAILS, B_EMAILS, Two, make_two
+from tests.support.tenancy import A_EMAILS, B_EMAILS, Two, make_two, user_row
 
 ALL = TenantScope.all_tenants()
 USERS = User.__table__
@@ -57,14 +57,6 @@ async def one_connection(runtime: Runtime) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.dispose()
-
-
-def _row(tenant_id: uuid.UUID) -> dict[str, object]:
-    email = f"{uuid.uuid4().hex[:8]}@x.example"
-    return {"id": uuid.uuid4(), "tenant_id": tenant_id, "email": email, "email_skeleton": email} | {
-        "full_name": email,
-        "password_hash": "-",
-    }
 
 
 async def _emails(executor: AsyncSession | AsyncConnection) -> list[str]:
@@ -109,11 +101,12 @@ async def test_past_the_orm_guard_a_tenant_still_sees_only_its_rows(two: Two) ->
     async with two.db.transaction(a) as session:
         renamed = await session.execute(update(USERS).values(full_name="Renamed"), execution_options=MARKED)
         assert renamed.rowcount == 2  # type: ignore[attr-defined]
+    intruder = insert(USERS).values(user_row(two.b, "intruder@b.example"))
     with pytest.raises(DBAPIError, match="row-level security policy"):
         async with two.db.transaction(a) as session:
-            await session.execute(insert(USERS).values(_row(two.b)), execution_options=MARKED)
+            await session.execute(intruder, execution_options=MARKED)
     async with two.db.session(ALL) as session:
-        names = dict((await session.execute(select(User.email, User.full_name))).tuples().all())
+        names = dict((await session.execute(select(User.email, User.full_name))).all())
     assert names == {**dict.fromkeys(A_EMAILS, "Renamed"), **{email: email for email in B_EMAILS}}
 
 
@@ -126,7 +119,7 @@ async def test_a_connection_without_a_scope_sees_and_writes_nothing(runtime: Run
         assert await _emails(connection) == []
         assert (await connection.execute(update(USERS).values(full_name="x"))).rowcount == 0
         with pytest.raises(DBAPIError, match="row-level security policy"):
-            await connection.execute(insert(USERS).values(_row(two.a)))
+            await connection.execute(insert(USERS).values(user_row(two.a, "unscoped@a.example")))
 
 
 async def test_the_policies_read_the_session_variables(raw: asyncpg.Connection, two: Two) -> None:

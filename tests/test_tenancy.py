@@ -20,7 +20,7 @@ from models.events import OutboxEvent
 from models.identity import Tenant, User, UserRole
 from models.tenancy import TenancyViolation, system_scoped
 from server.runtime import Runtime
-from tests.support.tenancy import A_EMAILS, B_EMAILS, Two, make_two, new_user
+from tests.support.tenancy import A_EMAILS, B_EMAILS, Two, make_two, new_user, user_row
 
 ALL = TenantScope.all_tenants()
 USERS = User.__table__
@@ -175,13 +175,6 @@ async def test_all_tenants_scope_sees_both(two: Two) -> None:
         assert sorted(await session.scalars(select(Tenant.slug))) == ["tenant-a", "tenant-b"]
 
 
-def _row(tenant_id: uuid.UUID | None, email: str) -> dict[str, object]:
-    """A users row for INSERT statements (which run no validators: the skeleton is given)."""
-    row: dict[str, object] = {"id": uuid.uuid4(), "email": email, "email_skeleton": email}
-    row.update(full_name=email, password_hash="-")
-    return row if tenant_id is None else {**row, "tenant_id": tenant_id}
-
-
 async def _state(two: Two) -> list[tuple[uuid.UUID, str, str]]:
     """Every user's tenant, email and name, as the platform sees them."""
     async with two.db.session(ALL) as session:
@@ -199,7 +192,7 @@ SIDE_DOORS = {
     "select(table.c.column)": lambda: select(USERS.c.email),
     "table()": lambda: select(literal(1)).select_from(table("users")),
     "update(table)": lambda: update(USERS).values(full_name="Hijacked"),
-    "insert(table)": lambda: insert(USERS).values(_row(uuid.uuid4(), "bare@b.example")),
+    "insert(table)": lambda: insert(USERS).values(user_row(uuid.uuid4(), "bare@b.example")),
     "delete(table)": lambda: delete(USERS),
     "text()": lambda: text("UPDATE users SET full_name = 'Hijacked'"),
     "text() in a clause": lambda: update(User).where(text("true")).values(full_name="Hijacked"),
@@ -258,9 +251,9 @@ async def test_an_update_moving_rows_to_another_tenant_is_refused(two: Two) -> N
 async def test_orm_insert_into_another_tenant_is_refused(two: Two) -> None:
     scope = TenantScope.of(two.a)
     another_tenant = [
-        (insert(User).values(_row(two.b, "one@b.example")), None),
-        (insert(User), [_row(two.a, "ok@a.example"), _row(two.b, "two@b.example")]),
-        (insert(User).values([_row(two.a, "ok@a.example"), _row(two.b, "three@b.example")]), None),
+        (insert(User).values(user_row(two.b, "one@b.example")), None),
+        (insert(User), [user_row(two.a, "ok@a.example"), user_row(two.b, "two@b.example")]),
+        (insert(User).values([user_row(two.a, "ok@a.example"), user_row(two.b, "three@b.example")]), None),
     ]
     for statement, params in another_tenant:
         with pytest.raises(TenancyViolation, match="User inserted into another tenant"):
@@ -270,11 +263,11 @@ async def test_orm_insert_into_another_tenant_is_refused(two: Two) -> None:
     with pytest.raises(TenancyViolation, match="not a value"):
         async with two.db.transaction(scope) as session:
             await session.execute(
-                insert(User).values({**_row(None, "four@b.example"), "tenant_id": expression})
+                insert(User).values({**user_row(None, "four@b.example"), "tenant_id": expression})
             )
     upsert = (
         postgresql.insert(User)
-        .values(_row(two.a, "five@a.example"))
+        .values(user_row(two.a, "five@a.example"))
         .on_conflict_do_update(index_elements=[User.id], set_={"tenant_id": two.b})
     )
     with pytest.raises(TenancyViolation, match="upsert may not move rows"):
@@ -285,15 +278,16 @@ async def test_orm_insert_into_another_tenant_is_refused(two: Two) -> None:
 
 async def test_orm_insert_without_tenant_is_stamped_with_the_scope(two: Two) -> None:
     async with two.db.transaction(TenantScope.of(two.a)) as session:
-        await session.execute(insert(User).values(_row(None, "one@a.example")))
-        await session.execute(insert(User), [_row(None, "two@a.example"), _row(two.a, "three@a.example")])
+        await session.execute(insert(User).values(user_row(None, "one@a.example")))
+        rows = [user_row(None, "two@a.example"), user_row(two.a, "three@a.example")]
+        await session.execute(insert(User), rows)
     added = [(tenant, email) for tenant, email, _ in await _state(two) if email not in A_EMAILS + B_EMAILS]
     assert sorted(added) == [(two.a, "one@a.example"), (two.a, "three@a.example"), (two.a, "two@a.example")]
     with pytest.raises(TenancyViolation, match="User inserted without a tenant"):
         async with two.db.transaction(ALL) as session:
-            await session.execute(insert(User).values(_row(None, "nobody@x.example")))
+            await session.execute(insert(User).values(user_row(None, "nobody@x.example")))
     with pytest.raises(TenancyViolation, match="name tenant_id in every row"):
         async with two.db.transaction(TenantScope.of(two.a)) as session:
             await session.execute(
-                insert(User).values([_row(None, "six@a.example"), _row(two.a, "7@a.example")])
+                insert(User).values([user_row(None, "six@a.example"), user_row(two.a, "7@a.example")])
             )

@@ -27,6 +27,14 @@ def new_user(tenant_id: uuid.UUID, email: str) -> User:
     return User(id=uuid.uuid4(), tenant_id=tenant_id, email=email, full_name=email, password_hash="-")
 
 
+def user_row(tenant_id: uuid.UUID | None, email: str) -> dict[str, object]:
+    """A users row for INSERT statements (which run no validators: the skeleton is given); without
+    tenant_id when ``tenant_id`` is None."""
+    row: dict[str, object] = {"id": uuid.uuid4(), "email": email, "email_skeleton": email}
+    row.update(full_name=email, password_hash="-")
+    return row if tenant_id is None else {**row, "tenant_id": tenant_id}
+
+
 async def make_two(db: Database) -> Two:
     """Tenant A with two users, tenant B with three, each with the USER role."""
     a, b = uuid.uuid4(), uuid.uuid4()
