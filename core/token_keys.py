@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -62,6 +62,8 @@ class TokenKeys:
     signing_key: Any  # the HMAC secret, or a cryptography private key
     verifying_keys: Mapping[str, Any]  # by kid: the current key, then earlier public keys
     jwks: Mapping[str, Any]  # public keys only; no keys for HMAC
+    # What services/identity/tokens.py read from tokens these keys verified, by token string.
+    verified: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def candidates(self, kid: object) -> list[Any]:
         """The key a token names; every accepted key when it names none of ours (a token signed
