@@ -4,11 +4,12 @@ and never built at import time (aiodataloader binds the running loop when constr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam, select
 
 from core.scope import TenantScope
 from models.db import Reads
@@ -38,9 +39,13 @@ class LoaderSet:
     def loader(batch: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> DataLoader[K, V]:
         return DataLoader(batch, max_batch_size=500)
 
-    async def fetch(self, statement: Select[Any]) -> list[Any]:
+    async def fetch(self, statement: Select[Any], params: Mapping[str, Any] | None = None) -> list[Any]:
         async with self.reads.session(self.scope) as session:
-            return list(await session.scalars(statement))
+            return list(await session.scalars(statement, params))
+
+    async def rows_by_id(self, model: type[Row], ids: Sequence[uuid.UUID]) -> list[Row | None]:
+        """The rows of ``model`` with these ids, in their order (None where there is none)."""
+        return self.by_id(await self.fetch(_by_id_statement(model), {"ids": list(ids)}), ids)
 
     async def fetch_rows(self, statement: Select[Any]) -> list[Any]:
         """Rows of several columns (``fetch`` gives the first column of each)."""
@@ -51,3 +56,11 @@ class LoaderSet:
     def by_id(rows: Iterable[Row], ids: Sequence[uuid.UUID]) -> list[Row | None]:
         found = {row.id: row for row in rows}
         return [found.get(i) for i in ids]
+
+
+@cache
+def _by_id_statement(model: type[HasId]) -> Select[Any]:
+    # Built once per model: SQLAlchemy then reuses its cache key and compiled form for every batch
+    # (building and keying a fresh statement costs about as much as running it).
+    entity: Any = model
+    return select(entity).where(entity.id.in_(bindparam("ids", expanding=True)))

@@ -39,7 +39,7 @@ class BillingLoaders(LoaderSet):
         self.subscription = self.loader(self._subscriptions)
 
     async def _invoices(self, ids: Sequence[uuid.UUID]) -> list[Invoice | None]:
-        return self.by_id(await self.fetch(select(Invoice).where(Invoice.id.in_(ids))), ids)
+        return await self.rows_by_id(Invoice, ids)
 
     async def _lines(self, invoice_ids: Sequence[uuid.UUID]) -> list[list[InvoiceLine]]:
         rows = await self.fetch(
@@ -50,7 +50,7 @@ class BillingLoaders(LoaderSet):
         return _grouped(rows, lambda line: line.invoice_id, invoice_ids)
 
     async def _payments(self, ids: Sequence[uuid.UUID]) -> list[Payment | None]:
-        return self.by_id(await self.fetch(select(Payment).where(Payment.id.in_(ids))), ids)
+        return await self.rows_by_id(Payment, ids)
 
     async def _payments_of_invoices(self, invoice_ids: Sequence[uuid.UUID]) -> list[list[Payment]]:
         rows = await self.fetch(
@@ -61,7 +61,7 @@ class BillingLoaders(LoaderSet):
         return _grouped(rows, lambda payment: payment.invoice_id, invoice_ids)
 
     async def _refunds(self, ids: Sequence[uuid.UUID]) -> list[Refund | None]:
-        return self.by_id(await self.fetch(select(Refund).where(Refund.id.in_(ids))), ids)
+        return await self.rows_by_id(Refund, ids)
 
     async def _refunds_of_payments(self, payment_ids: Sequence[uuid.UUID]) -> list[list[Refund]]:
         rows = await self.fetch(
@@ -70,12 +70,10 @@ class BillingLoaders(LoaderSet):
         return _grouped(rows, lambda refund: refund.payment_id, payment_ids)
 
     async def _methods(self, ids: Sequence[uuid.UUID]) -> list[PaymentMethod | None]:
-        return self.by_id(await self.fetch(select(PaymentMethod).where(PaymentMethod.id.in_(ids))), ids)
+        return await self.rows_by_id(PaymentMethod, ids)
 
     async def _plans(self, ids: Sequence[uuid.UUID]) -> list[Plan | None]:
-        return self.by_id(await self.fetch(select(Plan).where(Plan.id.in_(ids))), ids)
+        return await self.rows_by_id(Plan, ids)
 
     async def _subscriptions(self, ids: Sequence[uuid.UUID]) -> list[BillingSubscription | None]:
-        return self.by_id(
-            await self.fetch(select(BillingSubscription).where(BillingSubscription.id.in_(ids))), ids
-        )
+        return await self.rows_by_id(BillingSubscription, ids)

@@ -54,16 +54,16 @@ class CatalogLoaders(LoaderSet):
         self.review_page = self.loader(self._review_pages)
 
     async def _products(self, ids: Sequence[uuid.UUID]) -> list[Product | None]:
-        return self.by_id(await self.fetch(select(Product).where(Product.id.in_(ids))), ids)
+        return await self.rows_by_id(Product, ids)
 
     async def _categories(self, ids: Sequence[uuid.UUID]) -> list[Category | None]:
-        return self.by_id(await self.fetch(select(Category).where(Category.id.in_(ids))), ids)
+        return await self.rows_by_id(Category, ids)
 
     async def _brands(self, ids: Sequence[uuid.UUID]) -> list[Brand | None]:
-        return self.by_id(await self.fetch(select(Brand).where(Brand.id.in_(ids))), ids)
+        return await self.rows_by_id(Brand, ids)
 
     async def _reviews(self, ids: Sequence[uuid.UUID]) -> list[Review | None]:
-        return self.by_id(await self.fetch(select(Review).where(Review.id.in_(ids))), ids)
+        return await self.rows_by_id(Review, ids)
 
     async def _children(self, parent_ids: Sequence[uuid.UUID]) -> list[list[Category]]:
         """The first MAX_CHILDREN children of each parent by name, in one query (a window per parent)."""

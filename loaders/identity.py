@@ -29,10 +29,10 @@ class IdentityLoaders(LoaderSet):
         self.user_count_of_tenant = self.loader(self._user_counts)
 
     async def _users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
-        return self.by_id(await self.fetch(select(User).where(User.id.in_(ids))), ids)
+        return await self.rows_by_id(User, ids)
 
     async def _tenants(self, ids: Sequence[uuid.UUID]) -> list[Tenant | None]:
-        return self.by_id(await self.fetch(select(Tenant).where(Tenant.id.in_(ids))), ids)
+        return await self.rows_by_id(Tenant, ids)
 
     async def _roles(self, user_ids: Sequence[uuid.UUID]) -> list[list[Role]]:
         rows = await self.fetch(select(UserRole).where(UserRole.user_id.in_(user_ids)))

@@ -28,7 +28,7 @@ class OrderLoaders(LoaderSet):
         self.order_count_of_user = self.loader(self._order_counts)
 
     async def _orders(self, ids: Sequence[uuid.UUID]) -> list[Order | None]:
-        return self.by_id(await self.fetch(select(Order).where(Order.id.in_(ids))), ids)
+        return await self.rows_by_id(Order, ids)
 
     async def _items(self, order_ids: Sequence[uuid.UUID]) -> list[list[OrderItem]]:
         rows = await self.fetch(

@@ -20,6 +20,7 @@ session's scope, which every statement of the session carries.
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
@@ -40,6 +41,9 @@ from models.row_security import SCOPE_OPTION
 SCOPE_KEY = "tenant_scope"
 SYSTEM_SCOPED = "system_scoped"
 TENANT_COLUMN = "tenant_id"
+# Statements already found free of side doors: they are immutable, and a loader runs the same
+# statement object for every batch (loaders/base.py), so each is walked once.
+_CHECKED: weakref.WeakSet[ClauseElement] = weakref.WeakSet()
 
 
 class TenancyViolation(RuntimeError):
@@ -107,12 +111,14 @@ def _refuse_side_doors(state: ORMExecuteState) -> None:
     if state.is_from_statement:
         raise TenancyViolation("from_statement() runs SQL the tenant criterion cannot reach")
     statement: Any = state.statement
-    unguarded = _unguarded_reference(statement)
-    if unguarded is not None:
-        raise TenancyViolation(
-            f"{unguarded} escapes the tenant criterion: name the mapped entity instead, or mark the"
-            f" statement {SYSTEM_SCOPED}"
-        )
+    if statement not in _CHECKED:
+        unguarded = _unguarded_reference(statement)
+        if unguarded is not None:
+            raise TenancyViolation(
+                f"{unguarded} escapes the tenant criterion: name the mapped entity instead, or mark the"
+                f" statement {SYSTEM_SCOPED}"
+            )
+        _CHECKED.add(statement)
     if not (state.is_update or state.is_delete) or _tenant_owned_subject(state) is None:
         return
     if state.is_executemany:

@@ -89,7 +89,9 @@ async def load_nodes(
     """The body of every ``LoadedNode.load``: rows through the type's per-request loader, each
     built into its GraphQL type; a row the caller may not see (``visible`` false) is None, exactly
     like a row that does not exist."""
-    rows = await loader.load_many([parse_uuid(i, type_name) for i in node_ids])
+    ids = [parse_uuid(i, type_name) for i in node_ids]
+    # One id (every relation field) skips load_many's gather, a task per row of a list.
+    rows = [await loader.load(ids[0])] if len(ids) == 1 else await loader.load_many(ids)
     return [build(row) if row is not None and visible(row) else None for row in rows]
 
 

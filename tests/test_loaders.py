@@ -182,3 +182,37 @@ async def test_a_read_after_the_request_ended_takes_its_own_connection_back(runt
     async with reads.session(TenantScope.all_tenants()) as session:
         assert (await session.execute(select(literal(2)))).scalar_one() == 2
     assert pool.checkedout() == checked_out - 1  # type: ignore[attr-defined]
+
+
+async def test_each_read_of_a_request_sees_rows_as_they_are_now(runtime: Runtime, identity: Identity) -> None:
+    """A request's reads of one scope share a session, emptied after each: a row changed between
+    two reads (a mutation's own write, then its payload) is read afresh, as a new object."""
+    account = await identity.account("acme", Role.USER)
+    scope = TenantScope.of(account.tenant_id)
+    reads = RequestReads(runtime.db)
+    statement = select(User).where(User.id == account.user_id)
+    try:
+        async with reads.session(scope) as session:
+            before = (await session.scalars(statement)).one()
+        async with runtime.db.transaction(scope) as writing:
+            (await writing.scalars(statement)).one().full_name = "Renamed Between Reads"
+        async with reads.session(scope) as session:
+            after = (await session.scalars(statement)).one()
+    finally:
+        await reads.close()
+    assert after is not before
+    assert before.full_name != after.full_name == "Renamed Between Reads"
+
+
+async def test_a_read_that_failed_leaves_the_next_one_working(runtime: Runtime) -> None:
+    """The session of a failed statement is closed, not reused: the next read of the request runs."""
+    reads = RequestReads(runtime.db)
+    scope = TenantScope.all_tenants()
+    try:
+        with pytest.raises(Exception, match="division by zero"):
+            async with reads.session(scope) as session:
+                await session.execute(select(literal(1) / literal(0)))
+        async with reads.session(scope) as session:
+            assert (await session.execute(select(literal(3)))).scalar_one() == 3
+    finally:
+        await reads.close()

@@ -213,6 +213,20 @@ async def test_statements_the_criterion_cannot_reach_are_refused(two: Two, door:
     assert await _state(two) == _untouched(two)
 
 
+async def test_a_statement_run_again_is_filtered_and_refused_again(two: Two) -> None:
+    """Loaders run one statement object for every batch, and the guard walks each object once:
+    it is still filtered by each session's scope, and a side door is refused every time."""
+    reused = select(User.email)
+    for tenant, emails in ((two.a, A_EMAILS), (two.b, B_EMAILS), (two.a, A_EMAILS)):
+        async with two.db.session(TenantScope.of(tenant)) as session:
+            assert sorted(await session.scalars(reused)) == sorted(emails)
+    door = select(USERS.c.email)
+    for _ in range(2):
+        with pytest.raises(TenancyViolation, match="escapes the tenant criterion"):
+            async with two.db.session(TenantScope.of(two.a)) as session:
+                await session.execute(door)
+
+
 async def test_a_marked_statement_passes_as_written(two: Two) -> None:
     marked = select(USERS.c.email).execution_options(**system_scoped("test: every user, as the platform"))
     async with two.db.session(ALL) as session:
