@@ -11,7 +11,12 @@ import pytest
 
 from core.permissions import Role
 from core.settings import Settings
-from services.identity.tokens import MAX_VERIFIED_TOKENS, InvalidToken, decode_access_token, issue_access_token
+from services.identity.tokens import (
+    MAX_VERIFIED_TOKENS,
+    InvalidToken,
+    decode_access_token,
+    issue_access_token,
+)
 from tests.conftest import TEST_SIGNING_KEY
 
 
