@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from core import fast_json
 from core.errors import NotFound
 from core.scope import TenantScope
 from models import row_security
@@ -40,6 +41,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # Last in, first out: a request most often gets the connection the previous one gave back,
     # whose row-security scope (models/row_security.py) is then often the one it needs already.
     kwargs.setdefault("pool_use_lifo", True)
+    # JSON columns (addresses, attributes) are read back on most rows a request loads.
+    kwargs.setdefault("json_deserializer", fast_json.loads)
     engine = create_async_engine(url, **kwargs)
     row_security.install(engine.sync_engine)
     return engine

@@ -350,3 +350,17 @@ async def test_brands_are_created_renamed_and_deleted(gql: GraphQLClient, acme: 
     async with acme.db.session(TenantScope.of(acme.tenant_id)) as session:
         stored = await session.get(Product, product)
     assert stored is not None and stored.brand_id is None
+
+
+async def test_attributes_keep_what_json_allows_beyond_64_bits(gql: GraphQLClient, acme: Shop) -> None:
+    """Attributes are read back exactly as stored, integers beyond 64 bits and non-ASCII text
+    included: core/fast_json.py hands what orjson refuses to the standard library."""
+    attributes = {"serial": 2**70, "label": "Größe ✓", "nested": [1, {"x": -(2**65)}]}
+    created = await create(gql, acme.admin.token, attributes=attributes)
+    assert created["userErrors"] == []
+    read = await gql(
+        "query($id: ID!) { product(id: $id) { attributes } }",
+        {"id": created["product"]["id"]},
+        token=acme.admin.token,
+    )
+    assert read.ok()["product"]["attributes"] == attributes
