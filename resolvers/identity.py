@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry import relay
@@ -43,7 +43,18 @@ from schema.identity import (
     UserRolesInput,
 )
 from schema.nodes import node_or_not_found, parse_uuid
-from schema.pagination import Connection, OrderDirection, connection, page_args
+from schema.pagination import (
+    FILTER,
+    SORT,
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    OrderDirection,
+    connection,
+    page_args,
+)
 from services.identity import auth, tenants, users
 from services.identity.auth import SignIn
 from services.identity.tenants import NewTenant, TenantFilter
@@ -105,12 +116,12 @@ class IdentityQuery:
     async def users(
         self,
         info: Info,
-        filter: UserFilterInput | None = None,
-        order_by: UserOrderInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[UserFilterInput | None, FILTER] = None,
+        order_by: Annotated[UserOrderInput | None, SORT] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[User]:
         f = filter or UserFilterInput()
         order = order_by or UserOrderInput()
@@ -124,13 +135,24 @@ class IdentityQuery:
         return connection(page, User.from_model)
 
     @strawberry.field(extensions=access(STAFF), description="A user of the tenant by id.")
-    async def user(self, info: Info, id: relay.GlobalID) -> User:
+    async def user(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The user's global id.")],
+    ) -> User:
         return await node_or_not_found(User, info, id)
 
     @strawberry.field(
         extensions=access(AUTHENTICATED), description="Your tenant, or any for platform admins."
     )
-    async def tenant(self, info: Info, id: relay.GlobalID | None = None) -> Tenant:
+    async def tenant(
+        self,
+        info: Info,
+        id: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(description="The tenant's global id; yours when omitted."),
+        ] = None,
+    ) -> Tenant:
         services = info.context.services
         tenant_id = parse_uuid(id, "Tenant") if id else services.require_principal().tenant_id
         return Tenant.from_model(await tenants.get_tenant(services, tenant_id))
@@ -139,12 +161,12 @@ class IdentityQuery:
     async def tenants(
         self,
         info: Info,
-        filter: TenantFilterInput | None = None,
-        order_by: TenantOrderInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[TenantFilterInput | None, FILTER] = None,
+        order_by: Annotated[TenantOrderInput | None, SORT] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Tenant]:
         f = filter or TenantFilterInput()
         order = order_by or TenantOrderInput()
@@ -160,7 +182,11 @@ class IdentityQuery:
     @strawberry.field(
         extensions=access(PUBLIC), description="Public facts of an active tenant, for sign-in screens."
     )
-    async def tenant_by_slug(self, info: Info, slug: str) -> PublicTenant | None:
+    async def tenant_by_slug(
+        self,
+        info: Info,
+        slug: Annotated[str, strawberry.argument(description="The slug the person typed (any case).")],
+    ) -> PublicTenant | None:
         tenant = await tenants.public_tenant_by_slug(info.context.services, slug)
         return PublicTenant(slug=tenant.slug, name=tenant.name) if tenant else None
 
@@ -170,19 +196,35 @@ class IdentityMutation:
     @strawberry.mutation(
         extensions=access(PUBLIC), description="Sign in with tenant slug, email and password."
     )
-    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+    async def login(
+        self,
+        info: Info,
+        input: Annotated[LoginInput, strawberry.argument(description="Tenant slug, email and password.")],
+    ) -> AuthPayload:
         call = auth.login(info.context.services, input.tenant_slug, input.email, input.password)
         return await mutation_payload(AuthPayload, call, lambda s: _auth_payload(info, s))
 
     @strawberry.mutation(extensions=access(PUBLIC), description="Create an account in a tenant and sign in.")
-    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+    async def register(
+        self,
+        info: Info,
+        input: Annotated[
+            RegisterInput, strawberry.argument(description="The tenant to join and the new account.")
+        ],
+    ) -> AuthPayload:
         call = auth.register(
             info.context.services, input.tenant_slug, input.email, input.full_name, input.password
         )
         return await mutation_payload(AuthPayload, call, lambda s: _auth_payload(info, s))
 
     @strawberry.mutation(extensions=access(PUBLIC), description="Trade a refresh token for new tokens.")
-    async def refresh_token(self, info: Info, input: RefreshInput) -> AuthPayload:
+    async def refresh_token(
+        self,
+        info: Info,
+        input: Annotated[
+            RefreshInput, strawberry.argument(description="The session's latest refresh token.")
+        ],
+    ) -> AuthPayload:
         call = auth.refresh(info.context.services, input.refresh_token)
         return await mutation_payload(AuthPayload, call, lambda s: _auth_payload(info, s))
 
@@ -199,17 +241,33 @@ class IdentityMutation:
     @strawberry.mutation(
         extensions=access(AUTHENTICATED), description="Change your password; ends your other sessions."
     )
-    async def change_password(self, info: Info, input: ChangePasswordInput) -> UserPayload:
+    async def change_password(
+        self,
+        info: Info,
+        input: Annotated[
+            ChangePasswordInput, strawberry.argument(description="Your current and new password.")
+        ],
+    ) -> UserPayload:
         call = auth.change_password(info.context.services, input.current_password, input.new_password)
         return await mutation_payload(UserPayload, call, _user_payload)
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Update your own profile.")
-    async def update_me(self, info: Info, input: UpdateMeInput) -> UserPayload:
+    async def update_me(
+        self,
+        info: Info,
+        input: Annotated[UpdateMeInput, strawberry.argument(description="The profile fields to change.")],
+    ) -> UserPayload:
         call = users.update_me(info.context.services, input.full_name)
         return await mutation_payload(UserPayload, call, _user_payload)
 
     @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Update a user of the tenant.")
-    async def update_user(self, info: Info, input: UpdateUserInput) -> UserPayload:
+    async def update_user(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateUserInput, strawberry.argument(description="The user and the fields to change.")
+        ],
+    ) -> UserPayload:
         call = users.update_user(
             info.context.services,
             parse_uuid(input.id, "User"),
@@ -222,27 +280,51 @@ class IdentityMutation:
     @strawberry.mutation(
         extensions=access(TENANT_ADMIN), description="Suspend a user: sign-in refused, sessions ended."
     )
-    async def suspend_user(self, info: Info, input: UserIdInput) -> UserPayload:
+    async def suspend_user(
+        self,
+        info: Info,
+        input: Annotated[UserIdInput, strawberry.argument(description="The user to suspend.")],
+    ) -> UserPayload:
         return await _set_user_status(info, input, UserStatus.SUSPENDED)
 
     @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Let a suspended user sign in again.")
-    async def reactivate_user(self, info: Info, input: UserIdInput) -> UserPayload:
+    async def reactivate_user(
+        self,
+        info: Info,
+        input: Annotated[UserIdInput, strawberry.argument(description="The suspended user to reactivate.")],
+    ) -> UserPayload:
         return await _set_user_status(info, input, UserStatus.ACTIVE)
 
     @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Grant roles to a user.")
-    async def assign_roles(self, info: Info, input: UserRolesInput) -> UserPayload:
+    async def assign_roles(
+        self,
+        info: Info,
+        input: Annotated[UserRolesInput, strawberry.argument(description="The user and the roles to add.")],
+    ) -> UserPayload:
         call = users.change_roles(info.context.services, parse_uuid(input.id, "User"), add=input.roles)
         return await mutation_payload(UserPayload, call, _user_payload)
 
     @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Take roles from a user.")
-    async def remove_roles(self, info: Info, input: UserRolesInput) -> UserPayload:
+    async def remove_roles(
+        self,
+        info: Info,
+        input: Annotated[
+            UserRolesInput, strawberry.argument(description="The user and the roles to take away.")
+        ],
+    ) -> UserPayload:
         call = users.change_roles(info.context.services, parse_uuid(input.id, "User"), remove=input.roles)
         return await mutation_payload(UserPayload, call, _user_payload)
 
     @strawberry.mutation(
         extensions=access(PLATFORM_ADMIN), description="Create a tenant with its first tenant admin."
     )
-    async def create_tenant(self, info: Info, input: CreateTenantInput) -> CreateTenantPayload:
+    async def create_tenant(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateTenantInput, strawberry.argument(description="The tenant and its first admin.")
+        ],
+    ) -> CreateTenantPayload:
         call = tenants.create_tenant(
             info.context.services,
             NewTenant(
@@ -270,7 +352,13 @@ class IdentityMutation:
     @strawberry.mutation(
         extensions=access(TENANT_ADMIN), description="Update a tenant (kind: platform admins only)."
     )
-    async def update_tenant(self, info: Info, input: UpdateTenantInput) -> TenantPayload:
+    async def update_tenant(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateTenantInput, strawberry.argument(description="The tenant and the fields to change.")
+        ],
+    ) -> TenantPayload:
         call = tenants.update_tenant(
             info.context.services,
             parse_uuid(input.id, "Tenant"),
@@ -284,11 +372,21 @@ class IdentityMutation:
     @strawberry.mutation(
         extensions=access(PLATFORM_ADMIN), description="Suspend a tenant: its users can no longer sign in."
     )
-    async def suspend_tenant(self, info: Info, input: TenantIdInput) -> TenantPayload:
+    async def suspend_tenant(
+        self,
+        info: Info,
+        input: Annotated[TenantIdInput, strawberry.argument(description="The tenant to suspend.")],
+    ) -> TenantPayload:
         return await _set_tenant_status(info, input, TenantStatus.SUSPENDED)
 
     @strawberry.mutation(extensions=access(PLATFORM_ADMIN), description="Reactivate a suspended tenant.")
-    async def reactivate_tenant(self, info: Info, input: TenantIdInput) -> TenantPayload:
+    async def reactivate_tenant(
+        self,
+        info: Info,
+        input: Annotated[
+            TenantIdInput, strawberry.argument(description="The suspended tenant to reactivate.")
+        ],
+    ) -> TenantPayload:
         return await _set_tenant_status(info, input, TenantStatus.ACTIVE)
 
 
@@ -298,7 +396,14 @@ class IdentitySubscription:
         extensions=access(AUTHENTICATED),
         description="Changes to users: tenant staff see the tenant's users, anyone else themself.",
     )
-    async def user_updated(self, info: Info, id: relay.GlobalID | None = None) -> AsyncGenerator[User, None]:
+    async def user_updated(
+        self,
+        info: Info,
+        id: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(description="Only this user's changes; all you may see when omitted."),
+        ] = None,
+    ) -> AsyncGenerator[User, None]:
         only = parse_uuid(id, "User") if id else None
         context = info.context
         async for change in users.user_updates(context.services, context.fanout, context.access, only):

@@ -32,7 +32,18 @@ from schema.orders import (
     RemoveCartItemInput,
     UpdateCartItemInput,
 )
-from schema.pagination import Connection, OrderDirection, connection, page_args
+from schema.pagination import (
+    FILTER,
+    SORT,
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    OrderDirection,
+    connection,
+    page_args,
+)
 from services.orders import cart, live, orders, reads
 from services.orders.cart import CartContents
 from services.orders.new_order import NewOrder, NewOrderLine
@@ -81,7 +92,11 @@ class OrderQuery:
         extensions=access(AUTHENTICATED),
         description="An order: yours, or any of the tenant's for MANAGER, SUPPORT_AGENT and TENANT_ADMIN.",
     )
-    async def order(self, info: Info, id: relay.GlobalID) -> Order:
+    async def order(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The order's global id.")],
+    ) -> Order:
         return await node_or_not_found(Order, info, id)
 
     @strawberry.field(
@@ -91,12 +106,12 @@ class OrderQuery:
     async def orders(
         self,
         info: Info,
-        filter: OrderFilterInput | None = None,
-        order_by: OrderSortInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[OrderFilterInput | None, FILTER] = None,
+        order_by: Annotated[OrderSortInput | None, SORT] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Order]:
         f = filter or OrderFilterInput()
         sort = order_by or OrderSortInput()
@@ -123,8 +138,14 @@ class OrderQuery:
     async def order_statistics(
         self,
         info: Info,
-        from_time: Annotated[datetime, strawberry.argument(name="from")],
-        to_time: Annotated[datetime, strawberry.argument(name="to")],
+        from_time: Annotated[
+            datetime,
+            strawberry.argument(name="from", description="Start, included (with a timezone offset)."),
+        ],
+        to_time: Annotated[
+            datetime,
+            strawberry.argument(name="to", description="End, excluded; at most 400 days after `from`."),
+        ],
     ) -> OrderStatistics:
         result = await reads.order_statistics(info.context.services, from_time, to_time)
         return OrderStatistics.from_result(result)
@@ -135,7 +156,13 @@ class OrderMutation:
     @strawberry.mutation(
         extensions=access(AUTHENTICATED), description="Add a product; one already in the cart adds up."
     )
-    async def add_to_cart(self, info: Info, input: AddToCartInput) -> CartPayload:
+    async def add_to_cart(
+        self,
+        info: Info,
+        input: Annotated[
+            AddToCartInput, strawberry.argument(description="The product, quantity and options.")
+        ],
+    ) -> CartPayload:
         # Ids that name no product: the service reports them as PRODUCT_UNAVAILABLE, like unknown ones.
         call = cart.add_to_cart(
             info.context.services,
@@ -146,14 +173,24 @@ class OrderMutation:
         return await mutation_payload(CartPayload, call, _cart_payload)
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Set the quantity of a cart line.")
-    async def update_cart_item(self, info: Info, input: UpdateCartItemInput) -> CartPayload:
+    async def update_cart_item(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateCartItemInput, strawberry.argument(description="The cart line and its new quantity.")
+        ],
+    ) -> CartPayload:
         call = cart.update_cart_item(
             info.context.services, reference_uuid(input.product_id, "Product"), input.quantity
         )
         return await mutation_payload(CartPayload, call, _cart_payload)
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Remove a product from the cart.")
-    async def remove_cart_item(self, info: Info, input: RemoveCartItemInput) -> CartPayload:
+    async def remove_cart_item(
+        self,
+        info: Info,
+        input: Annotated[RemoveCartItemInput, strawberry.argument(description="The cart line to remove.")],
+    ) -> CartPayload:
         call = cart.remove_cart_item(info.context.services, reference_uuid(input.product_id, "Product"))
         return await mutation_payload(CartPayload, call, _cart_payload)
 
@@ -166,7 +203,13 @@ class OrderMutation:
         description="Place a PENDING order from the cart or from items. Idempotency-Key: a repeat "
         "returns the first order; the same key with another request is CONFLICT.",
     )
-    async def create_order(self, info: Info, input: CreateOrderInput) -> OrderPayload:
+    async def create_order(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateOrderInput, strawberry.argument(description="What to order and where it ships.")
+        ],
+    ) -> OrderPayload:
         new = NewOrder(
             from_cart=input.from_cart,
             items=(
@@ -190,35 +233,67 @@ class OrderMutation:
     @strawberry.mutation(
         extensions=access(AUTHENTICATED), description="PENDING -> AWAITING_PAYMENT (owner or staff)."
     )
-    async def submit_order(self, info: Info, input: OrderTransitionInput) -> OrderPayload:
+    async def submit_order(
+        self,
+        info: Info,
+        input: Annotated[
+            OrderTransitionInput, strawberry.argument(description="The PENDING order to submit.")
+        ],
+    ) -> OrderPayload:
         return await _transition(info, Transition.SUBMIT, input)
 
     @strawberry.mutation(
         extensions=access(OPERATORS),
         description="AWAITING_PAYMENT -> PAID. For service principals; tenant admins stand in for them.",
     )
-    async def confirm_payment(self, info: Info, input: OrderTransitionInput) -> OrderPayload:
+    async def confirm_payment(
+        self,
+        info: Info,
+        input: Annotated[
+            OrderTransitionInput,
+            strawberry.argument(description="The AWAITING_PAYMENT order whose payment arrived."),
+        ],
+    ) -> OrderPayload:
         return await _transition(info, Transition.CONFIRM_PAYMENT, input)
 
     @strawberry.mutation(
         extensions=access(AUTHENTICATED),
         description="PENDING or AWAITING_PAYMENT -> CANCELLED (owner or staff); tracked stock is given back.",
     )
-    async def cancel_order(self, info: Info, input: OrderTransitionInput) -> OrderPayload:
+    async def cancel_order(
+        self,
+        info: Info,
+        input: Annotated[
+            OrderTransitionInput, strawberry.argument(description="The order to cancel, and why.")
+        ],
+    ) -> OrderPayload:
         return await _transition(info, Transition.CANCEL, input)
 
     @strawberry.mutation(
         extensions=access(OPERATORS),
         description="PAID -> PROVISIONING. For service principals; tenant admins stand in for them.",
     )
-    async def start_provisioning(self, info: Info, input: OrderTransitionInput) -> OrderPayload:
+    async def start_provisioning(
+        self,
+        info: Info,
+        input: Annotated[
+            OrderTransitionInput, strawberry.argument(description="The PAID order to start fulfilling.")
+        ],
+    ) -> OrderPayload:
         return await _transition(info, Transition.START_PROVISIONING, input)
 
     @strawberry.mutation(
         extensions=access(OPERATORS),
         description="PROVISIONING -> COMPLETED. For service principals; tenant admins stand in for them.",
     )
-    async def complete_order(self, info: Info, input: OrderTransitionInput) -> OrderPayload:
+    async def complete_order(
+        self,
+        info: Info,
+        input: Annotated[
+            OrderTransitionInput,
+            strawberry.argument(description="The PROVISIONING order that was fulfilled."),
+        ],
+    ) -> OrderPayload:
         return await _transition(info, Transition.COMPLETE, input)
 
 
@@ -230,7 +305,12 @@ class OrderSubscription:
         "SUPPORT_AGENT and TENANT_ADMIN; `orderId` narrows to one order.",
     )
     async def order_status_changed(
-        self, info: Info, order_id: relay.GlobalID | None = None
+        self,
+        info: Info,
+        order_id: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(description="Only this order's changes; all you may see when omitted."),
+        ] = None,
     ) -> AsyncGenerator[OrderStatusChangedEvent, None]:
         only = None
         if order_id is not None:

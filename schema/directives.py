@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
@@ -17,8 +18,20 @@ from strawberry.types import Info
 
 from core.errors import Forbidden, Unauthenticated
 from core.permissions import Role
+from schema.enums import documented_enum
 
-strawberry.enum(Role, description="What a user may do. PLATFORM_ADMIN acts across tenants.")
+documented_enum(
+    Role,
+    "What a user may do. Roles are held in one tenant; PLATFORM_ADMIN acts across tenants.",
+    {
+        Role.PLATFORM_ADMIN: "Operates the platform: every tenant, and every right of every tenant role.",
+        Role.TENANT_ADMIN: "Administers the tenant: users, roles, settings, billing, order operations.",
+        Role.MANAGER: "Runs the shop: catalog, all orders and invoices, statistics, reviews.",
+        Role.SUPPORT_AGENT: "Helps customers: reads users, orders and billing; moderates reviews.",
+        Role.AUDITOR: "Reads the tenant's users for review; no changes.",
+        Role.USER: "A customer: their own account, cart, orders and billing.",
+    },
+)
 
 
 @strawberry.schema_directive(
@@ -48,6 +61,10 @@ class HasRoleDirective:
     roles: list[Role]
 
 
+# strawberry drops the descriptions of schema-directive arguments: describe_access sets it.
+ROLES_ARGUMENT_DESCRIPTION = "The roles in the tenant, any one of which suffices."
+
+
 ACCESS_DIRECTIVE_NAMES = frozenset({"public", "auth", "hasRole"})
 
 
@@ -57,6 +74,7 @@ def _principal(info: Info) -> Any:
 
 class Public(BasePermission):
     _schema_directive = PublicDirective()
+    access_note = "Access: anyone, signed in or not."
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return True
@@ -64,6 +82,7 @@ class Public(BasePermission):
 
 class Authenticated(BasePermission):
     _schema_directive = AuthDirective()
+    access_note = "Requires: a signed-in user."
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return _principal(info) is not None
@@ -80,6 +99,14 @@ class HasRole(BasePermission):
     def schema_directive(self) -> object:
         return HasRoleDirective(roles=list(self.roles))
 
+    @property
+    def access_note(self) -> str:
+        names = [role.value for role in self.roles]
+        if names == [Role.PLATFORM_ADMIN.value]:
+            return "Requires: PLATFORM_ADMIN."
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+        return f"Requires: {listed} in the tenant (or PLATFORM_ADMIN)."
+
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = _principal(info)
         if principal is None:
@@ -93,6 +120,36 @@ class HasRole(BasePermission):
 def access(permission: BasePermission) -> list[FieldExtension]:
     """The field extensions that declare and enforce ``permission``."""
     return [PermissionExtension([permission])]
+
+
+def describe_access(schema: GraphQLSchema) -> None:
+    """Appends each field's access note (from the permission that enforces it) to its description,
+    so that the documentation cannot drift from the check."""
+    has_role = schema.get_directive("hasRole")
+    if has_role is not None:
+        has_role.args["roles"].description = ROLES_ARGUMENT_DESCRIPTION
+    for type_ in schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for field in type_.fields.values():
+            definition = field.extensions.get("strawberry-definition")
+            notes = [
+                permission.access_note
+                for extension in getattr(definition, "extensions", ())
+                if isinstance(extension, PermissionExtension)
+                for permission in extension.permissions
+                if isinstance(permission, Public | Authenticated | HasRole)
+            ]
+            for note in notes:
+                field.description = _with_note(field.description, note)
+
+
+def _with_note(description: str | None, note: str) -> str:
+    if not description:
+        return note
+    if description.endswith(note):
+        return description  # described by a schema built before (the types are shared)
+    return f"{description.rstrip().rstrip('.')}. {note}"
 
 
 PUBLIC = Public()

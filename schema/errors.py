@@ -19,12 +19,6 @@ from services.outages import log_outage, outage
 
 log = logging.getLogger("tenantgraph.errors")
 
-strawberry.enum(
-    ErrorCode,
-    description="`extensions.code` of a top-level error. Mutation failures are `userErrors` instead, "
-    "with a code of their domain's error-code enum.",
-)
-
 
 @strawberry.federation.type(shareable=True, description="A validation or business-rule failure.")
 class UserError:
@@ -36,7 +30,15 @@ class UserError:
         description="A value of the mutation's domain error-code enum (IdentityErrorCode, "
         "CatalogErrorCode, OrderErrorCode, BillingErrorCode)."
     )
-    message: str
+    message: str = strawberry.field(description="What is wrong, in English, for a person to read.")
+
+
+def user_errors_field() -> list[UserError]:
+    """A payload's ``userErrors`` field (the same description on every payload)."""
+    return strawberry.field(  # type: ignore[no-any-return]
+        default_factory=list,
+        description="Why the mutation did nothing; empty on success.",
+    )
 
 
 def user_errors(error: InvalidInput) -> list[UserError]:

@@ -19,10 +19,10 @@ from loaders.pagination import ChildPageKey
 from models import identity as models
 from models.identity import TenantKind, TenantStatus, UserStatus
 from schema.directives import Role  # registered there as an enum: must come first (else 2 Roles)
-from schema.errors import UserError
+from schema.enums import documented_enum
+from schema.errors import UserError, user_errors_field
 from schema.nodes import NO_ID, Entity, load_nodes, node_type
-from schema.pagination import Connection, OrderDirection, connection, page_args
-from services.identity.errors import IdentityErrorCode
+from schema.pagination import After, Before, Connection, First, Last, OrderDirection, connection, page_args
 from services.identity.tenants import TenantOrderField
 from services.identity.users import UserOrderField, can_read_user
 
@@ -32,29 +32,69 @@ if TYPE_CHECKING:
 # The orders domain's type, found when first used (schema/orders.py imports this module).
 ORDER_TYPE: LazyType[str, str] = LazyType("Order", "schema.orders")
 
-strawberry.enum(
-    IdentityErrorCode,
-    description="userError codes of the identity mutations (sign-in, accounts, users, tenants).",
+documented_enum(
+    TenantKind,
+    "What sort of customer a tenant is; set by platform admins.",
+    {
+        TenantKind.INTERNAL: "Run by the platform operator itself (staff, testing).",
+        TenantKind.RESELLER: "A partner reselling the platform to its own customers.",
+        TenantKind.ENTERPRISE: "A direct customer organisation (the default).",
+    },
 )
-strawberry.enum(TenantKind)
-strawberry.enum(TenantStatus)
-strawberry.enum(UserStatus)
-strawberry.enum(UserOrderField)
-strawberry.enum(TenantOrderField)
+documented_enum(
+    TenantStatus,
+    "Where a tenant is in its life cycle: TRIAL or ACTIVE, SUSPENDED, CANCELLED (final).",
+    {
+        TenantStatus.ACTIVE: "In service: its users sign in and work.",
+        TenantStatus.TRIAL: "In service on a trial; works like ACTIVE.",
+        TenantStatus.SUSPENDED: "Out of service until reactivated: no sign-in, sessions ended.",
+        TenantStatus.CANCELLED: "Closed for good: no sign-in, and it cannot be reactivated.",
+    },
+)
+documented_enum(
+    UserStatus,
+    "Whether a user may sign in.",
+    {
+        UserStatus.ACTIVE: "May sign in.",
+        UserStatus.SUSPENDED: "May not sign in; the user's sessions were ended when suspended.",
+    },
+)
+documented_enum(
+    UserOrderField,
+    "What a list of users is sorted by.",
+    {
+        UserOrderField.CREATED_AT: "When the account was created.",
+        UserOrderField.EMAIL: "Email address, alphabetically.",
+        UserOrderField.NAME: "Full name, alphabetically.",
+    },
+)
+documented_enum(
+    TenantOrderField,
+    "What a list of tenants is sorted by.",
+    {
+        TenantOrderField.CREATED_AT: "When the tenant was created.",
+        TenantOrderField.SLUG: "Slug, alphabetically.",
+        TenantOrderField.NAME: "Display name, alphabetically.",
+    },
+)
 
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="Tenant", description="An organisation using the platform.")
 class Tenant(Entity):
     tenant_id: relay.NodeID[str]
-    slug: str
-    name: str
-    kind: TenantKind
-    status: TenantStatus
-    contact_email: str | None
-    settings: JSON
-    created_at: datetime
-    updated_at: datetime
+    slug: str = strawberry.field(
+        description="Unique short name (lowercase letters, digits, hyphens) typed at sign-in; never changes."
+    )
+    name: str = strawberry.field(description="Display name.")
+    kind: TenantKind = strawberry.field(description="What sort of customer this is.")
+    status: TenantStatus = strawberry.field(description="Where the tenant is in its life cycle.")
+    contact_email: str | None = strawberry.field(description="Where the platform writes to the tenant.")
+    settings: JSON = strawberry.field(
+        description="Free-form JSON object of tenant preferences, stored as given by its admins."
+    )
+    created_at: datetime = strawberry.field(description="When the tenant was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When the tenant last changed (UTC).")
 
     @classmethod
     def from_model(cls, tenant: models.Tenant) -> Self:
@@ -77,10 +117,10 @@ class Tenant(Entity):
     async def users(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[User]:
         principal = info.context.principal
         if principal is None:
@@ -100,21 +140,23 @@ class Tenant(Entity):
 
 @strawberry.type(description="What a sign-in screen may know about a tenant.")
 class PublicTenant:
-    slug: str
-    name: str
+    slug: str = strawberry.field(description="The slug to sign in with.")
+    name: str = strawberry.field(description="Display name, for the sign-in screen.")
 
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="User", description="A person who signs in to one tenant.")
 class User(Entity):
     user_id: relay.NodeID[str]
-    email: str
-    full_name: str
-    status: UserStatus
-    email_verified: bool
-    created_at: datetime
-    updated_at: datetime
-    last_login_at: datetime | None
+    email: str = strawberry.field(description="Sign-in address, unique in the tenant (stored lowercase).")
+    full_name: str = strawberry.field(description="Name as the user gave it.")
+    status: UserStatus = strawberry.field(description="Whether the user may sign in.")
+    email_verified: bool = strawberry.field(description="Whether the address was confirmed (set by admins).")
+    created_at: datetime = strawberry.field(description="When the account was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When the account last changed (UTC).")
+    last_login_at: datetime | None = strawberry.field(
+        description="When the user last signed in (UTC); null if never."
+    )
     tenant_uuid: strawberry.Private[uuid.UUID]
     # The scope the row was read in, when not the request's (see RequestContext.loaders_in).
     read_scope: strawberry.Private[TenantScope | None] = None
@@ -134,13 +176,13 @@ class User(Entity):
             tenant_uuid=user.tenant_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The user's roles in the tenant (a self-registered user holds USER).")
     async def roles(self, info: Info) -> list[Role]:
         loaders = info.context.loaders_in(self.read_scope)
         roles: list[Role] = await loaders.identity.roles_of_user.load(uuid.UUID(self.user_id))
         return roles
 
-    @strawberry.field
+    @strawberry.field(description="The tenant the user belongs to.")
     async def tenant(self, info: Info) -> Tenant:
         tenant = await info.context.loaders_in(self.read_scope).identity.tenant.load(self.tenant_uuid)
         if tenant is None:  # platform admins see every tenant; members their own
@@ -154,10 +196,10 @@ class User(Entity):
     async def orders(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Annotated[Order, strawberry.lazy("schema.orders")]]:
         principal = info.context.principal
         user_id = uuid.UUID(self.user_id)
@@ -184,149 +226,171 @@ class User(Entity):
 # ---- inputs -------------------------------------------------------------------------------
 
 
-@strawberry.input
+@strawberry.input(description="Which users to list; the conditions given all apply.")
 class UserFilterInput:
-    status: UserStatus | None = None
-    role: Role | None = None
+    status: UserStatus | None = strawberry.field(default=None, description="Only users in this status.")
+    role: Role | None = strawberry.field(default=None, description="Only users holding this role.")
     search: str | None = strawberry.field(default=None, description="Matches email or name.")
 
 
-@strawberry.input
+@strawberry.input(description="How users are sorted (ties in id order).")
 class UserOrderInput:
-    field: UserOrderField = UserOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.ASC
+    field: UserOrderField = strawberry.field(default=UserOrderField.CREATED_AT, description="Sort key.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
 
 
-@strawberry.input
+@strawberry.input(description="Which tenants to list; the conditions given all apply.")
 class TenantFilterInput:
-    status: TenantStatus | None = None
-    kind: TenantKind | None = None
+    status: TenantStatus | None = strawberry.field(default=None, description="Only tenants in this status.")
+    kind: TenantKind | None = strawberry.field(default=None, description="Only tenants of this kind.")
     search: str | None = strawberry.field(default=None, description="Matches slug or name.")
 
 
-@strawberry.input
+@strawberry.input(description="How tenants are sorted (ties in id order).")
 class TenantOrderInput:
-    field: TenantOrderField = TenantOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.ASC
+    field: TenantOrderField = strawberry.field(default=TenantOrderField.CREATED_AT, description="Sort key.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
 
 
-@strawberry.input
+@strawberry.input(description="Credentials for signing in to one tenant.")
 class LoginInput:
-    tenant_slug: str
-    email: str
-    password: str
+    tenant_slug: str = strawberry.field(description="The tenant's slug, as on its sign-in screen.")
+    email: str = strawberry.field(description="The account's email address (any case).")
+    password: str = strawberry.field(description="The account's password.")
 
 
-@strawberry.input
+@strawberry.input(description="A new account in an existing tenant (self-service sign-up).")
 class RegisterInput:
-    tenant_slug: str
-    email: str
-    full_name: str
-    password: str
+    tenant_slug: str = strawberry.field(description="The tenant to join, by slug.")
+    email: str = strawberry.field(description="Sign-in address; must be free in the tenant.")
+    full_name: str = strawberry.field(description="The person's name.")
+    password: str = strawberry.field(description="At least 8 characters, not a common password.")
 
 
-@strawberry.input
+@strawberry.input(description="A refresh token to trade for new tokens.")
 class RefreshInput:
-    refresh_token: str
+    refresh_token: str = strawberry.field(description="The latest refresh token of the session.")
 
 
-@strawberry.input
+@strawberry.input(description="A password change by the signed-in user.")
 class ChangePasswordInput:
-    current_password: str
-    new_password: str
+    current_password: str = strawberry.field(description="The password in use now.")
+    new_password: str = strawberry.field(
+        description="At least 8 characters, not a common password, not the current one."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to your own profile; omitted fields stay as they are.")
 class UpdateMeInput:
-    full_name: str | None = None
+    full_name: str | None = strawberry.field(default=None, description="Your new name.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a user of the tenant; omitted fields stay as they are.")
 class UpdateUserInput:
-    id: relay.GlobalID
-    full_name: str | None = None
-    email: str | None = None
-    email_verified: bool | None = None
+    id: relay.GlobalID = strawberry.field(description="The user's global id.")
+    full_name: str | None = strawberry.field(default=None, description="New full name.")
+    email: str | None = strawberry.field(default=None, description="New sign-in address; must be free.")
+    email_verified: bool | None = strawberry.field(
+        default=None, description="Mark the address as confirmed (or not)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="One user, by id.")
 class UserIdInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="The user's global id.")
 
 
-@strawberry.input
+@strawberry.input(description="A user and the roles to grant (assignRoles) or take away (removeRoles).")
 class UserRolesInput:
-    id: relay.GlobalID
-    roles: list[Role]
+    id: relay.GlobalID = strawberry.field(description="The user's global id.")
+    roles: list[Role] = strawberry.field(
+        description="Roles in the tenant; only platform admins grant or remove PLATFORM_ADMIN."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new tenant and its first TENANT_ADMIN.")
 class CreateTenantInput:
-    slug: str
-    name: str
-    kind: TenantKind = TenantKind.ENTERPRISE
-    status: TenantStatus = TenantStatus.ACTIVE
-    contact_email: str | None = None
-    settings: JSON | None = None
-    admin_email: str
-    admin_full_name: str
+    slug: str = strawberry.field(
+        description="Unique short name: lowercase letters, digits and hyphens; some names are reserved."
+    )
+    name: str = strawberry.field(description="Display name.")
+    kind: TenantKind = strawberry.field(default=TenantKind.ENTERPRISE, description="What sort of customer.")
+    status: TenantStatus = strawberry.field(
+        default=TenantStatus.ACTIVE, description="Initial status; TRIAL for a trial."
+    )
+    contact_email: str | None = strawberry.field(default=None, description="Where to write to the tenant.")
+    settings: JSON | None = strawberry.field(default=None, description="Initial preferences (a JSON object).")
+    admin_email: str = strawberry.field(description="Sign-in address of the first admin.")
+    admin_full_name: str = strawberry.field(description="Name of the first admin.")
     admin_password: str | None = strawberry.field(
         default=None, description="Omit to have a one-time password generated and returned once."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a tenant; omitted fields stay as they are.")
 class UpdateTenantInput:
-    id: relay.GlobalID
-    name: str | None = None
-    kind: TenantKind | None = None
-    contact_email: str | None = None
-    settings: JSON | None = None
+    id: relay.GlobalID = strawberry.field(description="The tenant's global id.")
+    name: str | None = strawberry.field(default=None, description="New display name.")
+    kind: TenantKind | None = strawberry.field(
+        default=None, description="New kind; only platform admins may change it (FORBIDDEN otherwise)."
+    )
+    contact_email: str | None = strawberry.field(default=None, description="New contact address.")
+    settings: JSON | None = strawberry.field(
+        default=None, description="Replaces the preferences as a whole (a JSON object)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="One tenant, by id.")
 class TenantIdInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="The tenant's global id.")
 
 
 # ---- payloads -----------------------------------------------------------------------------
 
 
-@strawberry.type
+@strawberry.type(description="The result of signing in, registering or refreshing: tokens, or userErrors.")
 class AuthPayload:
-    user: User | None = None
-    access_token: str | None = None
-    access_token_expires_at: datetime | None = None
+    user: User | None = strawberry.field(default=None, description="Who is now signed in.")
+    access_token: str | None = strawberry.field(
+        default=None,
+        description="Send as `Authorization: Bearer <token>` (HTTP) or in connection_init (websocket). "
+        "Short-lived (15 minutes by default).",
+    )
+    access_token_expires_at: datetime | None = strawberry.field(
+        default=None, description="When the access token stops working (UTC): refresh before."
+    )
     refresh_token: str | None = strawberry.field(
         default=None, description="Opaque; rotated on every refresh. A reused one ends the session."
     )
-    refresh_token_expires_at: datetime | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    refresh_token_expires_at: datetime | None = strawberry.field(
+        default=None, description="When the session ends unless refreshed (UTC; 30 days by default)."
+    )
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The result of a change to a user: the user as it is now, or userErrors.")
 class UserPayload:
-    user: User | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user: User | None = strawberry.field(default=None, description="The user after the change.")
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The result of signing out.")
 class LogoutPayload:
-    sessions_ended: int = 0
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    sessions_ended: int = strawberry.field(default=0, description="How many sessions were ended.")
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The result of a change to a tenant: the tenant as it is now, or userErrors.")
 class TenantPayload:
-    tenant: Tenant | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    tenant: Tenant | None = strawberry.field(default=None, description="The tenant after the change.")
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The result of creating a tenant: it and its first admin, or userErrors.")
 class CreateTenantPayload:
-    tenant: Tenant | None = None
-    admin: User | None = None
+    tenant: Tenant | None = strawberry.field(default=None, description="The new tenant.")
+    admin: User | None = strawberry.field(default=None, description="Its first TENANT_ADMIN.")
     initial_admin_password: str | None = strawberry.field(
         default=None, description="Shown once when no admin password was given; never again."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = user_errors_field()

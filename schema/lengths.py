@@ -8,8 +8,6 @@ string input of the schema is missing here."""
 
 from __future__ import annotations
 
-import strawberry
-
 from core.lengths import (
     CURRENCY_CODE_LENGTH,
     MAX_CURSOR_LENGTH,
@@ -25,7 +23,6 @@ from core.lengths import (
     MAX_TENANT_SLUG_LENGTH,
     MAX_TOKEN_LENGTH,
     MAX_URL_LENGTH,
-    TextErrorCode,
 )
 from services.billing.payments import MAX_CARD_TOKEN_LENGTH
 from services.billing.plans import MAX_PLAN_CODE_LENGTH
@@ -36,8 +33,6 @@ from services.catalog.validation import MAX_SKU_LENGTH, MAX_SLUG_LENGTH
 from services.idempotency import MAX_KEY_LENGTH
 from services.orders.new_order import ADDRESS_FIELDS, MAX_NOTES_CHARS
 from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
-
-strawberry.enum(TextErrorCode, description="userError code of any text input over its maximum length.")
 
 # ID arguments and input fields, and the page cursors (String arguments of these names), all
 # checked before resolving.

@@ -7,11 +7,7 @@ from typing import NewType
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
-from services.money import MoneyErrorCode
-
 BigInt = NewType("BigInt", int)
-
-strawberry.enum(MoneyErrorCode, description="userError codes of money inputs (amounts, currencies).")
 
 
 def _parse_big_int(value: object) -> int:
@@ -33,7 +29,7 @@ SCALARS: dict[object, ScalarDefinition] = {
 
 @strawberry.federation.type(shareable=True, description="An amount in minor units (cents) of a currency.")
 class Money:
-    amount: BigInt
+    amount: BigInt = strawberry.field(description="Whole minor units: 1999 with EUR is 19.99 EUR.")
     currency: str = strawberry.field(description="ISO 4217 code, e.g. EUR.")
 
     @classmethod
@@ -43,5 +39,5 @@ class Money:
 
 @strawberry.input(description="An amount in minor units (cents) of a currency.")
 class MoneyInput:
-    amount: BigInt
-    currency: str
+    amount: BigInt = strawberry.field(description="Whole minor units: 1999 with EUR is 19.99 EUR.")
+    currency: str = strawberry.field(description="ISO 4217 code, e.g. EUR.")

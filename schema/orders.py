@@ -15,8 +15,9 @@ from strawberry.types import Info
 from core.errors import NotFound
 from models import orders as models
 from models.orders import OrderStatus
-from schema.catalog import Product
-from schema.errors import UserError
+from schema.catalog.types import Product
+from schema.enums import documented_enum
+from schema.errors import UserError, user_errors_field
 from schema.identity import User
 from schema.live import SharedPayload
 from schema.money import Money
@@ -25,19 +26,36 @@ from schema.pagination import OrderDirection
 from services.identity.users import can_read_user
 from services.orders import pricing
 from services.orders.cart import CartContents, product_available
-from services.orders.errors import OrderErrorCode
 from services.orders.new_order import Address
 from services.orders.orders import can_read_order
 from services.orders.reads import CurrencyStatistics, OrderSortField, RevenuePoint
 from services.orders.reads import OrderStatistics as OrderStatisticsResult
 
-strawberry.enum(
+S = OrderStatus
+documented_enum(
     OrderStatus,
-    description="PENDING -> AWAITING_PAYMENT -> PAID -> PROVISIONING -> COMPLETED; CANCELLED from "
+    "PENDING -> AWAITING_PAYMENT -> PAID -> PROVISIONING -> COMPLETED; CANCELLED from "
     "PENDING or AWAITING_PAYMENT; PARTIALLY_REFUNDED / REFUNDED after refunds.",
+    {
+        S.PENDING: "Placed; stock is held. The buyer may still cancel.",
+        S.AWAITING_PAYMENT: "Submitted for payment; waiting for the money.",
+        S.PAID: "Paid in full.",
+        S.PROVISIONING: "Being fulfilled (shipped or provisioned) by the tenant's operators.",
+        S.COMPLETED: "Fulfilled.",
+        S.CANCELLED: "Cancelled before payment; held stock went back.",
+        S.PARTIALLY_REFUNDED: "Part of the total was refunded.",
+        S.REFUNDED: "The whole total was refunded (final).",
+    },
 )
-strawberry.enum(OrderSortField)
-strawberry.enum(OrderErrorCode, description="userError codes of the cart and order mutations.")
+documented_enum(
+    OrderSortField,
+    "What a list of orders is sorted by.",
+    {
+        OrderSortField.CREATED_AT: "When the order was placed.",
+        OrderSortField.TOTAL: "The order's total amount (across currencies, by number alone).",
+        OrderSortField.NUMBER: "The order number.",
+    },
+)
 
 
 # ---- cart -----------------------------------------------------------------------------------
@@ -45,9 +63,9 @@ strawberry.enum(OrderErrorCode, description="userError codes of the cart and ord
 
 @strawberry.type(description="One product in the cart.")
 class CartItem:
-    quantity: int
-    attributes: JSON
-    added_at: datetime
+    quantity: int = strawberry.field(description="Units of the product, 1 to 10000.")
+    attributes: JSON = strawberry.field(description="Options chosen (a JSON object).")
+    added_at: datetime = strawberry.field(description="When the product was first added (UTC).")
     product_uuid: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -85,7 +103,7 @@ class CartItem:
 
 @strawberry.type(description="Your cart: one line per product, at most 100 lines.")
 class Cart:
-    items: list[CartItem]
+    items: list[CartItem] = strawberry.field(description="The lines, oldest first.")
     updated_at: datetime | None = strawberry.field(description="Null until something is first added.")
 
     @classmethod
@@ -112,15 +130,15 @@ class Cart:
 
 @strawberry.type(description="A postal address as given with the order.")
 class PostalAddress:
-    name: str
-    company: str | None
-    line1: str
-    line2: str | None
-    city: str
-    state: str | None
-    postal_code: str
+    name: str = strawberry.field(description="Recipient's name.")
+    company: str | None = strawberry.field(description="Company, if any.")
+    line1: str = strawberry.field(description="Street and number.")
+    line2: str | None = strawberry.field(description="More of the address, if any.")
+    city: str = strawberry.field(description="City or town.")
+    state: str | None = strawberry.field(description="State or region, if any.")
+    postal_code: str = strawberry.field(description="Postal or ZIP code.")
     country: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. DE.")
-    phone: str | None
+    phone: str | None = strawberry.field(description="Phone number for the carrier, if any.")
 
     @classmethod
     def from_record(cls, record: dict[str, Any] | None) -> Self | None:
@@ -141,16 +159,16 @@ class PostalAddress:
 
 @strawberry.type(description="What was bought: sku, name and unit price as they were when ordered.")
 class OrderItem:
-    position: int
-    sku: str
-    name: str
-    quantity: int
-    unit_price: Money
+    position: int = strawberry.field(description="1, 2, ... in the order.")
+    sku: str = strawberry.field(description="The product's SKU when ordered.")
+    name: str = strawberry.field(description="The product's name when ordered.")
+    quantity: int = strawberry.field(description="Units ordered.")
+    unit_price: Money = strawberry.field(description="Price of one unit when ordered.")
     subtotal: Money = strawberry.field(description="Unit price x quantity.")
     discount: Money = strawberry.field(description="This line's share of the order's discount.")
     tax: Money = strawberry.field(description="This line's share of the order's tax.")
     total: Money = strawberry.field(description="subtotal - discount + tax.")
-    attributes: JSON
+    attributes: JSON = strawberry.field(description="Options chosen (a JSON object).")
     product_uuid: strawberry.Private[uuid.UUID | None]
 
     @classmethod
@@ -184,10 +202,10 @@ class OrderStatusChange:
     from_status: OrderStatus | None = strawberry.field(
         name="from", description="Null for the order's creation."
     )
-    to_status: OrderStatus = strawberry.field(name="to")
+    to_status: OrderStatus = strawberry.field(name="to", description="The status it moved to.")
     actor: str = strawberry.field(description='Who moved it: "user", "staff", "admin", "webhook:stripe", ...')
-    reason: str | None
-    at: datetime
+    reason: str | None = strawberry.field(description="Why, when the actor gave a reason.")
+    at: datetime = strawberry.field(description="When (UTC).")
     actor_uuid: strawberry.Private[uuid.UUID | None]
 
     @classmethod
@@ -214,21 +232,21 @@ class OrderStatusChange:
 class Order(Entity):
     order_id: relay.NodeID[str]
     number: str = strawberry.field(description="Readable and unique in the tenant, e.g. ORD-000042.")
-    status: OrderStatus
-    currency: str
-    subtotal: Money
-    discount_total: Money
-    tax_total: Money
-    shipping_total: Money
+    status: OrderStatus = strawberry.field(description="Where the order is in its life cycle.")
+    currency: str = strawberry.field(description="ISO 4217 code of every amount of the order.")
+    subtotal: Money = strawberry.field(description="Sum of the lines before discount and tax.")
+    discount_total: Money = strawberry.field(description="Discount of the discount code, if any.")
+    tax_total: Money = strawberry.field(description="Tax at the tenant's rate.")
+    shipping_total: Money = strawberry.field(description="Shipping charged.")
     total: Money = strawberry.field(description="subtotal - discountTotal + taxTotal + shippingTotal.")
-    refunded_total: Money
-    shipping_address: PostalAddress | None
-    billing_address: PostalAddress | None
-    notes: str | None
-    created_at: datetime
-    updated_at: datetime
-    paid_at: datetime | None
-    cancelled_at: datetime | None
+    refunded_total: Money = strawberry.field(description="Refunded so far.")
+    shipping_address: PostalAddress | None = strawberry.field(description="Where it ships.")
+    billing_address: PostalAddress | None = strawberry.field(description="Where it is billed.")
+    notes: str | None = strawberry.field(description="The buyer's notes.")
+    created_at: datetime = strawberry.field(description="When it was placed (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+    paid_at: datetime | None = strawberry.field(description="When it was paid (UTC); null until then.")
+    cancelled_at: datetime | None = strawberry.field(description="When it was cancelled (UTC), if it was.")
     user_uuid: strawberry.Private[uuid.UUID]
 
     @classmethod
@@ -289,26 +307,26 @@ class Order(Entity):
 
 @strawberry.type(description="An order changed status.")
 class OrderStatusChangedEvent(SharedPayload):
-    order: Order
+    order: Order = strawberry.field(description="The order as it is now.")
     from_status: OrderStatus | None = strawberry.field(name="from", description="Null for a new order.")
-    to_status: OrderStatus = strawberry.field(name="to")
-    actor: str
+    to_status: OrderStatus = strawberry.field(name="to", description="The status it moved to.")
+    actor: str = strawberry.field(description='Who moved it: "user", "staff", "admin", "webhook:stripe", ...')
 
 
 # ---- statistics -----------------------------------------------------------------------------
 
 
-@strawberry.type
+@strawberry.type(description="How many orders are in one status.")
 class OrderStatusCount:
-    status: OrderStatus
-    count: int
+    status: OrderStatus = strawberry.field(description="The order status counted.")
+    count: int = strawberry.field(description="Orders in it.")
 
 
 @strawberry.type(description="Revenue of one UTC day (2026-01-31) or month (2026-01).")
 class RevenuePeriod:
-    period: str
-    orders: int
-    revenue: Money
+    period: str = strawberry.field(description="The day (YYYY-MM-DD) or month (YYYY-MM), UTC.")
+    orders: int = strawberry.field(description="Paid orders placed in it.")
+    revenue: Money = strawberry.field(description="Their totals minus refunds.")
 
     @classmethod
     def from_point(cls, point: RevenuePoint, currency: str) -> Self:
@@ -319,12 +337,16 @@ class RevenuePeriod:
     description="Paid orders (PAID, PROVISIONING, COMPLETED, PARTIALLY_REFUNDED) in one currency."
 )
 class CurrencyOrderStatistics:
-    currency: str
-    paid_orders: int
+    currency: str = strawberry.field(description="ISO 4217 code of these figures.")
+    paid_orders: int = strawberry.field(description="How many paid orders.")
     revenue: Money = strawberry.field(description="Order totals minus what was refunded.")
     average_order_value: Money = strawberry.field(description="revenue / paidOrders, rounded half to even.")
-    revenue_by_day: list[RevenuePeriod]
-    revenue_by_month: list[RevenuePeriod]
+    revenue_by_day: list[RevenuePeriod] = strawberry.field(
+        description="Per UTC day with orders, oldest first."
+    )
+    revenue_by_month: list[RevenuePeriod] = strawberry.field(
+        description="Per UTC month with orders, oldest first."
+    )
 
     @classmethod
     def from_result(cls, stats: CurrencyStatistics) -> Self:
@@ -341,10 +363,12 @@ class CurrencyOrderStatistics:
 
 @strawberry.type(description="Orders created in [from, to).")
 class OrderStatistics:
-    from_time: datetime = strawberry.field(name="from")
-    to_time: datetime = strawberry.field(name="to")
-    counts_by_status: list[OrderStatusCount]
-    currencies: list[CurrencyOrderStatistics]
+    from_time: datetime = strawberry.field(name="from", description="Start of the period (UTC, included).")
+    to_time: datetime = strawberry.field(name="to", description="End of the period (UTC, excluded).")
+    counts_by_status: list[OrderStatusCount] = strawberry.field(description="Orders per status.")
+    currencies: list[CurrencyOrderStatistics] = strawberry.field(
+        description="Paid-order figures, one entry per currency."
+    )
 
     @classmethod
     def from_result(cls, result: OrderStatisticsResult) -> Self:
@@ -359,35 +383,37 @@ class OrderStatistics:
 # ---- inputs ---------------------------------------------------------------------------------
 
 
-@strawberry.input
+@strawberry.input(description="A product to put in the cart (added to its line if there).")
 class AddToCartInput:
-    product_id: relay.GlobalID
-    quantity: int = 1
+    product_id: relay.GlobalID = strawberry.field(description="The product's global id.")
+    quantity: int = strawberry.field(default=1, description="Units to add, 1 to 10000.")
     attributes: JSON | None = strawberry.field(default=None, description="Merged into the line's attributes.")
 
 
-@strawberry.input
+@strawberry.input(description="A new quantity for a cart line.")
 class UpdateCartItemInput:
-    product_id: relay.GlobalID
-    quantity: int
+    product_id: relay.GlobalID = strawberry.field(description="The product's global id.")
+    quantity: int = strawberry.field(
+        description="The line's new quantity, 1 to 10000 (remove the line to drop it)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A cart line to remove.")
 class RemoveCartItemInput:
-    product_id: relay.GlobalID
+    product_id: relay.GlobalID = strawberry.field(description="The product's global id.")
 
 
 @strawberry.input(description="Required: name, line1, city, postalCode, country (ISO 3166-1 alpha-2).")
 class PostalAddressInput:
-    name: str
-    line1: str
-    city: str
-    postal_code: str
-    country: str
-    company: str | None = None
-    line2: str | None = None
-    state: str | None = None
-    phone: str | None = None
+    name: str = strawberry.field(description="Recipient's name.")
+    line1: str = strawberry.field(description="Street and number.")
+    city: str = strawberry.field(description="City or town.")
+    postal_code: str = strawberry.field(description="Postal or ZIP code.")
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. DE.")
+    company: str | None = strawberry.field(default=None, description="Company, if any.")
+    line2: str | None = strawberry.field(default=None, description="More of the address.")
+    state: str | None = strawberry.field(default=None, description="State or region.")
+    phone: str | None = strawberry.field(default=None, description="Phone number for the carrier.")
 
     def to_address(self) -> Address:
         return Address(
@@ -403,65 +429,71 @@ class PostalAddressInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="One line of a new order.")
 class OrderLineInput:
-    product_id: relay.GlobalID
-    quantity: int
-    attributes: JSON | None = None
+    product_id: relay.GlobalID = strawberry.field(description="The product's global id (ACTIVE, in stock).")
+    quantity: int = strawberry.field(description="Units, 1 to 10000.")
+    attributes: JSON | None = strawberry.field(default=None, description="Options chosen (a JSON object).")
 
 
 @strawberry.input(description="Order the cart (fromCart: true) or the given items.")
 class CreateOrderInput:
-    shipping_address: PostalAddressInput
-    from_cart: bool = False
-    items: list[OrderLineInput] | None = None
+    shipping_address: PostalAddressInput = strawberry.field(description="Where it ships.")
+    from_cart: bool = strawberry.field(default=False, description="Order the cart's lines (and empty it).")
+    items: list[OrderLineInput] | None = strawberry.field(
+        default=None, description="The lines, when not ordering the cart (at most 100)."
+    )
     billing_address: PostalAddressInput | None = strawberry.field(
         default=None, description="The shipping address when not given."
     )
-    notes: str | None = None
-    discount_code: str | None = None
+    notes: str | None = strawberry.field(default=None, description="Notes for the tenant.")
+    discount_code: str | None = strawberry.field(default=None, description="A discount code of the tenant.")
     idempotency_key: str | None = strawberry.field(
         default=None, description="Overrides the Idempotency-Key header: a repeat returns the first result."
     )
 
 
-@strawberry.input
+@strawberry.input(description="An order and, optionally, why it moves.")
 class OrderTransitionInput:
-    id: relay.GlobalID
-    reason: str | None = None
+    id: relay.GlobalID = strawberry.field(description="The order's global id.")
+    reason: str | None = strawberry.field(default=None, description="Why; kept in the status history.")
     idempotency_key: str | None = strawberry.field(
         default=None, description="Overrides the Idempotency-Key header: a repeat returns the first result."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which orders to list; the conditions given all apply.")
 class OrderFilterInput:
-    status: OrderStatus | None = None
+    status: OrderStatus | None = strawberry.field(default=None, description="Only orders in this status.")
     user_id: relay.GlobalID | None = strawberry.field(default=None, description="Staff: one user's orders.")
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created_after: datetime | None = strawberry.field(
+        default=None, description="Placed at or after this time."
+    )
+    created_before: datetime | None = strawberry.field(default=None, description="Placed before this time.")
     search: str | None = strawberry.field(default=None, description="Part of the order number.")
 
 
-@strawberry.input
+@strawberry.input(description="How orders are sorted (ties in id order).")
 class OrderSortInput:
-    field: OrderSortField = OrderSortField.CREATED_AT
-    direction: OrderDirection = OrderDirection.DESC
+    field: OrderSortField = strawberry.field(default=OrderSortField.CREATED_AT, description="Sort key.")
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description="Sort direction (newest first by default)."
+    )
 
 
 # ---- payloads -------------------------------------------------------------------------------
 
 
-@strawberry.type
+@strawberry.type(description="The result of a cart change: the cart as it is now, or userErrors.")
 class CartPayload:
-    cart: Cart | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    cart: Cart | None = strawberry.field(default=None, description="The cart after the change.")
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The result of an order change: the order as it is now, or userErrors.")
 class OrderPayload:
-    order: Order | None = None
+    order: Order | None = strawberry.field(default=None, description="The order after the change.")
     replayed: bool = strawberry.field(
         default=False, description="True when an Idempotency-Key repeat returned the first result."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = user_errors_field()

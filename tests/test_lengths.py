@@ -93,7 +93,7 @@ def test_every_string_input_has_a_documented_maximum(graphql_schema: GraphQLSche
 def test_building_the_schema_again_states_each_limit_once(graphql_schema: GraphQLSchema) -> None:
     again = string_inputs(build_schema(Settings())._schema)
     assert again == string_inputs(graphql_schema)
-    assert again["LoginInput.email"] == "At most 254 characters."
+    assert again["LoginInput.email"] == "The account's email address (any case). At most 254 characters."
 
 
 def test_an_over_long_subscription_argument_is_bad_input(graphql_schema: GraphQLSchema) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
@@ -25,7 +27,18 @@ from schema.billing.mail import MailMessage
 from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
 from schema.nodes import node_or_not_found, optional_reference, parse_uuid
-from schema.pagination import Connection, OrderDirection, connection, page_args
+from schema.pagination import (
+    FILTER,
+    SORT,
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    OrderDirection,
+    connection,
+    page_args,
+)
 from services.billing import invoices
 from services.billing.invoices import InvoiceFilter
 
@@ -46,12 +59,12 @@ class InvoiceQuery:
     async def invoices(
         self,
         info: Info,
-        filter: InvoiceFilterInput | None = None,
-        order_by: InvoiceOrderInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[InvoiceFilterInput | None, FILTER] = None,
+        order_by: Annotated[InvoiceOrderInput | None, SORT] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Invoice]:
         f = filter or InvoiceFilterInput()
         order = order_by or InvoiceOrderInput()
@@ -77,10 +90,10 @@ class InvoiceQuery:
     async def overdue_invoices(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Invoice]:
         page = await invoices.list_invoices(
             info.context.services,
@@ -92,11 +105,19 @@ class InvoiceQuery:
         return connection(page, Invoice.from_model)
 
     @strawberry.field(extensions=access(AUTHENTICATED), description="An invoice: yours, or any for staff.")
-    async def invoice(self, info: Info, id: relay.GlobalID) -> Invoice:
+    async def invoice(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The invoice's global id.")],
+    ) -> Invoice:
         return await node_or_not_found(Invoice, info, id)
 
     @strawberry.field(extensions=access(AUTHENTICATED), description="An invoice by its number.")
-    async def invoice_by_number(self, info: Info, number: str) -> Invoice:
+    async def invoice_by_number(
+        self,
+        info: Info,
+        number: Annotated[str, strawberry.argument(description="The invoice number, e.g. INV-2026-000042.")],
+    ) -> Invoice:
         return Invoice.from_model(await invoices.get_invoice_by_number(info.context.services, number))
 
     @strawberry.field(
@@ -115,14 +136,25 @@ class InvoiceMutation:
     @strawberry.mutation(
         extensions=access(STAFF), description="Invoice an order: its items become the lines."
     )
-    async def create_invoice_for_order(self, info: Info, input: CreateInvoiceForOrderInput) -> InvoicePayload:
+    async def create_invoice_for_order(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateInvoiceForOrderInput,
+            strawberry.argument(description="The order to invoice, due date and whether to issue at once."),
+        ],
+    ) -> InvoicePayload:
         call = invoices.create_invoice_for_order(
             info.context.services, parse_uuid(input.order_id, "Order"), due_at=input.due_at, issue=input.issue
         )
         return await mutation_payload(InvoicePayload, call, _invoice_payload)
 
     @strawberry.mutation(extensions=access(STAFF), description="DRAFT -> OPEN.")
-    async def issue_invoice(self, info: Info, input: InvoiceIdInput) -> InvoicePayload:
+    async def issue_invoice(
+        self,
+        info: Info,
+        input: Annotated[InvoiceIdInput, strawberry.argument(description="The DRAFT invoice to issue.")],
+    ) -> InvoicePayload:
         call = invoices.issue_invoice(info.context.services, parse_uuid(input.id, "Invoice"))
         return await mutation_payload(InvoicePayload, call, _invoice_payload)
 
@@ -130,14 +162,24 @@ class InvoiceMutation:
         extensions=access(ADMINS),
         description="Void an unpaid invoice (TENANT_ADMIN stands in for service principals).",
     )
-    async def void_invoice(self, info: Info, input: InvoiceIdInput) -> InvoicePayload:
+    async def void_invoice(
+        self,
+        info: Info,
+        input: Annotated[InvoiceIdInput, strawberry.argument(description="The invoice to void (not PAID).")],
+    ) -> InvoicePayload:
         call = invoices.void_invoice(info.context.services, parse_uuid(input.id, "Invoice"))
         return await mutation_payload(InvoicePayload, call, _invoice_payload)
 
     @strawberry.mutation(
         extensions=access(STAFF), description="E-mail the invoice with its PDF to the customer."
     )
-    async def send_invoice(self, info: Info, input: SendInvoiceInput) -> SendInvoicePayload:
+    async def send_invoice(
+        self,
+        info: Info,
+        input: Annotated[
+            SendInvoiceInput, strawberry.argument(description="The invoice to mail and, optionally, to whom.")
+        ],
+    ) -> SendInvoicePayload:
         call = invoices.send_invoice(info.context.services, parse_uuid(input.id, "Invoice"), input.to)
         return await mutation_payload(
             SendInvoicePayload,

@@ -8,7 +8,7 @@ from strawberry.types import Info
 from core.permissions import TENANT_ADMINS
 from schema.billing.mail import MailMessage
 from schema.directives import HasRole, access
-from schema.pagination import Connection, connection, page_args
+from schema.pagination import After, Before, Connection, First, Last, connection, page_args
 from services.billing import mail
 
 TENANT_ADMIN = HasRole(*TENANT_ADMINS)
@@ -23,10 +23,10 @@ class MailQuery:
     async def mail_messages(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[MailMessage]:
         page = await mail.list_mail(info.context.services, page_args(first, after, last, before))
         return connection(page, MailMessage.from_model)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -26,7 +27,18 @@ from schema.context import RequestContext
 from schema.directives import AUTHENTICATED, access
 from schema.errors import mutation_payload
 from schema.nodes import node_or_not_found, optional_reference, parse_uuid
-from schema.pagination import Connection, OrderDirection, connection, page_args
+from schema.pagination import (
+    FILTER,
+    SORT,
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    OrderDirection,
+    connection,
+    page_args,
+)
 from services.billing import payments
 from services.billing.payments import PaymentFilter
 from services.billing.provider import PaymentProvider
@@ -57,12 +69,12 @@ class PaymentQuery:
     async def payments(
         self,
         info: Info,
-        filter: PaymentFilterInput | None = None,
-        order_by: PaymentOrderInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[PaymentFilterInput | None, FILTER] = None,
+        order_by: Annotated[PaymentOrderInput | None, SORT] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Payment]:
         f = filter or PaymentFilterInput()
         order = order_by or PaymentOrderInput()
@@ -81,17 +93,21 @@ class PaymentQuery:
         return connection(page, lambda p: Payment.from_model(p, info))
 
     @strawberry.field(extensions=access(AUTHENTICATED), description="A payment: yours, or any for staff.")
-    async def payment(self, info: Info, id: relay.GlobalID) -> Payment:
+    async def payment(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The payment's global id.")],
+    ) -> Payment:
         return await node_or_not_found(Payment, info, id)
 
     @strawberry.field(extensions=access(AUTHENTICATED), description="Your saved cards, oldest first.")
     async def payment_methods(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[PaymentMethod]:
         page = await payments.list_payment_methods(
             info.context.services, page_args(first, after, last, before)
@@ -105,7 +121,13 @@ class PaymentMutation:
         extensions=access(AUTHENTICATED),
         description="Start paying an invoice (its customer, or an admin); returns the client secret.",
     )
-    async def create_payment_intent(self, info: Info, input: CreatePaymentIntentInput) -> PaymentPayload:
+    async def create_payment_intent(
+        self,
+        info: Info,
+        input: Annotated[
+            CreatePaymentIntentInput, strawberry.argument(description="The invoice to pay and the card.")
+        ],
+    ) -> PaymentPayload:
         call = payments.create_payment_intent(
             info.context.services,
             provider_of(info),
@@ -119,7 +141,13 @@ class PaymentMutation:
         extensions=access(AUTHENTICATED),
         description="Confirm a payment at the provider with a saved card (server-side confirmation).",
     )
-    async def confirm_payment_intent(self, info: Info, input: ConfirmPaymentIntentInput) -> PaymentPayload:
+    async def confirm_payment_intent(
+        self,
+        info: Info,
+        input: Annotated[
+            ConfirmPaymentIntentInput, strawberry.argument(description="The payment to confirm and the card.")
+        ],
+    ) -> PaymentPayload:
         call = payments.confirm_payment(
             info.context.services,
             provider_of(info),
@@ -132,7 +160,13 @@ class PaymentMutation:
         )
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Save a card from a provider token.")
-    async def add_payment_method(self, info: Info, input: AddPaymentMethodInput) -> PaymentMethodPayload:
+    async def add_payment_method(
+        self,
+        info: Info,
+        input: Annotated[
+            AddPaymentMethodInput, strawberry.argument(description="The provider's card token.")
+        ],
+    ) -> PaymentMethodPayload:
         call = payments.add_payment_method(
             info.context.services, provider_of(info), input.card_token, make_default=input.make_default
         )
@@ -142,7 +176,9 @@ class PaymentMutation:
         extensions=access(AUTHENTICATED), description="Delete a saved card (another becomes the default)."
     )
     async def remove_payment_method(
-        self, info: Info, input: PaymentMethodIdInput
+        self,
+        info: Info,
+        input: Annotated[PaymentMethodIdInput, strawberry.argument(description="The card to remove.")],
     ) -> RemovePaymentMethodPayload:
         call = payments.remove_payment_method(
             info.context.services, provider_of(info), parse_uuid(input.id, "PaymentMethod")
@@ -157,7 +193,11 @@ class PaymentMutation:
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Make one of your cards the default.")
     async def set_default_payment_method(
-        self, info: Info, input: PaymentMethodIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            PaymentMethodIdInput, strawberry.argument(description="The card to make your default.")
+        ],
     ) -> PaymentMethodPayload:
         call = payments.set_default_payment_method(
             info.context.services, parse_uuid(input.id, "PaymentMethod")

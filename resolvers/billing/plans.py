@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -23,7 +25,18 @@ from schema.billing.plans import (
 from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
 from schema.nodes import optional_reference, parse_uuid
-from schema.pagination import Connection, OrderDirection, connection, page_args
+from schema.pagination import (
+    FILTER,
+    SORT,
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    OrderDirection,
+    connection,
+    page_args,
+)
 from services.billing import plans
 from services.billing.plans import BillingSubscriptionFilter
 
@@ -51,11 +64,16 @@ class PlanQuery:
     async def plans(
         self,
         info: Info,
-        active: bool | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        active: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="Only active (true) or inactive (false) plans; admins only for false."
+            ),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Plan]:
         page = await plans.list_plans(info.context.services, active, page_args(first, after, last, before))
         return connection(page, Plan.from_model)
@@ -66,12 +84,12 @@ class PlanQuery:
     async def billing_subscriptions(
         self,
         info: Info,
-        filter: BillingSubscriptionFilterInput | None = None,
-        order_by: BillingSubscriptionOrderInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[BillingSubscriptionFilterInput | None, FILTER] = None,
+        order_by: Annotated[BillingSubscriptionOrderInput | None, SORT] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[BillingSubscription]:
         f = filter or BillingSubscriptionFilterInput()
         order = order_by or BillingSubscriptionOrderInput()
@@ -92,7 +110,9 @@ class PlanQuery:
 @strawberry.type
 class PlanMutation:
     @strawberry.mutation(extensions=access(ADMINS), description="Offer a new recurring plan.")
-    async def create_plan(self, info: Info, input: CreatePlanInput) -> PlanPayload:
+    async def create_plan(
+        self, info: Info, input: Annotated[CreatePlanInput, strawberry.argument(description="The new plan.")]
+    ) -> PlanPayload:
         call = plans.create_plan(
             info.context.services,
             code=input.code,
@@ -106,13 +126,24 @@ class PlanMutation:
     @strawberry.mutation(
         extensions=access(AUTHENTICATED), description="Subscribe to a plan; the first period is invoiced."
     )
-    async def subscribe(self, info: Info, input: SubscribeInput) -> BillingSubscriptionPayload:
+    async def subscribe(
+        self,
+        info: Info,
+        input: Annotated[SubscribeInput, strawberry.argument(description="The plan to subscribe to.")],
+    ) -> BillingSubscriptionPayload:
         call = plans.subscribe(info.context.services, parse_uuid(input.plan_id, "Plan"))
         return await mutation_payload(BillingSubscriptionPayload, call, _new_period_payload)
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Cancel at the period's end, or now.")
     async def cancel_subscription(
-        self, info: Info, input: CancelSubscriptionInput
+        self,
+        info: Info,
+        input: Annotated[
+            CancelSubscriptionInput,
+            strawberry.argument(
+                description="The billing subscription, and whether to wait for the period's end."
+            ),
+        ],
     ) -> BillingSubscriptionPayload:
         call = plans.cancel_billing_subscription(
             info.context.services,
@@ -123,14 +154,24 @@ class PlanMutation:
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Pause: no renewals until resumed.")
     async def pause_subscription(
-        self, info: Info, input: BillingSubscriptionIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            BillingSubscriptionIdInput,
+            strawberry.argument(description="The ACTIVE billing subscription to pause."),
+        ],
     ) -> BillingSubscriptionPayload:
         call = plans.pause_subscription(info.context.services, parse_uuid(input.id, "BillingSubscription"))
         return await mutation_payload(BillingSubscriptionPayload, call, _subscription_payload)
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Resume a paused subscription.")
     async def resume_subscription(
-        self, info: Info, input: BillingSubscriptionIdInput
+        self,
+        info: Info,
+        input: Annotated[
+            BillingSubscriptionIdInput,
+            strawberry.argument(description="The PAUSED billing subscription to resume."),
+        ],
     ) -> BillingSubscriptionPayload:
         call = plans.resume_subscription(info.context.services, parse_uuid(input.id, "BillingSubscription"))
         return await mutation_payload(BillingSubscriptionPayload, call, _subscription_payload)
@@ -139,7 +180,13 @@ class PlanMutation:
         extensions=access(AUTHENTICATED),
         description="Move to another plan; a new period starts now, invoiced.",
     )
-    async def change_plan(self, info: Info, input: ChangePlanInput) -> BillingSubscriptionPayload:
+    async def change_plan(
+        self,
+        info: Info,
+        input: Annotated[
+            ChangePlanInput, strawberry.argument(description="The billing subscription and its new plan.")
+        ],
+    ) -> BillingSubscriptionPayload:
         call = plans.change_plan(
             info.context.services,
             parse_uuid(input.id, "BillingSubscription"),

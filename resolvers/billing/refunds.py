@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
@@ -12,7 +14,18 @@ from schema.billing.refunds import RefundFilterInput, RefundOrderInput, RefundPa
 from schema.directives import AUTHENTICATED, access
 from schema.errors import mutation_payload
 from schema.nodes import optional_reference, parse_uuid
-from schema.pagination import Connection, OrderDirection, connection, page_args
+from schema.pagination import (
+    FILTER,
+    SORT,
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    OrderDirection,
+    connection,
+    page_args,
+)
 from services.billing import refunds
 from services.billing.refunds import RefundFilter
 
@@ -25,12 +38,12 @@ class RefundQuery:
     async def refunds(
         self,
         info: Info,
-        filter: RefundFilterInput | None = None,
-        order_by: RefundOrderInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        filter: Annotated[RefundFilterInput | None, FILTER] = None,
+        order_by: Annotated[RefundOrderInput | None, SORT] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Refund]:
         f = filter or RefundFilterInput()
         order = order_by or RefundOrderInput()
@@ -51,7 +64,11 @@ class RefundQuery:
     @strawberry.field(
         extensions=access(AUTHENTICATED), description="A refund of your payment, or any for staff."
     )
-    async def refund(self, info: Info, id: relay.GlobalID) -> Refund:
+    async def refund(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The refund's global id.")],
+    ) -> Refund:
         return Refund.from_model(await refunds.get_refund(info.context.services, parse_uuid(id, "Refund")))
 
 
@@ -61,7 +78,13 @@ class RefundMutation:
         extensions=access(AUTHENTICATED),
         description="Refund a payment (or an order's payment), all or part of it: its owner or staff.",
     )
-    async def request_refund(self, info: Info, input: RequestRefundInput) -> RefundPayload:
+    async def request_refund(
+        self,
+        info: Info,
+        input: Annotated[
+            RequestRefundInput, strawberry.argument(description="The payment or order, amount and reason.")
+        ],
+    ) -> RefundPayload:
         call = refunds.request_refund(
             info.context.services,
             provider_of(info),

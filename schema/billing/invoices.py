@@ -18,7 +18,8 @@ from models.billing import InvoiceStatus, PaymentStatus, RefundStatus
 from schema.billing.mail import MailMessage
 from schema.billing.plans import BillingSubscription
 from schema.billing.shared import user_of
-from schema.errors import UserError
+from schema.enums import documented_enum
+from schema.errors import UserError, user_errors_field
 from schema.identity import User
 from schema.money import Money
 from schema.nodes import Entity, load_nodes, node_or_none, node_type
@@ -27,22 +28,58 @@ from schema.pagination import OrderDirection
 from services.billing.access import can_see
 from services.billing.invoices import InvoiceOrderField, StatusFigures
 
-strawberry.enum(
-    InvoiceStatus, description="DRAFT -> OPEN -> PAID; OPEN -> OVERDUE -> PAID; VOID unless PAID."
+documented_enum(
+    InvoiceStatus,
+    "DRAFT -> OPEN -> PAID; OPEN -> OVERDUE -> PAID; VOID unless PAID.",
+    {
+        InvoiceStatus.DRAFT: "Being prepared: not yet due, not sent.",
+        InvoiceStatus.OPEN: "Issued: payable until its due date.",
+        InvoiceStatus.PAID: "Paid in full (final).",
+        InvoiceStatus.VOID: "Cancelled: nothing is owed (final).",
+        InvoiceStatus.OVERDUE: "Past its due date and not paid in full; still payable.",
+    },
 )
-strawberry.enum(PaymentStatus)
-strawberry.enum(RefundStatus)
-strawberry.enum(InvoiceOrderField)
+documented_enum(
+    PaymentStatus,
+    "REQUIRES_PAYMENT -> PROCESSING -> SUCCEEDED or FAILED; CANCELLED before it succeeds.",
+    {
+        PaymentStatus.REQUIRES_PAYMENT: "Created: waiting for the payer to confirm (with clientSecret).",
+        PaymentStatus.PROCESSING: "Confirmed: the provider is working on it.",
+        PaymentStatus.SUCCEEDED: "The money arrived; it counts towards the invoice.",
+        PaymentStatus.FAILED: "The provider declined or failed it (see failureReason).",
+        PaymentStatus.CANCELLED: "Abandoned before it succeeded.",
+    },
+)
+documented_enum(
+    RefundStatus,
+    "REQUESTED -> PROCESSING -> SUCCEEDED or FAILED.",
+    {
+        RefundStatus.REQUESTED: "Asked for; not yet sent to the provider.",
+        RefundStatus.PROCESSING: "The provider is working on it.",
+        RefundStatus.SUCCEEDED: "The money went back to the payer.",
+        RefundStatus.FAILED: "The provider refused or failed it (see failureReason).",
+    },
+)
+documented_enum(
+    InvoiceOrderField,
+    "What a list of invoices is sorted by.",
+    {
+        InvoiceOrderField.CREATED_AT: "When the invoice was created.",
+        InvoiceOrderField.DUE_AT: "Its due date.",
+        InvoiceOrderField.NUMBER: "The invoice number.",
+        InvoiceOrderField.TOTAL: "Its total amount (by number alone, across currencies).",
+    },
+)
 
 
 @strawberry.type(description="One line of an invoice.")
 class InvoiceLine:
-    position: int
-    description: str
-    quantity: int
-    unit_amount: Money
+    position: int = strawberry.field(description="1, 2, ... on the invoice.")
+    description: str = strawberry.field(description="What is billed, as printed.")
+    quantity: int = strawberry.field(description="Units billed.")
+    unit_amount: Money = strawberry.field(description="Price of one unit before tax.")
     discount: Money = strawberry.field(description="quantity x unitAmount + tax - total.")
-    tax: Money
+    tax: Money = strawberry.field(description="Tax of the line.")
     total: Money = strawberry.field(description="quantity x unitAmount - discount + tax.")
 
     @classmethod
@@ -67,20 +104,20 @@ class Invoice(Entity):
     number: str = strawberry.field(
         description="Assigned at creation (drafts too), gapless per tenant and year, e.g. INV-2026-000042."
     )
-    status: InvoiceStatus
-    currency: str
-    subtotal: Money
-    tax_total: Money
-    total: Money
-    amount_paid: Money
-    amount_due: Money
-    issued_at: datetime | None
-    due_at: datetime | None
-    paid_at: datetime | None
-    voided_at: datetime | None
-    sent_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    status: InvoiceStatus = strawberry.field(description="Where the invoice is in its life cycle.")
+    currency: str = strawberry.field(description="ISO 4217 code of every amount.")
+    subtotal: Money = strawberry.field(description="Sum of the lines before tax.")
+    tax_total: Money = strawberry.field(description="Sum of the lines' tax.")
+    total: Money = strawberry.field(description="What is billed: subtotal + taxTotal.")
+    amount_paid: Money = strawberry.field(description="Received so far (succeeded payments).")
+    amount_due: Money = strawberry.field(description="What is left to pay: total - amountPaid, at least 0.")
+    issued_at: datetime | None = strawberry.field(description="When it was issued (UTC); null for a draft.")
+    due_at: datetime | None = strawberry.field(description="When payment is due (UTC).")
+    paid_at: datetime | None = strawberry.field(description="When it was paid in full (UTC).")
+    voided_at: datetime | None = strawberry.field(description="When it was voided (UTC).")
+    sent_at: datetime | None = strawberry.field(description="When it was last mailed to the customer (UTC).")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
     pdf_url: str = strawberry.field(
         description="GET it with the same Authorization header to download the PDF (owner or staff)."
     )
@@ -154,11 +191,11 @@ class Invoice(Entity):
 
 @strawberry.type(description="Invoices of one status in one currency.")
 class InvoiceStatusFigures:
-    status: InvoiceStatus
-    currency: str
-    count: int
-    total: Money
-    amount_paid: Money
+    status: InvoiceStatus = strawberry.field(description="The invoice status of these figures.")
+    currency: str = strawberry.field(description="ISO 4217 code of the amounts.")
+    count: int = strawberry.field(description="Invoices in this status and currency.")
+    total: Money = strawberry.field(description="Sum of their totals.")
+    amount_paid: Money = strawberry.field(description="Sum paid on them.")
 
     @classmethod
     def from_result(cls, figures: StatusFigures) -> Self:
@@ -173,8 +210,8 @@ class InvoiceStatusFigures:
 
 @strawberry.type(description="Counts and amounts of the tenant's invoices (amounts never mix currencies).")
 class InvoiceStatistics:
-    count: int
-    by_status: list[InvoiceStatusFigures]
+    count: int = strawberry.field(description="Invoices of the tenant, all statuses.")
+    by_status: list[InvoiceStatusFigures] = strawberry.field(description="Figures per status and currency.")
 
 
 # ---- payments and refunds -----------------------------------------------------------------------
@@ -186,20 +223,22 @@ class InvoiceStatistics:
 )
 class Payment(Entity):
     payment_id: relay.NodeID[str]
-    status: PaymentStatus
-    amount: Money
-    amount_refunded: Money
-    provider: str
-    provider_payment_id: str
+    status: PaymentStatus = strawberry.field(description="Where the payment is in its life cycle.")
+    amount: Money = strawberry.field(description="What is charged.")
+    amount_refunded: Money = strawberry.field(description="Refunded so far.")
+    provider: str = strawberry.field(description='The payment provider, e.g. "stripe".')
+    provider_payment_id: str = strawberry.field(
+        description="The provider's id of the payment (e.g. a Stripe PaymentIntent id)."
+    )
     client_secret: str | None = strawberry.field(
         description="For the payer's browser to confirm the payment (null for anyone else)."
     )
-    card_last4: str | None
-    failure_reason: str | None
-    created_at: datetime
-    updated_at: datetime
-    succeeded_at: datetime | None
-    failed_at: datetime | None
+    card_last4: str | None = strawberry.field(description="Last four digits of the card, once known.")
+    failure_reason: str | None = strawberry.field(description="The provider's reason, when FAILED.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+    succeeded_at: datetime | None = strawberry.field(description="When it succeeded (UTC).")
+    failed_at: datetime | None = strawberry.field(description="When it failed (UTC).")
     currency: strawberry.Private[str]
     user_uuid: strawberry.Private[uuid.UUID]
     invoice_uuid: strawberry.Private[uuid.UUID | None]
@@ -233,14 +272,14 @@ class Payment(Entity):
     async def customer(self, info: Info) -> User:
         return await user_of(info, self.user_uuid)
 
-    @strawberry.field
+    @strawberry.field(description="The invoice paid, if any.")
     async def invoice(self, info: Info) -> Invoice | None:
         if self.invoice_uuid is None:
             return None
         found = await info.context.loaders.billing.invoice.load(self.invoice_uuid)
         return Invoice.from_model(found) if found else None
 
-    @strawberry.field
+    @strawberry.field(description="The order paid, if any.")
     async def order(self, info: Info) -> Order | None:
         return await node_or_none(Order, info, self.order_uuid)
 
@@ -267,14 +306,16 @@ class Payment(Entity):
 )
 class Refund(Entity):
     refund_id: relay.NodeID[str]
-    status: RefundStatus
-    amount: Money
-    reason: str | None
-    failure_reason: str | None
+    status: RefundStatus = strawberry.field(description="Where the refund is in its life cycle.")
+    amount: Money = strawberry.field(description="What goes back to the payer.")
+    reason: str | None = strawberry.field(description="Why it was asked for.")
+    failure_reason: str | None = strawberry.field(description="The provider's reason, when FAILED.")
     disputed: bool = strawberry.field(description="A chargeback opened by the card holder's bank.")
-    provider_refund_id: str | None
-    created_at: datetime
-    processed_at: datetime | None
+    provider_refund_id: str | None = strawberry.field(
+        description="The provider's id of the refund, once sent."
+    )
+    created_at: datetime = strawberry.field(description="When it was asked for (UTC).")
+    processed_at: datetime | None = strawberry.field(description="When it succeeded or failed (UTC).")
     payment_uuid: strawberry.Private[uuid.UUID]
     order_uuid: strawberry.Private[uuid.UUID | None]
 
@@ -294,14 +335,14 @@ class Refund(Entity):
             order_uuid=refund.order_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The payment refunded.")
     async def payment(self, info: Info) -> Payment:
         found = await info.context.loaders.billing.payment.load(self.payment_uuid)
         if found is None:
             raise NotFound("Payment")
         return Payment.from_model(found, info)
 
-    @strawberry.field
+    @strawberry.field(description="The order refunded, if any.")
     async def order(self, info: Info) -> Order | None:
         return await node_or_none(Order, info, self.order_uuid)
 
@@ -317,66 +358,78 @@ class Refund(Entity):
 # ---- inputs -------------------------------------------------------------------------------------
 
 
-@strawberry.input
+@strawberry.input(description="Which invoices to list; the conditions given all apply.")
 class InvoiceFilterInput:
-    status: InvoiceStatus | None = None
-    customer_id: relay.GlobalID | None = None
-    order_id: relay.GlobalID | None = None
-    subscription_id: relay.GlobalID | None = None
-    currency: str | None = None
+    status: InvoiceStatus | None = strawberry.field(default=None, description="Only invoices in this status.")
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only this customer's (staff)."
+    )
+    order_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only the invoice of this order."
+    )
+    subscription_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only this billing subscription's."
+    )
+    currency: str | None = strawberry.field(
+        default=None, description="Only invoices in this ISO 4217 currency."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="How invoices are sorted (ties in id order).")
 class InvoiceOrderInput:
-    field: InvoiceOrderField = InvoiceOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.ASC
+    field: InvoiceOrderField = strawberry.field(default=InvoiceOrderField.CREATED_AT, description="Sort key.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
 
 
-@strawberry.input
+@strawberry.input(description="An invoice billing an order's lines.")
 class CreateInvoiceForOrderInput:
-    order_id: relay.GlobalID
+    order_id: relay.GlobalID = strawberry.field(description="The order's global id (not cancelled).")
     due_at: datetime | None = strawberry.field(default=None, description="Default: 14 days from now.")
     issue: bool = strawberry.field(default=False, description="Issue it at once (OPEN) instead of DRAFT.")
 
 
-@strawberry.input
+@strawberry.input(description="One invoice, by id.")
 class InvoiceIdInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="The invoice's global id.")
 
 
-@strawberry.input
+@strawberry.input(description="An invoice to mail, with its PDF attached.")
 class SendInvoiceInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="The invoice's global id (OPEN, OVERDUE or PAID).")
     to: str | None = strawberry.field(default=None, description="Default: the customer's e-mail.")
 
 
 # ---- payloads -----------------------------------------------------------------------------------
 
 
-@strawberry.type
+@strawberry.type(description="The result of an invoice change: the invoice as it is now, or userErrors.")
 class InvoicePayload:
-    invoice: Invoice | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    invoice: Invoice | None = strawberry.field(default=None, description="The invoice after the change.")
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The result of sending an invoice: it and the queued mail, or userErrors.")
 class SendInvoicePayload:
-    invoice: Invoice | None = None
-    mail_message: MailMessage | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    invoice: Invoice | None = strawberry.field(default=None, description="The invoice, with sentAt set.")
+    mail_message: MailMessage | None = strawberry.field(
+        default=None, description="The mail queued for delivery."
+    )
+    user_errors: list[UserError] = user_errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The result of the overdue sweep.")
 class MarkOverdueInvoicesPayload:
-    count: int = 0
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    count: int = strawberry.field(default=0, description="How many OPEN invoices became OVERDUE.")
+    user_errors: list[UserError] = user_errors_field()
 
 
 # Here rather than with the plans: it carries the new period's invoice.
-@strawberry.type
+@strawberry.type(description="The result of a billing subscription change, or userErrors.")
 class BillingSubscriptionPayload:
-    subscription: BillingSubscription | None = None
+    subscription: BillingSubscription | None = strawberry.field(
+        default=None, description="The billing subscription after the change."
+    )
     invoice: Invoice | None = strawberry.field(
         default=None, description="The new period's invoice, if one began."
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = user_errors_field()

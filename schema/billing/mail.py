@@ -10,22 +10,33 @@ from strawberry.scalars import JSON
 
 from models import billing as models
 from models.billing import MailStatus
+from schema.enums import documented_enum
 
-strawberry.enum(MailStatus)
+documented_enum(
+    MailStatus,
+    "Delivery state of an outgoing e-mail.",
+    {
+        MailStatus.QUEUED: "Stored, waiting to be sent (or to be retried after an outage).",
+        MailStatus.SENT: "Handed to the mail server.",
+        MailStatus.FAILED: "Refused for good by the mail server (see lastError).",
+    },
+)
 
 
 @strawberry.type(description="An outgoing e-mail, stored first and delivered by the mail sender.")
 class MailMessage:
-    id: strawberry.ID
-    to: str
-    subject: str
-    body_text: str
-    attachments: JSON
-    status: MailStatus
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
+    id: strawberry.ID = strawberry.field(description="Opaque id of the message.")
+    to: str = strawberry.field(description="Recipient address.")
+    subject: str = strawberry.field(description="Subject line.")
+    body_text: str = strawberry.field(description="Plain-text body.")
+    attachments: JSON = strawberry.field(
+        description='Attachment list as JSON, e.g. [{"filename": ..., "contentType": ...}].'
+    )
+    status: MailStatus = strawberry.field(description="Delivery state.")
+    attempts: int = strawberry.field(description="Delivery attempts so far.")
+    last_error: str | None = strawberry.field(description="Why the last attempt failed, if it did.")
+    created_at: datetime = strawberry.field(description="When it was queued (UTC).")
+    sent_at: datetime | None = strawberry.field(description="When it was sent (UTC).")
 
     @classmethod
     def from_model(cls, message: models.MailMessage) -> Self:

@@ -14,7 +14,8 @@ from core.errors import NotFound
 from models import billing as models
 from models.billing import PlanInterval, SubscriptionStatus
 from schema.billing.shared import user_of
-from schema.errors import UserError
+from schema.enums import documented_enum
+from schema.errors import UserError, user_errors_field
 from schema.identity import User
 from schema.money import Money, MoneyInput
 from schema.nodes import Entity, load_nodes, node_type
@@ -22,21 +23,42 @@ from schema.pagination import OrderDirection
 from services.billing.access import can_see
 from services.billing.plans import SubscriptionOrderField
 
-strawberry.enum(PlanInterval)
-strawberry.enum(SubscriptionStatus, name="BillingSubscriptionStatus")
-strawberry.enum(SubscriptionOrderField, name="BillingSubscriptionOrderField")
+documented_enum(
+    PlanInterval,
+    "How often a plan bills.",
+    {PlanInterval.MONTH: "Every calendar month.", PlanInterval.YEAR: "Every year."},
+)
+documented_enum(
+    SubscriptionStatus,
+    "ACTIVE <-> PAUSED; CANCELLED (final) now or at the period's end.",
+    {
+        SubscriptionStatus.ACTIVE: "Running: each period is invoiced when it begins.",
+        SubscriptionStatus.PAUSED: "On hold: no new periods are invoiced until resumed.",
+        SubscriptionStatus.CANCELLED: "Ended for good.",
+    },
+    name="BillingSubscriptionStatus",
+)
+documented_enum(
+    SubscriptionOrderField,
+    "What a list of billing subscriptions is sorted by.",
+    {
+        SubscriptionOrderField.CREATED_AT: "When it was started.",
+        SubscriptionOrderField.CURRENT_PERIOD_END: "When its current period ends.",
+    },
+    name="BillingSubscriptionOrderField",
+)
 
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="Plan", description="A recurring price customers subscribe to.")
 class Plan(Entity):
     plan_id: relay.NodeID[str]
-    code: str
-    name: str
-    price: Money
-    interval: PlanInterval
-    active: bool
-    created_at: datetime
+    code: str = strawberry.field(description="Short name, unique in the tenant, e.g. pro-monthly.")
+    name: str = strawberry.field(description="Display name.")
+    price: Money = strawberry.field(description="What each period costs.")
+    interval: PlanInterval = strawberry.field(description="How often it bills.")
+    active: bool = strawberry.field(description="Inactive plans take no new subscribers.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
 
     @classmethod
     def from_model(cls, plan: models.Plan) -> Self:
@@ -61,14 +83,16 @@ class Plan(Entity):
 )
 class BillingSubscription(Entity):
     subscription_id: relay.NodeID[str]
-    status: SubscriptionStatus
-    current_period_start: datetime
-    current_period_end: datetime
-    cancel_at_period_end: bool
-    paused_at: datetime | None
-    cancelled_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    status: SubscriptionStatus = strawberry.field(description="Where it is in its life cycle.")
+    current_period_start: datetime = strawberry.field(description="Start of the period billed now (UTC).")
+    current_period_end: datetime = strawberry.field(
+        description="End of the period billed now (UTC): the next one begins then."
+    )
+    cancel_at_period_end: bool = strawberry.field(description="It ends when the current period ends.")
+    paused_at: datetime | None = strawberry.field(description="When it was paused (UTC), while PAUSED.")
+    cancelled_at: datetime | None = strawberry.field(description="When it was cancelled (UTC).")
+    created_at: datetime = strawberry.field(description="When it was started (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
     plan_uuid: strawberry.Private[uuid.UUID]
     user_uuid: strawberry.Private[uuid.UUID]
 
@@ -88,7 +112,7 @@ class BillingSubscription(Entity):
             user_uuid=subscription.user_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The plan subscribed to.")
     async def plan(self, info: Info) -> Plan:
         plan = await info.context.loaders.billing.plan.load(self.plan_uuid)
         if plan is None:
@@ -114,53 +138,61 @@ class BillingSubscription(Entity):
 # ---- inputs -------------------------------------------------------------------------------------
 
 
-@strawberry.input
+@strawberry.input(description="A new plan.")
 class CreatePlanInput:
-    code: str
-    name: str
-    price: MoneyInput
-    interval: PlanInterval
+    code: str = strawberry.field(description="Short name: a-z, 0-9, '.', '_', '-' (stored lowercase).")
+    name: str = strawberry.field(description="Display name.")
+    price: MoneyInput = strawberry.field(description="What each period costs (more than 0).")
+    interval: PlanInterval = strawberry.field(description="How often it bills.")
 
 
-@strawberry.input
+@strawberry.input(description="Subscribe yourself to a plan; its first period is invoiced at once.")
 class SubscribeInput:
-    plan_id: relay.GlobalID
+    plan_id: relay.GlobalID = strawberry.field(description="The plan's global id (active).")
 
 
-@strawberry.input
+@strawberry.input(description="One billing subscription, by id.")
 class BillingSubscriptionIdInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="The billing subscription's global id.")
 
 
-@strawberry.input
+@strawberry.input(description="A billing subscription to cancel.")
 class CancelSubscriptionInput:
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="The billing subscription's global id.")
     at_period_end: bool = strawberry.field(default=True, description="False ends it now.")
 
 
-@strawberry.input
+@strawberry.input(description="Move a billing subscription to another plan.")
 class ChangePlanInput:
-    id: relay.GlobalID
-    plan_id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="The billing subscription's global id.")
+    plan_id: relay.GlobalID = strawberry.field(
+        description="The new plan's global id (active, not the current one)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which billing subscriptions to list; the conditions given all apply.")
 class BillingSubscriptionFilterInput:
-    status: SubscriptionStatus | None = None
-    plan_id: relay.GlobalID | None = None
-    customer_id: relay.GlobalID | None = None
+    status: SubscriptionStatus | None = strawberry.field(
+        default=None, description="Only those in this status."
+    )
+    plan_id: relay.GlobalID | None = strawberry.field(default=None, description="Only those on this plan.")
+    customer_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only this subscriber's (staff)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="How billing subscriptions are sorted (ties in id order).")
 class BillingSubscriptionOrderInput:
-    field: SubscriptionOrderField = SubscriptionOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.ASC
+    field: SubscriptionOrderField = strawberry.field(
+        default=SubscriptionOrderField.CREATED_AT, description="Sort key."
+    )
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
 
 
 # ---- payloads -----------------------------------------------------------------------------------
 
 
-@strawberry.type
+@strawberry.type(description="The result of a plan change: the plan, or userErrors.")
 class PlanPayload:
-    plan: Plan | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    plan: Plan | None = strawberry.field(default=None, description="The plan after the change.")
+    user_errors: list[UserError] = user_errors_field()

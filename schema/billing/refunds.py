@@ -7,41 +7,54 @@ from strawberry import relay
 
 from models.billing import RefundStatus
 from schema.billing.invoices import Refund
-from schema.errors import UserError
+from schema.enums import documented_enum
+from schema.errors import UserError, user_errors_field
 from schema.money import BigInt
 from schema.pagination import OrderDirection
 from services.billing.refunds import RefundOrderField
 
-strawberry.enum(RefundOrderField)
+documented_enum(
+    RefundOrderField,
+    "What a list of refunds is sorted by.",
+    {RefundOrderField.CREATED_AT: "When the refund was asked for.", RefundOrderField.AMOUNT: "Its amount."},
+)
 
 
-@strawberry.input
+@strawberry.input(description="A refund of a payment (name the payment or its order).")
 class RequestRefundInput:
-    payment_id: relay.GlobalID | None = None
+    payment_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The payment's global id (SUCCEEDED)."
+    )
     order_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Refunds the order's payment."
     )
     amount: BigInt | None = strawberry.field(
         default=None, description="Minor units; default: everything not refunded yet."
     )
-    reason: str | None = None
+    reason: str | None = strawberry.field(default=None, description="Why; kept with the refund.")
 
 
-@strawberry.input
+@strawberry.input(description="Which refunds to list; the conditions given all apply.")
 class RefundFilterInput:
-    status: RefundStatus | None = None
-    payment_id: relay.GlobalID | None = None
-    order_id: relay.GlobalID | None = None
-    disputed: bool | None = None
+    status: RefundStatus | None = strawberry.field(default=None, description="Only refunds in this status.")
+    payment_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only refunds of this payment."
+    )
+    order_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Only refunds of this order."
+    )
+    disputed: bool | None = strawberry.field(
+        default=None, description="Only disputes (true) or only refunds (false)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="How refunds are sorted (ties in id order).")
 class RefundOrderInput:
-    field: RefundOrderField = RefundOrderField.CREATED_AT
-    direction: OrderDirection = OrderDirection.ASC
+    field: RefundOrderField = strawberry.field(default=RefundOrderField.CREATED_AT, description="Sort key.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
 
 
-@strawberry.type
+@strawberry.type(description="The result of a refund request: the refund, or userErrors.")
 class RefundPayload:
-    refund: Refund | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
+    refund: Refund | None = strawberry.field(default=None, description="The refund requested.")
+    user_errors: list[UserError] = user_errors_field()

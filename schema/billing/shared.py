@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import strawberry
 from strawberry.types import Info
 
 from core.errors import NotFound
 from schema.identity import User
-from services.billing.errors import BillingErrorCode
-
-strawberry.enum(BillingErrorCode, description="userError codes of the billing mutations.")
 
 
 async def user_of(info: Info, user_id: uuid.UUID) -> User:

@@ -1,8 +1,8 @@
-"""Catalog resolvers: parse input, call the catalog service, map the result to schema types."""
+"""Catalog mutations: parse input, call the catalog service, map the result to schema types."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -10,13 +10,9 @@ from strawberry.types import Info
 
 from core.errors import NotFound, invalid
 from core.permissions import CATALOG_STAFF
-from schema.catalog import (
-    Brand,
-    BrandFilterInput,
+from schema.catalog.inputs import (
     BrandIdInput,
     BrandPayload,
-    Category,
-    CategoryFilterInput,
     CategoryIdInput,
     CategoryPayload,
     CreateBrandInput,
@@ -27,12 +23,8 @@ from schema.catalog import (
     DeleteCategoryPayload,
     DeleteProductPayload,
     DeleteReviewPayload,
-    Product,
-    ProductFilterInput,
     ProductIdInput,
-    ProductOrderInput,
     ProductPayload,
-    Review,
     ReviewIdInput,
     ReviewPayload,
     UpdateBrandInput,
@@ -40,33 +32,21 @@ from schema.catalog import (
     UpdateProductInput,
     UpdateReviewInput,
 )
-from schema.directives import AUTHENTICATED, PUBLIC, HasRole, access
+from schema.catalog.types import Brand, Category, Product, Review
+from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
 from schema.money import MoneyInput
-from schema.nodes import node_or_not_found, optional_reference, parse_uuid
-from schema.pagination import Connection, OrderDirection, connection, page_args
-from services.catalog import brands, categories, products, reviews, search
-from services.catalog.access import CatalogReader, catalog_reader
-from services.catalog.brands import BrandFields, BrandFilter
-from services.catalog.categories import CategoryFields, CategoryFilter
+from schema.nodes import parse_uuid
+from services.catalog import brands, categories, products, reviews
+from services.catalog.brands import BrandFields
+from services.catalog.categories import CategoryFields
 from services.catalog.errors import CatalogErrorCode
 from services.catalog.products import Price, ProductFields
 from services.catalog.reviews import ReviewChange
-from services.catalog.search import ProductFilter, ProductOrderField
 from services.catalog.validation import KEEP, Keep
 
 CATALOG_WRITERS = HasRole(*CATALOG_STAFF)
 T = TypeVar("T")
-
-_SLUG_HELP = "Anonymous storefronts name the tenant; signed-in callers read their own."
-
-
-async def _reader(info: Info, tenant_slug: str | None) -> CatalogReader:
-    """Who reads which tenant; anonymous storefront reads switch the request's loaders to it."""
-    reader = await catalog_reader(info.context.services, tenant_slug)
-    if reader.storefront_tenant_id is not None:
-        info.context.read_as_storefront(reader.storefront_tenant_id)
-    return reader
 
 
 def _ref(raw: Any, type_name: str, field: str) -> Any:
@@ -110,116 +90,6 @@ def _review_payload(change: ReviewChange) -> ReviewPayload:
     return ReviewPayload(review=Review.from_model(change.review), product=Product.from_model(change.product))
 
 
-def _direction(order: ProductOrderInput) -> bool:
-    """True for descending."""
-    if order.direction is not None:
-        return order.direction == OrderDirection.DESC
-    return order.field in (ProductOrderField.RELEVANCE, ProductOrderField.CREATED_AT)
-
-
-@strawberry.type
-class CatalogQuery:
-    @strawberry.field(
-        extensions=access(PUBLIC),
-        description="Products of a tenant: search, filters, ordering. " + _SLUG_HELP,
-    )
-    async def products(
-        self,
-        info: Info,
-        filter: ProductFilterInput | None = None,
-        order_by: ProductOrderInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        tenant_slug: str | None = None,
-    ) -> Connection[Product]:
-        f = filter or ProductFilterInput()
-        order = order_by or ProductOrderInput()
-        reader = await _reader(info, tenant_slug)
-        page = await search.list_products(
-            info.context.services,
-            reader,
-            ProductFilter(
-                search=f.search,
-                category_id=optional_reference(f.category_id, "Category"),
-                brand_id=optional_reference(f.brand_id, "Brand"),
-                min_price=f.min_price,
-                max_price=f.max_price,
-                currency=f.currency,
-                status=f.status,
-            ),
-            order.field,
-            _direction(order),
-            page_args(first, after, last, before),
-        )
-        return connection(page, Product.from_model)
-
-    @strawberry.field(extensions=access(PUBLIC), description="A product by id. " + _SLUG_HELP)
-    async def product(self, info: Info, id: relay.GlobalID, tenant_slug: str | None = None) -> Product:
-        await _reader(info, tenant_slug)
-        return await node_or_not_found(Product, info, id)
-
-    @strawberry.field(
-        extensions=access(PUBLIC),
-        description="Autocomplete: ACTIVE products whose name starts with (then contains) the prefix. "
-        + _SLUG_HELP,
-    )
-    async def product_suggestions(
-        self, info: Info, prefix: str, first: int = 10, tenant_slug: str | None = None
-    ) -> list[Product]:
-        reader = await _reader(info, tenant_slug)
-        found = await search.product_suggestions(info.context.services, reader, prefix, first)
-        return [Product.from_model(p) for p in found]
-
-    @strawberry.field(extensions=access(PUBLIC), description="Categories by name. " + _SLUG_HELP)
-    async def categories(
-        self,
-        info: Info,
-        filter: CategoryFilterInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        tenant_slug: str | None = None,
-    ) -> Connection[Category]:
-        f = filter or CategoryFilterInput()
-        reader = await _reader(info, tenant_slug)
-        page = await categories.list_categories(
-            info.context.services,
-            reader,
-            CategoryFilter(
-                parent_id=optional_reference(f.parent_id, "Category"),
-                roots_only=f.roots_only,
-                search=f.search,
-                active=f.active,
-            ),
-            page_args(first, after, last, before),
-        )
-        return connection(page, Category.from_model)
-
-    @strawberry.field(extensions=access(PUBLIC), description="Brands by name. " + _SLUG_HELP)
-    async def brands(
-        self,
-        info: Info,
-        filter: BrandFilterInput | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        tenant_slug: str | None = None,
-    ) -> Connection[Brand]:
-        f = filter or BrandFilterInput()
-        reader = await _reader(info, tenant_slug)
-        page = await brands.list_brands(
-            info.context.services,
-            reader,
-            BrandFilter(search=f.search, active=f.active),
-            page_args(first, after, last, before),
-        )
-        return connection(page, Brand.from_model)
-
-
 def _product_fields(input: CreateProductInput | UpdateProductInput) -> ProductFields:
     return ProductFields(
         sku=_kept(input.sku),
@@ -255,14 +125,24 @@ def _required(value: T | None, field: str) -> T:
 @strawberry.type
 class CatalogMutation:
     @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Add a product (DRAFT by default).")
-    async def create_product(self, info: Info, input: CreateProductInput) -> ProductPayload:
+    async def create_product(
+        self,
+        info: Info,
+        input: Annotated[CreateProductInput, strawberry.argument(description="The new product.")],
+    ) -> ProductPayload:
         async def work() -> Any:
             return await products.create_product(info.context.services, _product_fields(input))
 
         return await mutation_payload(ProductPayload, work(), _product_payload)
 
     @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Change a product.")
-    async def update_product(self, info: Info, input: UpdateProductInput) -> ProductPayload:
+    async def update_product(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateProductInput, strawberry.argument(description="The product and the fields to change.")
+        ],
+    ) -> ProductPayload:
         async def work() -> Any:
             for name, field in (
                 ("sku", "sku"),
@@ -280,7 +160,11 @@ class CatalogMutation:
     @strawberry.mutation(
         extensions=access(CATALOG_WRITERS), description="Withdraw a product from sale; orders keep it."
     )
-    async def archive_product(self, info: Info, input: ProductIdInput) -> ProductPayload:
+    async def archive_product(
+        self,
+        info: Info,
+        input: Annotated[ProductIdInput, strawberry.argument(description="The product to archive.")],
+    ) -> ProductPayload:
         call = products.archive_product(info.context.services, parse_uuid(input.id, "Product"))
         return await mutation_payload(ProductPayload, call, _product_payload)
 
@@ -288,7 +172,13 @@ class CatalogMutation:
         extensions=access(CATALOG_WRITERS),
         description="Delete a product that was never ordered (otherwise archive it).",
     )
-    async def delete_product(self, info: Info, input: ProductIdInput) -> DeleteProductPayload:
+    async def delete_product(
+        self,
+        info: Info,
+        input: Annotated[
+            ProductIdInput, strawberry.argument(description="The product to delete (never ordered).")
+        ],
+    ) -> DeleteProductPayload:
         call = products.delete_product(info.context.services, parse_uuid(input.id, "Product"))
         return await mutation_payload(
             DeleteProductPayload,
@@ -297,7 +187,11 @@ class CatalogMutation:
         )
 
     @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Add a category.")
-    async def create_category(self, info: Info, input: CreateCategoryInput) -> CategoryPayload:
+    async def create_category(
+        self,
+        info: Info,
+        input: Annotated[CreateCategoryInput, strawberry.argument(description="The new category.")],
+    ) -> CategoryPayload:
         async def work() -> Any:
             fields = CategoryFields(
                 name=input.name,
@@ -316,7 +210,13 @@ class CatalogMutation:
     @strawberry.mutation(
         extensions=access(CATALOG_WRITERS), description="Change or move a category (never below itself)."
     )
-    async def update_category(self, info: Info, input: UpdateCategoryInput) -> CategoryPayload:
+    async def update_category(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateCategoryInput, strawberry.argument(description="The category and the fields to change.")
+        ],
+    ) -> CategoryPayload:
         async def work() -> Any:
             _required(input.name, "name")
             _required(input.active, "active")
@@ -340,7 +240,11 @@ class CatalogMutation:
         extensions=access(CATALOG_WRITERS),
         description="Delete a category: its children move to its parent, its products keep no category.",
     )
-    async def delete_category(self, info: Info, input: CategoryIdInput) -> DeleteCategoryPayload:
+    async def delete_category(
+        self,
+        info: Info,
+        input: Annotated[CategoryIdInput, strawberry.argument(description="The category to delete.")],
+    ) -> DeleteCategoryPayload:
         call = categories.delete_category(info.context.services, parse_uuid(input.id, "Category"))
         return await mutation_payload(
             DeleteCategoryPayload,
@@ -351,7 +255,11 @@ class CatalogMutation:
         )
 
     @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Add a brand.")
-    async def create_brand(self, info: Info, input: CreateBrandInput) -> BrandPayload:
+    async def create_brand(
+        self,
+        info: Info,
+        input: Annotated[CreateBrandInput, strawberry.argument(description="The new brand.")],
+    ) -> BrandPayload:
         fields = BrandFields(
             name=input.name,
             slug=input.slug,
@@ -363,7 +271,13 @@ class CatalogMutation:
         return await mutation_payload(BrandPayload, call, lambda b: BrandPayload(brand=Brand.from_model(b)))
 
     @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Change a brand.")
-    async def update_brand(self, info: Info, input: UpdateBrandInput) -> BrandPayload:
+    async def update_brand(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateBrandInput, strawberry.argument(description="The brand and the fields to change.")
+        ],
+    ) -> BrandPayload:
         async def work() -> Any:
             _required(input.name, "name")
             _required(input.active, "active")
@@ -381,7 +295,11 @@ class CatalogMutation:
     @strawberry.mutation(
         extensions=access(CATALOG_WRITERS), description="Delete a brand; its products keep no brand."
     )
-    async def delete_brand(self, info: Info, input: BrandIdInput) -> DeleteBrandPayload:
+    async def delete_brand(
+        self,
+        info: Info,
+        input: Annotated[BrandIdInput, strawberry.argument(description="The brand to delete.")],
+    ) -> DeleteBrandPayload:
         call = brands.delete_brand(info.context.services, parse_uuid(input.id, "Brand"))
         return await mutation_payload(
             DeleteBrandPayload,
@@ -393,7 +311,11 @@ class CatalogMutation:
         extensions=access(AUTHENTICATED),
         description="Review a product you bought (a paid order contains it); one review per product.",
     )
-    async def create_review(self, info: Info, input: CreateReviewInput) -> ReviewPayload:
+    async def create_review(
+        self,
+        info: Info,
+        input: Annotated[CreateReviewInput, strawberry.argument(description="The product and your rating.")],
+    ) -> ReviewPayload:
         async def work() -> Any:
             product_id = _ref(input.product_id, "Product", "productId")
             return await reviews.create_review(info.context.services, product_id, input.rating, input.comment)
@@ -401,7 +323,13 @@ class CatalogMutation:
         return await mutation_payload(ReviewPayload, work(), _review_payload)
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Change your review.")
-    async def update_review(self, info: Info, input: UpdateReviewInput) -> ReviewPayload:
+    async def update_review(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateReviewInput, strawberry.argument(description="Your review and the fields to change.")
+        ],
+    ) -> ReviewPayload:
         async def work() -> Any:
             rating = _required(_kept(input.rating), "rating")
             return await reviews.update_review(
@@ -416,7 +344,11 @@ class CatalogMutation:
     @strawberry.mutation(
         extensions=access(AUTHENTICATED), description="Delete a review: its author, or staff (moderation)."
     )
-    async def delete_review(self, info: Info, input: ReviewIdInput) -> DeleteReviewPayload:
+    async def delete_review(
+        self,
+        info: Info,
+        input: Annotated[ReviewIdInput, strawberry.argument(description="The review to delete.")],
+    ) -> DeleteReviewPayload:
         call = reviews.delete_review(info.context.services, parse_uuid(input.id, "Review"))
         return await mutation_payload(
             DeleteReviewPayload,

@@ -1,5 +1,4 @@
-"""Catalog types: products (federation entity), categories, brands and reviews (Relay nodes), their
-inputs and payloads."""
+"""Catalog types: products (federation entity), categories, brands and reviews (Relay nodes)."""
 
 from __future__ import annotations
 
@@ -17,20 +16,33 @@ from loaders.catalog import ReviewPageKey
 from loaders.pagination import DEFAULT_PAGE_SIZE, Page, PageArgs, decode_cursor
 from models import catalog as models
 from models.catalog import ProductStatus
-from schema.errors import UserError
-from schema.money import BigInt, Money, MoneyInput
+from schema.enums import documented_enum
+from schema.money import Money
 from schema.nodes import Entity, LoadedNode, load_nodes, node_or_not_found, node_type
-from schema.pagination import Connection, OrderDirection, connection
+from schema.pagination import After, Before, Connection, First, Last, connection
 from services.catalog.access import can_see_product
-from services.catalog.errors import CatalogErrorCode
 from services.catalog.reviews import average_rating
 from services.catalog.search import ProductOrderField
 
-strawberry.enum(ProductStatus, description="DRAFT and ARCHIVED products are seen by catalog staff only.")
-strawberry.enum(CatalogErrorCode, description="userError codes of the catalog mutations.")
-strawberry.enum(
+documented_enum(
+    ProductStatus,
+    "A product's life cycle: DRAFT -> ACTIVE -> ARCHIVED. Only ACTIVE ones are seen and sold to all.",
+    {
+        ProductStatus.DRAFT: "Being prepared: seen by catalog staff only, not for sale.",
+        ProductStatus.ACTIVE: "On sale and seen by everyone.",
+        ProductStatus.ARCHIVED: "No longer sold (kept for past orders): seen by catalog staff only.",
+    },
+)
+
+documented_enum(
     ProductOrderField,
-    description="RELEVANCE ranks full-text matches of `filter.search` (without a search: CREATED_AT).",
+    "What a list of products is sorted by.",
+    {
+        ProductOrderField.RELEVANCE: "Best full-text match of `filter.search` first (no search: CREATED_AT).",
+        ProductOrderField.CREATED_AT: "When the product was created.",
+        ProductOrderField.NAME: "Name, alphabetically.",
+        ProductOrderField.PRICE: "Effective price (the sale price if set).",
+    },
 )
 
 
@@ -38,13 +50,13 @@ strawberry.enum(
 @strawberry.type(name="Category", description="A node of the tenant's category tree.")
 class Category(LoadedNode):
     category_id: relay.NodeID[str]
-    name: str
-    slug: str
-    description: str | None
-    image_url: str | None
-    active: bool
-    created_at: datetime
-    updated_at: datetime
+    name: str = strawberry.field(description="Display name.")
+    slug: str = strawberry.field(description="URL name, unique in the tenant.")
+    description: str | None = strawberry.field(description="Longer text for the category page.")
+    image_url: str | None = strawberry.field(description="Absolute http(s) URL of its picture.")
+    active: bool = strawberry.field(description="Inactive categories are hidden from all but catalog staff.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
     parent_uuid: strawberry.Private[uuid.UUID | None]
 
     @classmethod
@@ -61,7 +73,7 @@ class Category(LoadedNode):
             parent_uuid=category.parent_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The category above; null for a root.")
     async def parent(self, info: Info) -> Category | None:
         if self.parent_uuid is None:
             return None
@@ -82,13 +94,13 @@ class Category(LoadedNode):
 @strawberry.type(name="Brand", description="A brand of the tenant's products.")
 class Brand(LoadedNode):
     brand_id: relay.NodeID[str]
-    name: str
-    slug: str
-    description: str | None
-    logo_url: str | None
-    active: bool
-    created_at: datetime
-    updated_at: datetime
+    name: str = strawberry.field(description="Display name.")
+    slug: str = strawberry.field(description="URL name, unique in the tenant.")
+    description: str | None = strawberry.field(description="Longer text for the brand page.")
+    logo_url: str | None = strawberry.field(description="Absolute http(s) URL of its logo.")
+    active: bool = strawberry.field(description="Inactive brands are hidden from all but catalog staff.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
 
     @classmethod
     def from_model(cls, brand: models.Brand) -> Self:
@@ -129,10 +141,10 @@ def _display_name(full_name: str) -> str:
 @strawberry.type(name="Review", description="A buyer's rating of a product they bought.")
 class Review(LoadedNode):
     review_id: relay.NodeID[str]
-    rating: int
-    comment: str | None
-    created_at: datetime
-    updated_at: datetime
+    rating: int = strawberry.field(description="1 (worst) to 5 (best).")
+    comment: str | None = strawberry.field(description="The buyer's words; null for a rating alone.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
     product_uuid: strawberry.Private[uuid.UUID]
     buyer_uuid: strawberry.Private[uuid.UUID]
 
@@ -158,7 +170,7 @@ class Review(LoadedNode):
         principal = info.context.principal
         return principal is not None and principal.user_id == self.buyer_uuid
 
-    @strawberry.field
+    @strawberry.field(description="The product reviewed.")
     async def product(self, info: Info) -> Product:
         return await node_or_not_found(Product, info, str(self.product_uuid))
 
@@ -175,20 +187,24 @@ class Review(LoadedNode):
 @strawberry.federation.type(keys=["id"], name="Product", description="Something a tenant sells.")
 class Product(Entity):
     product_id: relay.NodeID[str]
-    sku: str
-    name: str
-    description: str | None
-    status: ProductStatus
-    base_price: Money
+    sku: str = strawberry.field(description="Stock-keeping unit, unique in the tenant (uppercase).")
+    name: str = strawberry.field(description="Display name.")
+    description: str | None = strawberry.field(description="Longer text for the product page.")
+    status: ProductStatus = strawberry.field(description="Where the product is in its life cycle.")
+    base_price: Money = strawberry.field(description="The regular price.")
     sale_price: Money | None = strawberry.field(description="Set while the product is on sale.")
     price: Money = strawberry.field(description="What a buyer pays now: the sale price if set.")
     stock_quantity: int | None = strawberry.field(description="Null: stock is not tracked.")
-    attributes: JSON
-    image_urls: list[str]
+    attributes: JSON = strawberry.field(
+        description="Free-form JSON object (size, colour, ...), at most 100 keys."
+    )
+    image_urls: list[str] = strawberry.field(
+        description="Absolute http(s) URLs of its pictures, in display order (at most 20)."
+    )
     average_rating: float | None = strawberry.field(description="Null until the first review.")
-    review_count: int
-    created_at: datetime
-    updated_at: datetime
+    review_count: int = strawberry.field(description="How many reviews it has.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
     category_uuid: strawberry.Private[uuid.UUID | None]
     brand_uuid: strawberry.Private[uuid.UUID | None]
 
@@ -216,18 +232,18 @@ class Product(Entity):
             brand_uuid=product.brand_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Whether it can be ordered now: stock is untracked or above 0.")
     def in_stock(self) -> bool:
         return self.stock_quantity is None or self.stock_quantity > 0
 
-    @strawberry.field
+    @strawberry.field(description="Its category; null if none or hidden.")
     async def category(self, info: Info) -> Category | None:
         if self.category_uuid is None:
             return None
         category = await info.context.loaders.catalog.category.load(self.category_uuid)
         return Category.from_model(category) if category else None
 
-    @strawberry.field
+    @strawberry.field(description="Its brand; null if none or hidden.")
     async def brand(self, info: Info) -> Brand | None:
         if self.brand_uuid is None:
             return None
@@ -238,10 +254,10 @@ class Product(Entity):
     async def reviews(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Review]:
         args = PageArgs(first=first, after=after, last=last, before=before).validated()
         forward = args.last is None
@@ -273,205 +289,3 @@ class Product(Entity):
             cls.from_model,
             lambda product: can_see_product(principal, product),
         )
-
-
-# ---- inputs -------------------------------------------------------------------------------
-
-
-@strawberry.input
-class ProductFilterInput:
-    search: str | None = strawberry.field(
-        default=None, description="Full-text search over name, SKU and description (web-search syntax)."
-    )
-    category_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="The category or any category below it."
-    )
-    brand_id: relay.GlobalID | None = None
-    min_price: BigInt | None = strawberry.field(
-        default=None, description="Minor units; compared with the effective price (sale price if set)."
-    )
-    max_price: BigInt | None = None
-    currency: str | None = None
-    status: ProductStatus | None = strawberry.field(
-        default=None, description="Catalog staff only; everyone else sees ACTIVE products."
-    )
-
-
-@strawberry.input
-class ProductOrderInput:
-    field: ProductOrderField = ProductOrderField.RELEVANCE
-    direction: OrderDirection | None = strawberry.field(
-        default=None, description="Default: DESC for RELEVANCE and CREATED_AT, ASC for NAME and PRICE."
-    )
-
-
-@strawberry.input
-class CategoryFilterInput:
-    parent_id: relay.GlobalID | None = None
-    roots_only: bool = False
-    search: str | None = None
-    active: bool | None = strawberry.field(default=None, description="Staff only; others see active ones.")
-
-
-@strawberry.input
-class BrandFilterInput:
-    search: str | None = None
-    active: bool | None = strawberry.field(default=None, description="Staff only; others see active ones.")
-
-
-@strawberry.input
-class CreateProductInput:
-    sku: str
-    name: str
-    description: str | None = None
-    category_id: relay.GlobalID | None = None
-    brand_id: relay.GlobalID | None = None
-    base_price: MoneyInput
-    sale_price: MoneyInput | None = None
-    status: ProductStatus = ProductStatus.DRAFT
-    stock_quantity: int | None = strawberry.field(default=None, description="Omit to not track stock.")
-    attributes: JSON | None = None
-    image_urls: list[str] = strawberry.field(default_factory=list)
-
-
-@strawberry.input(description="Omitted fields stay as they are; null clears an optional field.")
-class UpdateProductInput:
-    id: relay.GlobalID
-    sku: str | None = strawberry.UNSET
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    category_id: relay.GlobalID | None = strawberry.UNSET
-    brand_id: relay.GlobalID | None = strawberry.UNSET
-    base_price: MoneyInput | None = strawberry.UNSET
-    sale_price: MoneyInput | None = strawberry.UNSET
-    status: ProductStatus | None = strawberry.UNSET
-    stock_quantity: int | None = strawberry.UNSET
-    attributes: JSON | None = strawberry.UNSET
-    image_urls: list[str] | None = strawberry.UNSET
-
-
-@strawberry.input
-class ProductIdInput:
-    id: relay.GlobalID
-
-
-@strawberry.input
-class CreateCategoryInput:
-    name: str
-    slug: str | None = strawberry.field(default=None, description="Made from the name when omitted.")
-    description: str | None = None
-    parent_id: relay.GlobalID | None = None
-    image_url: str | None = None
-    active: bool = True
-
-
-@strawberry.input(description="Omitted fields stay as they are; parentId null makes it a root.")
-class UpdateCategoryInput:
-    id: relay.GlobalID
-    name: str | None = strawberry.UNSET
-    slug: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    parent_id: relay.GlobalID | None = strawberry.UNSET
-    image_url: str | None = strawberry.UNSET
-    active: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class CategoryIdInput:
-    id: relay.GlobalID
-
-
-@strawberry.input
-class CreateBrandInput:
-    name: str
-    slug: str | None = strawberry.field(default=None, description="Made from the name when omitted.")
-    description: str | None = None
-    logo_url: str | None = None
-    active: bool = True
-
-
-@strawberry.input(description="Omitted fields stay as they are.")
-class UpdateBrandInput:
-    id: relay.GlobalID
-    name: str | None = strawberry.UNSET
-    slug: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    logo_url: str | None = strawberry.UNSET
-    active: bool | None = strawberry.UNSET
-
-
-@strawberry.input
-class BrandIdInput:
-    id: relay.GlobalID
-
-
-@strawberry.input
-class CreateReviewInput:
-    product_id: relay.GlobalID
-    rating: int = strawberry.field(description="1 to 5.")
-    comment: str | None = None
-
-
-@strawberry.input
-class UpdateReviewInput:
-    id: relay.GlobalID
-    rating: int | None = strawberry.UNSET
-    comment: str | None = strawberry.UNSET
-
-
-@strawberry.input
-class ReviewIdInput:
-    id: relay.GlobalID
-
-
-# ---- payloads -----------------------------------------------------------------------------
-
-
-@strawberry.type
-class ProductPayload:
-    product: Product | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class DeleteProductPayload:
-    deleted_product_id: relay.GlobalID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class CategoryPayload:
-    category: Category | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class DeleteCategoryPayload:
-    deleted_category_id: relay.GlobalID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class BrandPayload:
-    brand: Brand | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class DeleteBrandPayload:
-    deleted_brand_id: relay.GlobalID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class ReviewPayload:
-    review: Review | None = None
-    product: Product | None = strawberry.field(default=None, description="With its new rating totals.")
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class DeleteReviewPayload:
-    deleted_review_id: relay.GlobalID | None = None
-    product: Product | None = strawberry.field(default=None, description="With its new rating totals.")
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
