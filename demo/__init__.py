@@ -34,26 +34,40 @@ DEMO_TENANTS = (
     ("acme", "Acme Corporation", TenantKind.ENTERPRISE),
     ("globex", "Globex Resellers", TenantKind.RESELLER),
 )
+# Each demo tenant's accounts: <local>@<slug>.example, named "<tenant name> <title>".
+DEMO_STAFF = (
+    ("admin", "Admin", (Role.TENANT_ADMIN,)),
+    ("manager", "Manager", (Role.MANAGER,)),
+    ("user", "User", (Role.USER,)),
+)
+PLATFORM_DEMO_ADMIN = DemoAccount(
+    PLATFORM_TENANT_SLUG, "admin@platform.example", DEMO_PASSWORD, (Role.PLATFORM_ADMIN,)
+)
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """Every account ``seed_demo`` creates (the landing page lists them without a database)."""
+    return [
+        PLATFORM_DEMO_ADMIN,
+        *(
+            DemoAccount(slug, f"{local}@{slug}.example", DEMO_PASSWORD, roles)
+            for slug, _, _ in DEMO_TENANTS
+            for local, _, roles in DEMO_STAFF
+        ),
+    ]
 
 
 async def seed_demo(db: Database) -> list[DemoAccount]:
     """Demo tenants and accounts; running it again changes nothing."""
-    accounts = [
-        DemoAccount(PLATFORM_TENANT_SLUG, "admin@platform.example", DEMO_PASSWORD, (Role.PLATFORM_ADMIN,))
-    ]
-    await create_platform_admin(db, accounts[0].email, "Platform Admin", DEMO_PASSWORD)
+    await create_platform_admin(db, PLATFORM_DEMO_ADMIN.email, "Platform Admin", DEMO_PASSWORD)
     async with db.transaction(TenantScope.all_tenants()) as session:
         for slug, name, kind in DEMO_TENANTS:
             tenant = await ensure_tenant(session, slug, name, kind, f"contact@{slug}.example")
-            for local, full_name, roles in (
-                ("admin", f"{name} Admin", (Role.TENANT_ADMIN,)),
-                ("manager", f"{name} Manager", (Role.MANAGER,)),
-                ("user", f"{name} User", (Role.USER,)),
-            ):
-                email = f"{local}@{slug}.example"
-                await ensure_user(session, tenant, email, full_name, DEMO_PASSWORD, roles)
-                accounts.append(DemoAccount(slug, email, DEMO_PASSWORD, roles))
+            for local, title, roles in DEMO_STAFF:
+                await ensure_user(
+                    session, tenant, f"{local}@{slug}.example", f"{name} {title}", DEMO_PASSWORD, roles
+                )
             await seed_demo_catalog(session, tenant)
             await seed_demo_orders(session, tenant)
             await seed_demo_billing(session, tenant)
-    return accounts
+    return demo_accounts()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install the PostgreSQL and Redis *binaries* the test suite needs (Debian/Ubuntu).
 #
-# Only installs what is missing, and never leaves a system service running:
-# the tests start their own throwaway servers (tests/harness/servers.py).
+# Only installs what is missing, and never leaves a system service running or
+# enabled at boot: the tests start their own throwaway servers
+# (tests/harness/servers.py).
 set -euo pipefail
 
 have_postgres() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
@@ -52,10 +53,33 @@ trap restore_policy EXIT
 printf '#!/bin/sh\nexit 101\n' >"$policy"
 chmod 0755 "$policy"
 
-echo "install-services.sh: installing ${packages[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1
+echo "install-services.sh: [1/3] apt-get update (package lists)" >&2
 apt-get update -q
-apt-get install -y -q --no-install-recommends "${packages[@]}"
+echo "install-services.sh: [2/3] apt-get install ${packages[*]} (about a minute)" >&2
+# One line per package unpacked and set up: progress without apt's full chatter (a shell loop:
+# mawk would hold the lines back until its buffer fills).
+apt-get install -y -q --no-install-recommends "${packages[@]}" |
+    while IFS= read -r line; do
+        case "$line" in "Unpacking "* | "Setting up "*) echo "install-services.sh:   $line" >&2 ;; esac
+    done
+echo "install-services.sh: [3/3] keeping the system services stopped and off at boot" >&2
+
+# The packages enable their services at boot (systemd unit links, and /etc/rc?.d links for
+# SysV init) whether or not systemd runs now: the tests never need them, so turn that off for
+# what this script installed (a service someone installed before is theirs: left alone).
+# systemctl enable/disable work on the unit files offline too, when systemd is not PID 1.
+for service in "${packages[@]}"; do
+    if command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --quiet "$service" >/dev/null 2>&1 || true
+        if [ "$(systemctl is-enabled "$service" 2>/dev/null || true)" = "enabled" ]; then
+            echo "install-services.sh: warning: $service is still enabled at boot (systemctl disable $service)" >&2
+        fi
+    fi
+    if [ -x "/etc/init.d/$service" ] && command -v update-rc.d >/dev/null 2>&1; then
+        update-rc.d "$service" disable >/dev/null 2>&1 || true
+    fi
+done
 
 # Stop anything the packages started anyway (only the system cluster/service,
 # never servers started by someone else's test run).
@@ -88,4 +112,4 @@ fi
 
 have_postgres || { echo "install-services.sh: initdb still missing after install" >&2; exit 1; }
 have_redis || { echo "install-services.sh: redis-server still missing after install" >&2; exit 1; }
-echo "install-services.sh: done (no services started)" >&2
+echo "install-services.sh: done (no services started, none enabled at boot)" >&2

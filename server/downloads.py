@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from core.errors import NotFound, ServiceError
 from schema.nodes import parse_uuid
+from server.credentials import TENANT_HEADER, acting_tenant
 from server.errors import STATUS_OF_CODE
 from server.problems import problem
 from server.runtime import Runtime
@@ -24,12 +25,12 @@ def _unauthenticated(detail: str) -> Response:
 async def invoice_pdf_download(request: Request) -> Response:
     """GET /invoices/{id}/pdf (a UUID or an Invoice global id): the owner's or staff's PDF."""
     runtime: Runtime = request.app.state.runtime
-    token = bearer_token(request.headers.get("authorization"))
-    if token is None:
-        return _unauthenticated("Send Authorization: Bearer <access token>.")
     try:
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            return _unauthenticated("Send Authorization: Bearer <access token>.")
         principal = await authenticate(
-            runtime.access, runtime.settings, token, request.headers.get("x-tenant-id")
+            runtime.access, runtime.settings, token, acting_tenant(request.headers.get(TENANT_HEADER))
         )
     except ServiceError as error:
         if error.code == "UNAUTHENTICATED":

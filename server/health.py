@@ -1,13 +1,17 @@
-"""Liveness and readiness probes."""
+"""Probes: liveness (/health, /healthz), readiness (/readyz) and the deep check (/health/deep).
+
+Readiness is ``ready`` (200), ``degraded`` (200: serving, but mail, events, Redis or disk are
+behind) or ``not_ready`` (503: the database is away or not migrated, or the outbox dispatcher
+stopped); /health/deep reports the same checks with their numbers and a configuration summary."""
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from core.scope import TenantScope
-from realtime.redis_backend import RedisBackend
+from models.base import utcnow
+from server.health_checks import config_summary, names_with, run_checks
+from server.landing import VERSION
 from server.runtime import Runtime
 
 
@@ -17,25 +21,32 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def readiness(request: Request) -> JSONResponse:
-    """Ready for traffic when the database answers and the broadcast listener is connected."""
     runtime: Runtime = request.app.state.runtime
-    checks: dict[str, str] = {}
-    try:
-        async with runtime.db.session(TenantScope.all_tenants()) as session:
-            await session.execute(select(literal(1)))
-        checks["database"] = "ok"
-    except Exception as exc:  # any failure means not ready; say which
-        checks["database"] = f"down: {type(exc).__name__}"
-    backend = runtime.broadcast.backend
-    if isinstance(backend, RedisBackend):
-        state = backend.state
-        checks["broadcast"] = "ok" if state == "connected" else f"{state}: {backend.last_error or '-'}"
-    else:
-        checks["broadcast"] = "ok"
-    checks["outboxDispatcher"] = "ok" if runtime.dispatcher.running else "stopped"
-    ready = all(value == "ok" for value in checks.values())
-    down = sorted(name for name, value in checks.items() if value != "ok")
+    checks = await run_checks(runtime)
+    down, degraded = names_with(checks, "down"), names_with(checks, "degraded")
+    status = "not_ready" if down else "degraded" if degraded else "ready"
     return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks, "down": down},
-        status_code=200 if ready else 503,
+        {
+            "status": status,
+            "checks": {name: check.line() for name, check in checks.items()},
+            "down": down,
+            "degraded": degraded,
+        },
+        status_code=503 if down else 200,
+    )
+
+
+async def deep_health(request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    checks = await run_checks(runtime)
+    down, degraded = names_with(checks, "down"), names_with(checks, "degraded")
+    return JSONResponse(
+        {
+            "status": "unhealthy" if down else "degraded" if degraded else "healthy",
+            "timestamp": utcnow().isoformat(),
+            "version": VERSION,
+            "checks": {name: check.as_json() for name, check in checks.items()},
+            "config": config_summary(runtime.settings),
+        },
+        status_code=503 if down else 200,
     )

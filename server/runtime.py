@@ -13,6 +13,7 @@ from models.db import Database
 from realtime.broadcast import Broadcast, create_broadcast
 from realtime.dispatcher import OutboxDispatcher
 from realtime.fanout import Fanout
+from server.migration_state import MigrationWatch
 from server.websocket_limits import WebsocketLimits
 from services.billing.jobs import BillingJobs
 from services.billing.mail import MailSender, create_mailer
@@ -52,6 +53,8 @@ class Runtime:
     fanout: Fanout
     # The websocket limits, with this process's count of open connections per user.
     websocket_limits: WebsocketLimits
+    # Whether the database is at the migrations' head (warned at start, asked by /readyz).
+    migrations: MigrationWatch
     # Only when SMTP is configured; otherwise queued mail stays in the table.
     mail_sender: MailSender | None = None
 
@@ -72,6 +75,7 @@ class Runtime:
             access=AccessStore(db, broadcast, settings.access_cache_seconds),
             fanout=Fanout(broadcast),
             websocket_limits=WebsocketLimits(settings),
+            migrations=MigrationWatch(db),
             mail_sender=(
                 MailSender(db, mailer, settings.mail_from, settings.mail_poll_seconds)
                 if (mailer := create_mailer(settings.smtp_url))
@@ -80,6 +84,7 @@ class Runtime:
         )
 
     async def start(self) -> None:
+        await self.migrations.warn_if_pending()
         await self.broadcast.connect()
         await self.access.start()
         self.dispatcher.attach_gap_filler()

@@ -22,7 +22,7 @@ from server.app import create_app
 from server.cli import migrate
 from server.runtime import Runtime
 from tests.conftest import app_client, make_settings, root_logging_kept
-from tests.harness.servers import PostgresServer, RedisServer, free_port
+from tests.harness.servers import PostgresServer
 from tests.support.identity import Identity, quick_account
 
 MIB = 1024 * 1024
@@ -374,33 +374,6 @@ async def test_health(http: httpx.AsyncClient) -> None:
     response = await http.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
-
-
-async def test_readiness_when_everything_is_up(http: httpx.AsyncClient) -> None:
-    response = await http.get("/readyz")
-    assert response.status_code == 200
-    assert response.json() == {
-        "status": "ready",
-        "checks": {"database": "ok", "broadcast": "ok", "outboxDispatcher": "ok"},
-        "down": [],
-    }
-
-
-async def test_readiness_without_a_database(redis_server: RedisServer, restore_logging: None) -> None:
-    settings = make_settings(f"postgresql+asyncpg://tenantgraph@127.0.0.1:{free_port()}/x", redis_server.url)
-    application = create_app(settings)
-    # Starting does not need the database: the outbox dispatcher retries until it is there.
-    async with application.router.lifespan_context(application):
-        async with app_client(application) as client:
-            health = await client.get("/health")
-            ready = await client.get("/readyz")
-    assert health.json() == {"status": "ok"}
-    assert ready.status_code == 503
-    body = ready.json()
-    assert body["status"] == "unavailable"
-    assert body["down"] == ["database"]
-    assert body["checks"]["database"].startswith("down: ")
-    assert body["checks"]["broadcast"] == "ok"
 
 
 async def test_client_gone_before_its_body_is_read_logs_one_line(

@@ -326,18 +326,25 @@ async def change_password(ctx: ServiceContext, current_password: str, new_passwo
 
 
 def bearer_token(authorization: str | None) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` value; None for any other value."""
-    if not authorization:
+    """The token of an ``Authorization: Bearer <token>`` value; None without one. Any other
+    scheme, or Bearer with nothing after it, is UNAUTHENTICATED: never read as anonymous."""
+    if authorization is None or not authorization.strip():
         return None
     scheme, _, token = authorization.strip().partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    if scheme.lower() != "bearer":
+        raise Unauthenticated(
+            "This Authorization scheme is not accepted: send Authorization: Bearer <access token>."
+        )
+    if not token.strip():
+        raise Unauthenticated("Authorization: Bearer needs the access token after it.")
+    return token.strip()
 
 
 async def authenticate(
     access: AccessStore,
     settings: Settings,
     bearer: str,
-    acting_tenant: str | None,
+    acting_tenant: uuid.UUID | None,
     reads: Reads | None = None,
 ) -> Principal:
     """The principal of an access token, checked against the live session, user and tenant: from
@@ -348,7 +355,7 @@ async def authenticate(
     except InvalidToken as exc:
         raise Unauthenticated(str(exc)) from exc
     principal = await access.principal(claimed, reads)
-    if acting_tenant:
+    if acting_tenant is not None:
         principal = await _acting_in(reads or access.reads, principal, acting_tenant)
     return principal
 
@@ -360,21 +367,16 @@ async def reauthenticate(
     when its token expires): checked like any bearer, and it must be of the same sign-in session,
     as the token ``refreshToken`` answers is. The connection keeps acting in its tenant; the
     principal carries the fresh token's expiry."""
-    acting_tenant = str(current.acting_tenant_id) if current.acting_tenant_id else None
-    fresh = await authenticate(access, settings, bearer, acting_tenant)
+    fresh = await authenticate(access, settings, bearer, current.acting_tenant_id)
     # A session is one user's in one tenant: authenticate checked the token's claims against it.
     if fresh.session_id != current.session_id:
         raise Forbidden("This token is of another sign-in session; open a new connection with it.")
     return fresh
 
 
-async def _acting_in(db: Reads, principal: Principal, acting_tenant: str) -> Principal:
+async def _acting_in(db: Reads, principal: Principal, tenant_id: uuid.UUID) -> Principal:
     if not principal.is_platform_admin:
         raise Forbidden("Only platform administrators may act in another tenant (X-Tenant-Id).")
-    try:
-        tenant_id = uuid.UUID(acting_tenant)
-    except ValueError as exc:
-        raise Forbidden("X-Tenant-Id is not a tenant id.") from exc
     async with db.session(ALL_TENANTS) as session:
         if await session.get(Tenant, tenant_id) is None:
             raise Forbidden("X-Tenant-Id names no tenant.")

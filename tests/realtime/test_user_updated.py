@@ -161,12 +161,13 @@ async def readiness(server: LiveServer) -> tuple[int, dict[str, Any]]:
     return response.status_code, body
 
 
-async def wait_readiness(server: LiveServer, status: int) -> dict[str, Any]:
+async def wait_readiness(server: LiveServer, status: str) -> tuple[int, dict[str, Any]]:
+    """/readyz once it answers ``status`` (ready, degraded, not_ready): (HTTP status, body)."""
     deadline = time.monotonic() + DELIVERY_TIMEOUT
     while True:
         code, body = await readiness(server)
-        if code == status:
-            return body
+        if body.get("status") == status:
+            return code, body
         assert time.monotonic() < deadline, f"/readyz stayed {code} {body}, expected {status}"
         await asyncio.sleep(0.05)
 
@@ -317,11 +318,13 @@ async def test_event_made_while_redis_is_down_is_delivered_once_after_restart(
         try:
             redis_server.stop()
 
-            body = await wait_readiness(server_a, 503)
-            assert body["status"] == "unavailable"
-            assert body["down"] == ["broadcast"], body
+            # Degraded, still serving (200): every process shares this Redis, so taking them out of
+            # rotation would only turn a delay of events into an outage.
+            code, body = await wait_readiness(server_a, "degraded")
+            assert code == 200
+            assert (body["down"], body["degraded"]) == ([], ["broadcast"]), body
             assert body["checks"]["database"] == "ok"
-            assert body["checks"]["broadcast"].startswith("reconnecting"), body
+            assert body["checks"]["broadcast"].startswith("degraded: reconnecting"), body
 
             # Redis is not in the request path: the change commits, its event waits in the outbox.
             await update_user(server_b, admin, user, "Barbara Liskov")
@@ -340,11 +343,16 @@ async def test_event_made_while_redis_is_down_is_delivered_once_after_restart(
                 redis_server.start()
         await wait_published(runtime, 2)
 
-        body = await wait_readiness(server_a, 200)
-        assert body == {
-            "status": "ready",
-            "checks": {"database": "ok", "broadcast": "ok", "outboxDispatcher": "ok"},
-            "down": [],
+        code, body = await wait_readiness(server_a, "ready")
+        assert code == 200
+        assert body["checks"] == {
+            "database": "ok",
+            "migrations": "ok",
+            "broadcast": "ok",
+            "outboxDispatcher": "ok",
+            "outbox": "ok",
+            "mail": "ok",
+            "disk": "ok",
         }
 
         # The link is back for good: the next change flows as usual.

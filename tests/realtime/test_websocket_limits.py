@@ -384,7 +384,9 @@ async def test_reauthenticating_with_a_token_not_for_this_connection_closes_it(
             case "no bearer":
                 authorization = "Basic eA=="
                 close_code, code = 4401, "UNAUTHENTICATED"
-                reason = "Re-authenticating needs Authorization: Bearer <token>."
+                reason = (
+                    "This Authorization scheme is not accepted: send Authorization: Bearer <access token>."
+                )
         if isinstance(ws, TransportWsClient):
             await ws.send({"type": "ping", "payload": {"Authorization": authorization}})
         else:
