@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy import Select, bindparam, select
 
+from core.metrics import measured_batch
 from core.scope import TenantScope
 from models.db import Reads
 
@@ -37,7 +38,7 @@ class LoaderSet:
 
     @staticmethod
     def loader(batch: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> DataLoader[K, V]:
-        return DataLoader(batch, max_batch_size=500)
+        return DataLoader(measured_batch(batch), max_batch_size=500)
 
     async def fetch(self, statement: Select[Any], params: Mapping[str, Any] | None = None) -> list[Any]:
         async with self.reads.session(self.scope) as session:
