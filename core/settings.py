@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
 
     production: bool = False
+    # GraphiQL at GET /graphql, from our own assets (server/graphiql.py); unset: on in development,
+    # off in production.
+    graphiql: bool | None = None
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     frontend_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1024 * 1024
@@ -111,6 +114,24 @@ class Settings(BaseSettings):
     hyperswitch_webhook_key: str = "development-only-hyperswitch-key"
     log_level: str = "INFO"
 
+    # Observability (server/metrics.py, server/tracing.py, server/observe.py). Set, /metrics answers
+    # only "Authorization: Bearer <this>"; empty, /metrics is open in development, off in production.
+    metrics_token: str = ""
+    # "otlp": OpenTelemetry spans over OTLP/HTTP, configured by the standard OTEL_* variables.
+    tracing: Literal["off", "otlp"] = "off"
+    # Queries and mutations slower than this are logged at WARNING with their name, duration and
+    # SQL statement count; 0 turns the log off.
+    slow_operation_ms: float = Field(default=500.0, ge=0)
+
+    # `tenantgraph serve` listens here unless --host / --port say otherwise.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Readiness is "degraded" (still 200) when an outbox event or (with SMTP) a queued mail has
+    # waited longer than this, or when less disk is free than this.
+    health_outbox_lag_seconds: float = Field(default=60.0, gt=0)
+    health_mail_backlog_seconds: float = Field(default=600.0, gt=0)
+    health_min_free_disk_mb: int = Field(default=1024, ge=0)
+
     @model_validator(mode="before")
     @classmethod
     def _split_origins(cls, data: dict[str, object]) -> dict[str, object]:
@@ -118,6 +139,10 @@ class Settings(BaseSettings):
         if isinstance(origins, str):
             data["allowed_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
         return data
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return not self.production if self.graphiql is None else self.graphiql
 
     @cached_property
     def rate_limit_redis_url(self) -> str | None:

@@ -13,12 +13,17 @@ from starlette.routing import Route, WebSocketRoute
 from core.settings import Settings
 from server.downloads import invoice_pdf_download
 from server.errors import EXCEPTION_HANDLERS
+from server.graphiql import graphiql_routes
 from server.graphql_app import GraphQLEndpoint
-from server.health import health, readiness
+from server.health import deep_health, health, readiness
 from server.jwks import jwks
+from server.landing import landing_routes
 from server.logging import configure_logging
+from server.metrics import instrument_database, metrics, process_stopped
 from server.middleware import BodyLimitMiddleware, CorrelationIdMiddleware, OutageMiddleware
+from server.observe import OperationObserver
 from server.runtime import Runtime
+from server.tracing import Tracing
 from server.webhooks import hyperswitch_webhook, stripe_webhook
 from subgraph.build import build_schema
 
@@ -28,7 +33,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings.check_for_production()
     configure_logging(settings.log_level, json_lines=settings.production)
     runtime = Runtime.create(settings)
-    graphql = GraphQLEndpoint(build_schema(settings), runtime)
+    instrument_database(runtime.db)
+    observers = [OperationObserver.factory(settings.slow_operation_ms)]
+    if tracing := Tracing.create(settings):
+        observers.append(tracing.extension())
+        tracing.instrument(runtime.db)
+    graphql = GraphQLEndpoint(build_schema(settings, observers), runtime)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -37,8 +47,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         finally:
             await runtime.stop()
+            process_stopped()
+            if tracing:
+                tracing.shutdown()
 
-    middleware = [Middleware(CorrelationIdMiddleware)]
+    # Tracing outermost: its span covers all the rest.
+    middleware = [tracing.middleware()] if tracing else []
+    middleware.append(Middleware(CorrelationIdMiddleware))
     # CORS outside the others: a browser can read their refusals (413, 503) too.
     if settings.allowed_origins:
         middleware.append(
@@ -59,8 +74,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            *graphiql_routes(settings),
             Route("/health", health),
+            Route("/healthz", health),
             Route("/readyz", readiness),
+            Route("/metrics", metrics, methods=["GET"]),
+            Route("/health/deep", deep_health),
+            *landing_routes(graphql.schema, settings),
             Route("/.well-known/jwks.json", jwks, methods=["GET"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             Route("/webhooks/hyperswitch", hyperswitch_webhook, methods=["POST"]),

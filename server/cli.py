@@ -11,57 +11,95 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import uvicorn
-from alembic import command
-from alembic.config import Config
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 import demo
 from core.settings import ConfigurationError, Settings
 from models.db import Database
 from server.app import create_app
+from server.metrics import shared_between_workers
+from server.migration_state import ROOT, migration_state, script_heads, upgrade_to_head
+from services.identity.accounts import email_problem
 from services.identity.bootstrap import create_platform_admin
 from services.identity.passwords import password_problem
 from subgraph.build import build_schema
 
 Result = TypeVar("Result")
 
-ROOT = Path(__file__).resolve().parent.parent
+STDOUT = "-"
+
+
+class CommandFailed(Exception):
+    """One line for the person at the terminal, and the exit status."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def migrate(settings: Settings) -> None:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.attributes["database_url"] = settings.database_url
-    command.upgrade(config, "head")
+    upgrade_to_head(settings.database_url)
 
 
-def export_schema(settings: Settings, output: Path) -> None:
-    output.write_text(build_schema(settings).as_str() + "\n")
+def export_schema(settings: Settings, output: str) -> None:
+    sdl = build_schema(settings).as_str() + "\n"
+    if output == STDOUT:
+        sys.stdout.write(sdl)
+        return
+    path = Path(output)
+    try:
+        path.write_text(sdl)
+    except OSError as error:
+        raise CommandFailed(f"cannot write {path}: {error.strerror or error}") from error
+    print(f"wrote the schema to {path.resolve()} ({sdl.count(chr(10))} lines)")
 
 
-async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[Result]]) -> Result:
+async def _with_migrated_db(settings: Settings, work: Callable[[Database], Awaitable[Result]]) -> Result:
+    """``work`` on the database, once it is known to be at the migrations' head."""
     db = Database(settings.database_url)
     try:
+        state = await migration_state(db)
+        if state.pending:
+            raise CommandFailed(state.describe())
         return await work(db)
     finally:
         await db.dispose()
 
 
 def seed_demo(settings: Settings) -> None:
-    accounts = asyncio.run(_with_db(settings, demo.seed_demo))
+    accounts = asyncio.run(_with_migrated_db(settings, demo.seed_demo))
     print("Demo accounts (tenant slug / email / password / roles):")
     for account in accounts:
         roles = ", ".join(role.value for role in account.roles)
         print(f"  {account.tenant_slug:<9} {account.email:<24} {account.password}  [{roles}]")
 
 
-def create_admin(settings: Settings, email: str, name: str, password: str | None) -> int:
+def create_admin(settings: Settings, email: str, name: str, password: str | None) -> None:
+    if problem := email_problem("email", email):
+        raise CommandFailed(f"--email {email!r}: {problem.message}", status=2)
+    asyncio.run(_with_migrated_db(settings, _migrated))  # before asking for a password, not after
     password = password or getpass.getpass("Password for the platform admin: ")
-    if problem := password_problem(password):
-        print(problem, file=sys.stderr)
-        return 2
-    created = asyncio.run(_with_db(settings, lambda db: create_platform_admin(db, email, name, password)))
-    print("created" if created else "a user with this email already exists in the platform tenant")
-    return 0
+    if weak := password_problem(password):
+        raise CommandFailed(f"--password: {weak}", status=2)
+    created = asyncio.run(
+        _with_migrated_db(settings, lambda db: create_platform_admin(db, email, name, password))
+    )
+    if not created:
+        raise CommandFailed(f"a user with the email {email!r} already exists in the platform tenant")
+    print(f"created the platform admin {email}")
+
+
+async def _migrated(db: Database) -> None:
+    """Nothing to do: ``_with_migrated_db`` has checked the migrations."""
+
+
+def _database_failure(error: Exception) -> str:
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    first_line = (str(cause).strip().splitlines() or [""])[0]
+    return (
+        f"the database cannot be used ({type(cause).__name__}: {first_line}); check TENANTGRAPH_DATABASE_URL"
+    )
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> int:
@@ -89,8 +127,16 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
         )
         return 2
     # Several processes need an import string: each worker builds its own app from the environment.
-    uvicorn.run("server.app:create_app", factory=True, workers=workers, **options)
+    with shared_between_workers():  # each worker's /metrics answers for all of them
+        uvicorn.run("server.app:create_app", factory=True, workers=workers, **options)
     return 0
+
+
+def _setting_problems(error: ValidationError) -> str:
+    return "; ".join(
+        f"TENANTGRAPH_{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+        for problem in error.errors()
+    )
 
 
 def _positive(text: str) -> int:
@@ -104,15 +150,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tenantgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="serve GraphQL on HTTP and websockets")
-    serve_cmd.add_argument("--host", default="127.0.0.1")
-    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--host", help="default TENANTGRAPH_HOST, else 127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, help="default TENANTGRAPH_PORT, else 8000")
     serve_cmd.add_argument(
         "--workers", type=_positive, default=1, help="server processes sharing the port (default 1)"
     )
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("seed-demo", help="load demo tenants and accounts (idempotent)")
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
-    export.add_argument("--output", type=Path, default=ROOT / "schema.graphql")
+    export.add_argument(
+        "--output", default=str(ROOT / "schema.graphql"), help="a file, or - for standard output"
+    )
     admin = commands.add_parser("create-admin", help="create a platform administrator")
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", default="Platform Admin")
@@ -125,18 +173,33 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"tenantgraph: {error}", file=sys.stderr)
         return 2
+    except ValidationError as error:  # a variable that does not parse, e.g. TENANTGRAPH_PORT=x
+        print(f"tenantgraph: {_setting_problems(error)}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return serve(settings, args.host or settings.host, args.port or settings.port, args.workers)
+    try:
+        _run(args, settings)
+    except CommandFailed as failure:
+        print(f"tenantgraph: {failure}", file=sys.stderr)
+        return failure.status
+    except (DBAPIError, OSError) as error:  # not reachable, refused, ...: one line, no traceback
+        print(f"tenantgraph: {_database_failure(error)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> None:
     match args.command:
-        case "serve":
-            return serve(settings, args.host, args.port, args.workers)
         case "migrate":
             migrate(settings)
+            print(f"the database is at the migrations' head ({', '.join(sorted(script_heads()))})")
         case "seed-demo":
             seed_demo(settings)
         case "export-schema":
             export_schema(settings, args.output)
         case "create-admin":
-            return create_admin(settings, args.email, args.name, args.password)
-    return 0
+            create_admin(settings, args.email, args.name, args.password)
 
 
 if __name__ == "__main__":

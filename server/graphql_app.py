@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -18,12 +20,16 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from core import fast_json
 from core.errors import Forbidden, ServiceError
+from core.metrics import errors
 from core.principal import Principal
 from models.db import Reads, RequestReads
 from schema.context import RequestContext
 from server.batches import batch_problem
-from server.errors import STATUS_OF_CODE, graphql_error
+from server.credentials import TENANT_HEADER, acting_tenant
+from server.errors import STATUS_OF_CODE, code_of_status, graphql_error
+from server.graphiql import graphiql_page
 from server.runtime import Runtime
 from server.websocket_limits import (
     LegacyWsHandler,
@@ -38,7 +44,6 @@ from services.outages import log_outage, outage
 
 log = logging.getLogger(__name__)
 
-TENANT_HEADER = "x-tenant-id"
 READS_KEY = "tenantgraph.reads"
 # What each method may run over HTTP (strawberry would run a subscription sent over POST and fail
 # with INTERNAL_SERVER_ERROR): subscriptions need a websocket, mutations POST.
@@ -66,7 +71,8 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         settings = runtime.settings
         super().__init__(
             schema,
-            graphql_ide=None if settings.production else "graphiql",
+            # The page is ours (render_graphql_ide); strawberry only decides when to show it.
+            graphql_ide="graphiql" if settings.graphiql_enabled else None,
             allow_queries_via_get=True,
             allowed_origins=settings.allowed_origins,
             keep_alive=True,
@@ -104,10 +110,18 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             challenge = {"WWW-Authenticate": "Bearer"} if error.code == "UNAUTHENTICATED" else None
             status = STATUS_OF_CODE.get(error.code, 400)
             response = graphql_error(status, error.message, challenge, code=error.code)
+            errors(error.code).inc()
         except HTTPException as refused:  # bad JSON, no query, a subscription over HTTP, ...
             allow = {"Allow": "POST"} if refused.status_code == 405 else None
             response = graphql_error(refused.status_code, refused.reason, allow)
+            errors(code_of_status(refused.status_code)).inc()
         await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page(self.runtime.settings)
+
+    def encode_json(self, data: object) -> bytes:
+        return fast_json.dumps(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)
@@ -186,20 +200,24 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             is_websocket=is_websocket,
         )
         if not is_websocket:
+            headers = request.headers
             services.principal = await self._principal(
-                reads, bearer_token(request.headers.get("authorization")), request.headers.get(TENANT_HEADER)
+                reads, partial(bearer_token, headers.get("authorization")), headers.get(TENANT_HEADER)
             )
         return context
 
     async def _principal(
-        self, reads: Reads | None, token: str | None, acting_tenant: str | None
+        self, reads: Reads | None, read_bearer: Callable[[], str | None], tenant_header: str | None
     ) -> Principal | None:
+        """The caller: None when anonymous; RequestRejected when the credentials are malformed
+        (an unknown Authorization scheme, a bad X-Tenant-Id), bad, or cannot be checked now."""
         try:
+            token, tenant_id = read_bearer(), acting_tenant(tenant_header)
             if token is None:
-                if acting_tenant:
+                if tenant_id is not None:
                     raise Forbidden("X-Tenant-Id is for signed-in platform administrators.")
                 return None
-            return await authenticate(self.runtime.access, self.runtime.settings, token, acting_tenant, reads)
+            return await authenticate(self.runtime.access, self.runtime.settings, token, tenant_id, reads)
         except ServiceError as error:
             raise RequestRejected(error) from error
         except Exception as error:
@@ -214,18 +232,20 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         """Websockets authenticate in connection_init: {"Authorization": "Bearer <token>"}; the
         limits of server/websocket_limits.py hold from then on."""
         params = connection_params(context.connection_params)
-        token = connection_bearer(params)
-        if token is None:
-            # Every subscription needs a signed-in caller: an anonymous connection serves nothing.
-            raise ConnectionRejectionError(
-                {"code": "UNAUTHENTICATED", "message": "connection_init needs Authorization: Bearer <token>."}
-            )
         try:
-            context.services.principal = await self._principal(None, token, params.get(TENANT_HEADER))
+            principal = await self._principal(
+                None, partial(connection_bearer, params), params.get(TENANT_HEADER)
+            )
         except RequestRejected as rejected:
             raise ConnectionRejectionError(
                 {"code": rejected.error.code, "message": rejected.error.message}
             ) from rejected
+        if principal is None:
+            # Every subscription needs a signed-in caller: an anonymous connection serves nothing.
+            raise ConnectionRejectionError(
+                {"code": "UNAUTHENTICATED", "message": "connection_init needs Authorization: Bearer <token>."}
+            )
+        context.services.principal = principal
         # Counted among its user's connections (refused over their limit), until its token expires.
         self.websocket_limits.admit(context)
         return None

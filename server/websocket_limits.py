@@ -46,7 +46,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.subscriptions.protocols.graphql_ws import types as legacy
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
-from core.errors import ErrorCode, ServiceError
+from core.errors import ErrorCode, ServiceError, Unauthenticated
+from core.metrics import WEBSOCKETS
 from core.settings import Settings
 from schema.context import RequestContext
 from services.identity.auth import bearer_token, reauthenticate
@@ -228,11 +229,13 @@ class ConnectionGuard:
     async def serve(self, handle: Callable[[], Awaitable[None]]) -> None:
         """Runs strawberry's message loop ``handle``; an over-size message ends it with 1009. The
         connection stops counting for its user when the loop ends, however it ends."""
+        WEBSOCKETS.inc()
         try:
             await handle()
         except MessageTooBig as too_big:
             await self.end(CLOSE_MESSAGE_TOO_BIG, str(too_big))
         finally:
+            WEBSOCKETS.dec()
             for timer in self._timers:
                 timer.cancel()
             self.limits.release(self.context)
@@ -254,15 +257,11 @@ class ConnectionGuard:
     async def reauthenticate(self, params: Mapping[str, str]) -> dict[str, object]:
         """Moves the connection's deadline to the expiry of the fresh token in ``params``;
         ConnectionRefused when that token is not good for this connection."""
-        bearer = connection_bearer(params)
-        if bearer is None:
-            raise ConnectionRefused(
-                CLOSE_UNAUTHORIZED,
-                "Re-authenticating needs Authorization: Bearer <token>.",
-                ErrorCode.UNAUTHENTICATED,
-            )
         services = self.context.services
         try:
+            bearer = connection_bearer(params)
+            if bearer is None:
+                raise Unauthenticated("Re-authenticating needs Authorization: Bearer <token>.")
             fresh = await reauthenticate(
                 self.context.access, services.settings, services.require_principal(), bearer
             )

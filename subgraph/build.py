@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any, Final
 
 import strawberry
@@ -19,11 +19,11 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult, Info
 from strawberry.types.execution import PreExecutionError
 
-from core.errors import BadUserInput, ErrorCode
-from core.lengths import TextErrorCode
+from core.errors import BadUserInput
 from core.settings import Settings
 from resolvers.billing.roots import BillingMutation, BillingQuery
-from resolvers.catalog import CatalogMutation, CatalogQuery
+from resolvers.catalog.mutations import CatalogMutation
+from resolvers.catalog.queries import CatalogQuery
 from resolvers.federation import FederationQuery
 from resolvers.identity import IdentityMutation, IdentityQuery, IdentitySubscription
 from resolvers.nodes import NodeQuery
@@ -31,17 +31,14 @@ from resolvers.orders import OrderMutation, OrderQuery, OrderSubscription
 from schema.billing.invoices import Invoice, Payment, Refund
 from schema.billing.payments import PaymentMethod
 from schema.billing.plans import BillingSubscription, Plan
-from schema.catalog import Brand, Category, Product, Review
+from schema.catalog.types import Brand, Category, Product, Review
 from schema.context import RequestContext
+from schema.directives import describe_access
+from schema.error_codes import ERROR_CODES
 from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity import Tenant, User
 from schema.money import SCALARS
 from schema.orders import Order
-from services.billing.errors import BillingErrorCode
-from services.catalog.errors import CatalogErrorCode
-from services.identity.errors import IdentityErrorCode
-from services.money import MoneyErrorCode
-from services.orders.errors import OrderErrorCode
 from subgraph.cost import QueryCost
 from subgraph.lengths import limit_string_inputs
 from subgraph.limits import CACHE_SIZE, BoundedValidation, CachedParse, Limits, ValidationResults, refusal
@@ -65,21 +62,30 @@ SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription)
 # Federation entities and Relay nodes (reachable through _entities and node).
 ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
 ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
-# Error codes: the top-level ones and each domain's userError codes (printed in the SDL although
-# UserError.code stays a String, so that adding a code never breaks a client).
-ERROR_CODES: list[type] = [
-    ErrorCode,
-    MoneyErrorCode,
-    TextErrorCode,
-    IdentityErrorCode,
-    CatalogErrorCode,
-    OrderErrorCode,
-    BillingErrorCode,
-]
 
-Query = merge_types("Query", QUERIES)
-Mutation = merge_types("Mutation", MUTATIONS)
-Subscription = merge_types("Subscription", SUBSCRIPTIONS)
+
+def _root(name: str, types: tuple[type, ...], description: str) -> type:
+    root = merge_types(name, types)
+    root.__strawberry_definition__.description = description  # type: ignore[attr-defined]
+    return root
+
+
+Query = _root(
+    "Query",
+    QUERIES,
+    "Reads. Each field's description ends with who may call it (but federation's _entities and _service).",
+)
+Mutation = _root(
+    "Mutation",
+    MUTATIONS,
+    "Changes. Business-rule failures come back as the payload's `userErrors`, not as errors; "
+    "each field's description ends with who may call it.",
+)
+Subscription = _root(
+    "Subscription",
+    SUBSCRIPTIONS,
+    "Live events over a websocket (graphql-transport-ws); each ends when access to it ends.",
+)
 
 
 async def _refused(error: GraphQLError) -> AsyncGenerator[PreExecutionError, None]:
@@ -92,6 +98,7 @@ class Subgraph(strawberry.federation.Schema):
         self.limits = limits
         super().__init__(*args, **kwargs)
         limit_string_inputs(self._schema)
+        describe_access(self._schema)
 
     # A document too long or that does not parse is answered before any extension runs, over
     # HTTP and over websockets (which stream); one that parses is in the cache CachedParse reads.
@@ -123,7 +130,10 @@ class Subgraph(strawberry.federation.Schema):
         log_unexpected(errors)
 
 
-def build_schema(settings: Settings) -> strawberry.federation.Schema:
+def build_schema(
+    settings: Settings, observers: Sequence[Callable[[], SchemaExtension]] = ()
+) -> strawberry.federation.Schema:
+    """``observers`` (metrics, tracing) run first, so that they end last, after ErrorPolicy."""
     # The validation rules are made once: limiter extensions built per request would each create
     # new rule classes, and the validation cache (keyed by text and rules) would never hit.
     rules = DisableIntrospection().validation_rules if settings.production else []
@@ -139,6 +149,7 @@ def build_schema(settings: Settings) -> strawberry.federation.Schema:
     validated = ValidationResults(CACHE_SIZE)
     # Factories, not instances: an extension instance keeps per-operation state.
     extensions: list[Callable[[], SchemaExtension]] = [
+        *observers,
         lambda: ErrorPolicy(production=settings.production),
         lambda: AddValidationRules(rules),
         lambda: QueryCost(maximum=settings.max_query_cost, show=not settings.production),
