@@ -120,8 +120,10 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql_page(self.runtime.settings)
 
-    def encode_json(self, data: object) -> bytes:
-        return fast_json.dumps(data)
+    def encode_json(self, data: object) -> str:
+        # Text, not bytes: strawberry sends bytes over a websocket as a binary frame, which
+        # graphql-ws clients do not read.
+        return fast_json.dumps(data).decode()
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)
