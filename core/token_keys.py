@@ -22,6 +22,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
+from core.principal import Principal
+
 HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
 RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 EC_CURVES: dict[str, type[ec.EllipticCurve]] = {
@@ -62,8 +64,8 @@ class TokenKeys:
     signing_key: Any  # the HMAC secret, or a cryptography private key
     verifying_keys: Mapping[str, Any]  # by kid: the current key, then earlier public keys
     jwks: Mapping[str, Any]  # public keys only; no keys for HMAC
-    # What services/identity/tokens.py read from tokens these keys verified, by token string.
-    verified: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The principals services/identity/tokens.py read from tokens these keys verified, by token.
+    verified: dict[str, Principal] = field(default_factory=dict, compare=False, repr=False)
 
     def candidates(self, kid: object) -> list[Any]:
         """The key a token names; every accepted key when it names none of ours (a token signed

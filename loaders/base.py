@@ -4,7 +4,7 @@ and never built at import time (aiodataloader binds the running loop when constr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
@@ -46,17 +46,13 @@ class LoaderSet:
 
     async def rows_by_id(self, model: type[Row], ids: Sequence[uuid.UUID]) -> list[Row | None]:
         """The rows of ``model`` with these ids, in their order (None where there is none)."""
-        return self.by_id(await self.fetch(_by_id_statement(model), {"ids": list(ids)}), ids)
+        found = {row.id: row for row in await self.fetch(_by_id_statement(model), {"ids": list(ids)})}
+        return [found.get(i) for i in ids]
 
     async def fetch_rows(self, statement: Select[Any]) -> list[Any]:
         """Rows of several columns (``fetch`` gives the first column of each)."""
         async with self.reads.session(self.scope) as session:
             return list(await session.execute(statement))
-
-    @staticmethod
-    def by_id(rows: Iterable[Row], ids: Sequence[uuid.UUID]) -> list[Row | None]:
-        found = {row.id: row for row in rows}
-        return [found.get(i) for i in ids]
 
 
 @cache
