@@ -30,13 +30,6 @@ apt_install() {
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 
-node22() { bench/node_modules/.bin/node -e 'process.exit(+process.versions.node.split(".")[0] < 22 ? 1 : 0)' 2>/dev/null; }
-stamp="bench/node_modules/.installed-$(sha256sum bench/package-lock.json | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || ! node22; then
-    echo "bench/run.sh: npm ci (PostGraphile 5, Node 22) into bench/node_modules" >&2
-    (cd bench && npm ci --no-audit --no-fund --loglevel=error)
-    node22 || { echo "bench/run.sh: bench/node_modules/.bin/node is not Node >= 22 after npm ci" >&2; exit 1; }
-    touch "$stamp"
-fi
+bash scripts/npm-ci.sh bench  # PostGraphile 5 and Node 22, from the committed bench/package-lock.json
 
 exec .venv/bin/python -m bench "$@"

@@ -15,15 +15,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/tools/schema-check"
 base="${1:-HEAD~1}"
 
-node22() { "$tools/node_modules/.bin/node" -e 'process.exit(+process.versions.node.split(".")[0] < 22 ? 1 : 0)' 2>/dev/null; }
-stamp="$tools/node_modules/.installed-$(sha256sum "$tools/package-lock.json" | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || ! node22; then
-    command -v npm >/dev/null 2>&1 || { echo "check-schema: npm is missing (apt-get install npm)" >&2; exit 1; }
-    echo "check-schema: npm ci (@graphql-inspector/cli, Node 22) into tools/schema-check/node_modules" >&2
-    (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-    node22 || { echo "check-schema: tools/schema-check/node_modules/.bin/node is not Node >= 22" >&2; exit 1; }
-    touch "$stamp"
-fi
+bash "$root/scripts/npm-ci.sh" "$tools"
 
 if [ ! -f schema.graphql ]; then
     echo "check-schema: no schema.graphql in $(pwd); run \`tenantgraph export-schema\`" >&2

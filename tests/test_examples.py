@@ -8,8 +8,6 @@ back (cancelled, stock given back)."""
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import hashlib
 import os
 import re
 import subprocess
@@ -76,17 +74,10 @@ async def demo_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
 
 @pytest.fixture(scope="module")
 def typescript_installed() -> Path:
-    """examples/typescript/node_modules from its package-lock.json (npm ci, Node 22 among the
-    packages), installed again only when the lock changes; a lock file keeps concurrent runs apart."""
-    lock_hash = hashlib.sha256((TYPESCRIPT / "package-lock.json").read_bytes()).hexdigest()
-    stamp = TYPESCRIPT / "node_modules" / f".installed-{lock_hash}"
-    with open(TYPESCRIPT / "package-lock.json", "rb") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        if not stamp.exists():
-            npm_ci = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
-            done = _run(npm_ci, TYPESCRIPT, _clean_env())
-            assert done.returncode == 0, f"npm ci in {TYPESCRIPT} failed:\n{done.stderr}"
-            stamp.touch()
+    """examples/typescript/node_modules from its package-lock.json, Node 22 among the packages
+    (scripts/npm-ci.sh: installed again only when the lock changes)."""
+    done = _run(["bash", str(ROOT / "scripts" / "npm-ci.sh"), str(TYPESCRIPT)], ROOT, _clean_env())
+    assert done.returncode == 0, f"npm ci in {TYPESCRIPT} failed:\n{done.stderr}"
     node = TYPESCRIPT / "node_modules" / ".bin" / "node"
     version = _run([str(node), "--version"], TYPESCRIPT, _clean_env()).stdout
     assert version.startswith("v22."), version
