@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterator
 from time import perf_counter
 
-from graphql import GraphQLError, OperationDefinitionNode
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
@@ -23,6 +23,7 @@ from core.metrics import (
     operations,
     statement_count,
 )
+from subgraph.cost import find_operation
 
 log = logging.getLogger("tenantgraph.slow")
 
@@ -35,14 +36,10 @@ def _code(error: GraphQLError) -> str:
 
 
 def _type(context: ExecutionContext, name: str | None) -> str:
-    """The operation's type, as strawberry's ``operation_type`` finds it in one pass."""
+    """The operation's type (strawberry's ``operation_type`` raises where this says UNKNOWN_TYPE)."""
     document = context.graphql_document
-    for definition in document.definitions if document is not None else ():
-        if isinstance(definition, OperationDefinitionNode) and (
-            name is None or (definition.name is not None and definition.name.value == name)
-        ):
-            return str(definition.operation.value)
-    return UNKNOWN_TYPE
+    operation = find_operation(document, name) if document is not None else None
+    return UNKNOWN_TYPE if operation is None else str(operation.operation.value)
 
 
 class OperationObserver(SchemaExtension):
@@ -64,13 +61,13 @@ class OperationObserver(SchemaExtension):
         if self.execution_context.context.is_websocket:
             yield from self._on_websocket()
             return
-        statements = StatementCount()
-        # Never reset: each HTTP request runs in a task of its own (and the operations of a batch
-        # each set their own).
+        # Counted for the slow log only. Never reset: each HTTP request runs in a task of its own
+        # (and the operations of a batch each set their own).
+        statements = StatementCount() if self.slow_seconds is not None else None
         statement_count.set(statements)
         started = perf_counter()
         yield
-        self._observe(perf_counter() - started, statements.count)
+        self._observe(perf_counter() - started, statements)
 
     def _on_websocket(self) -> Iterator[None]:
         SUBSCRIPTIONS.inc()
@@ -91,16 +88,16 @@ class OperationObserver(SchemaExtension):
         operations(name, kind, codes[0] if codes else "ok").inc()
         return name
 
-    def _observe(self, seconds: float, statements: int) -> None:
+    def _observe(self, seconds: float, statements: StatementCount | None) -> None:
         given = self.execution_context.operation_name
         kind = _type(self.execution_context, given)
         name = self._count(given, kind)
         operation_seconds(name, kind).observe(seconds)
-        if self.slow_seconds is not None and seconds >= self.slow_seconds:
+        if statements is not None and self.slow_seconds is not None and seconds >= self.slow_seconds:
             log.warning(
                 "slow operation %s (%s): %.0f ms, %d SQL statements",
                 given if given is not None and is_name(given) else name,
                 kind,
                 seconds * 1000,
-                statements,
+                statements.count,
             )
