@@ -123,13 +123,22 @@ async def app_client(
 
 
 @asynccontextmanager
-async def gql_of_own_app(database_url: str, **overrides: object) -> AsyncIterator[GraphQLClient]:
-    """A GraphQL client of an app of its own (the test settings with ``overrides``, a memory
-    broadcast), running for the block; the root logger is put back afterwards."""
+async def own_app(
+    database_url: str, **overrides: object
+) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+    """An app of its own (the test settings with ``overrides``, a memory broadcast) and its HTTP
+    client, running for the block (stopped when it ends); the root logger is put back afterwards."""
     with root_logging_kept():
         application = create_app(make_settings(database_url, "memory://", **overrides))
         async with application.router.lifespan_context(application), app_client(application) as client:
-            yield GraphQLClient(client)
+            yield application, client
+
+
+@asynccontextmanager
+async def gql_of_own_app(database_url: str, **overrides: object) -> AsyncIterator[GraphQLClient]:
+    """A GraphQL client of ``own_app``."""
+    async with own_app(database_url, **overrides) as (_, client):
+        yield GraphQLClient(client)
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +17,6 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
-from starlette.applications import Starlette
 
 from core.metrics import ANONYMOUS, OTHER, BoundedLabels
 from core.permissions import Role
@@ -25,10 +24,9 @@ from core.scope import TenantScope
 from core.settings import Settings
 from models.base import utcnow
 from models.events import OutboxEvent
-from server.app import create_app
 from server.metrics import MULTIPROCESS_DIR, shared_between_workers
 from server.runtime import Runtime
-from tests.conftest import PRODUCTION_SETTINGS, TEST_SIGNING_KEY, app_client, make_settings, root_logging_kept
+from tests.conftest import PRODUCTION_SETTINGS, TEST_SIGNING_KEY, own_app
 from tests.support.graphql import GraphQLClient, count_statements
 from tests.support.identity import Identity
 from tests.support.live_server import LiveServer, TransportWsClient, server_env
@@ -181,18 +179,8 @@ async def test_outbox_backlog_and_lag(http: httpx.AsyncClient, runtime: Runtime)
     assert 30 <= value(waiting, "tenantgraph_outbox_lag_seconds") < 60
 
 
-@asynccontextmanager
-async def own_app(
-    settings: Settings, **overrides: object
-) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
-    with root_logging_kept():
-        application = create_app(make_settings(settings.database_url, "memory://", **overrides))
-        async with application.router.lifespan_context(application), app_client(application) as client:
-            yield application, client
-
-
 async def test_a_metrics_token_is_required_when_set(settings: Settings) -> None:
-    async with own_app(settings, metrics_token="scrape-secret") as (_, http):
+    async with own_app(settings.database_url, metrics_token="scrape-secret") as (_, http):
         missing = await http.get("/metrics")
         wrong = await http.get("/metrics", headers={"Authorization": "Bearer other"})
         samples = await scrape(http, Authorization="Bearer scrape-secret")
@@ -203,10 +191,13 @@ async def test_a_metrics_token_is_required_when_set(settings: Settings) -> None:
 
 
 async def test_production_serves_metrics_only_with_a_token(settings: Settings) -> None:
-    async with own_app(settings, **PRODUCTION_SETTINGS) as (_, http):
+    async with own_app(settings.database_url, **PRODUCTION_SETTINGS) as (_, http):
         refused = await http.get("/metrics")
     assert refused.status_code == 404, refused.text
-    async with own_app(settings, **PRODUCTION_SETTINGS, metrics_token="scrape-secret") as (_, http):
+    async with own_app(settings.database_url, **PRODUCTION_SETTINGS, metrics_token="scrape-secret") as (
+        _,
+        http,
+    ):
         await scrape(http, Authorization="Bearer scrape-secret")
 
 
@@ -234,7 +225,7 @@ async def test_slow_operations_are_logged_with_their_sql_count(
     settings: Settings, identity: Identity
 ) -> None:
     account = await identity.account("acme")
-    async with own_app(settings, slow_operation_ms=0.001) as (app, http):
+    async with own_app(settings.database_url, slow_operation_ms=0.001) as (app, http):
         gql = GraphQLClient(http)
         await gql.warm(account.token)
         with slow_log() as records, count_statements(app.state.runtime.db.engine) as counter:
@@ -248,7 +239,7 @@ async def test_slow_operations_are_logged_with_their_sql_count(
 
 
 async def test_fast_operations_are_not_logged(settings: Settings) -> None:
-    async with own_app(settings) as (_, http):
+    async with own_app(settings.database_url) as (_, http):
         with slow_log() as records:
             (await GraphQLClient(http)("query Ping { __typename }")).ok()
     assert records == []

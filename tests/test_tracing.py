@@ -5,12 +5,10 @@ at all when tracing is off."""
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -18,11 +16,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
-from starlette.applications import Starlette
 
 from core.settings import Settings
-from server.app import create_app
-from tests.conftest import app_client, make_settings, root_logging_kept
+from tests.conftest import own_app
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Identity
 
@@ -86,22 +82,11 @@ def collector(monkeypatch: pytest.MonkeyPatch) -> Iterator[Collector]:
         receiver.server.server_close()
 
 
-@asynccontextmanager
-async def own_app(
-    settings: Settings, **overrides: object
-) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
-    """An app of its own; when the block ends it has stopped (its spans flushed)."""
-    with root_logging_kept():
-        application = create_app(make_settings(settings.database_url, "memory://", **overrides))
-        async with application.router.lifespan_context(application), app_client(application) as client:
-            yield application, client
-
-
 async def test_a_request_is_one_trace_of_request_operation_resolvers_and_sql(
     settings: Settings, identity: Identity, collector: Collector
 ) -> None:
     account = await identity.account("acme")
-    async with own_app(settings, tracing="otlp") as (_, http):
+    async with own_app(settings.database_url, tracing="otlp") as (_, http):
         me = await GraphQLClient(http)("query MyEmail { me { email } }", token=account.token)
         assert me.ok() == {"me": {"email": account.email}}
         assert (await http.get("/health")).status_code == 200
@@ -126,7 +111,7 @@ async def test_a_request_is_one_trace_of_request_operation_resolvers_and_sql(
 
 
 async def test_tracing_is_off_by_default(settings: Settings, collector: Collector) -> None:
-    async with own_app(settings) as (app, http):
+    async with own_app(settings.database_url) as (app, http):
         assert (await GraphQLClient(http)("query Ping { __typename }")).ok() == {"__typename": "Query"}
         assert not [m for m in app.user_middleware if "OpenTelemetryMiddleware" in str(m.cls)]
     assert collector.spans == [] and collector.paths == []
