@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from models.base import utcnow
-from server.health_checks import config_summary, names_with, run_checks
+from server.health_checks import Check, config_summary, names_with, run_checks
 from server.landing import VERSION
 from server.runtime import Runtime
 
@@ -20,14 +20,17 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-async def readiness(request: Request) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
+async def _checked(runtime: Runtime) -> tuple[dict[str, Check], list[str], list[str]]:
+    """Every check, and the names of those down and of those degraded."""
     checks = await run_checks(runtime)
-    down, degraded = names_with(checks, "down"), names_with(checks, "degraded")
-    status = "not_ready" if down else "degraded" if degraded else "ready"
+    return checks, names_with(checks, "down"), names_with(checks, "degraded")
+
+
+async def readiness(request: Request) -> JSONResponse:
+    checks, down, degraded = await _checked(request.app.state.runtime)
     return JSONResponse(
         {
-            "status": status,
+            "status": "not_ready" if down else "degraded" if degraded else "ready",
             "checks": {name: check.line() for name, check in checks.items()},
             "down": down,
             "degraded": degraded,
@@ -38,8 +41,7 @@ async def readiness(request: Request) -> JSONResponse:
 
 async def deep_health(request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
-    checks = await run_checks(runtime)
-    down, degraded = names_with(checks, "down"), names_with(checks, "degraded")
+    checks, down, degraded = await _checked(runtime)
     return JSONResponse(
         {
             "status": "unhealthy" if down else "degraded" if degraded else "healthy",
