@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +29,7 @@ from subgraph.build import build_schema
 Result = TypeVar("Result")
 
 STDOUT = "-"
+PASSWORD_PROMPT = "Password for the platform admin: "
 
 
 class CommandFailed(Exception):
@@ -78,20 +80,23 @@ def seed_demo(settings: Settings) -> None:
 def create_admin(settings: Settings, email: str, name: str, password: str | None) -> None:
     if problem := email_problem("email", email):
         raise CommandFailed(f"--email {email!r}: {problem.message}", status=2)
-    asyncio.run(_with_migrated_db(settings, _migrated))  # before asking for a password, not after
-    password = password or getpass.getpass("Password for the platform admin: ")
-    if weak := password_problem(password):
-        raise CommandFailed(f"--password: {weak}", status=2)
     created = asyncio.run(
-        _with_migrated_db(settings, lambda db: create_platform_admin(db, email, name, password))
+        _with_migrated_db(
+            settings, partial(_create_platform_admin, email=email, name=name, password=password)
+        )
     )
     if not created:
         raise CommandFailed(f"a user with the email {email!r} already exists in the platform tenant")
     print(f"created the platform admin {email}")
 
 
-async def _migrated(db: Database) -> None:
-    """Nothing to do: ``_with_migrated_db`` has checked the migrations."""
+async def _create_platform_admin(db: Database, email: str, name: str, password: str | None) -> bool:
+    # Asked for once the database is known to be migrated, not before (getpass blocks: a thread).
+    if not password:
+        password = await asyncio.to_thread(getpass.getpass, PASSWORD_PROMPT)
+    if weak := password_problem(password):
+        raise CommandFailed(f"--password: {weak}", status=2)
+    return await create_platform_admin(db, email, name, password)
 
 
 def _database_failure(error: Exception) -> str:
