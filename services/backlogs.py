@@ -1,5 +1,5 @@
 """What is waiting to go out: outbox events not yet published and mail not yet sent. Read by the
-health probes; each is one indexed read, counted up to a cap so a long outage costs no more."""
+health probes and /metrics; each is one indexed read, counted up to a cap so a long outage costs no more."""
 
 from __future__ import annotations
 
@@ -28,11 +28,12 @@ class Backlog:
 
 
 async def _backlog(session: AsyncSession, waiting: Select[datetime]) -> Backlog:
-    oldest = await session.scalar(waiting.limit(1))
+    capped = waiting.limit(COUNT_CAP).subquery()
+    # One read: the count and the oldest of the first COUNT_CAP rows, which hold the oldest one.
+    count, oldest = (await session.execute(select(func.count(), func.min(capped.c.created_at)))).one()
     if oldest is None:
         return Backlog(0, 0.0)
-    count = await session.scalar(select(func.count()).select_from(waiting.limit(COUNT_CAP).subquery()))
-    return Backlog(count or 0, max(0.0, (utcnow() - oldest).total_seconds()))
+    return Backlog(count, max(0.0, (utcnow() - oldest).total_seconds()))
 
 
 async def outbox_backlog(session: AsyncSession) -> Backlog:
