@@ -61,6 +61,13 @@ SUBSCRIPTIONS = Gauge(
     "GraphQL subscriptions running now (a query or mutation sent over a websocket counts while it runs).",
     multiprocess_mode="livesum",
 )
+SUBSCRIPTION_DELIVERIES = Counter(
+    "tenantgraph_subscription_deliveries",
+    "Subscription events handed to this process's subscribers, by way: plain (the subscription "
+    "executes the event itself) or express (it is sent what a subscriber of the same document, "
+    "variables and kind of viewer made of it).",
+    ["way"],
+)
 
 # Operation names are chosen by clients: only GraphQL names up to this long are labels, and only
 # the first this many distinct ones per process; the rest count as OTHER.

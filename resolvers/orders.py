@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from functools import partial
+from operator import attrgetter
 from typing import Annotated
 
 import strawberry
@@ -15,7 +16,7 @@ from strawberry.types import Info
 from core.permissions import ORDER_OPERATORS, ORDER_STATISTICS_READERS
 from schema.directives import AUTHENTICATED, HasRole, access
 from schema.errors import mutation_payload
-from schema.live import shared_payload
+from schema.live import EventMessenger, shared_payload
 from schema.nodes import node_or_not_found, optional_reference, parse_uuid, reference_uuid
 from schema.orders import (
     AddToCartInput,
@@ -316,6 +317,8 @@ class OrderSubscription:
         if order_id is not None:
             only = uuid.UUID((await node_or_not_found(Order, info, order_id)).order_id)
         context = info.context
-        async for change in live.order_status_changes(context.services, context.fanout, context.access, only):
+        messenger = EventMessenger.of_current(attrgetter("memo"))
+        changes = live.order_status_changes(context.services, context.fanout, context.access, only, messenger)
+        async for change in changes:
             context.resolve_event_with(change.loaders)
             yield shared_payload(change.memo, partial(_status_event, change))

@@ -18,7 +18,12 @@ graphql-ws): strawberry's handlers and websocket adapter, subclassed here and se
   that payload, answered by ``connection_ack`` with it. A token refused there closes the
   connection with 4401 (invalid, expired, session ended) or 4403 (another session).
 
-Ended sessions and suspended users end their subscriptions by event (services/identity/live.py)."""
+Ended sessions and suspended users end their subscriptions by event (services/identity/live.py).
+
+Every subscription operation runs with its ``LiveOperation`` (schema/live.py), through which the
+fan-out sends it the messages other subscribers made of an event (the express way); this
+connection's own messages for that operation wait for those to be written, so they keep their
+order."""
 
 from __future__ import annotations
 
@@ -29,14 +34,17 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Mapp
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from json import JSONDecodeError
-from typing import Any
+from typing import Any, cast
 
 from graphql import GraphQLError, GraphQLFormattedError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.async_base_view import AsyncBaseHTTPView, AsyncWebSocketAdapter
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     Message,
@@ -47,9 +55,11 @@ from strawberry.subscriptions.protocols.graphql_ws import types as legacy
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from core.errors import ErrorCode, ServiceError, Unauthenticated
+from core.fast_json import dumps
 from core.metrics import WEBSOCKETS
 from core.settings import Settings
 from schema.context import RequestContext
+from schema.live import LiveOperation, current_operation
 from services.identity.auth import bearer_token, reauthenticate
 
 log = logging.getLogger(__name__)
@@ -205,6 +215,49 @@ class SizeLimitedWebSocket(ASGIWebSocketAdapter):
             raise WebSocketDisconnected
         await super().send_json(message)
 
+    async def send_text(self, text: str) -> None:
+        """A message already encoded (the express way's)."""
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            raise WebSocketDisconnected
+        await self.ws.send_text(text)
+
+
+class LiveOperations:
+    """The live operations of one connection by id, and its messages sent through them."""
+
+    def __init__(self, websocket: SizeLimitedWebSocket) -> None:
+        self.websocket = websocket
+        self._running: dict[str, LiveOperation] = {}
+
+    async def run(
+        self, operation_id: str, result_type: str, is_open: Callable[[], bool], work: Awaitable[None]
+    ) -> None:
+        """Runs the operation's task ``work`` with its live operation; its results are messages of
+        ``result_type`` ("next", or "data" on graphql-ws)."""
+        prefix = "{" + f'"id":{dumps(operation_id).decode()},"type":"{result_type}","payload":'
+        live = LiveOperation(lambda text: prefix + text + "}", self.websocket.send_text, is_open)
+        self._running[operation_id] = live
+        current_operation.set(live)  # this task's own context
+        try:
+            await work
+        finally:
+            if self._running.get(operation_id) is live:
+                del self._running[operation_id]
+
+    async def send(self, message: Mapping[str, Any], result_type: str) -> bool:
+        """Sends a message of a live operation after what the fan-out sent it; False when
+        ``message`` is not one."""
+        operation_id = message.get("id")
+        live = self._running.get(operation_id) if isinstance(operation_id, str) else None
+        if live is None:
+            return False
+        await live.sent()
+        if message.get("type") == result_type and isinstance(payload := message.get("payload"), Mapping):
+            await self.websocket.send_text(live.message(payload))
+        else:
+            await self.websocket.send_json(message)
+        return True
+
 
 class ConnectionGuard:
     """One connection's limits beside strawberry's handler: its count among its user's
@@ -221,7 +274,7 @@ class ConnectionGuard:
         self.websocket = websocket
         self.limits = limits
         self._end_operations = end_operations
-        self._timers: list[asyncio.Task[None]] = []
+        self._timers: set[asyncio.Task[None]] = set()
         self._init_timer: asyncio.Task[None] | None = None
         self._expires_at: datetime | None = None
         self._ended = False
@@ -236,7 +289,7 @@ class ConnectionGuard:
             await self.end(CLOSE_MESSAGE_TOO_BIG, str(too_big))
         finally:
             WEBSOCKETS.dec()
-            for timer in self._timers:
+            for timer in list(self._timers):
                 timer.cancel()
             self.limits.release(self.context)
 
@@ -246,6 +299,7 @@ class ConnectionGuard:
     def init_received(self) -> None:
         if self._init_timer is not None:
             self._init_timer.cancel()
+            self._init_timer = None
 
     def admitted(self) -> None:
         """connection_init was acknowledged: the connection ends when its token expires."""
@@ -282,9 +336,14 @@ class ConnectionGuard:
 
     def _start(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(work)
-        task.add_done_callback(_log_failure)
-        self._timers.append(task)
+        task.add_done_callback(self._finished)
+        self._timers.add(task)
         return task
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        # Forgotten once done: a cancelled one would keep its traceback and frames.
+        self._timers.discard(task)
+        _log_failure(task)
 
     async def _end_after(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -311,9 +370,20 @@ class TransportWsHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.guard = ConnectionGuard(self.context, self.websocket, limits_of(self.view), self.shutdown)
+        self.live = LiveOperations(cast(SizeLimitedWebSocket, self.websocket))
 
     async def handle(self) -> None:
         await self.guard.serve(super().handle)
+
+    async def run_operation(self, operation: Operation[RequestContext, None]) -> None:
+        def is_open() -> bool:
+            return not operation.completed and self.operations.get(operation.id) is operation
+
+        await self.live.run(operation.id, "next", is_open, super().run_operation(operation))
+
+    async def send_message(self, message: Message) -> None:
+        if not await self.live.send(cast(Mapping[str, Any], message), "next"):
+            await super().send_message(message)
 
     async def handle_message(self, message: Message) -> None:
         if malformed(message, "subscribe", "complete"):
@@ -327,6 +397,10 @@ class TransportWsHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
         except ConnectionRefused as refused:
             await self.guard.end(refused.close_code, refused.reason)
             return
+        finally:
+            # strawberry cancelled its timer and keeps it: a cancelled task holds its exception,
+            # traceback and frames (a few KiB for every connection, for hours).
+            self.connection_init_timeout_task = None
         if self.connection_acknowledged:
             self.guard.admitted()
 
@@ -360,10 +434,30 @@ class LegacyWsHandler(BaseGraphQLWSHandler[RequestContext, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.guard = ConnectionGuard(self.context, self.websocket, limits_of(self.view), self.cleanup)
+        self.live = LiveOperations(cast(SizeLimitedWebSocket, self.websocket))
 
     async def handle(self) -> None:
         self.guard.expect_init_within(self.view.connection_init_wait_timeout)
         await self.guard.serve(super().handle)
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        task = asyncio.current_task()
+
+        def is_open() -> bool:
+            return self.tasks.get(operation_id) is task
+
+        work = super().handle_async_results(operation_id, query, operation_name, variables)
+        await self.live.run(operation_id, "data", is_open, work)
+
+    async def send_message(self, message: legacy.OperationMessage) -> None:
+        if not await self.live.send(cast(Mapping[str, Any], message), "data"):
+            await super().send_message(message)
 
     async def handle_message(self, message: legacy.OperationMessage) -> None:
         if malformed(message, "start", "stop"):

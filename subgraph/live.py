@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import Hashable
 from typing import Any, cast
 
@@ -22,7 +21,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from core.principal import Principal
 from schema.context import RequestContext
-from schema.live import Shared, SharedPayload
+from schema.live import Shared, SharedPayload, current_operation, variables_key, viewer_kind
 
 # What tells one viewer from another with the same roles and tenants.
 _IDENTITY = frozenset({"user_id", "session_id"})
@@ -45,15 +44,6 @@ class ObservedPrincipal(Principal):
         return super().__getattribute__(name)
 
 
-def _viewer_kind(principal: Principal) -> Hashable:
-    return (principal.roles, principal.home_tenant_id, principal.acting_tenant_id)
-
-
-def _variables_key(coerced: dict[str, Any]) -> str:
-    # repr keeps the type of what JSON cannot show (a GlobalID, an enum member).
-    return json.dumps(coerced, sort_keys=True, default=repr)
-
-
 class EventSharingExecutor(StrawberryGraphQLCoreExecutionContext):
     def execute_operation(self, serially: bool | None = None) -> Any:
         payload = self.root_value
@@ -63,25 +53,37 @@ class EventSharingExecutor(StrawberryGraphQLCoreExecutionContext):
         principal = context.principal
         if principal is None:
             return super().execute_operation(serially)
-        operation = self.operation
-        if operation.loc is None:  # parsed without its source: nothing tells documents apart
-            return super().execute_operation(serially)
-        document = (operation.loc.source.body, operation.name.value if operation.name else None)
-        key = (document, _variables_key(self.variable_values.coerced), _viewer_kind(principal))
-        return self._shared(payload.executions, key, context, principal, serially)
+        live = current_operation.get()
+        document = live.document if live is not None else None
+        if document is None:
+            operation = self.operation
+            if operation.loc is None:  # parsed without its source: nothing tells documents apart
+                return super().execute_operation(serially)
+            name = operation.name.value if operation.name else None
+            document = (operation.loc.source.body, name, variables_key(self.variable_values.coerced))
+            if live is not None:
+                live.document = document
+        key = (document, viewer_kind(principal))
+        if live is not None:
+            live.shareable = None
+        return self._shared(payload, key, context, principal, serially)
 
     async def _shared(
         self,
-        executions: dict[Hashable, Shared],
+        payload: SharedPayload,
         key: Hashable,
         context: RequestContext,
         principal: Principal,
         serially: bool | None,
     ) -> ExecutionResult:
+        executions = payload.executions
         found = executions.get(key)
         if found is not None:
-            shared = await asyncio.shield(found)
-            return shared if shared is not None else await self._own(serially)
+            shared = found.result() if found.done() else await asyncio.shield(found)
+            if shared is None:
+                return await self._own(serially)
+            _mark_shareable(payload, key)
+            return shared
         future: Shared = asyncio.get_running_loop().create_future()
         executions[key] = future
         observed = ObservedPrincipal.of(principal)
@@ -95,6 +97,8 @@ class EventSharingExecutor(StrawberryGraphQLCoreExecutionContext):
             future.set_result(None)  # whoever waits executes its own
             raise
         future.set_result(None if observed.identity_read else result)
+        if not observed.identity_read:
+            _mark_shareable(payload, key)
         return result
 
     async def _own(self, serially: bool | None) -> ExecutionResult:
@@ -102,3 +106,10 @@ class EventSharingExecutor(StrawberryGraphQLCoreExecutionContext):
         if self.is_awaitable(result):
             result = await result
         return cast(ExecutionResult, result)
+
+
+def _mark_shareable(payload: SharedPayload, key: Hashable) -> None:
+    """The result about to be sent is everyone's with ``key``: its message text may be kept."""
+    live = current_operation.get()
+    if live is not None:
+        live.shareable = (payload, key)

@@ -13,6 +13,7 @@ from sqlalchemy import Select, delete, func, or_, select
 
 from core.errors import Forbidden, invalid
 from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, USER_READERS, Role
+from core.principal import Principal
 from core.scope import TenantScope
 from loaders import Loaders
 from loaders.pagination import Page, PageArgs, SortKey, paginate
@@ -34,7 +35,7 @@ from services.identity.accounts import (
 )
 from services.identity.auth import end_sessions
 from services.identity.errors import IdentityErrorCode
-from services.identity.live import live_events
+from services.identity.live import Messenger, live_events, only_id
 
 
 class UserOrderField(enum.StrEnum):
@@ -187,17 +188,22 @@ async def load_user_change(db: Database, message: dict[str, Any]) -> UserChanged
     return UserChanged(user, loaders) if user is not None else None
 
 
-async def user_updates(
-    services: ServiceContext, fanout: Fanout, access: AccessStore, only: uuid.UUID | None
+def _user_visible(only: uuid.UUID | None, principal: Principal, change: UserChanged) -> bool:
+    user_id = change.user.id
+    return only_id(only, user_id) and (user_id == principal.user_id or principal.has_any_role(*USER_READERS))
+
+
+def user_updates(
+    services: ServiceContext,
+    fanout: Fanout,
+    access: AccessStore,
+    only: uuid.UUID | None,
+    messenger: Messenger[UserChanged] | None = None,
 ) -> AsyncIterator[UserChanged]:
     """Users of the caller's tenant as they change: staff see every user, others themselves.
 
     Each event's user is read once per process; who sees it is decided in memory, with the
     subscriber's principal from the access store."""
     prepare = partial(load_user_change, services.db)
-    async for principal, change in live_events(services, fanout, access, USER_UPDATED, prepare):
-        user_id = change.user.id
-        if only is not None and user_id != only:
-            continue
-        if user_id == principal.user_id or principal.has_any_role(*USER_READERS):
-            yield change
+    visible = partial(_user_visible, only)
+    return live_events(services, fanout, access, USER_UPDATED, prepare, visible, messenger)

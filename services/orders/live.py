@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from core.principal import Principal
 from core.scope import TenantScope
 from loaders import Loaders
 from models.db import Database
@@ -18,7 +19,7 @@ from models.orders import Order, OrderStatus
 from realtime.fanout import Fanout
 from services.context import ServiceContext
 from services.identity.access import AccessStore
-from services.identity.live import live_events
+from services.identity.live import Messenger, live_events, only_id
 from services.orders.orders import can_read_order
 from services.orders.states import ORDER_STATUS_CHANGED
 
@@ -53,14 +54,19 @@ async def load_status_change(db: Database, message: dict[str, Any]) -> StatusCha
     )
 
 
-async def order_status_changes(
-    services: ServiceContext, fanout: Fanout, access: AccessStore, only: uuid.UUID | None
+def _visible(only: uuid.UUID | None, principal: Principal, change: StatusChanged) -> bool:
+    return only_id(only, change.order.id) and can_read_order(principal, change.order)
+
+
+def order_status_changes(
+    services: ServiceContext,
+    fanout: Fanout,
+    access: AccessStore,
+    only: uuid.UUID | None,
+    messenger: Messenger[StatusChanged] | None = None,
 ) -> AsyncIterator[StatusChanged]:
     """Status changes of the caller's orders (staff: of every order of the tenant), or of the one
     order ``only``."""
     prepare = partial(load_status_change, services.db)
-    async for principal, change in live_events(services, fanout, access, ORDER_STATUS_CHANGED, prepare):
-        if only is not None and change.order.id != only:
-            continue
-        if can_read_order(principal, change.order):
-            yield change
+    visible = partial(_visible, only)
+    return live_events(services, fanout, access, ORDER_STATUS_CHANGED, prepare, visible, messenger)
