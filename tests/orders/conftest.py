@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import itertools
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import func, select, update
 
 from core.permissions import Role
 from core.scope import TenantScope
+from core.settings import Settings
 from models.catalog import Product, ProductStatus
 from models.counters import TenantCounter
 from models.db import Database
@@ -22,8 +24,10 @@ from models.identity import Tenant
 from models.orders import CartItem, Order, OrderItem, OrderStatusChange
 from server.runtime import Runtime
 from services.orders.states import ORDER_STATUS_CHANGED
+from tests.conftest import TEST_SIGNING_KEY
 from tests.support.graphql import GraphQLClient, GraphQLResult
 from tests.support.identity import Account, Identity, global_id, quick_account
+from tests.support.live_server import LiveServer, LiveServers, server_env
 
 _numbers = itertools.count(1)
 ALL = TenantScope.all_tenants()
@@ -259,3 +263,15 @@ async def shop(runtime: Runtime, gql: GraphQLClient, identity: Identity) -> Shop
 def amount(money: dict[str, Any]) -> int:
     value: int = money["amount"]
     return value
+
+
+@pytest.fixture(scope="module")
+async def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
+    """A real server process for the module's websocket tests."""
+    env = server_env(settings.database_url, settings.broadcast_url, TEST_SIGNING_KEY)
+    pool = LiveServers(tmp_path_factory.mktemp("order-servers"), env)
+    try:
+        (started,) = await pool.start(1)
+        yield started
+    finally:
+        await pool.stop_all()

@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from redis.asyncio import Redis
 
 from core.permissions import Role
@@ -17,10 +15,9 @@ from core.settings import Settings
 from realtime.broadcast import create_broadcast
 from realtime.stream import channel_name
 from services.orders.states import ORDER_STATUS_CHANGED
-from tests.conftest import TEST_SIGNING_KEY
 from tests.harness.servers import RedisServer
 from tests.orders.conftest import CANCEL, SUBMIT, Shop, line
-from tests.support.live_server import LiveServer, LiveServers, TransportWsClient, server_env
+from tests.support.live_server import LiveServer, TransportWsClient
 
 SUBSCRIPTION = """
 subscription($orderId: ID) {
@@ -38,17 +35,6 @@ mutation($input: UserRolesInput!) { removeRoles(input: $input) { user { roles } 
 """
 DELIVERY_TIMEOUT = 10.0
 QUIET = 0.7
-
-
-@pytest.fixture(scope="module")
-async def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    env = server_env(settings.database_url, settings.broadcast_url, TEST_SIGNING_KEY)
-    pool = LiveServers(tmp_path_factory.mktemp("order-servers"), env)
-    try:
-        (started,) = await pool.start(1)
-        yield started
-    finally:
-        await pool.stop_all()
 
 
 async def wait_subscribed(redis_url: str, tenant_id: uuid.UUID) -> None:
