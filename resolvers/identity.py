@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from functools import partial
+from operator import attrgetter
 from typing import Annotated, Any, cast
 
 import strawberry
@@ -42,6 +44,7 @@ from schema.identity import (
     UserPayload,
     UserRolesInput,
 )
+from schema.live import EventMessenger, shared_payload
 from schema.nodes import node_or_not_found, parse_uuid
 from schema.pagination import (
     FILTER,
@@ -406,6 +409,9 @@ class IdentitySubscription:
     ) -> AsyncGenerator[User, None]:
         only = parse_uuid(id, "User") if id else None
         context = info.context
-        async for change in users.user_updates(context.services, context.fanout, context.access, only):
+        messenger = EventMessenger.of_current(attrgetter("memo"))
+        async for change in users.user_updates(
+            context.services, context.fanout, context.access, only, messenger
+        ):
             context.resolve_event_with(change.loaders)
-            yield User.from_model(change.user)
+            yield shared_payload(change.memo, partial(User.from_model, change.user))

@@ -21,6 +21,7 @@ from models.identity import TenantKind, TenantStatus, UserStatus
 from schema.directives import Role  # registered there as an enum: must come first (else 2 Roles)
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
+from schema.live import SharedPayload
 from schema.nodes import NO_ID, Entity, load_nodes, node_type
 from schema.pagination import After, Before, Connection, First, Last, OrderDirection, connection, page_args
 from services.identity.tenants import TenantOrderField
@@ -146,7 +147,7 @@ class PublicTenant:
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="User", description="A person who signs in to one tenant.")
-class User(Entity):
+class User(Entity, SharedPayload):
     user_id: relay.NodeID[str]
     email: str = strawberry.field(description="Sign-in address, unique in the tenant (stored lowercase).")
     full_name: str = strawberry.field(description="Name as the user gave it.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -179,6 +179,8 @@ class UserChanged:
 
     user: User
     loaders: Loaders
+    # What the API layer makes of the event once for all its subscribers (its GraphQL payload).
+    memo: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 async def load_user_change(db: Database, message: dict[str, Any]) -> UserChanged | None:

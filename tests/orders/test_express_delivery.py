@@ -6,19 +6,17 @@ viewer is, and a subscriber whose access ended, never take it. Counted by the se
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-
-import httpx
 
 from core.permissions import Role
 from core.settings import Settings
 from tests.orders.conftest import CANCEL, SUBMIT, Shop, line
 from tests.orders.test_subscription import DELIVERY_TIMEOUT, SUBSCRIPTION, wait_subscribed
 from tests.support.identity import Account
-from tests.support.live_server import LegacyWsClient, LiveServer, TransportWsClient
+from tests.support.live_server import LegacyWsClient, LiveServer, TransportWsClient, deliveries
+from tests.support.live_server import deliveries_since as changed
 
 # Reads who the viewer is (User.orders compares the viewer with the user): never shared.
 ABOUT_THE_VIEWER = """
@@ -28,18 +26,6 @@ subscription {
 """
 LOGOUT = "mutation { logout { sessionsEnded } }"
 Client = TransportWsClient | LegacyWsClient
-
-
-async def deliveries(server: LiveServer) -> dict[str, float]:
-    async with httpx.AsyncClient(base_url=server.base_url) as http:
-        text = (await http.get("/metrics")).text
-    found = re.findall(r'^tenantgraph_subscription_deliveries_total\{way="(\w+)"\} (\S+)$', text, re.M)
-    return {"plain": 0.0, "express": 0.0} | {way: float(value) for way, value in found}
-
-
-async def changed(since: dict[str, float], server: LiveServer) -> dict[str, float]:
-    now = await deliveries(server)
-    return {way: now[way] - since[way] for way in now}
 
 
 async def all_receive(clients: list[Client]) -> list[dict[str, Any]]:

@@ -31,6 +31,8 @@ from tests.support.live_server import (
     LiveServer,
     LiveServers,
     TransportWsClient,
+    deliveries,
+    deliveries_since,
     server_env,
 )
 
@@ -235,6 +237,33 @@ async def test_tenant_admin_receives_user_changes_over_both_protocols(
 
         await legacy.stop("legacy")
         assert await legacy.receive() == {"type": "complete", "id": "legacy"}
+
+
+async def test_admins_of_one_tenant_share_one_execution_per_change(
+    identity: Identity, live_servers: StartServers, settings: Settings
+) -> None:
+    admins = [await identity.account("acme", Role.TENANT_ADMIN) for _ in range(3)]
+    user = await identity.account("acme", Role.USER, full_name="Grace Before")
+    [server] = await live_servers(1)
+    clients = [await TransportWsClient.connected(server.ws_url, admin.token) for admin in admins]
+    try:
+        for client in clients:
+            await client.subscribe(USER_UPDATED_SUBSCRIPTION)
+        await wait_listeners(settings.broadcast_url, user.tenant_id)
+        # The first change teaches the subscriptions their document; from the second on, one of
+        # the three executes and the other two get its message (the express way).
+        for full_name, expected_ways in (
+            ("Grace Hopper", {"plain": 3, "express": 0}),
+            ("Grace B. Hopper", {"plain": 1, "express": 2}),
+        ):
+            before = await deliveries(server)
+            await update_user(server, admins[0], user, full_name)
+            received = [await client.next_data(within=DELIVERY_TIMEOUT) for client in clients]
+            assert [sorted_roles(data) for data in received] == [user_json(user, full_name, "USER")] * 3
+            assert await deliveries_since(before, server) == expected_ways
+    finally:
+        for client in clients:
+            await client.close()
 
 
 # --------------------------------------------------------------------------

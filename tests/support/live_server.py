@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -361,3 +362,16 @@ class LegacyWsClient(_WsClient):
         assert "errors" not in message["payload"], message
         data: dict[str, Any] = message["payload"]["data"]
         return data
+
+
+async def deliveries(server: LiveServer) -> dict[str, float]:
+    """The server's subscription deliveries so far by way (plain, express), from /metrics."""
+    async with httpx.AsyncClient(base_url=server.base_url) as http:
+        text = (await http.get("/metrics")).text
+    found = re.findall(r'^tenantgraph_subscription_deliveries_total\{way="(\w+)"\} (\S+)$', text, re.M)
+    return {"plain": 0.0, "express": 0.0} | {way: float(value) for way, value in found}
+
+
+async def deliveries_since(before: dict[str, float], server: LiveServer) -> dict[str, float]:
+    now = await deliveries(server)
+    return {way: now[way] - before[way] for way in now}
