@@ -13,6 +13,8 @@ from server.logging import correlation_id
 from services.outages import log_outage, outage
 
 CORRELATION_HEADER = "x-correlation-id"
+# Where the scope's state keeps the server's own send of a websocket connection.
+WEBSOCKET_SEND = "websocket_send"
 _VALID_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -28,7 +30,12 @@ class CorrelationIdMiddleware:
             return
         given = Headers(scope=scope).get(CORRELATION_HEADER, "")
         value = given if _VALID_CORRELATION_ID.match(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["correlation_id"] = value
+        state = scope.setdefault("state", {})
+        state["correlation_id"] = value
+        if scope["type"] == "websocket":
+            # For messages once the connection is accepted, which no layer below changes: the
+            # fan-out's express writes go straight here (server/websocket_limits.py).
+            state[WEBSOCKET_SEND] = send
         token = correlation_id.set(value)
 
         async def send_with_id(message: Message) -> None:

@@ -37,6 +37,7 @@ from json import JSONDecodeError
 from typing import Any, cast
 
 from graphql import GraphQLError, GraphQLFormattedError
+from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.async_base_view import AsyncBaseHTTPView, AsyncWebSocketAdapter
@@ -60,6 +61,7 @@ from core.metrics import WEBSOCKETS
 from core.settings import Settings
 from schema.context import RequestContext
 from schema.live import LiveOperation, current_operation
+from server.middleware import WEBSOCKET_SEND
 from services.identity.auth import bearer_token, reauthenticate
 
 log = logging.getLogger(__name__)
@@ -188,6 +190,7 @@ class SizeLimitedWebSocket(ASGIWebSocketAdapter):
     ) -> None:
         super().__init__(view, request, response)
         self.max_bytes = limits_of(view).max_message_bytes
+        self._server_send: Send | None = response.scope.get("state", {}).get(WEBSOCKET_SEND)
 
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
         try:
@@ -216,10 +219,15 @@ class SizeLimitedWebSocket(ASGIWebSocketAdapter):
         await super().send_json(message)
 
     async def send_text(self, text: str) -> None:
-        """A message already encoded (the express way's)."""
-        if self.ws.application_state == WebSocketState.DISCONNECTED:
+        """A message already encoded (the express way's), past starlette's and our send layers
+        when the server's own send is known: after the accept they only pass it on, and a
+        fan-out writes thousands a second."""
+        if self.ws.application_state != WebSocketState.CONNECTED:
             raise WebSocketDisconnected
-        await self.ws.send_text(text)
+        if self._server_send is None:
+            await self.ws.send_text(text)
+        else:
+            await self._server_send({"type": "websocket.send", "text": text})
 
 
 class LiveOperations:
