@@ -19,11 +19,7 @@ graphql-ws): strawberry's handlers and websocket adapter, subclassed here and se
   connection with 4401 (invalid, expired, session ended) or 4403 (another session).
 
 Ended sessions and suspended users end their subscriptions by event (services/identity/live.py).
-
-Every subscription operation runs with its ``LiveOperation`` (schema/live.py), through which the
-fan-out sends it the messages other subscribers made of an event (the express way); this
-connection's own messages for that operation wait for those to be written, so they keep their
-order."""
+Every subscription operation runs with its live operation (server/live_operations.py)."""
 
 from __future__ import annotations
 
@@ -56,11 +52,10 @@ from strawberry.subscriptions.protocols.graphql_ws import types as legacy
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from core.errors import ErrorCode, ServiceError, Unauthenticated
-from core.fast_json import dumps
 from core.metrics import WEBSOCKETS
 from core.settings import Settings
 from schema.context import RequestContext
-from schema.live import LiveOperation, current_operation
+from server.live_operations import LiveOperations
 from server.middleware import WEBSOCKET_SEND
 from services.identity.auth import bearer_token, reauthenticate
 
@@ -228,43 +223,6 @@ class SizeLimitedWebSocket(ASGIWebSocketAdapter):
             await self.ws.send_text(text)
         else:
             await self._server_send({"type": "websocket.send", "text": text})
-
-
-class LiveOperations:
-    """The live operations of one connection by id, and its messages sent through them."""
-
-    def __init__(self, websocket: SizeLimitedWebSocket) -> None:
-        self.websocket = websocket
-        self._running: dict[str, LiveOperation] = {}
-
-    async def run(
-        self, operation_id: str, result_type: str, is_open: Callable[[], bool], work: Awaitable[None]
-    ) -> None:
-        """Runs the operation's task ``work`` with its live operation; its results are messages of
-        ``result_type`` ("next", or "data" on graphql-ws)."""
-        prefix = "{" + f'"id":{dumps(operation_id).decode()},"type":"{result_type}","payload":'
-        live = LiveOperation(lambda text: prefix + text + "}", self.websocket.send_text, is_open)
-        self._running[operation_id] = live
-        current_operation.set(live)  # this task's own context
-        try:
-            await work
-        finally:
-            if self._running.get(operation_id) is live:
-                del self._running[operation_id]
-
-    async def send(self, message: Mapping[str, Any], result_type: str) -> bool:
-        """Sends a message of a live operation after what the fan-out sent it; False when
-        ``message`` is not one."""
-        operation_id = message.get("id")
-        live = self._running.get(operation_id) if isinstance(operation_id, str) else None
-        if live is None:
-            return False
-        await live.sent()
-        if message.get("type") == result_type and isinstance(payload := message.get("payload"), Mapping):
-            await self.websocket.send_text(live.message(payload))
-        else:
-            await self.websocket.send_json(message)
-        return True
 
 
 class ConnectionGuard:
