@@ -18,7 +18,7 @@ from core.permissions import Role
 from core.scope import TenantScope
 from models.catalog import Category, Product, ProductStatus
 from models.db import Database
-from models.identity import Tenant, TenantKind, TenantStatus, User, UserRole, UserStatus
+from models.identity.accounts import Tenant, TenantKind, TenantStatus, User, UserRole, UserStatus
 from models.orders import Order, OrderItem, OrderStatus
 from models.row_security import SCOPE_OPTION
 from services.identity.bootstrap import PLATFORM_TENANT_SLUG, create_platform_admin

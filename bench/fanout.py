@@ -49,7 +49,7 @@ from core.scope import TenantScope  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from models.catalog import Product, ProductStatus  # noqa: E402
 from models.db import Database  # noqa: E402
-from models.identity import TenantKind, User, UserRole  # noqa: E402
+from models.identity.accounts import TenantKind, User, UserRole  # noqa: E402
 from server.cli import migrate  # noqa: E402
 from services.context import ServiceContext  # noqa: E402
 from services.identity.auth import start_session  # noqa: E402

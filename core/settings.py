@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     jwt_audience: str = "tenantgraph-api"
     access_token_ttl_seconds: int = Field(default=900, gt=0)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    # The httpOnly cookie that carries the refresh token for browser sign-ins (OAuth callbacks set
+    # it; refresh and logout read it when the input has no token).
+    refresh_cookie_name: str = "tenantgraph_refresh"
 
     production: bool = False
     # GraphiQL at GET /graphql, from our own assets (server/graphiql.py); unset: on in development,

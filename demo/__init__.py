@@ -12,7 +12,7 @@ from demo.billing import seed_demo_billing
 from demo.catalog import seed_demo_catalog
 from demo.orders import seed_demo_orders
 from models.db import Database
-from models.identity import TenantKind
+from models.identity.accounts import TenantKind
 from services.identity.bootstrap import (
     PLATFORM_TENANT_SLUG,
     create_platform_admin,

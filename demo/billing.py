@@ -18,7 +18,7 @@ from models.billing import (
     Plan,
     PlanInterval,
 )
-from models.identity import Tenant, User
+from models.identity.accounts import Tenant, User
 from models.orders import Order, OrderStatus
 from services.billing.invoice_pdf import invoice_document
 from services.billing.invoices import apply_payment, new_order_invoice

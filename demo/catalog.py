@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.catalog import Brand, Category, Product, ProductStatus
-from models.identity import Tenant
+from models.identity.accounts import Tenant
 
 _DEMO_CATEGORIES = (
     # slug, name, parent slug

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.catalog import Product, ProductStatus
-from models.identity import Tenant, User
+from models.identity.accounts import Tenant, User
 from models.orders import Order, OrderStatus
 from services.orders.new_order import Address, NewOrder, NewOrderLine
 from services.orders.orders import place_order

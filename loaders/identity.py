@@ -13,7 +13,7 @@ from core.scope import TenantScope
 from loaders.base import LoaderSet
 from loaders.pagination import ChildPageKey, Page, SortKey, child_counts, child_pages
 from models.db import Reads
-from models.identity import Tenant, User, UserRole
+from models.identity.accounts import Tenant, User, UserRole
 
 # A tenant's users as Tenant.users lists them (served by ix_users_tenant_created).
 USERS_BY_CREATION = SortKey(User.created_at, User.id)

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, new_id, utcnow
-from models.identity import enum_column
+from models.identity.accounts import enum_column
 
 
 class ProductStatus(enum.StrEnum):

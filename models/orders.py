@@ -11,7 +11,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, new_id, utcnow
-from models.identity import enum_column
+from models.identity.accounts import enum_column
 
 
 class OrderStatus(enum.StrEnum):

@@ -35,7 +35,7 @@ from sqlalchemy.sql.visitors import HasTraverseInternals
 
 from core.scope import TenantScope
 from models.base import Base, TenantOwned
-from models.identity import Tenant
+from models.identity.accounts import Tenant
 from models.row_security import SCOPE_OPTION
 
 SCOPE_KEY = "tenant_scope"

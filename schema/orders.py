@@ -18,7 +18,7 @@ from models.orders import OrderStatus
 from schema.catalog.types import Product
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
-from schema.identity import User
+from schema.identity.accounts import User
 from schema.live import SharedPayload
 from schema.money import Money
 from schema.nodes import Entity, load_nodes, node_or_none, node_type

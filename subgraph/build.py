@@ -25,7 +25,8 @@ from resolvers.billing.roots import BillingMutation, BillingQuery
 from resolvers.catalog.mutations import CatalogMutation
 from resolvers.catalog.queries import CatalogQuery
 from resolvers.federation import FederationQuery
-from resolvers.identity import IdentityMutation, IdentityQuery, IdentitySubscription
+from resolvers.identity.accounts import IdentityMutation, IdentityQuery, IdentitySubscription
+from resolvers.identity.sign_in import SignInMutation
 from resolvers.nodes import NodeQuery
 from resolvers.orders import OrderMutation, OrderQuery, OrderSubscription
 from schema.billing.invoices import Invoice, Payment, Refund
@@ -36,7 +37,7 @@ from schema.context import RequestContext
 from schema.directives import describe_access
 from schema.error_codes import ERROR_CODES
 from schema.errors import ErrorPolicy, log_unexpected
-from schema.identity import Tenant, User
+from schema.identity.accounts import Tenant, User
 from schema.money import SCALARS
 from schema.orders import Order
 from subgraph.cost import QueryCost
@@ -57,7 +58,13 @@ QUERIES: tuple[type, ...] = (
     OrderQuery,
     BillingQuery,
 )
-MUTATIONS: tuple[type, ...] = (IdentityMutation, CatalogMutation, OrderMutation, BillingMutation)
+MUTATIONS: tuple[type, ...] = (
+    SignInMutation,
+    IdentityMutation,
+    CatalogMutation,
+    OrderMutation,
+    BillingMutation,
+)
 SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription)
 # Federation entities and Relay nodes (reachable through _entities and node).
 ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]

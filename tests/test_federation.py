@@ -8,7 +8,7 @@ from typing import Any
 from core.permissions import Role
 from core.scope import TenantScope
 from core.settings import Settings
-from models.identity import User, UserRole
+from models.identity.accounts import User, UserRole
 from server.runtime import Runtime
 from subgraph.build import build_schema
 from tests.support.graphql import GraphQLClient, StatementCounter, count_statements

@@ -20,7 +20,7 @@ from core.settings import Settings
 from models.base import utcnow
 from models.billing import MailMessage, MailStatus
 from models.events import OutboxEvent
-from models.identity import TenantKind
+from models.identity.accounts import TenantKind
 from server.app import create_app
 from server.cli import migrate
 from server.migration_state import script_heads

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from core.scope import TenantScope
 from core.settings import Settings
-from models.identity import User
+from models.identity.accounts import User
 from server.app import create_app
 from server.cli import migrate
 from server.runtime import Runtime

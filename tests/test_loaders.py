@@ -13,7 +13,7 @@ from sqlalchemy import func, literal, select
 from core.permissions import Role
 from core.scope import TenantScope
 from models.db import RequestReads
-from models.identity import User, UserRole
+from models.identity.accounts import User, UserRole
 from server.runtime import Runtime
 from tests.support.graphql import GraphQLClient, StatementCounter, count_statements
 from tests.support.identity import Account, Identity, global_id, quick_password_hash

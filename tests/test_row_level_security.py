@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from core.scope import TenantScope
 from models import Base
 from models.db import Database, RequestReads
-from models.identity import Tenant, User
+from models.identity.accounts import Tenant, User
 from models.row_security import SCOPE_OPTION
 from models.tenancy import system_scoped
 from server.runtime import Runtime

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from core.permissions import Role
 from core.scope import TenantScope
 from models.events import OutboxEvent
-from models.identity import Tenant, User, UserRole
+from models.identity.accounts import Tenant, User, UserRole
 from models.tenancy import TenancyViolation, system_scoped
 from server.runtime import Runtime
 from tests.support.tenancy import A_EMAILS, B_EMAILS, Two, make_two, new_user, user_row

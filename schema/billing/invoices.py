@@ -20,7 +20,7 @@ from schema.billing.plans import BillingSubscription
 from schema.billing.shared import user_of
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
-from schema.identity import User
+from schema.identity.accounts import User
 from schema.money import Money
 from schema.nodes import Entity, load_nodes, node_or_none, node_type
 from schema.orders import Order

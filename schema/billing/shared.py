@@ -7,7 +7,7 @@ import uuid
 from strawberry.types import Info
 
 from core.errors import NotFound
-from schema.identity import User
+from schema.identity.accounts import User
 
 
 async def user_of(info: Info, user_id: uuid.UUID) -> User:

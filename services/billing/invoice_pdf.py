@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.principal import Principal
 from models.billing import Invoice, InvoiceLine
 from models.db import Database
-from models.identity import Tenant, User
+from models.identity.accounts import Tenant, User
 from services.billing.access import can_see
 from services.money import minor_digits
 

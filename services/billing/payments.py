@@ -23,7 +23,7 @@ from core.errors import NotFound, invalid
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
 from models.billing import Invoice, Payment, PaymentMethod, PaymentStatus
-from models.identity import User
+from models.identity.accounts import User
 from models.orders import Order, OrderStatus
 from services.billing.access import can_see, locked_to_change, visible
 from services.billing.errors import BillingErrorCode

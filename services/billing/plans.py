@@ -26,7 +26,7 @@ from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
 from models.billing import BillingSubscription, Invoice, Plan, PlanInterval, SubscriptionStatus
 from models.db import Database
-from models.identity import User
+from models.identity.accounts import User
 from services.billing.access import locked_to_change, visible
 from services.billing.errors import BillingErrorCode
 from services.billing.invoices import LineSpec, new_invoice

@@ -12,7 +12,7 @@ from core.permissions import CATALOG_STAFF
 from core.principal import Principal
 from core.scope import TenantScope
 from models.catalog import Product, ProductStatus
-from models.identity import Tenant
+from models.identity.accounts import Tenant
 from services.context import ServiceContext
 
 ALL_TENANTS = TenantScope.all_tenants()

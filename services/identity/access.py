@@ -43,7 +43,7 @@ from core.permissions import Role
 from core.principal import Principal
 from core.scope import TenantScope
 from models.db import Reads
-from models.identity import AuthSession, Tenant, TenantStatus, User, UserRole, UserStatus
+from models.identity.accounts import AuthSession, Tenant, TenantStatus, User, UserRole, UserStatus
 from realtime.broadcast import Broadcast
 from realtime.stream import channel_name
 from services.events import ACCESS_CHANGED, AccessChange

@@ -13,7 +13,7 @@ from core.emails import Email, parse_email
 from core.errors import BadUserInput, FieldProblem, InvalidInput, invalid
 from core.lengths import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MAX_SEARCH_LENGTH
 from core.permissions import Role
-from models.identity import User, UserRole
+from models.identity.accounts import User, UserRole
 from services.events import USER_UPDATED, record_event
 from services.identity.errors import IdentityErrorCode
 from services.identity.passwords import password_problem

@@ -19,7 +19,7 @@ from core.scope import TenantScope
 from core.settings import Settings
 from models.base import utcnow
 from models.db import Reads
-from models.identity import AuthSession, RefreshToken, Tenant, User, UserStatus
+from models.identity.accounts import AuthSession, RefreshToken, Tenant, User, UserStatus
 from services.context import ServiceContext
 from services.events import record_access_change
 from services.identity.access import AccessStore

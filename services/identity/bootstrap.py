@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.permissions import Role
 from core.scope import TenantScope
 from models.db import Database
-from models.identity import Tenant, TenantKind, TenantStatus, User
+from models.identity.accounts import Tenant, TenantKind, TenantStatus, User
 from services.identity.accounts import add_account, checked_email
 from services.identity.passwords import hash_password_in_thread
 

@@ -18,7 +18,7 @@ from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, Role
 from core.scope import TenantScope
 from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.db import locked_or_not_found
-from models.identity import AuthSession, Tenant, TenantKind, TenantStatus, User
+from models.identity.accounts import AuthSession, Tenant, TenantKind, TenantStatus, User
 from services.context import ServiceContext
 from services.events import record_access_change
 from services.identity.accounts import (

@@ -18,7 +18,7 @@ from core.scope import TenantScope
 from loaders import Loaders
 from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.db import Database, locked_or_not_found
-from models.identity import AuthSession, User, UserRole, UserStatus
+from models.identity.accounts import AuthSession, User, UserRole, UserStatus
 from realtime.fanout import Fanout
 from services.context import ServiceContext
 from services.events import USER_UPDATED, record_access_change

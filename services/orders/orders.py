@@ -26,7 +26,7 @@ from core.permissions import ORDER_OPERATORS, ORDER_STAFF
 from core.principal import Principal
 from models.base import new_id, utcnow
 from models.catalog import Product
-from models.identity import Tenant
+from models.identity.accounts import Tenant
 from models.orders import Cart, CartItem, Order, OrderItem, OrderStatus
 from services.context import ServiceContext
 from services.counters import next_value

@@ -19,7 +19,7 @@ from models.billing import (
     PaymentStatus,
     Plan,
 )
-from models.identity import Tenant
+from models.identity.accounts import Tenant
 from models.orders import Order, OrderStatus
 from server.runtime import Runtime
 from tests.billing.support import rows

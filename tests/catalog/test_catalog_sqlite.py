@@ -16,7 +16,7 @@ from core.scope import TenantScope
 from demo import DEMO_TENANTS
 from demo.catalog import seed_demo_catalog
 from models.db import Database
-from models.identity import TenantKind
+from models.identity.accounts import TenantKind
 from server.app import create_app
 from server.cli import migrate
 from services.identity.bootstrap import ensure_tenant

@@ -14,7 +14,7 @@ from core.errors import Unauthenticated
 from core.permissions import Role
 from core.principal import Principal
 from core.scope import TenantScope
-from models.identity import AuthSession, Tenant, TenantStatus, User, UserStatus
+from models.identity.accounts import AuthSession, Tenant, TenantStatus, User, UserStatus
 from server.runtime import Runtime
 from services.events import AccessChange
 from services.identity.access import AccessStore

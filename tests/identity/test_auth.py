@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from core.permissions import Role
 from core.scope import TenantScope
-from models.identity import User, UserStatus
+from models.identity.accounts import User, UserStatus
 from server.runtime import Runtime
 from services.identity.auth import start_session
 from services.identity.bootstrap import PLATFORM_TENANT_SLUG

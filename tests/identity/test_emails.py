@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.emails import email_skeleton, mixes_scripts, parse_email, skeleton
 from core.permissions import Role
 from core.scope import TenantScope
-from models.identity import User
+from models.identity.accounts import User
 from server.runtime import Runtime
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import PASSWORD, Identity

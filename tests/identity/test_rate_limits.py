@@ -16,7 +16,7 @@ from core.errors import InvalidInput
 from core.permissions import Role
 from core.scope import TenantScope
 from core.settings import Settings
-from models.identity import TenantKind, User, UserRole
+from models.identity.accounts import TenantKind, User, UserRole
 from server.app import create_app
 from server.runtime import Runtime
 from services.identity import auth

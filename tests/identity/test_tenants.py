@@ -8,7 +8,7 @@ from typing import Any
 
 from core.permissions import Role
 from core.scope import TenantScope
-from models.identity import Tenant, TenantKind, TenantStatus
+from models.identity.accounts import Tenant, TenantKind, TenantStatus
 from server.runtime import Runtime
 from services.identity.bootstrap import PLATFORM_TENANT_SLUG
 from tests.support.graphql import GraphQLClient, GraphQLResult

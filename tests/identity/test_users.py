@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from core.permissions import Role
-from models.identity import UserStatus
+from models.identity.accounts import UserStatus
 from server.runtime import Runtime
 from services.identity.bootstrap import PLATFORM_TENANT_SLUG
 from tests.support.graphql import GraphQLClient, GraphQLResult

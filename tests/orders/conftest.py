@@ -20,7 +20,7 @@ from models.catalog import Product, ProductStatus
 from models.counters import TenantCounter
 from models.db import Database
 from models.events import OutboxEvent
-from models.identity import Tenant
+from models.identity.accounts import Tenant
 from models.orders import CartItem, Order, OrderItem, OrderStatusChange
 from server.runtime import Runtime
 from services.orders.states import ORDER_STATUS_CHANGED

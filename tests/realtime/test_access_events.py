@@ -21,7 +21,7 @@ from core.permissions import Role
 from core.scope import TenantScope
 from core.settings import Settings
 from models.base import utcnow
-from models.identity import AuthSession, User, UserStatus
+from models.identity.accounts import AuthSession, User, UserStatus
 from server.runtime import Runtime
 from tests.conftest import TEST_SIGNING_KEY
 from tests.harness.servers import RedisServer

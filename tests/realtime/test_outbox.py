@@ -16,7 +16,7 @@ from core.scope import TenantScope
 from models.base import utcnow
 from models.db import Database
 from models.events import OutboxEvent
-from models.identity import TenantKind
+from models.identity.accounts import TenantKind
 from realtime.broadcast import Broadcast, create_broadcast
 from realtime.dispatcher import OutboxDispatcher
 from realtime.redis_backend import BroadcastUnavailable

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from core.permissions import Role
 from core.scope import TenantScope
 from models.db import Database
-from models.identity import Tenant, TenantKind, User, UserRole, UserStatus
+from models.identity.accounts import Tenant, TenantKind, User, UserRole, UserStatus
 from server.runtime import Runtime
 from services.context import ServiceContext
 from services.identity.auth import start_session

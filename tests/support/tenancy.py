@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from core.permissions import Role
 from core.scope import TenantScope
 from models.db import Database
-from models.identity import Tenant, TenantKind, TenantStatus, User, UserRole
+from models.identity.accounts import Tenant, TenantKind, TenantStatus, User, UserRole
 
 A_EMAILS = ["a0@a.example", "a1@a.example"]
 B_EMAILS = ["b0@b.example", "b1@b.example", "b2@b.example"]

@@ -14,21 +14,15 @@ from strawberry.types import Info
 from core.errors import NotFound
 from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, USER_READERS
 from core.scope import TenantScope
-from models.identity import Tenant as TenantRow
-from models.identity import TenantStatus, UserStatus
-from models.identity import User as UserRow
+from models.identity.accounts import Tenant as TenantRow
+from models.identity.accounts import TenantStatus, UserStatus
+from models.identity.accounts import User as UserRow
 from schema.directives import AUTHENTICATED, PUBLIC, HasRole, access
 from schema.errors import mutation_payload
-from schema.identity import (
-    AuthPayload,
-    ChangePasswordInput,
+from schema.identity.accounts import (
     CreateTenantInput,
     CreateTenantPayload,
-    LoginInput,
-    LogoutPayload,
     PublicTenant,
-    RefreshInput,
-    RegisterInput,
     Tenant,
     TenantFilterInput,
     TenantIdInput,
@@ -58,8 +52,7 @@ from schema.pagination import (
     connection,
     page_args,
 )
-from services.identity import auth, tenants, users
-from services.identity.auth import SignIn
+from services.identity import tenants, users
 from services.identity.tenants import NewTenant, TenantFilter
 from services.identity.users import UserFilter
 
@@ -68,19 +61,7 @@ TENANT_ADMIN = HasRole(*TENANT_ADMINS)
 PLATFORM_ADMIN = HasRole(*PLATFORM_ADMINS)
 
 
-def _auth_payload(info: Info, sign_in: SignIn) -> AuthPayload:
-    # The rest of this response (user { tenant roles }) is read as the user who just signed in.
-    info.context.act_as(sign_in.principal)
-    return AuthPayload(
-        user=User.from_model(sign_in.user),
-        access_token=sign_in.access_token,
-        access_token_expires_at=sign_in.access_token_expires_at,
-        refresh_token=sign_in.refresh_token,
-        refresh_token_expires_at=sign_in.refresh_token_expires_at,
-    )
-
-
-def _user_payload(user: UserRow) -> UserPayload:
+def user_payload(user: UserRow) -> UserPayload:
     return UserPayload(user=User.from_model(user))
 
 
@@ -95,7 +76,7 @@ def _settings(value: object) -> dict[str, Any]:
 
 async def _set_user_status(info: Info, input: UserIdInput, status: UserStatus) -> UserPayload:
     call = users.set_user_status(info.context.services, parse_uuid(input.id, "User"), status)
-    return await mutation_payload(UserPayload, call, _user_payload)
+    return await mutation_payload(UserPayload, call, user_payload)
 
 
 async def _set_tenant_status(info: Info, input: TenantIdInput, status: TenantStatus) -> TenantPayload:
@@ -196,64 +177,6 @@ class IdentityQuery:
 
 @strawberry.type
 class IdentityMutation:
-    @strawberry.mutation(
-        extensions=access(PUBLIC), description="Sign in with tenant slug, email and password."
-    )
-    async def login(
-        self,
-        info: Info,
-        input: Annotated[LoginInput, strawberry.argument(description="Tenant slug, email and password.")],
-    ) -> AuthPayload:
-        call = auth.login(info.context.services, input.tenant_slug, input.email, input.password)
-        return await mutation_payload(AuthPayload, call, lambda s: _auth_payload(info, s))
-
-    @strawberry.mutation(extensions=access(PUBLIC), description="Create an account in a tenant and sign in.")
-    async def register(
-        self,
-        info: Info,
-        input: Annotated[
-            RegisterInput, strawberry.argument(description="The tenant to join and the new account.")
-        ],
-    ) -> AuthPayload:
-        call = auth.register(
-            info.context.services, input.tenant_slug, input.email, input.full_name, input.password
-        )
-        return await mutation_payload(AuthPayload, call, lambda s: _auth_payload(info, s))
-
-    @strawberry.mutation(extensions=access(PUBLIC), description="Trade a refresh token for new tokens.")
-    async def refresh_token(
-        self,
-        info: Info,
-        input: Annotated[
-            RefreshInput, strawberry.argument(description="The session's latest refresh token.")
-        ],
-    ) -> AuthPayload:
-        call = auth.refresh(info.context.services, input.refresh_token)
-        return await mutation_payload(AuthPayload, call, lambda s: _auth_payload(info, s))
-
-    @strawberry.mutation(extensions=access(AUTHENTICATED), description="End this session.")
-    async def logout(self, info: Info) -> LogoutPayload:
-        ended = await auth.logout(info.context.services, everywhere=False)
-        return LogoutPayload(sessions_ended=ended)
-
-    @strawberry.mutation(extensions=access(AUTHENTICATED), description="End every session of yours.")
-    async def logout_all(self, info: Info) -> LogoutPayload:
-        ended = await auth.logout(info.context.services, everywhere=True)
-        return LogoutPayload(sessions_ended=ended)
-
-    @strawberry.mutation(
-        extensions=access(AUTHENTICATED), description="Change your password; ends your other sessions."
-    )
-    async def change_password(
-        self,
-        info: Info,
-        input: Annotated[
-            ChangePasswordInput, strawberry.argument(description="Your current and new password.")
-        ],
-    ) -> UserPayload:
-        call = auth.change_password(info.context.services, input.current_password, input.new_password)
-        return await mutation_payload(UserPayload, call, _user_payload)
-
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Update your own profile.")
     async def update_me(
         self,
@@ -261,7 +184,7 @@ class IdentityMutation:
         input: Annotated[UpdateMeInput, strawberry.argument(description="The profile fields to change.")],
     ) -> UserPayload:
         call = users.update_me(info.context.services, input.full_name)
-        return await mutation_payload(UserPayload, call, _user_payload)
+        return await mutation_payload(UserPayload, call, user_payload)
 
     @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Update a user of the tenant.")
     async def update_user(
@@ -278,7 +201,7 @@ class IdentityMutation:
             email=input.email,
             email_verified=input.email_verified,
         )
-        return await mutation_payload(UserPayload, call, _user_payload)
+        return await mutation_payload(UserPayload, call, user_payload)
 
     @strawberry.mutation(
         extensions=access(TENANT_ADMIN), description="Suspend a user: sign-in refused, sessions ended."
@@ -305,7 +228,7 @@ class IdentityMutation:
         input: Annotated[UserRolesInput, strawberry.argument(description="The user and the roles to add.")],
     ) -> UserPayload:
         call = users.change_roles(info.context.services, parse_uuid(input.id, "User"), add=input.roles)
-        return await mutation_payload(UserPayload, call, _user_payload)
+        return await mutation_payload(UserPayload, call, user_payload)
 
     @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Take roles from a user.")
     async def remove_roles(
@@ -316,7 +239,7 @@ class IdentityMutation:
         ],
     ) -> UserPayload:
         call = users.change_roles(info.context.services, parse_uuid(input.id, "User"), remove=input.roles)
-        return await mutation_payload(UserPayload, call, _user_payload)
+        return await mutation_payload(UserPayload, call, user_payload)
 
     @strawberry.mutation(
         extensions=access(PLATFORM_ADMIN), description="Create a tenant with its first tenant admin."

@@ -16,8 +16,8 @@ from core.errors import NotFound
 from core.permissions import ORDER_STAFF, USER_READERS
 from core.scope import TenantScope
 from loaders.pagination import ChildPageKey
-from models import identity as models
-from models.identity import TenantKind, TenantStatus, UserStatus
+from models.identity import accounts as models
+from models.identity.accounts import TenantKind, TenantStatus, UserStatus
 from schema.directives import Role  # registered there as an enum: must come first (else 2 Roles)
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
@@ -253,34 +253,6 @@ class TenantOrderInput:
     direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
 
 
-@strawberry.input(description="Credentials for signing in to one tenant.")
-class LoginInput:
-    tenant_slug: str = strawberry.field(description="The tenant's slug, as on its sign-in screen.")
-    email: str = strawberry.field(description="The account's email address (any case).")
-    password: str = strawberry.field(description="The account's password.")
-
-
-@strawberry.input(description="A new account in an existing tenant (self-service sign-up).")
-class RegisterInput:
-    tenant_slug: str = strawberry.field(description="The tenant to join, by slug.")
-    email: str = strawberry.field(description="Sign-in address; must be free in the tenant.")
-    full_name: str = strawberry.field(description="The person's name.")
-    password: str = strawberry.field(description="At least 8 characters, not a common password.")
-
-
-@strawberry.input(description="A refresh token to trade for new tokens.")
-class RefreshInput:
-    refresh_token: str = strawberry.field(description="The latest refresh token of the session.")
-
-
-@strawberry.input(description="A password change by the signed-in user.")
-class ChangePasswordInput:
-    current_password: str = strawberry.field(description="The password in use now.")
-    new_password: str = strawberry.field(
-        description="At least 8 characters, not a common password, not the current one."
-    )
-
-
 @strawberry.input(description="Changes to your own profile; omitted fields stay as they are.")
 class UpdateMeInput:
     full_name: str | None = strawberry.field(default=None, description="Your new name.")
@@ -349,35 +321,9 @@ class TenantIdInput:
 # ---- payloads -----------------------------------------------------------------------------
 
 
-@strawberry.type(description="The result of signing in, registering or refreshing: tokens, or userErrors.")
-class AuthPayload:
-    user: User | None = strawberry.field(default=None, description="Who is now signed in.")
-    access_token: str | None = strawberry.field(
-        default=None,
-        description="Send as `Authorization: Bearer <token>` (HTTP) or in connection_init (websocket). "
-        "Short-lived (15 minutes by default).",
-    )
-    access_token_expires_at: datetime | None = strawberry.field(
-        default=None, description="When the access token stops working (UTC): refresh before."
-    )
-    refresh_token: str | None = strawberry.field(
-        default=None, description="Opaque; rotated on every refresh. A reused one ends the session."
-    )
-    refresh_token_expires_at: datetime | None = strawberry.field(
-        default=None, description="When the session ends unless refreshed (UTC; 30 days by default)."
-    )
-    user_errors: list[UserError] = user_errors_field()
-
-
 @strawberry.type(description="The result of a change to a user: the user as it is now, or userErrors.")
 class UserPayload:
     user: User | None = strawberry.field(default=None, description="The user after the change.")
-    user_errors: list[UserError] = user_errors_field()
-
-
-@strawberry.type(description="The result of signing out.")
-class LogoutPayload:
-    sessions_ended: int = strawberry.field(default=0, description="How many sessions were ended.")
     user_errors: list[UserError] = user_errors_field()
 
 

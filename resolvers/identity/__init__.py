@@ -1,0 +1,1 @@
+"""Identity resolvers: sign-in, accounts, users and tenants."""

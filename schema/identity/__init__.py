@@ -1,0 +1,1 @@
+"""Identity types: tenants and users (federation entities), sign-in, their inputs and payloads."""
