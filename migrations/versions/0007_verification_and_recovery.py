@@ -6,6 +6,7 @@ Revises: 0006
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
@@ -15,8 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.get_context()  # placeholder: the helper who owns this migration fills it in
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
-    op.get_context()
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("must_change_password")

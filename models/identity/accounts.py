@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from core.emails import email_skeleton
@@ -81,6 +81,9 @@ class User(TenantOwned, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     status: Mapped[UserStatus] = mapped_column(enum_column(UserStatus), default=UserStatus.ACTIVE)
     email_verified: Mapped[bool] = mapped_column(default=False)
+    # Set for a generated password (an admin-created user) and by an admin-forced reset: until the
+    # user changes it, their sessions may do nothing else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
