@@ -9,10 +9,12 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.oauth_settings import OAuthProviderSettings, ProviderName
 from core.token_keys import HMAC_ALGORITHMS, KeyProblems, TokenKeys, load_token_keys
 
 DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-change-me-in-production!"
 MIN_SIGNING_KEY_BYTES = 32
+DEVELOPMENT_MFA_KEY = "development-only-mfa-encryption-key-change-me!"
 
 
 class ConfigurationError(RuntimeError):
@@ -46,6 +48,25 @@ class Settings(BaseSettings):
     # The httpOnly cookie that carries the refresh token for browser sign-ins (OAuth callbacks set
     # it; refresh and logout read it when the input has no token).
     refresh_cookie_name: str = "tenantgraph_refresh"
+    # OAuth / OIDC sign-in (core/oauth_settings.py): a JSON object of provider name to settings.
+    oauth_providers: dict[ProviderName, OAuthProviderSettings] = Field(default_factory=dict)
+    # How long a started OAuth sign-in may take (its state and PKCE verifier expire then).
+    oauth_state_ttl_seconds: int = Field(default=600, gt=0)
+    # This server's public base URL (e.g. https://api.example.com) for OAuth callback and start
+    # URLs; empty: the URL each request arrived at (set it behind a proxy).
+    public_url: str = ""
+
+    # Invites: how long an invite's accept link works unless its admin set the expiry.
+    invite_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    # Tenant administration: a soft-deleted tenant may be restored for this many days.
+    tenant_restore_days: int = Field(default=30, ge=0)
+    # Custom-domain verification: the TXT record `<prefix>.<hostname>` must hold the challenge,
+    # which expires after domain_challenge_ttl_seconds. dns_nameserver empty: the system's resolvers.
+    domain_challenge_prefix: str = "_tenantgraph-challenge"
+    domain_challenge_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    dns_nameserver: str = ""
+    dns_port: int = Field(default=53, gt=0, lt=65536)
+    dns_timeout_seconds: float = Field(default=5.0, gt=0)
 
     production: bool = False
     # GraphiQL at GET /graphql, from our own assets (server/graphiql.py); unset: on in development,
@@ -59,6 +80,21 @@ class Settings(BaseSettings):
     auth_rate_limit_per_account: int = 10
     auth_rate_limit_per_ip: int = 50
     auth_rate_limit_window_seconds: int = 60
+    # TOTP MFA (services/identity/totp.py): secrets are stored encrypted (AES-GCM) under a key
+    # derived from this one; production refuses the default. Changing it makes every stored secret
+    # unreadable (those users set MFA up again).
+    mfa_encryption_key: str = DEVELOPMENT_MFA_KEY
+    # How long the challenge a login answers for an MFA user (or an admin who must set MFA up)
+    # stays good.
+    mfa_challenge_ttl_seconds: int = Field(default=300, gt=0, le=3600)
+    # Verification and password reset (services/identity/verification.py): how long an email
+    # link, an SMS code and a reset link work; wrong codes per code; mails and SMS one account (or
+    # address) may ask for per rate-limit window.
+    email_verification_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    phone_code_ttl_seconds: int = Field(default=600, gt=0)
+    password_reset_ttl_seconds: int = Field(default=3600, gt=0)
+    verification_max_attempts: int = Field(default=5, ge=1)
+    verification_requests_per_account: int = Field(default=5, ge=1)
 
     # Query protection.
     max_query_depth: int = 12
@@ -100,6 +136,12 @@ class Settings(BaseSettings):
     # dropped by events when it changes; an entry is re-read after this many seconds at the latest
     # (0: read on every request). Never trusted while the broadcast link is down.
     access_cache_seconds: float = Field(default=10.0, ge=0)
+    # API keys (services/identity/api_keys.py): requests per minute of a key created without its
+    # own limit; how often last use and usage counts are written (at most this much is lost if a
+    # process dies). Service tokens (POST /oauth/token) live this many seconds.
+    api_key_rate_limit_per_minute: int = Field(default=600, ge=1, le=100_000)
+    api_key_usage_flush_seconds: float = Field(default=10.0, gt=0)
+    service_token_ttl_seconds: int = Field(default=3600, gt=0)
 
     # Billing. Outgoing mail: smtp://[user:password@]host:port (smtps:// for TLS); empty keeps
     # queued messages in the mail_messages table (the embedded run and the demo read them there).
@@ -197,7 +239,13 @@ class Settings(BaseSettings):
                 "TENANTGRAPH_PAYMENT_PROVIDER_URL is not set; the in-process fake provider is for development"
             )
         defaults = Settings.model_fields
-        for name in ("payment_provider_secret_key", "stripe_webhook_secret", "hyperswitch_webhook_key"):
+        development_secrets = (
+            "payment_provider_secret_key",
+            "stripe_webhook_secret",
+            "hyperswitch_webhook_key",
+            "mfa_encryption_key",
+        )
+        for name in development_secrets:
             if getattr(self, name) == defaults[name].default:
                 problems.append(f"TENANTGRAPH_{name.upper()} is the development default")
         if problems:

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 
 from core.permissions import Role
 from core.scope import TenantScope
+from core.settings import DEVELOPMENT_MFA_KEY
+from demo.api_keys import seed_demo_api_key
 from demo.billing import seed_demo_billing
 from demo.catalog import seed_demo_catalog
+from demo.mfa import DEMO_MFA_EMAIL, DEMO_MFA_ROLES, DEMO_MFA_TENANT, seed_demo_mfa
 from demo.orders import seed_demo_orders
 from models.db import Database
 from models.identity.accounts import TenantKind
@@ -54,11 +57,14 @@ def demo_accounts() -> list[DemoAccount]:
             for slug, _, _ in DEMO_TENANTS
             for local, _, roles in DEMO_STAFF
         ),
+        # TOTP on: its secret is demo/mfa.py:DEMO_MFA_SECRET (seed-demo prints it).
+        DemoAccount(DEMO_MFA_TENANT, DEMO_MFA_EMAIL, DEMO_PASSWORD, DEMO_MFA_ROLES),
     ]
 
 
-async def seed_demo(db: Database) -> list[DemoAccount]:
-    """Demo tenants and accounts; running it again changes nothing."""
+async def seed_demo(db: Database, mfa_encryption_key: str = DEVELOPMENT_MFA_KEY) -> list[DemoAccount]:
+    """Demo tenants and accounts; running it again changes nothing. The MFA account's secret is
+    sealed with ``mfa_encryption_key`` (the server's setting)."""
     await create_platform_admin(db, PLATFORM_DEMO_ADMIN.email, "Platform Admin", DEMO_PASSWORD)
     async with db.transaction(TenantScope.all_tenants()) as session:
         for slug, name, kind in DEMO_TENANTS:
@@ -67,7 +73,10 @@ async def seed_demo(db: Database) -> list[DemoAccount]:
                 await ensure_user(
                     session, tenant, f"{local}@{slug}.example", f"{name} {title}", DEMO_PASSWORD, roles
                 )
+            if slug == DEMO_MFA_TENANT:
+                await seed_demo_mfa(session, tenant, DEMO_PASSWORD, mfa_encryption_key)
             await seed_demo_catalog(session, tenant)
             await seed_demo_orders(session, tenant)
             await seed_demo_billing(session, tenant)
+            await seed_demo_api_key(session, tenant)
     return demo_accounts()

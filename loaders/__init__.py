@@ -9,6 +9,7 @@ from loaders.billing import BillingLoaders
 from loaders.catalog import CatalogLoaders
 from loaders.identity import IdentityLoaders
 from loaders.orders import OrderLoaders
+from loaders.tenant_profile import TenantProfileLoaders
 from models.db import Reads
 
 
@@ -20,6 +21,10 @@ class Loaders:
     @cached_property
     def identity(self) -> IdentityLoaders:
         return IdentityLoaders(self.reads, self.scope)
+
+    @cached_property
+    def tenant_profile(self) -> TenantProfileLoaders:
+        return TenantProfileLoaders(self.reads, self.scope)
 
     @cached_property
     def catalog(self) -> CatalogLoaders:

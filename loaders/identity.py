@@ -13,7 +13,7 @@ from core.scope import TenantScope
 from loaders.base import LoaderSet
 from loaders.pagination import ChildPageKey, Page, SortKey, child_counts, child_pages
 from models.db import Reads
-from models.identity.accounts import Tenant, User, UserRole
+from models.identity.accounts import AuthSession, Tenant, User, UserRole
 
 # A tenant's users as Tenant.users lists them (served by ix_users_tenant_created).
 USERS_BY_CREATION = SortKey(User.created_at, User.id)
@@ -27,12 +27,16 @@ class IdentityLoaders(LoaderSet):
         self.roles_of_user = self.loader(self._roles)
         self.users_of_tenant = self.loader(self._users_of_tenants)
         self.user_count_of_tenant = self.loader(self._user_counts)
+        self.auth_session = self.loader(self._auth_sessions)
 
     async def _users(self, ids: Sequence[uuid.UUID]) -> list[User | None]:
         return await self.rows_by_id(User, ids)
 
     async def _tenants(self, ids: Sequence[uuid.UUID]) -> list[Tenant | None]:
         return await self.rows_by_id(Tenant, ids)
+
+    async def _auth_sessions(self, ids: Sequence[uuid.UUID]) -> list[AuthSession | None]:
+        return await self.rows_by_id(AuthSession, ids)
 
     async def _roles(self, user_ids: Sequence[uuid.UUID]) -> list[list[Role]]:
         rows = await self.fetch(select(UserRole).where(UserRole.user_id.in_(user_ids)))

@@ -2,6 +2,14 @@
 
 from models import billing, catalog, counters, events, idempotency, orders, tenancy  # noqa: F401
 from models.base import Base
-from models.identity import accounts  # noqa: F401
+from models.identity import (
+    accounts,  # noqa: F401
+    api_keys,  # noqa: F401
+    invites,  # noqa: F401
+    mfa,  # noqa: F401
+    oauth,  # noqa: F401
+    tenant_profile,  # noqa: F401
+    verification,  # noqa: F401
+)
 
 __all__ = ["Base"]

@@ -14,7 +14,8 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.permissions import ORDER_OPERATORS, ORDER_STATISTICS_READERS
-from schema.directives import AUTHENTICATED, HasRole, access
+from core.scopes import ApiScope
+from schema.directives import AUTHENTICATED, SERVICE_ONLY, HasRole, HasScope, access
 from schema.errors import mutation_payload
 from schema.live import EventMessenger, shared_payload
 from schema.nodes import node_or_not_found, optional_reference, parse_uuid, reference_uuid
@@ -53,6 +54,8 @@ from services.orders.reads import OrderFilter
 
 OPERATORS = HasRole(*ORDER_OPERATORS)
 STATISTICS = HasRole(*ORDER_STATISTICS_READERS)
+READ = HasScope(ApiScope.ORDERS_READ)
+WRITE = HasScope(ApiScope.ORDERS_WRITE)
 
 
 def _cart_payload(contents: CartContents) -> CartPayload:
@@ -85,12 +88,14 @@ async def _transition(info: Info, transition: Transition, input: OrderTransition
 
 @strawberry.type
 class OrderQuery:
-    @strawberry.field(extensions=access(AUTHENTICATED), description="Your cart (empty until first used).")
+    @strawberry.field(
+        extensions=access(AUTHENTICATED, READ), description="Your cart (empty until first used)."
+    )
     async def cart(self, info: Info) -> Cart:
         return Cart.from_contents(await cart.get_cart(info.context.services))
 
     @strawberry.field(
-        extensions=access(AUTHENTICATED),
+        extensions=access(AUTHENTICATED, READ),
         description="An order: yours, or any of the tenant's for MANAGER, SUPPORT_AGENT and TENANT_ADMIN.",
     )
     async def order(
@@ -101,7 +106,7 @@ class OrderQuery:
         return await node_or_not_found(Order, info, id)
 
     @strawberry.field(
-        extensions=access(AUTHENTICATED),
+        extensions=access(AUTHENTICATED, READ),
         description="Your orders; MANAGER, SUPPORT_AGENT and TENANT_ADMIN see all of the tenant's.",
     )
     async def orders(
@@ -132,7 +137,7 @@ class OrderQuery:
         return connection(page, Order.from_model)
 
     @strawberry.field(
-        extensions=access(STATISTICS),
+        extensions=access(STATISTICS, READ),
         description="Counts per status and revenue per day, month and currency of orders created in "
         "[from, to) (at most 400 days).",
     )
@@ -155,7 +160,7 @@ class OrderQuery:
 @strawberry.type
 class OrderMutation:
     @strawberry.mutation(
-        extensions=access(AUTHENTICATED), description="Add a product; one already in the cart adds up."
+        extensions=access(AUTHENTICATED, WRITE), description="Add a product; one already in the cart adds up."
     )
     async def add_to_cart(
         self,
@@ -173,7 +178,9 @@ class OrderMutation:
         )
         return await mutation_payload(CartPayload, call, _cart_payload)
 
-    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Set the quantity of a cart line.")
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED, WRITE), description="Set the quantity of a cart line."
+    )
     async def update_cart_item(
         self,
         info: Info,
@@ -186,7 +193,9 @@ class OrderMutation:
         )
         return await mutation_payload(CartPayload, call, _cart_payload)
 
-    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Remove a product from the cart.")
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED, WRITE), description="Remove a product from the cart."
+    )
     async def remove_cart_item(
         self,
         info: Info,
@@ -195,12 +204,12 @@ class OrderMutation:
         call = cart.remove_cart_item(info.context.services, reference_uuid(input.product_id, "Product"))
         return await mutation_payload(CartPayload, call, _cart_payload)
 
-    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Empty the cart.")
+    @strawberry.mutation(extensions=access(AUTHENTICATED, WRITE), description="Empty the cart.")
     async def clear_cart(self, info: Info) -> CartPayload:
         return await mutation_payload(CartPayload, cart.clear_cart(info.context.services), _cart_payload)
 
     @strawberry.mutation(
-        extensions=access(AUTHENTICATED),
+        extensions=access(AUTHENTICATED, WRITE),
         description="Place a PENDING order from the cart or from items. Idempotency-Key: a repeat "
         "returns the first order; the same key with another request is CONFLICT.",
     )
@@ -232,7 +241,7 @@ class OrderMutation:
         return await mutation_payload(OrderPayload, call, _order_payload)
 
     @strawberry.mutation(
-        extensions=access(AUTHENTICATED), description="PENDING -> AWAITING_PAYMENT (owner or staff)."
+        extensions=access(AUTHENTICATED, WRITE), description="PENDING -> AWAITING_PAYMENT (owner or staff)."
     )
     async def submit_order(
         self,
@@ -244,8 +253,8 @@ class OrderMutation:
         return await _transition(info, Transition.SUBMIT, input)
 
     @strawberry.mutation(
-        extensions=access(OPERATORS),
-        description="AWAITING_PAYMENT -> PAID. For service principals; tenant admins stand in for them.",
+        extensions=access(SERVICE_ONLY, HasScope(ApiScope.PAYMENTS_PROCESS)),
+        description="AWAITING_PAYMENT -> PAID: its payment arrived (service-only).",
     )
     async def confirm_payment(
         self,
@@ -258,7 +267,7 @@ class OrderMutation:
         return await _transition(info, Transition.CONFIRM_PAYMENT, input)
 
     @strawberry.mutation(
-        extensions=access(AUTHENTICATED),
+        extensions=access(AUTHENTICATED, WRITE),
         description="PENDING or AWAITING_PAYMENT -> CANCELLED (owner or staff); tracked stock is given back.",
     )
     async def cancel_order(
@@ -271,7 +280,7 @@ class OrderMutation:
         return await _transition(info, Transition.CANCEL, input)
 
     @strawberry.mutation(
-        extensions=access(OPERATORS),
+        extensions=access(OPERATORS, WRITE),
         description="PAID -> PROVISIONING. For service principals; tenant admins stand in for them.",
     )
     async def start_provisioning(
@@ -284,7 +293,7 @@ class OrderMutation:
         return await _transition(info, Transition.START_PROVISIONING, input)
 
     @strawberry.mutation(
-        extensions=access(OPERATORS),
+        extensions=access(OPERATORS, WRITE),
         description="PROVISIONING -> COMPLETED. For service principals; tenant admins stand in for them.",
     )
     async def complete_order(

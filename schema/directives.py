@@ -17,7 +17,10 @@ from strawberry.schema_directive import Location
 from strawberry.types import Info
 
 from core.errors import Forbidden, Unauthenticated
+from core.permissions import SERVICE_ONLY as SERVICE_ONLY_ROLES
 from core.permissions import Role
+from core.principal import PrincipalKind
+from core.scopes import ApiScope, RefusalReason
 from schema.enums import documented_enum
 
 documented_enum(
@@ -30,6 +33,28 @@ documented_enum(
         Role.SUPPORT_AGENT: "Helps customers: reads users, orders and billing; moderates reviews.",
         Role.AUDITOR: "Reads the tenant's users for review; no changes.",
         Role.USER: "A customer: their own account, cart, orders and billing.",
+    },
+)
+
+documented_enum(
+    ApiScope,
+    "What an API key or service token may reach (`resource:action`): fields declare theirs with "
+    "@hasScope. The API names each by its value, e.g. `orders:read` for ORDERS_READ.",
+    {
+        ApiScope.USERS_READ: "users:read - read users (me, and the tenant's users for staff).",
+        ApiScope.USERS_WRITE: "users:write - change your profile; administer users (tenant admins).",
+        ApiScope.TENANTS_READ: "tenants:read - read your tenant.",
+        ApiScope.PRODUCTS_READ: "products:read - read products, categories and brands.",
+        ApiScope.PRODUCTS_WRITE: "products:write - create, change and delete products, categories, brands.",
+        ApiScope.REVIEWS_WRITE: "reviews:write - write and moderate reviews.",
+        ApiScope.ORDERS_READ: "orders:read - read orders, the cart and order statistics.",
+        ApiScope.ORDERS_WRITE: "orders:write - change the cart, place and move orders.",
+        ApiScope.INVOICES_READ: "invoices:read - read invoices.",
+        ApiScope.INVOICES_WRITE: "invoices:write - create, issue and send invoices.",
+        ApiScope.PAYMENTS_READ: "payments:read - read payments and saved cards.",
+        ApiScope.PAYMENTS_WRITE: "payments:write - start and confirm payments, manage saved cards.",
+        ApiScope.INVOICES_VOID: "invoices:void - void invoices (service-only).",
+        ApiScope.PAYMENTS_PROCESS: "payments:process - confirm an order's payment (service-only).",
     },
 )
 
@@ -65,11 +90,26 @@ class HasRoleDirective:
 ROLES_ARGUMENT_DESCRIPTION = "The roles in the tenant, any one of which suffices."
 
 
-ACCESS_DIRECTIVE_NAMES = frozenset({"public", "auth", "hasRole"})
+ACCESS_DIRECTIVE_NAMES = frozenset({"public", "auth", "hasRole", "serviceOnly"})
+
+
+# What a session whose user must change their password may still call (schema field names).
+PASSWORD_CHANGE_ALLOWED = frozenset({"me", "changePassword", "logout", "logoutAll"})
+PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"
 
 
 def _principal(info: Info) -> Any:
     return info.context.principal
+
+
+def check_password_change(principal: Any, info: Info) -> None:
+    """FORBIDDEN (extensions.reason PASSWORD_CHANGE_REQUIRED) for a session that must change its
+    password, on every field but those allowed; every permission that needs a principal asks."""
+    if principal.password_change_required and info.field_name not in PASSWORD_CHANGE_ALLOWED:
+        raise Forbidden(
+            "Change your password first (changePassword); until then nothing else is allowed.",
+            reason=PASSWORD_CHANGE_REQUIRED,
+        )
 
 
 class Public(BasePermission):
@@ -85,7 +125,11 @@ class Authenticated(BasePermission):
     access_note = "Requires: a signed-in user."
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return _principal(info) is not None
+        principal = _principal(info)
+        if principal is None:
+            return False
+        check_password_change(principal, info)
+        return True
 
     def on_unauthorized(self) -> None:
         raise Unauthenticated("Sign in first.")
@@ -111,15 +155,106 @@ class HasRole(BasePermission):
         principal = _principal(info)
         if principal is None:
             raise Unauthenticated("Sign in first.")
+        check_password_change(principal, info)
         return bool(principal.has_any_role(*self.roles))
 
     def on_unauthorized(self) -> None:
         raise Forbidden("You are not allowed to do this.")
 
 
-def access(permission: BasePermission) -> list[FieldExtension]:
-    """The field extensions that declare and enforce ``permission``."""
-    return [PermissionExtension([permission])]
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="hasScope",
+    description="API keys and service tokens need one of these scopes. They reach only fields that "
+    "carry this directive; users' sign-in sessions are not limited by scopes.",
+)
+class HasScopeDirective:
+    scopes: list[ApiScope]
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="serviceOnly",
+    description="Only service principals (OAuth2 client-credentials tokens from POST /oauth/token) and "
+    "PLATFORM_ADMIN users may call this field; tenant roles do not suffice.",
+)
+class ServiceOnlyDirective:
+    pass
+
+
+SCOPES_ARGUMENT_DESCRIPTION = "The scopes, any one of which suffices."
+
+
+class HasScope(BasePermission):
+    def __init__(self, *scopes: ApiScope) -> None:
+        self.scopes = scopes
+
+    @property
+    def schema_directive(self) -> object:
+        return HasScopeDirective(scopes=list(self.scopes))
+
+    # The printed @hasScope says it (no note of its own in the field's description).
+    access_note = ""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        # Anonymous callers are the other permission's to judge (a @public field lets them in).
+        principal = _principal(info)
+        return principal is None or bool(principal.has_scope(*self.scopes))
+
+    def on_unauthorized(self) -> None:
+        needed = " or ".join(s.value for s in self.scopes)
+        raise Forbidden(f"This credential lacks the scope {needed}.", reason=RefusalReason.INSUFFICIENT_SCOPE)
+
+
+class ServiceOnly(BasePermission):
+    _schema_directive = ServiceOnlyDirective()
+    access_note = "Requires: a service principal or PLATFORM_ADMIN."
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info)
+        if principal is None:
+            raise Unauthenticated("Sign in first.")
+        check_password_change(principal, info)
+        return bool(principal.is_service or principal.has_any_role(*SERVICE_ONLY_ROLES))
+
+    def on_unauthorized(self) -> None:
+        raise Forbidden(
+            "Only service principals and platform administrators may do this.",
+            reason=RefusalReason.SERVICE_ONLY,
+        )
+
+
+class SessionsOnly(BasePermission):
+    """What ``access`` adds to a field without @hasScope (and not @public): API keys and service
+    tokens are refused there (default deny), users' sessions pass. No directive of its own."""
+
+    @property
+    def schema_directive(self) -> object:
+        return None
+
+    access_note = ""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = _principal(info)
+        return principal is None or principal.kind is PrincipalKind.SESSION
+
+    def on_unauthorized(self) -> None:
+        raise Forbidden(
+            "API keys and service tokens cannot call this field: it needs a user's sign-in session.",
+            reason=RefusalReason.SESSION_REQUIRED,
+        )
+
+
+SESSIONS_ONLY = SessionsOnly()
+SERVICE_ONLY = ServiceOnly()
+
+
+def access(*permissions: BasePermission) -> list[FieldExtension]:
+    """The field extensions that declare and enforce ``permissions`` (all of them, in order).
+    Unless one is PUBLIC or a HasScope, API keys and service tokens are refused (SessionsOnly)."""
+    if not any(isinstance(p, Public | HasScope) for p in permissions):
+        permissions = (*permissions, SESSIONS_ONLY)
+    return [PermissionExtension(list(permissions))]
 
 
 def describe_access(schema: GraphQLSchema) -> None:
@@ -128,6 +263,9 @@ def describe_access(schema: GraphQLSchema) -> None:
     has_role = schema.get_directive("hasRole")
     if has_role is not None:
         has_role.args["roles"].description = ROLES_ARGUMENT_DESCRIPTION
+    has_scope = schema.get_directive("hasScope")
+    if has_scope is not None:
+        has_scope.args["scopes"].description = SCOPES_ARGUMENT_DESCRIPTION
     for type_ in schema.type_map.values():
         if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
             continue
@@ -138,7 +276,7 @@ def describe_access(schema: GraphQLSchema) -> None:
                 for extension in getattr(definition, "extensions", ())
                 if isinstance(extension, PermissionExtension)
                 for permission in extension.permissions
-                if isinstance(permission, Public | Authenticated | HasRole)
+                if isinstance(permission, Public | Authenticated | HasRole | ServiceOnly)
             ]
             for note in notes:
                 field.description = _with_note(field.description, note)

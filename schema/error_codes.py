@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from core.errors import ErrorCode
 from core.lengths import TextErrorCode
+from core.scopes import RefusalReason
 from schema.enums import documented_enum
 from services.billing.errors import BillingErrorCode
 from services.catalog.errors import CatalogErrorCode
@@ -27,6 +28,23 @@ documented_enum(
         ErrorCode.RATE_LIMITED: "Too many attempts: `extensions.retryAfter` gives the seconds to wait.",
         ErrorCode.INTERNAL_SERVER_ERROR: "A bug on our side (details hidden in production).",
         ErrorCode.SERVICE_UNAVAILABLE: "The database or Redis is unreachable for now: try again.",
+    },
+)
+
+documented_enum(
+    RefusalReason,
+    "`extensions.reason` beside `extensions.code` when an API key or service token is refused.",
+    {
+        RefusalReason.API_KEY_INVALID: "UNAUTHENTICATED: no such API key.",
+        RefusalReason.API_KEY_EXPIRED: "UNAUTHENTICATED: the API key's expiry has passed.",
+        RefusalReason.API_KEY_REVOKED: "UNAUTHENTICATED: the API key was revoked.",
+        RefusalReason.API_KEY_OWNER_INACTIVE: "UNAUTHENTICATED: the key's user or tenant is suspended.",
+        RefusalReason.API_KEY_IP_NOT_ALLOWED: "FORBIDDEN: from outside the key's allowed IPs.",
+        RefusalReason.API_KEY_RATE_LIMITED: "RATE_LIMITED: over the key's requests per minute.",
+        RefusalReason.SERVICE_CLIENT_REVOKED: "UNAUTHENTICATED: its service client was revoked or deleted.",
+        RefusalReason.INSUFFICIENT_SCOPE: "FORBIDDEN: the field needs a scope (@hasScope) not granted.",
+        RefusalReason.SESSION_REQUIRED: "FORBIDDEN: for users' sign-in sessions, not keys or tokens.",
+        RefusalReason.SERVICE_ONLY: "FORBIDDEN: for service principals and platform admins (@serviceOnly).",
     },
 )
 
@@ -72,6 +90,84 @@ documented_enum(
         ID.CANNOT_DEMOTE_SELF: "You cannot take the TENANT_ADMIN role from yourself.",
         ID.CANNOT_SUSPEND_OWN_TENANT: "You cannot suspend the tenant you are signed in to.",
         ID.INVALID_TRANSITION: "The status change is not allowed, e.g. reactivating a cancelled tenant.",
+        # OAuth and OIDC sign-in (also the ?error=<code> of a callback's redirect to the frontend)
+        ID.OAUTH_UNKNOWN_PROVIDER: "No sign-in provider of this name is enabled here.",
+        ID.OAUTH_INVALID_STATE: "The sign-in's state is missing, forged, already used or another provider's.",
+        ID.OAUTH_STATE_EXPIRED: "The sign-in took too long (oauth_state_ttl_seconds): start again.",
+        ID.OAUTH_ACCESS_DENIED: "The user declined at the provider.",
+        ID.OAUTH_PROVIDER_ERROR: "The provider answered an error, or its account could not be read.",
+        ID.OAUTH_EXCHANGE_FAILED: "The provider refused the authorization code, or could not be reached.",
+        ID.OAUTH_INVALID_ID_TOKEN: "The id_token's signature, issuer, audience, nonce or expiry is wrong.",
+        ID.OAUTH_EMAIL_UNVERIFIED: "The provider has no verified email for the account: none is created.",
+        ID.OAUTH_ACCOUNT_EXISTS: "An account of the tenant has this email: sign in to it, then link it.",
+        ID.OAUTH_IDENTITY_IN_USE: "This provider account already signs in as another user.",
+        ID.MFA_SETUP_REQUIRED: "The tenant requires MFA of admins: set it up with the login's mfaChallenge.",
+        ID.MFA_ALREADY_ENABLED: "MFA is on already: turn it off before setting it up again.",
+        ID.MFA_NOT_SET_UP: "No MFA setup to verify: call setupMfa first.",
+        ID.MFA_NOT_ENABLED: "MFA is not on: nothing to turn off.",
+        ID.MFA_REQUIRED_BY_TENANT: "The tenant requires MFA of its admins: it cannot be turned off.",
+        ID.INVALID_MFA_CODE: "Not the authenticator's current code.",
+        ID.MFA_CODE_REUSED: "This code was accepted once already: wait for the next one.",
+        ID.INVALID_RECOVERY_CODE: "Not one of the account's recovery codes.",
+        ID.RECOVERY_CODE_USED: "This recovery code was used already (each works once).",
+        ID.CODE_OR_RECOVERY_CODE: "Give exactly one of code and recoveryCode.",
+        ID.INVALID_MFA_CHALLENGE: "The challenge is unknown, or not for this step: sign in again.",
+        ID.MFA_CHALLENGE_EXPIRED: "The challenge expired: sign in again.",
+        ID.MFA_CHALLENGE_USED: "The challenge completed a sign-in already: sign in again.",
+        ID.OUT_OF_RANGE: "A security setting outside its bounds (stated in the input's description).",
+        # Invites and user administration
+        ID.INVALID_INVITE: "The invite token is not one of ours.",
+        ID.INVITE_EXPIRED: "The invite expired before it was accepted: ask for a new one.",
+        ID.INVITE_REVOKED: "The invite was revoked (or replaced by a newer one of the address).",
+        ID.INVITE_ALREADY_ACCEPTED: "The invite was accepted already: its token works once.",
+        ID.INVITE_NOT_PENDING: "Only a pending invite can be revoked.",
+        ID.ALREADY_MEMBER: "The invited email is already a user of the tenant.",
+        ID.INVALID_ROLE: "No role given, or PLATFORM_ADMIN by someone who is none.",
+        ID.ACCOUNT_BANNED: "The account is banned: no sign-in until the unblock date the message names.",
+        ID.CANNOT_BAN_SELF: "You cannot ban your own account.",
+        ID.CANNOT_DELETE_SELF: "You cannot delete your own account.",
+        ID.USER_DELETED: "The user was deleted (anonymised): nothing about them can change.",
+        # Registration, verification and password reset
+        ID.EMAIL_OR_PHONE: "Give an email or a phone number (sign-in: exactly one of them).",
+        ID.INVALID_PHONE: "Not a phone number in international form (+, country code, number).",
+        ID.PHONE_TAKEN: "Another account of the tenant has this phone number.",
+        ID.INVALID_USERNAME: "3 to 32 letters, digits, '.', '_' or '-', a letter or digit at each end.",
+        ID.USERNAME_TAKEN: "Another account of the tenant has this username.",
+        ID.TERMS_NOT_ACCEPTED: "The tenant requires acceptTerms: true to sign up.",
+        ID.INVALID_AFFILIATE_CODE: "An affiliate code has up to 64 letters, digits, '_' or '-'.",
+        ID.NO_EMAIL: "The account has no email address to verify.",
+        ID.NO_PHONE: "The account has no phone number to verify.",
+        ID.ALREADY_VERIFIED: "The address or number is verified already.",
+        ID.INVALID_VERIFICATION_TOKEN: "Not our link, another tenant's, or its address changed since.",
+        ID.VERIFICATION_TOKEN_USED: "The link or code was used already, or a newer one replaced it.",
+        ID.VERIFICATION_TOKEN_EXPIRED: "The link or code expired: ask for a new one.",
+        ID.INVALID_VERIFICATION_CODE: "Not the texted code, or no code is pending.",
+        ID.VERIFICATION_ATTEMPTS_EXCEEDED: "Too many wrong codes: this one is dead; ask for a new one.",
+        # API keys and service clients
+        ID.INVALID_NETWORK: "An allowed IP is no IPv4/IPv6 address or CIDR network (host bits unset).",
+        ID.INVALID_RATE_LIMIT: "Requests per minute go from 1 to 100000.",
+        ID.INVALID_EXPIRY: "The expiry (or a ban's unblock date) lies in the past, or too far ahead.",
+        ID.TOO_MANY_API_KEYS: "A user holds at most 50 active API keys: revoke one first.",
+        ID.ALREADY_REVOKED: "The API key or service client was revoked already.",
+        # Tenant administration
+        ID.INVALID_SETTINGS: "The settings patch is no JSON object, or the result exceeds 64 KiB.",
+        ID.QUOTA_EXCEEDED: "The tenant has reached its maxUsers or maxProducts quota.",
+        ID.INVALID_QUOTA: "A quota outside its bounds, or a trial end without a time zone.",
+        ID.TRIAL_EXPIRED: "The tenant is on TRIAL and its trialEndsAt has passed: no sign-in.",
+        ID.CANNOT_DELETE_OWN_TENANT: "You cannot delete the tenant you belong to.",
+        ID.TENANT_DELETED: "The tenant is deleted already.",
+        ID.TENANT_NOT_DELETED: "Only a deleted tenant can be restored.",
+        ID.RESTORE_PERIOD_OVER: "The tenant was deleted longer ago than the restore period.",
+        ID.INVALID_URL: "Not an absolute https URL (no spaces, no user:password@).",
+        ID.INVALID_COLOR: "Not a #RRGGBB colour.",
+        ID.INVALID_TEXT: "Line breaks or other control characters in a one-line text.",
+        ID.INVALID_HOSTNAME: "Not a hostname (letters, digits, inner hyphens; 2+ labels; no IP or port).",
+        ID.DOMAIN_TAKEN: "Another tenant has verified this hostname.",
+        ID.TOO_MANY_DOMAINS: "A tenant has at most 20 custom domains: remove one first.",
+        ID.DOMAIN_CHALLENGE_EXPIRED: "The DNS challenge expired: add the domain again for a fresh one.",
+        ID.DNS_RECORD_MISSING: "No TXT record at the challenge name (yet: DNS may take a while).",
+        ID.DNS_RECORD_MISMATCH: "TXT records at the challenge name, but none holds the challenge value.",
+        ID.DNS_LOOKUP_FAILED: "The DNS lookup timed out or failed: try again later.",
     },
 )
 
@@ -157,6 +253,7 @@ documented_enum(
 
 ERROR_CODES: list[type] = [
     ErrorCode,
+    RefusalReason,
     MoneyErrorCode,
     TextErrorCode,
     IdentityErrorCode,

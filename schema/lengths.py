@@ -24,6 +24,7 @@ from core.lengths import (
     MAX_TOKEN_LENGTH,
     MAX_URL_LENGTH,
 )
+from core.phones import MAX_PHONE_INPUT_LENGTH
 from services.billing.payments import MAX_CARD_TOKEN_LENGTH
 from services.billing.plans import MAX_PLAN_CODE_LENGTH
 from services.billing.refunds import MAX_REASON as MAX_REFUND_REASON
@@ -31,6 +32,18 @@ from services.catalog.products import MAX_NAME as MAX_PRODUCT_NAME
 from services.catalog.reviews import MAX_COMMENT
 from services.catalog.validation import MAX_SKU_LENGTH, MAX_SLUG_LENGTH
 from services.idempotency import MAX_KEY_LENGTH
+from services.identity.api_keys import MAX_NAME_CHARS as MAX_API_KEY_NAME
+from services.identity.api_keys import MAX_NETWORK_CHARS
+from services.identity.api_keys import MAX_REASON_CHARS as MAX_REVOKE_REASON
+from services.identity.contacts import MAX_USERNAME_LENGTH
+from services.identity.domains import MAX_HOSTNAME_LENGTH
+from services.identity.mfa import MAX_CODE_LENGTH as MAX_MFA_CODE_LENGTH
+from services.identity.oauth import MAX_CODE_LENGTH, MAX_CODE_VERIFIER_LENGTH, MAX_PROVIDER_LENGTH
+from services.identity.registration import MAX_AFFILIATE_CODE_LENGTH
+from services.identity.sessions import MAX_DEVICE_ID_LENGTH, MAX_DEVICE_NAME_LENGTH
+from services.identity.tenant_profile import COLOR_LENGTH, MAX_FROM_NAME_LENGTH
+from services.identity.user_admin import MAX_BAN_REASON_LENGTH
+from services.identity.verification import MAX_CODE_LENGTH as MAX_PHONE_CODE_LENGTH
 from services.orders.new_order import ADDRESS_FIELDS, MAX_NOTES_CHARS
 from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
 
@@ -57,6 +70,38 @@ BY_SERVICES: dict[str, int] = {
     **_inputs("RegisterInput", MAX_NAME_LENGTH, "fullName"),
     **_inputs("RegisterInput", MAX_PASSWORD_LENGTH, "password"),
     **_inputs("RefreshInput", MAX_TOKEN_LENGTH, "refreshToken"),
+    # registration, verification, reset (services/identity/registration.py, verification.py)
+    **_inputs("LoginInput", MAX_PHONE_INPUT_LENGTH, "phone"),
+    **_inputs("RegisterInput", MAX_PHONE_INPUT_LENGTH, "phone"),
+    **_inputs("RegisterInput", MAX_NAME_LENGTH, "firstName", "lastName"),
+    **_inputs("RegisterInput", MAX_USERNAME_LENGTH, "username"),
+    **_inputs("RegisterInput", MAX_AFFILIATE_CODE_LENGTH, "affiliateCode"),
+    **_inputs("RequestPasswordResetInput", MAX_TENANT_SLUG_LENGTH, "tenantSlug"),
+    **_inputs("RequestPasswordResetInput", MAX_EMAIL_LENGTH, "email"),
+    **_inputs("RequestPasswordResetInput", MAX_PHONE_INPUT_LENGTH, "phone"),
+    **_inputs("VerifyEmailInput", MAX_TOKEN_LENGTH, "token"),
+    **_inputs("VerifyEmailInput", MAX_TENANT_SLUG_LENGTH, "tenantSlug"),
+    **_inputs("VerifyPhoneInput", MAX_PHONE_CODE_LENGTH, "code"),
+    **_inputs("ResetPasswordInput", MAX_TOKEN_LENGTH, "token"),
+    **_inputs("ResetPasswordInput", MAX_TENANT_SLUG_LENGTH, "tenantSlug"),
+    **_inputs("ResetPasswordInput", MAX_PASSWORD_LENGTH, "newPassword"),
+    # sessions (services/identity/sessions.py)
+    **_inputs("LoginInput", MAX_DEVICE_ID_LENGTH, "deviceId"),
+    **_inputs("LoginInput", MAX_DEVICE_NAME_LENGTH, "deviceName"),
+    **_inputs("RegisterInput", MAX_DEVICE_ID_LENGTH, "deviceId"),
+    **_inputs("RegisterInput", MAX_DEVICE_NAME_LENGTH, "deviceName"),
+    **_inputs("LogoutInput", MAX_TOKEN_LENGTH, "refreshToken"),
+    # OAuth (services/identity/oauth.py)
+    **_inputs("LoginWithOAuthInput", MAX_TENANT_SLUG_LENGTH, "tenantSlug"),
+    **{
+        f"{type_name}.{field}": limit
+        for type_name in ("LoginWithOAuthInput", "LinkOAuthIdentityInput")
+        for field, limit in (
+            ("code", MAX_CODE_LENGTH),
+            ("redirectUri", MAX_URL_LENGTH),
+            ("codeVerifier", MAX_CODE_VERIFIER_LENGTH),
+        )
+    },
     **_inputs("ChangePasswordInput", MAX_PASSWORD_LENGTH, "currentPassword", "newPassword"),
     **_inputs("UpdateMeInput", MAX_NAME_LENGTH, "fullName"),
     **_inputs("UpdateUserInput", MAX_NAME_LENGTH, "fullName"),
@@ -67,6 +112,42 @@ BY_SERVICES: dict[str, int] = {
     **_inputs("CreateTenantInput", MAX_PASSWORD_LENGTH, "adminPassword"),
     **_inputs("UpdateTenantInput", MAX_NAME_LENGTH, "name"),
     **_inputs("UpdateTenantInput", MAX_EMAIL_LENGTH, "contactEmail"),
+    **_inputs("SetupMfaInput", MAX_TOKEN_LENGTH, "challenge"),
+    **_inputs("VerifyMfaSetupInput", MAX_TOKEN_LENGTH, "challenge"),
+    **_inputs("VerifyMfaSetupInput", MAX_MFA_CODE_LENGTH, "code"),
+    **_inputs("CompleteMfaLoginInput", MAX_TOKEN_LENGTH, "challenge"),
+    **_inputs("CompleteMfaLoginInput", MAX_MFA_CODE_LENGTH, "code", "recoveryCode"),
+    **_inputs("DisableMfaInput", MAX_MFA_CODE_LENGTH, "code"),
+    # invites and user administration (services/identity/invites.py, user_admin.py)
+    **_inputs("CreateInviteInput", MAX_EMAIL_LENGTH, "email"),
+    **_inputs("AcceptInviteInput", MAX_TOKEN_LENGTH, "token"),
+    **_inputs("AcceptInviteInput", MAX_PASSWORD_LENGTH, "password"),
+    **_inputs("AcceptInviteInput", MAX_NAME_LENGTH, "fullName"),
+    **_inputs("CreateUserInput", MAX_EMAIL_LENGTH, "email"),
+    **_inputs("CreateUserInput", MAX_NAME_LENGTH, "fullName"),
+    **_inputs("CreateUserInput", MAX_PASSWORD_LENGTH, "password"),
+    **_inputs("BanUserInput", MAX_BAN_REASON_LENGTH, "reason"),
+    # tenant administration (services/identity/tenant_profile.py, domains.py)
+    **_inputs("UpdateTenantBrandingInput", MAX_NAME_LENGTH, "displayName"),
+    **_inputs("UpdateTenantBrandingInput", MAX_FROM_NAME_LENGTH, "emailFromName"),
+    **_inputs("UpdateTenantBrandingInput", COLOR_LENGTH, "primaryColor", "secondaryColor"),
+    **_inputs(
+        "UpdateTenantBrandingInput",
+        MAX_URL_LENGTH,
+        "logoUrl",
+        "logoDarkUrl",
+        "faviconUrl",
+        "supportUrl",
+        "termsUrl",
+        "privacyUrl",
+    ),
+    **_inputs("AddTenantDomainInput", MAX_HOSTNAME_LENGTH, "hostname"),
+    # API keys and service clients (services/identity/api_keys.py, service_clients.py)
+    **_inputs("CreateApiKeyInput", MAX_API_KEY_NAME, "name"),
+    **_inputs("CreateApiKeyInput", MAX_NETWORK_CHARS, "allowedIps"),  # each of them
+    **_inputs("CreateServiceClientInput", MAX_API_KEY_NAME, "name"),
+    **_inputs("RevokeApiKeyInput", MAX_REVOKE_REASON, "reason"),
+    **_inputs("RevokeServiceClientInput", MAX_REVOKE_REASON, "reason"),
     # catalog
     **{
         coordinate: limit
@@ -118,6 +199,11 @@ BY_SERVICES: dict[str, int] = {
 BEFORE_RESOLVING: dict[str, int] = {
     # identity
     "Query.tenantBySlug(slug:)": MAX_TENANT_SLUG_LENGTH,
+    "Query.oauthProviders(tenantSlug:)": MAX_TENANT_SLUG_LENGTH,
+    "Query.inviteByToken(token:)": MAX_TOKEN_LENGTH,
+    "Query.tenantByDomain(hostname:)": MAX_HOSTNAME_LENGTH,
+    **_inputs("LoginWithOAuthInput", MAX_PROVIDER_LENGTH, "provider"),
+    **_inputs("LinkOAuthIdentityInput", MAX_PROVIDER_LENGTH, "provider"),
     **_inputs("UserFilterInput", MAX_SEARCH_LENGTH, "search"),
     **_inputs("TenantFilterInput", MAX_SEARCH_LENGTH, "search"),
     # catalog

@@ -21,6 +21,8 @@ from server.landing import landing_routes
 from server.logging import configure_logging
 from server.metrics import instrument_database, metrics, process_stopped
 from server.middleware import BodyLimitMiddleware, CorrelationIdMiddleware, OutageMiddleware
+from server.oauth import oauth_routes
+from server.oauth_token import oauth_token
 from server.observe import OperationObserver
 from server.runtime import Runtime
 from server.tracing import Tracing
@@ -62,7 +64,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 allow_origins=settings.allowed_origins,
                 allow_credentials=True,
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "X-Correlation-Id", "X-Tenant-Id"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "X-Correlation-Id",
+                    "X-Tenant-Id",
+                    "X-API-Key",
+                ],
                 expose_headers=["X-Correlation-Id"],
             )
         )
@@ -82,9 +90,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health/deep", deep_health),
             *landing_routes(graphql.schema, settings),
             Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+            Route("/oauth/token", oauth_token, methods=["POST"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             Route("/webhooks/hyperswitch", hyperswitch_webhook, methods=["POST"]),
             Route("/invoices/{invoice_id}/pdf", invoice_pdf_download, methods=["GET"]),
+            *oauth_routes(settings),
         ],
         middleware=middleware,
         exception_handlers=EXCEPTION_HANDLERS,

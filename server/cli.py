@@ -17,6 +17,8 @@ from sqlalchemy.exc import DBAPIError
 
 import demo
 from core.settings import ConfigurationError, Settings
+from demo.api_keys import DEMO_API_KEY, DEMO_API_KEY_OWNER, DEMO_API_KEY_SCOPES
+from demo.mfa import DEMO_MFA_EMAIL, DEMO_MFA_SECRET
 from models.db import Database
 from server.app import create_app
 from server.metrics import shared_between_workers
@@ -70,11 +72,15 @@ async def _with_migrated_db(settings: Settings, work: Callable[[Database], Await
 
 
 def seed_demo(settings: Settings) -> None:
-    accounts = asyncio.run(_with_migrated_db(settings, demo.seed_demo))
+    seed = partial(demo.seed_demo, mfa_encryption_key=settings.mfa_encryption_key)
+    accounts = asyncio.run(_with_migrated_db(settings, seed))
     print("Demo accounts (tenant slug / email / password / roles):")
     for account in accounts:
         roles = ", ".join(role.value for role in account.roles)
         print(f"  {account.tenant_slug:<9} {account.email:<24} {account.password}  [{roles}]")
+    scopes = " ".join(scope.value for scope in DEMO_API_KEY_SCOPES)
+    print(f"Demo API key of {DEMO_API_KEY_OWNER} (TEST; {scopes}):\n  {DEMO_API_KEY}")
+    print(f"{DEMO_MFA_EMAIL} has TOTP MFA: add the secret {DEMO_MFA_SECRET} to an authenticator app")
 
 
 def create_admin(settings: Settings, email: str, name: str, password: str | None) -> None:

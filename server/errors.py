@@ -28,6 +28,7 @@ _CODE_OF_STATUS = {
 STATUS_OF_CODE = {
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.FORBIDDEN: 403,
+    ErrorCode.RATE_LIMITED: 429,
     ErrorCode.SERVICE_UNAVAILABLE: 503,
 }
 

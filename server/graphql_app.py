@@ -23,7 +23,8 @@ from strawberry.types.graphql import OperationType
 from core import fast_json
 from core.errors import Forbidden, ServiceError
 from core.metrics import errors
-from core.principal import Principal
+from core.principal import Principal, PrincipalKind
+from core.scopes import RefusalReason
 from models.db import Reads, RequestReads
 from schema.context import RequestContext
 from server.batches import batch_problem
@@ -39,7 +40,7 @@ from server.websocket_limits import (
     connection_params,
 )
 from services.context import ServiceContext
-from services.identity.auth import authenticate, bearer_token
+from services.identity.credentials import API_KEY_HEADER, principal_of, request_credential
 from services.outages import log_outage, outage
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,9 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             error = rejected.error
             challenge = {"WWW-Authenticate": "Bearer"} if error.code == "UNAUTHENTICATED" else None
             status = STATUS_OF_CODE.get(error.code, 400)
-            response = graphql_error(status, error.message, challenge, code=error.code)
+            response = graphql_error(
+                status, error.message, challenge, code=error.code, extensions=error.extensions
+            )
             errors(error.code).inc()
         except HTTPException as refused:  # bad JSON, no query, a subscription over HTTP, ...
             allow = {"Allow": "POST"} if refused.status_code == 405 else None
@@ -204,12 +207,19 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         if not is_websocket:
             headers = request.headers
             services.principal = await self._principal(
-                reads, partial(bearer_token, headers.get("authorization")), headers.get(TENANT_HEADER)
+                reads,
+                partial(request_credential, headers.get("authorization"), headers.get(API_KEY_HEADER)),
+                headers.get(TENANT_HEADER),
+                services.client_ip,
             )
         return context
 
     async def _principal(
-        self, reads: Reads | None, read_bearer: Callable[[], str | None], tenant_header: str | None
+        self,
+        reads: Reads | None,
+        read_bearer: Callable[[], str | None],
+        tenant_header: str | None,
+        client_ip: str = "unknown",
     ) -> Principal | None:
         """The caller: None when anonymous; RequestRejected when the credentials are malformed
         (an unknown Authorization scheme, a bad X-Tenant-Id), bad, or cannot be checked now."""
@@ -219,7 +229,10 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
                 if tenant_id is not None:
                     raise Forbidden("X-Tenant-Id is for signed-in platform administrators.")
                 return None
-            return await authenticate(self.runtime.access, self.runtime.settings, token, tenant_id, reads)
+            runtime = self.runtime
+            return await principal_of(
+                runtime.access, runtime.settings, runtime.api_keys, token, tenant_id, client_ip, reads
+            )
         except ServiceError as error:
             raise RequestRejected(error) from error
         except Exception as error:
@@ -246,6 +259,16 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             # Every subscription needs a signed-in caller: an anonymous connection serves nothing.
             raise ConnectionRejectionError(
                 {"code": "UNAUTHENTICATED", "message": "connection_init needs Authorization: Bearer <token>."}
+            )
+        if principal.kind is not PrincipalKind.SESSION:
+            # Subscriptions follow a sign-in session's access (the access store): keys and service
+            # tokens are for HTTP.
+            raise ConnectionRejectionError(
+                {
+                    "code": "FORBIDDEN",
+                    "reason": RefusalReason.SESSION_REQUIRED,
+                    "message": "Subscriptions need a user's access token, not an API key or service token.",
+                }
             )
         context.services.principal = principal
         # Counted among its user's connections (refused over their limit), until its token expires.

@@ -19,6 +19,7 @@ from services.billing.jobs import BillingJobs
 from services.billing.mail import MailSender, create_mailer
 from services.billing.provider import PaymentProvider, create_payment_provider
 from services.identity.access import AccessStore
+from services.identity.api_keys import KeyGate
 from services.ratelimit import RateLimiter, create_rate_limiter
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class Runtime:
     websocket_limits: WebsocketLimits
     # Whether the database is at the migrations' head (warned at start, asked by /readyz).
     migrations: MigrationWatch
+    # API keys' requests per minute and their batched usage counts.
+    api_keys: KeyGate
     # Only when SMTP is configured; otherwise queued mail stays in the table.
     mail_sender: MailSender | None = None
 
@@ -62,13 +65,14 @@ class Runtime:
     def create(cls, settings: Settings) -> Runtime:
         db = Database(settings.database_url)
         broadcast = create_broadcast(settings.broadcast_url)
+        rate_limiter = create_rate_limiter(
+            settings.rate_limit_redis_url, settings.auth_rate_limit_window_seconds
+        )
         return cls(
             settings=settings,
             db=db,
             broadcast=broadcast,
-            rate_limiter=create_rate_limiter(
-                settings.rate_limit_redis_url, settings.auth_rate_limit_window_seconds
-            ),
+            rate_limiter=rate_limiter,
             dispatcher=OutboxDispatcher(db, broadcast, poll_seconds=settings.outbox_poll_seconds),
             payment_provider=create_payment_provider(settings),
             billing_jobs=BillingJobs(db, settings.billing_jobs_seconds),
@@ -76,6 +80,7 @@ class Runtime:
             fanout=Fanout(broadcast),
             websocket_limits=WebsocketLimits(settings),
             migrations=MigrationWatch(db),
+            api_keys=KeyGate(db, rate_limiter, settings.api_key_usage_flush_seconds),
             mail_sender=(
                 MailSender(db, mailer, settings.mail_from, settings.mail_poll_seconds)
                 if (mailer := create_mailer(settings.smtp_url))
@@ -93,9 +98,11 @@ class Runtime:
             self.mail_sender.start()
         self.billing_jobs.on_events = self.dispatcher.wake
         self.billing_jobs.start()
+        self.api_keys.usage.start()
         settle_garbage_collector()
 
     async def stop(self) -> None:
+        await self.api_keys.usage.stop()
         await self.billing_jobs.stop()
         if self.mail_sender is not None:
             await self.mail_sender.stop()

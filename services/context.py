@@ -16,6 +16,7 @@ from core.settings import Settings
 from models.db import Database, Reads
 from services.events import ACCESS_CHANGES, EVENTS_RECORDED, AccessChange
 from services.ratelimit import RateLimiter
+from services.sms import SmsSender, StoredSms
 
 
 @dataclass
@@ -33,6 +34,8 @@ class ServiceContext:
     # Drops this process's cached access state of sessions whose access a commit changed (logout,
     # suspension, roles): the next request here sees it at once, before the event goes round.
     on_access_changed: Callable[[AccessChange], None] = field(default=lambda _change: None)
+    # Where text messages (verification codes, reset links) go: services/sms.py.
+    sms: SmsSender = field(default_factory=StoredSms)
 
     def require_principal(self) -> Principal:
         if self.principal is None:

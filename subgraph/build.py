@@ -26,7 +26,15 @@ from resolvers.catalog.mutations import CatalogMutation
 from resolvers.catalog.queries import CatalogQuery
 from resolvers.federation import FederationQuery
 from resolvers.identity.accounts import IdentityMutation, IdentityQuery, IdentitySubscription
+from resolvers.identity.api_keys import ApiKeyMutation, ApiKeyQuery
+from resolvers.identity.invites import InviteMutation, InviteQuery
+from resolvers.identity.mfa import MfaMutation, MfaQuery
+from resolvers.identity.oauth import OAuthMutation, OAuthQuery
+from resolvers.identity.sessions import SessionMutation, SessionQuery
 from resolvers.identity.sign_in import SignInMutation
+from resolvers.identity.tenant_profile import TenantProfileMutation, TenantProfileQuery
+from resolvers.identity.user_admin import UserAdminMutation
+from resolvers.identity.verification import VerificationMutation
 from resolvers.nodes import NodeQuery
 from resolvers.orders import OrderMutation, OrderQuery, OrderSubscription
 from schema.billing.invoices import Invoice, Payment, Refund
@@ -54,13 +62,27 @@ QUERIES: tuple[type, ...] = (
     FederationQuery,
     NodeQuery,
     IdentityQuery,
+    ApiKeyQuery,
+    SessionQuery,
+    OAuthQuery,
+    InviteQuery,
+    MfaQuery,
+    TenantProfileQuery,
     CatalogQuery,
     OrderQuery,
     BillingQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
+    VerificationMutation,
     IdentityMutation,
+    ApiKeyMutation,
+    SessionMutation,
+    OAuthMutation,
+    InviteMutation,
+    UserAdminMutation,
+    MfaMutation,
+    TenantProfileMutation,
     CatalogMutation,
     OrderMutation,
     BillingMutation,

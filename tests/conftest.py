@@ -177,4 +177,5 @@ PRODUCTION_SETTINGS: dict[str, object] = {
     "payment_provider_secret_key": "sk_test_production_like",
     "stripe_webhook_secret": "whsec_production_like",
     "hyperswitch_webhook_key": "hyperswitch-production-like",
+    "mfa_encryption_key": "mfa-encryption-key-production-like",
 }

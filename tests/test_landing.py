@@ -37,6 +37,7 @@ async def test_development_landing_page(http: httpx.AsyncClient) -> None:
         ("globex", "admin@globex.example", "TENANT_ADMIN"),
         ("globex", "manager@globex.example", "MANAGER"),
         ("globex", "user@globex.example", "USER"),
+        ("acme", "mfa@acme.example", "USER"),
     ]
 
 

@@ -221,7 +221,10 @@ def test_access_notes_come_from_the_enforcing_permission(schema: Schema) -> None
 
 def test_printed_schema_shows_each_kind_of_access(schema: Schema) -> None:
     sdl = schema.as_str()
-    assert '"""The signed-in user. Requires: a signed-in user."""\n  me: User! @auth\n' in sdl
+    assert (
+        '"""The signed-in user. Requires: a signed-in user."""\n'
+        "  me: User! @auth @hasScope(scopes: [USERS_READ])\n" in sdl
+    )
     assert re.search(r"Requires: PLATFORM_ADMIN\.(\n  )?\"\"\"\n  tenants\(", sdl)
     assert re.search(r"Access: anyone, signed in or not\.(\n  )?\"\"\"\n  tenantBySlug\(", sdl)
     assert re.search(
@@ -305,7 +308,7 @@ def test_check_schema_refuses_removals_unless_deprecated_first(repo_root: Path, 
     assert shutil.which("git") is not None
     history = SchemaHistory(tmp_path, repo_root / "scripts" / "check-schema.sh")
     sdl = (repo_root / "schema.graphql").read_text()
-    me = "  me: User! @auth\n"
+    me = "  me: User! @auth @hasScope(scopes: [USERS_READ])\n"
     found = re.search(r'  """[^"]*"""\n' + me, sdl)
     assert found is not None and sdl.count(me) == 1
     described_me = found.group(0)
@@ -329,7 +332,11 @@ def test_check_schema_refuses_removals_unless_deprecated_first(repo_root: Path, 
     assert "Detected 2 breaking changes" in removed.stderr + removed.stdout
 
     history.commit(sdl)  # the removal is reverted, then done the accepted way
-    history.commit(sdl.replace(me, '  me: User! @auth @deprecated(reason: "Use user.")\n'))
+    history.commit(
+        sdl.replace(
+            me, '  me: User! @auth @hasScope(scopes: [USERS_READ]) @deprecated(reason: "Use user.")\n'
+        )
+    )
     deprecated = history.check()
     assert deprecated.returncode == 0, deprecated.stdout + deprecated.stderr
     assert "Field Query.me is deprecated" in deprecated.stdout

@@ -58,7 +58,7 @@ def test_production_refuses_development_payment_settings(name: str, reason: str)
 def test_production_names_every_problem_at_once() -> None:
     with pytest.raises(ConfigurationError) as refused:
         Settings(production=True).check_for_production()
-    assert str(refused.value).count("TENANTGRAPH_") == 5
+    assert str(refused.value).count("TENANTGRAPH_") == 6
 
 
 def _cli_env(**extra: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.permissions import BILLING_ADMINS, BILLING_STAFF
+from core.scopes import ApiScope
 from models import billing as models
 from schema.billing.invoices import (
     CreateInvoiceForOrderInput,
@@ -24,7 +25,7 @@ from schema.billing.invoices import (
     SendInvoicePayload,
 )
 from schema.billing.mail import MailMessage
-from schema.directives import AUTHENTICATED, HasRole, access
+from schema.directives import AUTHENTICATED, SERVICE_ONLY, HasRole, HasScope, access
 from schema.errors import mutation_payload
 from schema.nodes import node_or_not_found, optional_reference, parse_uuid
 from schema.pagination import (
@@ -44,6 +45,8 @@ from services.billing.invoices import InvoiceFilter
 
 STAFF = HasRole(*BILLING_STAFF)
 ADMINS = HasRole(*BILLING_ADMINS)
+READ = HasScope(ApiScope.INVOICES_READ)
+WRITE = HasScope(ApiScope.INVOICES_WRITE)
 
 
 def _invoice_payload(invoice: models.Invoice) -> InvoicePayload:
@@ -53,7 +56,7 @@ def _invoice_payload(invoice: models.Invoice) -> InvoicePayload:
 @strawberry.type
 class InvoiceQuery:
     @strawberry.field(
-        extensions=access(AUTHENTICATED),
+        extensions=access(AUTHENTICATED, READ),
         description="Your invoices; MANAGER, SUPPORT_AGENT and TENANT_ADMIN see all of the tenant's.",
     )
     async def invoices(
@@ -84,7 +87,7 @@ class InvoiceQuery:
         return connection(page, Invoice.from_model)
 
     @strawberry.field(
-        extensions=access(AUTHENTICATED),
+        extensions=access(AUTHENTICATED, READ),
         description="Invoices OVERDUE, or OPEN past their due date (yours; staff: the tenant's).",
     )
     async def overdue_invoices(
@@ -104,7 +107,9 @@ class InvoiceQuery:
         )
         return connection(page, Invoice.from_model)
 
-    @strawberry.field(extensions=access(AUTHENTICATED), description="An invoice: yours, or any for staff.")
+    @strawberry.field(
+        extensions=access(AUTHENTICATED, READ), description="An invoice: yours, or any for staff."
+    )
     async def invoice(
         self,
         info: Info,
@@ -112,7 +117,7 @@ class InvoiceQuery:
     ) -> Invoice:
         return await node_or_not_found(Invoice, info, id)
 
-    @strawberry.field(extensions=access(AUTHENTICATED), description="An invoice by its number.")
+    @strawberry.field(extensions=access(AUTHENTICATED, READ), description="An invoice by its number.")
     async def invoice_by_number(
         self,
         info: Info,
@@ -121,7 +126,7 @@ class InvoiceQuery:
         return Invoice.from_model(await invoices.get_invoice_by_number(info.context.services, number))
 
     @strawberry.field(
-        extensions=access(STAFF), description="Invoice counts and amounts per status and currency."
+        extensions=access(STAFF, READ), description="Invoice counts and amounts per status and currency."
     )
     async def invoice_statistics(self, info: Info) -> InvoiceStatistics:
         figures = await invoices.invoice_statistics(info.context.services)
@@ -134,7 +139,7 @@ class InvoiceQuery:
 @strawberry.type
 class InvoiceMutation:
     @strawberry.mutation(
-        extensions=access(STAFF), description="Invoice an order: its items become the lines."
+        extensions=access(STAFF, WRITE), description="Invoice an order: its items become the lines."
     )
     async def create_invoice_for_order(
         self,
@@ -149,7 +154,7 @@ class InvoiceMutation:
         )
         return await mutation_payload(InvoicePayload, call, _invoice_payload)
 
-    @strawberry.mutation(extensions=access(STAFF), description="DRAFT -> OPEN.")
+    @strawberry.mutation(extensions=access(STAFF, WRITE), description="DRAFT -> OPEN.")
     async def issue_invoice(
         self,
         info: Info,
@@ -159,8 +164,8 @@ class InvoiceMutation:
         return await mutation_payload(InvoicePayload, call, _invoice_payload)
 
     @strawberry.mutation(
-        extensions=access(ADMINS),
-        description="Void an unpaid invoice (TENANT_ADMIN stands in for service principals).",
+        extensions=access(SERVICE_ONLY, HasScope(ApiScope.INVOICES_VOID)),
+        description="Void an unpaid invoice (service-only).",
     )
     async def void_invoice(
         self,
@@ -171,7 +176,7 @@ class InvoiceMutation:
         return await mutation_payload(InvoicePayload, call, _invoice_payload)
 
     @strawberry.mutation(
-        extensions=access(STAFF), description="E-mail the invoice with its PDF to the customer."
+        extensions=access(STAFF, WRITE), description="E-mail the invoice with its PDF to the customer."
     )
     async def send_invoice(
         self,

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from core.scopes import ApiScope
 from models import billing as models
 from schema.billing.invoices import Payment
 from schema.billing.payments import (
@@ -24,7 +25,7 @@ from schema.billing.payments import (
     RemovePaymentMethodPayload,
 )
 from schema.context import RequestContext
-from schema.directives import AUTHENTICATED, access
+from schema.directives import AUTHENTICATED, HasScope, access
 from schema.errors import mutation_payload
 from schema.nodes import node_or_not_found, optional_reference, parse_uuid
 from schema.pagination import (
@@ -42,6 +43,9 @@ from schema.pagination import (
 from services.billing import payments
 from services.billing.payments import PaymentFilter
 from services.billing.provider import PaymentProvider
+
+READ = HasScope(ApiScope.PAYMENTS_READ)
+WRITE = HasScope(ApiScope.PAYMENTS_WRITE)
 
 
 def provider_of(info: Info[RequestContext, None]) -> PaymentProvider:
@@ -64,7 +68,7 @@ def _payment_payload(info: Info) -> Callable[[models.Payment], PaymentPayload]:
 @strawberry.type
 class PaymentQuery:
     @strawberry.field(
-        extensions=access(AUTHENTICATED), description="Your payments; staff see all of the tenant's."
+        extensions=access(AUTHENTICATED, READ), description="Your payments; staff see all of the tenant's."
     )
     async def payments(
         self,
@@ -92,7 +96,9 @@ class PaymentQuery:
         )
         return connection(page, lambda p: Payment.from_model(p, info))
 
-    @strawberry.field(extensions=access(AUTHENTICATED), description="A payment: yours, or any for staff.")
+    @strawberry.field(
+        extensions=access(AUTHENTICATED, READ), description="A payment: yours, or any for staff."
+    )
     async def payment(
         self,
         info: Info,
@@ -100,7 +106,7 @@ class PaymentQuery:
     ) -> Payment:
         return await node_or_not_found(Payment, info, id)
 
-    @strawberry.field(extensions=access(AUTHENTICATED), description="Your saved cards, oldest first.")
+    @strawberry.field(extensions=access(AUTHENTICATED, READ), description="Your saved cards, oldest first.")
     async def payment_methods(
         self,
         info: Info,
@@ -118,7 +124,7 @@ class PaymentQuery:
 @strawberry.type
 class PaymentMutation:
     @strawberry.mutation(
-        extensions=access(AUTHENTICATED),
+        extensions=access(AUTHENTICATED, WRITE),
         description="Start paying an invoice (its customer, or an admin); returns the client secret.",
     )
     async def create_payment_intent(
@@ -138,7 +144,7 @@ class PaymentMutation:
         return await mutation_payload(PaymentPayload, call, _payment_payload(info))
 
     @strawberry.mutation(
-        extensions=access(AUTHENTICATED),
+        extensions=access(AUTHENTICATED, WRITE),
         description="Confirm a payment at the provider with a saved card (server-side confirmation).",
     )
     async def confirm_payment_intent(
@@ -159,7 +165,9 @@ class PaymentMutation:
             PaymentPayload, call, lambda p: PaymentPayload(payment=Payment.from_model(p, info))
         )
 
-    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Save a card from a provider token.")
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED, WRITE), description="Save a card from a provider token."
+    )
     async def add_payment_method(
         self,
         info: Info,
@@ -173,7 +181,8 @@ class PaymentMutation:
         return await mutation_payload(PaymentMethodPayload, call, _payment_method_payload)
 
     @strawberry.mutation(
-        extensions=access(AUTHENTICATED), description="Delete a saved card (another becomes the default)."
+        extensions=access(AUTHENTICATED, WRITE),
+        description="Delete a saved card (another becomes the default).",
     )
     async def remove_payment_method(
         self,
@@ -191,7 +200,9 @@ class PaymentMutation:
             ),
         )
 
-    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Make one of your cards the default.")
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED, WRITE), description="Make one of your cards the default."
+    )
     async def set_default_payment_method(
         self,
         info: Info,

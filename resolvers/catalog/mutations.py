@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from core.errors import NotFound, invalid
 from core.permissions import CATALOG_STAFF
+from core.scopes import ApiScope
 from schema.catalog.inputs import (
     BrandIdInput,
     BrandPayload,
@@ -33,7 +34,7 @@ from schema.catalog.inputs import (
     UpdateReviewInput,
 )
 from schema.catalog.types import Brand, Category, Product, Review
-from schema.directives import AUTHENTICATED, HasRole, access
+from schema.directives import AUTHENTICATED, HasRole, HasScope, access
 from schema.errors import mutation_payload
 from schema.money import MoneyInput
 from schema.nodes import parse_uuid
@@ -46,6 +47,8 @@ from services.catalog.reviews import ReviewChange
 from services.catalog.validation import KEEP, Keep
 
 CATALOG_WRITERS = HasRole(*CATALOG_STAFF)
+WRITE = HasScope(ApiScope.PRODUCTS_WRITE)
+REVIEWS = HasScope(ApiScope.REVIEWS_WRITE)
 T = TypeVar("T")
 
 
@@ -124,7 +127,9 @@ def _required(value: T | None, field: str) -> T:
 
 @strawberry.type
 class CatalogMutation:
-    @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Add a product (DRAFT by default).")
+    @strawberry.mutation(
+        extensions=access(CATALOG_WRITERS, WRITE), description="Add a product (DRAFT by default)."
+    )
     async def create_product(
         self,
         info: Info,
@@ -135,7 +140,7 @@ class CatalogMutation:
 
         return await mutation_payload(ProductPayload, work(), _product_payload)
 
-    @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Change a product.")
+    @strawberry.mutation(extensions=access(CATALOG_WRITERS, WRITE), description="Change a product.")
     async def update_product(
         self,
         info: Info,
@@ -158,7 +163,7 @@ class CatalogMutation:
         return await mutation_payload(ProductPayload, work(), _product_payload)
 
     @strawberry.mutation(
-        extensions=access(CATALOG_WRITERS), description="Withdraw a product from sale; orders keep it."
+        extensions=access(CATALOG_WRITERS, WRITE), description="Withdraw a product from sale; orders keep it."
     )
     async def archive_product(
         self,
@@ -169,7 +174,7 @@ class CatalogMutation:
         return await mutation_payload(ProductPayload, call, _product_payload)
 
     @strawberry.mutation(
-        extensions=access(CATALOG_WRITERS),
+        extensions=access(CATALOG_WRITERS, WRITE),
         description="Delete a product that was never ordered (otherwise archive it).",
     )
     async def delete_product(
@@ -186,7 +191,7 @@ class CatalogMutation:
             lambda deleted: DeleteProductPayload(deleted_product_id=relay.GlobalID("Product", str(deleted))),
         )
 
-    @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Add a category.")
+    @strawberry.mutation(extensions=access(CATALOG_WRITERS, WRITE), description="Add a category.")
     async def create_category(
         self,
         info: Info,
@@ -208,7 +213,8 @@ class CatalogMutation:
         )
 
     @strawberry.mutation(
-        extensions=access(CATALOG_WRITERS), description="Change or move a category (never below itself)."
+        extensions=access(CATALOG_WRITERS, WRITE),
+        description="Change or move a category (never below itself).",
     )
     async def update_category(
         self,
@@ -237,7 +243,7 @@ class CatalogMutation:
         )
 
     @strawberry.mutation(
-        extensions=access(CATALOG_WRITERS),
+        extensions=access(CATALOG_WRITERS, WRITE),
         description="Delete a category: its children move to its parent, its products keep no category.",
     )
     async def delete_category(
@@ -254,7 +260,7 @@ class CatalogMutation:
             ),
         )
 
-    @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Add a brand.")
+    @strawberry.mutation(extensions=access(CATALOG_WRITERS, WRITE), description="Add a brand.")
     async def create_brand(
         self,
         info: Info,
@@ -270,7 +276,7 @@ class CatalogMutation:
         call = brands.create_brand(info.context.services, fields)
         return await mutation_payload(BrandPayload, call, lambda b: BrandPayload(brand=Brand.from_model(b)))
 
-    @strawberry.mutation(extensions=access(CATALOG_WRITERS), description="Change a brand.")
+    @strawberry.mutation(extensions=access(CATALOG_WRITERS, WRITE), description="Change a brand.")
     async def update_brand(
         self,
         info: Info,
@@ -293,7 +299,7 @@ class CatalogMutation:
         return await mutation_payload(BrandPayload, work(), lambda b: BrandPayload(brand=Brand.from_model(b)))
 
     @strawberry.mutation(
-        extensions=access(CATALOG_WRITERS), description="Delete a brand; its products keep no brand."
+        extensions=access(CATALOG_WRITERS, WRITE), description="Delete a brand; its products keep no brand."
     )
     async def delete_brand(
         self,
@@ -308,7 +314,7 @@ class CatalogMutation:
         )
 
     @strawberry.mutation(
-        extensions=access(AUTHENTICATED),
+        extensions=access(AUTHENTICATED, REVIEWS),
         description="Review a product you bought (a paid order contains it); one review per product.",
     )
     async def create_review(
@@ -322,7 +328,7 @@ class CatalogMutation:
 
         return await mutation_payload(ReviewPayload, work(), _review_payload)
 
-    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Change your review.")
+    @strawberry.mutation(extensions=access(AUTHENTICATED, REVIEWS), description="Change your review.")
     async def update_review(
         self,
         info: Info,
@@ -342,7 +348,8 @@ class CatalogMutation:
         return await mutation_payload(ReviewPayload, work(), _review_payload)
 
     @strawberry.mutation(
-        extensions=access(AUTHENTICATED), description="Delete a review: its author, or staff (moderation)."
+        extensions=access(AUTHENTICATED, REVIEWS),
+        description="Delete a review: its author, or staff (moderation).",
     )
     async def delete_review(
         self,

@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from core.scopes import ApiScope
 from schema.catalog.inputs import (
     BrandFilterInput,
     CategoryFilterInput,
@@ -15,7 +16,7 @@ from schema.catalog.inputs import (
     ProductOrderInput,
 )
 from schema.catalog.types import Brand, Category, Product
-from schema.directives import PUBLIC, access
+from schema.directives import PUBLIC, HasScope, access
 from schema.nodes import node_or_not_found, optional_reference
 from schema.pagination import (
     FILTER,
@@ -35,6 +36,7 @@ from services.catalog.brands import BrandFilter
 from services.catalog.categories import CategoryFilter
 from services.catalog.search import ProductFilter, ProductOrderField
 
+READ = HasScope(ApiScope.PRODUCTS_READ)
 _SLUG_HELP = "Anonymous storefronts name the tenant; signed-in callers read their own."
 TenantSlug = Annotated[
     str | None,
@@ -62,7 +64,7 @@ def _direction(order: ProductOrderInput) -> bool:
 @strawberry.type
 class CatalogQuery:
     @strawberry.field(
-        extensions=access(PUBLIC),
+        extensions=access(PUBLIC, READ),
         description="Products of a tenant: search, filters, ordering. " + _SLUG_HELP,
     )
     async def products(
@@ -97,7 +99,7 @@ class CatalogQuery:
         )
         return connection(page, Product.from_model)
 
-    @strawberry.field(extensions=access(PUBLIC), description="A product by id. " + _SLUG_HELP)
+    @strawberry.field(extensions=access(PUBLIC, READ), description="A product by id. " + _SLUG_HELP)
     async def product(
         self,
         info: Info,
@@ -108,7 +110,7 @@ class CatalogQuery:
         return await node_or_not_found(Product, info, id)
 
     @strawberry.field(
-        extensions=access(PUBLIC),
+        extensions=access(PUBLIC, READ),
         description="Autocomplete: ACTIVE products whose name starts with (then contains) the prefix. "
         + _SLUG_HELP,
     )
@@ -123,7 +125,7 @@ class CatalogQuery:
         found = await search.product_suggestions(info.context.services, reader, prefix, first)
         return [Product.from_model(p) for p in found]
 
-    @strawberry.field(extensions=access(PUBLIC), description="Categories by name. " + _SLUG_HELP)
+    @strawberry.field(extensions=access(PUBLIC, READ), description="Categories by name. " + _SLUG_HELP)
     async def categories(
         self,
         info: Info,
@@ -149,7 +151,7 @@ class CatalogQuery:
         )
         return connection(page, Category.from_model)
 
-    @strawberry.field(extensions=access(PUBLIC), description="Brands by name. " + _SLUG_HELP)
+    @strawberry.field(extensions=access(PUBLIC, READ), description="Brands by name. " + _SLUG_HELP)
     async def brands(
         self,
         info: Info,

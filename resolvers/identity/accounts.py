@@ -14,10 +14,11 @@ from strawberry.types import Info
 from core.errors import NotFound
 from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, USER_READERS
 from core.scope import TenantScope
+from core.scopes import ApiScope
 from models.identity.accounts import Tenant as TenantRow
 from models.identity.accounts import TenantStatus, UserStatus
 from models.identity.accounts import User as UserRow
-from schema.directives import AUTHENTICATED, PUBLIC, HasRole, access
+from schema.directives import AUTHENTICATED, PUBLIC, HasRole, HasScope, access
 from schema.errors import mutation_payload
 from schema.identity.accounts import (
     CreateTenantInput,
@@ -52,13 +53,15 @@ from schema.pagination import (
     connection,
     page_args,
 )
-from services.identity import tenants, users
+from services.identity import tenant_profile, tenants, users
 from services.identity.tenants import NewTenant, TenantFilter
 from services.identity.users import UserFilter
 
 STAFF = HasRole(*USER_READERS)
 TENANT_ADMIN = HasRole(*TENANT_ADMINS)
 PLATFORM_ADMIN = HasRole(*PLATFORM_ADMINS)
+READ = HasScope(ApiScope.USERS_READ)
+WRITE = HasScope(ApiScope.USERS_WRITE)
 
 
 def user_payload(user: UserRow) -> UserPayload:
@@ -86,7 +89,7 @@ async def _set_tenant_status(info: Info, input: TenantIdInput, status: TenantSta
 
 @strawberry.type
 class IdentityQuery:
-    @strawberry.field(extensions=access(AUTHENTICATED), description="The signed-in user.")
+    @strawberry.field(extensions=access(AUTHENTICATED, READ), description="The signed-in user.")
     async def me(self, info: Info) -> User:
         principal = info.context.principal
         # Always the caller's own account, also for a platform admin acting in another tenant.
@@ -96,7 +99,7 @@ class IdentityQuery:
             raise NotFound("User")
         return User.from_model(user, read_scope=home)
 
-    @strawberry.field(extensions=access(STAFF), description="Users of the tenant.")
+    @strawberry.field(extensions=access(STAFF, READ), description="Users of the tenant.")
     async def users(
         self,
         info: Info,
@@ -118,7 +121,7 @@ class IdentityQuery:
         )
         return connection(page, User.from_model)
 
-    @strawberry.field(extensions=access(STAFF), description="A user of the tenant by id.")
+    @strawberry.field(extensions=access(STAFF, READ), description="A user of the tenant by id.")
     async def user(
         self,
         info: Info,
@@ -127,7 +130,8 @@ class IdentityQuery:
         return await node_or_not_found(User, info, id)
 
     @strawberry.field(
-        extensions=access(AUTHENTICATED), description="Your tenant, or any for platform admins."
+        extensions=access(AUTHENTICATED, HasScope(ApiScope.TENANTS_READ)),
+        description="Your tenant, or any for platform admins.",
     )
     async def tenant(
         self,
@@ -156,7 +160,7 @@ class IdentityQuery:
         order = order_by or TenantOrderInput()
         page = await tenants.list_tenants(
             info.context.services,
-            TenantFilter(status=f.status, kind=f.kind, search=f.search),
+            TenantFilter(status=f.status, kind=f.kind, search=f.search, include_deleted=f.include_deleted),
             order.field,
             order.direction == OrderDirection.DESC,
             page_args(first, after, last, before),
@@ -171,13 +175,13 @@ class IdentityQuery:
         info: Info,
         slug: Annotated[str, strawberry.argument(description="The slug the person typed (any case).")],
     ) -> PublicTenant | None:
-        tenant = await tenants.public_tenant_by_slug(info.context.services, slug)
-        return PublicTenant(slug=tenant.slug, name=tenant.name) if tenant else None
+        profile = await tenant_profile.public_profile_by_slug(info.context.services, slug)
+        return PublicTenant.of(profile) if profile else None
 
 
 @strawberry.type
 class IdentityMutation:
-    @strawberry.mutation(extensions=access(AUTHENTICATED), description="Update your own profile.")
+    @strawberry.mutation(extensions=access(AUTHENTICATED, WRITE), description="Update your own profile.")
     async def update_me(
         self,
         info: Info,
@@ -186,7 +190,7 @@ class IdentityMutation:
         call = users.update_me(info.context.services, input.full_name)
         return await mutation_payload(UserPayload, call, user_payload)
 
-    @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Update a user of the tenant.")
+    @strawberry.mutation(extensions=access(TENANT_ADMIN, WRITE), description="Update a user of the tenant.")
     async def update_user(
         self,
         info: Info,
@@ -204,7 +208,7 @@ class IdentityMutation:
         return await mutation_payload(UserPayload, call, user_payload)
 
     @strawberry.mutation(
-        extensions=access(TENANT_ADMIN), description="Suspend a user: sign-in refused, sessions ended."
+        extensions=access(TENANT_ADMIN, WRITE), description="Suspend a user: sign-in refused, sessions ended."
     )
     async def suspend_user(
         self,
@@ -213,7 +217,9 @@ class IdentityMutation:
     ) -> UserPayload:
         return await _set_user_status(info, input, UserStatus.SUSPENDED)
 
-    @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Let a suspended user sign in again.")
+    @strawberry.mutation(
+        extensions=access(TENANT_ADMIN, WRITE), description="Let a suspended user sign in again."
+    )
     async def reactivate_user(
         self,
         info: Info,

@@ -21,9 +21,12 @@ from models.identity.accounts import TenantKind, TenantStatus, UserStatus
 from schema.directives import Role  # registered there as an enum: must come first (else 2 Roles)
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
+from schema.identity.tenant_profile import TenantBranding, TenantProfile
 from schema.live import SharedPayload
 from schema.nodes import NO_ID, Entity, load_nodes, node_type
 from schema.pagination import After, Before, Connection, First, Last, OrderDirection, connection, page_args
+from services.identity.bans import banned_now
+from services.identity.tenant_profile import PublicProfile
 from services.identity.tenants import TenantOrderField
 from services.identity.users import UserOrderField, can_read_user
 
@@ -58,6 +61,7 @@ documented_enum(
     {
         UserStatus.ACTIVE: "May sign in.",
         UserStatus.SUSPENDED: "May not sign in; the user's sessions were ended when suspended.",
+        UserStatus.DELETED: "Deleted by an admin: anonymised, kept only for the orders and invoices.",
     },
 )
 documented_enum(
@@ -82,7 +86,7 @@ documented_enum(
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="Tenant", description="An organisation using the platform.")
-class Tenant(Entity):
+class Tenant(TenantProfile, Entity):
     tenant_id: relay.NodeID[str]
     slug: str = strawberry.field(
         description="Unique short name (lowercase letters, digits, hyphens) typed at sign-in; never changes."
@@ -92,7 +96,8 @@ class Tenant(Entity):
     status: TenantStatus = strawberry.field(description="Where the tenant is in its life cycle.")
     contact_email: str | None = strawberry.field(description="Where the platform writes to the tenant.")
     settings: JSON = strawberry.field(
-        description="Free-form JSON object of tenant preferences, stored as given by its admins."
+        description="Free-form JSON object of tenant preferences; its admins change it with "
+        "patchTenantSettings (a JSON merge patch)."
     )
     created_at: datetime = strawberry.field(description="When the tenant was created (UTC).")
     updated_at: datetime = strawberry.field(description="When the tenant last changed (UTC).")
@@ -109,6 +114,7 @@ class Tenant(Entity):
             settings=JSON(tenant.settings),
             created_at=tenant.created_at,
             updated_at=tenant.updated_at,
+            **TenantProfile.fields_of(tenant),
         )
 
     @strawberry.field(
@@ -143,20 +149,58 @@ class Tenant(Entity):
 class PublicTenant:
     slug: str = strawberry.field(description="The slug to sign in with.")
     name: str = strawberry.field(description="Display name, for the sign-in screen.")
+    branding: TenantBranding = strawberry.field(description="How the tenant's pages look.")
+
+    @classmethod
+    def of(cls, profile: PublicProfile) -> Self:
+        tenant = profile.tenant
+        return cls(slug=tenant.slug, name=tenant.name, branding=TenantBranding.from_model(profile.branding))
 
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="User", description="A person who signs in to one tenant.")
 class User(Entity, SharedPayload):
     user_id: relay.NodeID[str]
-    email: str = strawberry.field(description="Sign-in address, unique in the tenant (stored lowercase).")
-    full_name: str = strawberry.field(description="Name as the user gave it.")
+    email: str = strawberry.field(
+        description="Sign-in address, unique in the tenant (stored lowercase); an empty string for an "
+        "account registered with a phone number only.",
+        deprecation_reason="An account registered with a phone number has no address: use "
+        "emailAddress, which is null then.",
+    )
+    email_address: str | None = strawberry.field(
+        description="Sign-in address, unique in the tenant (stored lowercase); null for an account "
+        "registered with a phone number only."
+    )
+    full_name: str = strawberry.field(
+        description="Name as the user gave it (at sign-up with first and last name: both, joined)."
+    )
+    first_name: str | None = strawberry.field(description="Given name, when the user gave it apart.")
+    last_name: str | None = strawberry.field(description="Family name, when the user gave it apart.")
+    username: str | None = strawberry.field(
+        description="Chosen at sign-up (lower case), unique in the tenant."
+    )
+    phone: str | None = strawberry.field(
+        description="Sign-in phone number in E.164 form (e.g. +493012345678), unique in the tenant."
+    )
+    phone_verified: bool = strawberry.field(
+        description="Whether the phone number was confirmed by a texted code."
+    )
     status: UserStatus = strawberry.field(description="Whether the user may sign in.")
-    email_verified: bool = strawberry.field(description="Whether the address was confirmed (set by admins).")
+    email_verified: bool = strawberry.field(
+        description="Whether the address was confirmed (by its verification or reset link, or by admins)."
+    )
+    mfa_enabled: bool = strawberry.field(
+        description="Whether signing in asks for an authenticator code (TOTP MFA is on)."
+    )
     created_at: datetime = strawberry.field(description="When the account was created (UTC).")
     updated_at: datetime = strawberry.field(description="When the account last changed (UTC).")
     last_login_at: datetime | None = strawberry.field(
         description="When the user last signed in (UTC); null if never."
+    )
+    banned: bool = strawberry.field(description="Whether a ban stops the user signing in now.")
+    ban_reason: str | None = strawberry.field(description="Why the user is banned; null when not.")
+    banned_until: datetime | None = strawberry.field(
+        description="When the ban ends by itself (UTC); null when not banned or banned until lifted."
     )
     tenant_uuid: strawberry.Private[uuid.UUID]
     # The scope the row was read in, when not the request's (see RequestContext.loaders_in).
@@ -164,16 +208,27 @@ class User(Entity, SharedPayload):
 
     @classmethod
     def from_model(cls, user: models.User, read_scope: TenantScope | None = None) -> Self:
+        banned = banned_now(user)
         return cls(
             read_scope=read_scope,
             user_id=str(user.id),
-            email=user.email,
+            email=user.email or "",
+            email_address=user.email,
             full_name=user.full_name,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            username=user.username,
+            phone=user.phone,
+            phone_verified=user.phone_verified,
             status=user.status,
             email_verified=user.email_verified,
+            mfa_enabled=user.mfa_enabled,
             created_at=user.created_at,
             updated_at=user.updated_at,
             last_login_at=user.last_login_at,
+            banned=banned,
+            ban_reason=user.ban_reason if banned else None,
+            banned_until=user.banned_until if banned else None,
             tenant_uuid=user.tenant_id,
         )
 
@@ -245,6 +300,9 @@ class TenantFilterInput:
     status: TenantStatus | None = strawberry.field(default=None, description="Only tenants in this status.")
     kind: TenantKind | None = strawberry.field(default=None, description="Only tenants of this kind.")
     search: str | None = strawberry.field(default=None, description="Matches slug or name.")
+    include_deleted: bool = strawberry.field(
+        default=False, description="Also list soft-deleted tenants (deletedAt set)."
+    )
 
 
 @strawberry.input(description="How tenants are sorted (ties in id order).")
@@ -309,7 +367,9 @@ class UpdateTenantInput:
     )
     contact_email: str | None = strawberry.field(default=None, description="New contact address.")
     settings: JSON | None = strawberry.field(
-        default=None, description="Replaces the preferences as a whole (a JSON object)."
+        default=None,
+        description="Replaces the preferences as a whole (a JSON object).",
+        deprecation_reason="Replaces every key; use patchTenantSettings, which merges (JSON merge patch).",
     )
 
 

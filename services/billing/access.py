@@ -10,15 +10,18 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, NotFound
-from core.permissions import BILLING_ADMINS, BILLING_STAFF
+from core.permissions import BILLING_ADMINS, BILLING_STAFF, RoleSet
 from core.principal import Principal
 from loaders.pagination import Statement
 from models.db import Model
 
 
 def can_see(principal: Principal | None, owner_id: uuid.UUID) -> bool:
-    """Billing records are read by their owner and by staff; to anyone else they do not exist."""
-    return principal is not None and (principal.user_id == owner_id or principal.has_any_role(*BILLING_STAFF))
+    """Billing records are read by their owner, by staff and by service principals; to anyone
+    else they do not exist."""
+    return principal is not None and (
+        principal.user_id == owner_id or principal.is_service or principal.has_any_role(*BILLING_STAFF)
+    )
 
 
 async def locked_to_change(
@@ -28,15 +31,19 @@ async def locked_to_change(
     row_id: uuid.UUID,
     owner: str,
     forbidden: str,
+    admins: RoleSet = BILLING_ADMINS,
+    services: bool = False,
 ) -> Model:
     """A billing row locked for a change by ``principal``: NotFound unless they may see it
     (``can_see`` of its ``owner`` attribute), Forbidden with ``forbidden`` unless it is theirs or
-    they are an admin (staff read what they may not change)."""
+    they are one of ``admins`` (staff read what they may not change), or with ``services`` a
+    service principal."""
     row = await session.get(model, row_id, with_for_update=True)
     owner_id = getattr(row, owner, None)
     if row is None or owner_id is None or not can_see(principal, owner_id):
         raise NotFound(model.__name__)
-    if owner_id != principal.user_id and not principal.has_any_role(*BILLING_ADMINS):
+    admitted = principal.is_service_or(*admins) if services else principal.has_any_role(*admins)
+    if owner_id != principal.user_id and not admitted:
         raise Forbidden(forbidden)
     return row
 

@@ -48,7 +48,7 @@ async def invoice_document(session: AsyncSession, invoice: Invoice) -> InvoiceDo
         invoice=invoice,
         lines=lines,
         customer_name=customer.full_name if customer else "",
-        customer_email=customer.email if customer else "",
+        customer_email=(customer.email or "") if customer else "",  # phone-only accounts have none
         seller_name=tenant.name if tenant else "",
     )
 

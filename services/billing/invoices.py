@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import InvalidInput, NotFound, invalid
-from core.permissions import BILLING_ADMINS, BILLING_STAFF
+from core.errors import Forbidden, InvalidInput, NotFound, invalid
+from core.permissions import BILLING_ADMINS, BILLING_STAFF, SERVICE_ONLY
 from core.principal import Principal
 from core.scope import TenantScope
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
@@ -277,7 +277,9 @@ async def issue_invoice(ctx: ServiceContext, invoice_id: uuid.UUID) -> Invoice:
 
 
 async def void_invoice(ctx: ServiceContext, invoice_id: uuid.UUID) -> Invoice:
-    ctx.require_role(*BILLING_ADMINS)
+    """Service-only: service principals and platform admins (tenant admins no longer)."""
+    if not ctx.require_principal().is_service_or(*SERVICE_ONLY):
+        raise Forbidden("Only service principals and platform administrators void invoices.")
     async with ctx.transaction() as session:
         invoice = await locked_or_not_found(session, Invoice, invoice_id)
         if invoice.status == S.PAID:

@@ -1,13 +1,14 @@
 """Outgoing mail: queued in the database first, delivered by a sender.
 
-``queue_mail`` stores a MailMessage in the caller's transaction, so the mail exists exactly when
-the change that caused it does. When SMTP is configured (settings.smtp_url) every server process
-runs a ``MailSender`` that calls ``deliver_pending``: queued messages are claimed with
-SELECT ... FOR UPDATE SKIP LOCKED (one process sends each), attachments are rendered (the invoice
-PDF), the message goes out through the ``Mailer`` adapter and is marked SENT. While the SMTP server
-is unreachable a message stays QUEUED with ``attempts`` and ``last_error`` updated and is sent on
-a later round: nothing is lost. A message the server refuses for good (5xx) becomes FAILED.
-Without SMTP, messages stay QUEUED in the table, where tests and the demo read them."""
+``queue_mail`` (services/mail_queue.py) stores a MailMessage in the caller's transaction, so the
+mail exists exactly when the change that caused it does. When SMTP is configured
+(settings.smtp_url) every server process runs a ``MailSender`` that calls ``deliver_pending``:
+queued messages are claimed with SELECT ... FOR UPDATE SKIP LOCKED (one process sends each),
+attachments are rendered (the invoice PDF), the message goes out through the ``Mailer`` adapter
+and is marked SENT. While the SMTP server is unreachable a message stays QUEUED with ``attempts``
+and ``last_error`` updated and is sent on a later round: nothing is lost. A message the server
+refuses for good (5xx) becomes FAILED. Without SMTP, messages stay QUEUED in the table, where
+tests and the demo read them."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import select
@@ -34,35 +35,13 @@ from models.billing import Invoice, MailMessage, MailStatus
 from models.db import Database
 from services.billing.invoice_pdf import invoice_document, pdf_filename, render_invoice_pdf
 from services.context import ServiceContext
+from services.mail_queue import queue_mail as queue_mail  # billing's callers import it from here
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
 MAX_BACKOFF_SECONDS = 60.0
 MESSAGE_ID_HEADER = "X-Tenantgraph-Message-Id"
-
-
-def queue_mail(
-    session: AsyncSession,
-    *,
-    tenant_id: uuid.UUID,
-    to: str,
-    subject: str,
-    body: str,
-    attachments: dict[str, Any] | None = None,
-) -> MailMessage:
-    message = MailMessage(
-        id=uuid.uuid4(),
-        tenant_id=tenant_id,
-        to_address=to,
-        subject=subject[:500],
-        body_text=body,
-        attachments=attachments or {},
-        status=MailStatus.QUEUED,
-        attempts=0,
-    )
-    session.add(message)
-    return message
 
 
 class MailError(Exception):

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound, invalid
+from core.permissions import SERVICE_ONLY
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
 from models.billing import Invoice, Payment, PaymentMethod, PaymentStatus
@@ -128,7 +129,12 @@ def mark_failed(session: AsyncSession, payment: Payment, reason: str, *, actor: 
 
 
 async def apply_intent(
-    session: AsyncSession, payment: Payment, intent: ProviderIntent, *, actor: str, actor_user_id: uuid.UUID
+    session: AsyncSession,
+    payment: Payment,
+    intent: ProviderIntent,
+    *,
+    actor: str,
+    actor_user_id: uuid.UUID | None,
 ) -> None:
     if intent.status == SUCCEEDED:
         await mark_succeeded(
@@ -250,7 +256,9 @@ async def confirm_payment(
             Payment,
             payment_id,
             "user_id",
-            "Only the customer or an admin confirms a payment.",
+            "Only the customer, a service principal or a platform admin confirms a payment.",
+            admins=SERVICE_ONLY,
+            services=True,
         )
         if payment.status not in (PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED):
             raise invalid(
@@ -272,7 +280,7 @@ async def confirm_payment(
             )
         except ProviderError as exc:
             raise _provider_failed(exc) from exc
-        await apply_intent(session, payment, intent, actor="payment", actor_user_id=principal.user_id)
+        await apply_intent(session, payment, intent, actor="payment", actor_user_id=principal.person_id)
         return payment.id
 
     request = {"paymentId": str(payment_id), "paymentMethodId": str(payment_method_id or "")}

@@ -29,6 +29,7 @@ from services.catalog.validation import (
     url_problem,
 )
 from services.context import ServiceContext
+from services.identity.limits import check_product_quota
 from services.money import amount_problem, currency_problem
 
 MAX_NAME = 300
@@ -169,6 +170,7 @@ async def create_product(ctx: ServiceContext, fields: ProductFields) -> Product:
     raise_if(_field_problems(fields))
     async with ctx.transaction(scope) as session:
         raise_if(await _reference_problems(session, fields))
+        await check_product_quota(session, scope.tenant_id)
         product = Product(
             id=uuid.uuid4(),
             rating_count=0,

@@ -2,8 +2,9 @@
 
 Checking a bearer against its session, user and tenant on every request (and every subscription
 event) used to be one four-table join each time. The store keeps, per session id, what that join
-says — the user, their roles, whether the session was ended and whether user and tenant may sign
-in — and answers from memory; the join runs only on a miss.
+says — the user, their roles, whether the session was ended, whether user and tenant may sign
+in and whether the user must change their password — and answers from memory; the join runs only
+on a miss.
 
 It stays exact because every change that affects it records an ACCESS_CHANGED event in its own
 transaction (services/events.py:record_access_change): the process that made the change drops the
@@ -70,6 +71,7 @@ _SESSIONS_ACCESS = (
         User.status,
         Tenant.status,
         UserRole.role,
+        User.must_change_password,
     )
     .join(User, (User.id == AuthSession.user_id) & (User.tenant_id == AuthSession.tenant_id))
     .join(Tenant, Tenant.id == User.tenant_id)
@@ -91,6 +93,8 @@ class SessionAccess:
     # The user is active and their tenant may sign in.
     active: bool
     expires_at: float = 0.0
+    # users.must_change_password: the session may only change the password (and sign out).
+    password_change_required: bool = False
 
     def principal_for(self, claimed: Principal) -> Principal:
         """``claimed`` (a token's principal) as it stands now; Unauthenticated when the session
@@ -102,13 +106,16 @@ class SessionAccess:
             raise Unauthenticated("This account or tenant is suspended.")
         if claimed.acting_tenant_id is not None and Role.PLATFORM_ADMIN not in self.roles:
             raise Forbidden("Only platform administrators may act in another tenant (X-Tenant-Id).")
-        if claimed.roles == self.roles:
+        if claimed.roles == self.roles and claimed.password_change_required == self.password_change_required:
             return claimed
-        return replace(claimed, roles=self.roles)
+        return replace(claimed, roles=self.roles, password_change_required=self.password_change_required)
 
 
-# session id, user id, tenant id, revoked at, user status, tenant status, a role (or None)
-AccessRow = tuple[uuid.UUID, uuid.UUID, uuid.UUID, datetime | None, UserStatus, TenantStatus, Role | None]
+# session id, user id, tenant id, revoked at, user status, tenant status, a role (or None),
+# must change password
+AccessRow = tuple[
+    uuid.UUID, uuid.UUID, uuid.UUID, datetime | None, UserStatus, TenantStatus, Role | None, bool
+]
 
 
 def _accesses(rows: Iterable[AccessRow]) -> dict[uuid.UUID, SessionAccess]:
@@ -117,13 +124,14 @@ def _accesses(rows: Iterable[AccessRow]) -> dict[uuid.UUID, SessionAccess]:
         grouped.setdefault(row[0], []).append(row)
     found = {}
     for session_id, session_rows in grouped.items():
-        _, user_id, tenant_id, revoked_at, user_status, tenant_status, _ = session_rows[0]
+        _, user_id, tenant_id, revoked_at, user_status, tenant_status, _, must_change = session_rows[0]
         found[session_id] = SessionAccess(
             user_id=user_id,
             tenant_id=tenant_id,
             roles=frozenset(row[6] for row in session_rows if row[6] is not None),
             revoked=revoked_at is not None,
             active=user_status == UserStatus.ACTIVE and tenant_status in SIGNED_IN_TENANT_STATUSES,
+            password_change_required=must_change,
         )
     return found
 

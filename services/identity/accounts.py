@@ -116,18 +116,18 @@ def add_account(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
-    email: Email,
+    email: Email | None,
     full_name: str,
     password_hash: str,
     roles: Iterable[Role],
     email_verified: bool = False,
 ) -> User:
     """A new user of the tenant holding ``roles``, added to ``session`` (its email skeleton follows
-    the address: models/identity.py)."""
+    the address: models/identity.py); without an email, one registered by phone."""
     user = User(
         id=uuid.uuid4(),
         tenant_id=tenant_id,
-        email=email.address,
+        email=email.address if email is not None else None,
         full_name=full_name,
         password_hash=password_hash,
         email_verified=email_verified,

@@ -1,19 +1,17 @@
-"""Sign-in sessions: login, register, refresh-token rotation, logout, and checking the bearer of
-an access token on every request."""
+"""Sign-in sessions: login (sign-up is services/identity/registration.py), refresh-token rotation,
+logout, and checking the bearer of an access token on every request."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.emails import parse_email
 from core.errors import FieldProblem, Forbidden, InvalidInput, Unauthenticated, invalid
-from core.lengths import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, MAX_TENANT_SLUG_LENGTH, MAX_TOKEN_LENGTH
-from core.permissions import Role
+from core.lengths import MAX_PASSWORD_LENGTH, MAX_TENANT_SLUG_LENGTH, MAX_TOKEN_LENGTH
 from core.principal import Principal
 from core.scope import TenantScope
 from core.settings import Settings
@@ -24,19 +22,22 @@ from services.context import ServiceContext
 from services.events import record_access_change
 from services.identity.access import AccessStore
 from services.identity.accounts import (
-    add_account,
-    checked_email,
-    email_clash,
-    email_problem,
     length_problem,
-    name_problem,
     new_password_problem,
-    record_user_change,
     reject,
     roles_of,
 )
+from services.identity.bans import ban_refusal
+from services.identity.contacts import sign_in_name
 from services.identity.errors import IdentityErrorCode
 from services.identity.passwords import hash_password_in_thread, verify_password_in_thread
+from services.identity.security import (
+    IssuedChallenge,
+    password_policy_problem,
+    refresh_token_expiry,
+    second_factor_challenge,
+)
+from services.identity.sessions import NO_DEVICE, Device, new_auth_session
 from services.identity.tokens import (
     InvalidToken,
     decode_access_token,
@@ -77,28 +78,28 @@ async def _check_attempts(ctx: ServiceContext, action: str, account: str) -> Non
 
 
 def sign_in_refusal(tenant: Tenant, user: User) -> InvalidInput | None:
+    if tenant.trial_expired:
+        return invalid(
+            None, IdentityErrorCode.TRIAL_EXPIRED, "This tenant's trial has ended; sign-in is disabled."
+        )
     if not tenant.can_sign_in:
         return invalid(
             None, IdentityErrorCode.TENANT_SUSPENDED, "This tenant is suspended; sign-in is disabled."
         )
     if user.status != UserStatus.ACTIVE:
         return invalid(None, IdentityErrorCode.ACCOUNT_SUSPENDED, "This account is suspended.")
-    return None
+    return ban_refusal(user)
 
 
-async def start_session(ctx: ServiceContext, session: AsyncSession, user: User) -> SignIn:
+async def start_session(
+    ctx: ServiceContext, session: AsyncSession, user: User, *, device: Device = NO_DEVICE
+) -> SignIn:
     """Open a sign-in session for ``user`` inside the caller's transaction and issue its tokens."""
     now = utcnow()
-    auth_session = AuthSession(
-        id=uuid.uuid4(),
-        tenant_id=user.tenant_id,
-        user_id=user.id,
-        client_ip=ctx.client_ip,
-        user_agent=(ctx.user_agent or "")[:300] or None,
-    )
+    auth_session = new_auth_session(ctx, user.tenant_id, user.id, device)
     session.add(auth_session)
     user.last_login_at = now
-    refresh, refresh_expires = _add_refresh_token(ctx.settings, session, auth_session)
+    refresh, refresh_expires = await _add_refresh_token(ctx.settings, session, auth_session)
     return await _signed_in(ctx.settings, session, user, auth_session, refresh, refresh_expires)
 
 
@@ -115,6 +116,7 @@ async def _signed_in(
         home_tenant_id=user.tenant_id,
         roles=await roles_of(session, user.id),
         session_id=auth_session.id,
+        password_change_required=user.must_change_password,
     )
     access = issue_access_token(
         settings, user_id=user.id, tenant_id=user.tenant_id, roles=principal.roles, session_id=auth_session.id
@@ -122,11 +124,11 @@ async def _signed_in(
     return SignIn(user, principal, access.token, access.expires_at, refresh_token, refresh_expires)
 
 
-def _add_refresh_token(
+async def _add_refresh_token(
     settings: Settings, session: AsyncSession, auth_session: AuthSession
 ) -> tuple[str, datetime]:
     token = new_refresh_token()
-    expires_at = utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds)
+    expires_at = await refresh_token_expiry(session, auth_session, settings.refresh_token_ttl_seconds)
     session.add(
         RefreshToken(
             tenant_id=auth_session.tenant_id,
@@ -142,33 +144,40 @@ async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
     slug = slug.strip().lower()
     if len(slug) > MAX_TENANT_SLUG_LENGTH:
         return None  # no tenant has one: not worth a query
-    return await session.scalar(select(Tenant).where(Tenant.slug == slug))
+    # A deleted tenant is unknown to sign-in (it keeps its slug while it may be restored).
+    return await session.scalar(select(Tenant).where(Tenant.slug == slug, Tenant.deleted_at.is_(None)))
 
 
 def _slug_problem(tenant_slug: str) -> FieldProblem | None:
     return length_problem("tenantSlug", tenant_slug.strip(), MAX_TENANT_SLUG_LENGTH)
 
 
-async def login(ctx: ServiceContext, tenant_slug: str, email: str, password: str) -> SignIn:
-    parsed = parse_email(email)
-    # However the address is spelt (case, fullwidth letters), the account's counter is one.
-    account = parsed.address if parsed is not None else email.strip().lower()
-    await _check_attempts(ctx, "login", f"{tenant_slug.strip().lower()}:{account}")
+async def login(
+    ctx: ServiceContext,
+    tenant_slug: str,
+    email: str | None,
+    password: str,
+    *,
+    device: Device = NO_DEVICE,
+    phone: str | None = None,
+) -> SignIn | IssuedChallenge:
+    # By email or by phone (services/identity/contacts.py), exactly one.
+    name = sign_in_name(email, phone, exactly_one=True)
+    await _check_attempts(ctx, "login", f"{tenant_slug.strip().lower()}:{name.account}")
     reject(
         _slug_problem(tenant_slug),
-        length_problem("email", email.strip(), MAX_EMAIL_LENGTH),
+        name.problem,
         length_problem("password", password, MAX_PASSWORD_LENGTH),
+        *device.problems(),
     )
     # The password is checked outside any transaction: argon2 is slow by design, and a connection
     # should not wait on it.
     user = None
-    if parsed is not None:
+    if name.matches is not None:
         async with ctx.read(ALL_TENANTS) as session:
             tenant = await tenant_by_slug(session, tenant_slug)
             if tenant is not None:
-                user = await session.scalar(
-                    select(User).where(User.tenant_id == tenant.id, User.email == parsed.address)
-                )
+                user = await session.scalar(select(User).where(User.tenant_id == tenant.id, name.matches))
     # Verified also when there is no such user, so the answer takes as long either way.
     verified = await verify_password_in_thread(user.password_hash if user else None, password)
     if user is None or not verified:
@@ -178,43 +187,10 @@ async def login(ctx: ServiceContext, tenant_slug: str, email: str, password: str
         tenant = await session.get_one(Tenant, user.tenant_id)
         if refusal := sign_in_refusal(tenant, user):
             raise refusal
-        return await start_session(ctx, session, user)
-
-
-async def register(
-    ctx: ServiceContext, tenant_slug: str, email: str, full_name: str, password: str
-) -> SignIn:
-    parsed = parse_email(email)
-    account = parsed.address if parsed is not None else email.strip().lower()
-    await _check_attempts(ctx, "register", f"{tenant_slug.strip().lower()}:{account}")
-    reject(
-        _slug_problem(tenant_slug),
-        email_problem("email", email),
-        name_problem("fullName", full_name),
-        new_password_problem("password", password),
-    )
-    address = checked_email(email)
-    password_hash = await hash_password_in_thread(password)
-    async with ctx.transaction(ALL_TENANTS) as session:
-        tenant = await tenant_by_slug(session, tenant_slug)
-        if tenant is None:
-            raise invalid("tenantSlug", IdentityErrorCode.UNKNOWN_TENANT, "No tenant has this slug.")
-        if not tenant.can_sign_in:
-            raise invalid(
-                "tenantSlug", IdentityErrorCode.TENANT_SUSPENDED, "This tenant does not accept sign-ups."
-            )
-        await email_clash(session, tenant.id, address, field="email")
-        user = add_account(
-            session,
-            tenant.id,
-            email=address,
-            full_name=full_name.strip(),
-            password_hash=password_hash,
-            roles=(Role.USER,),
-        )
-        await session.flush()
-        record_user_change(session, user, "registered")
-        return await start_session(ctx, session, user)
+        # MFA (services/identity/security.py): a challenge instead of tokens.
+        if challenge := await second_factor_challenge(ctx, session, user):
+            return challenge
+        return await start_session(ctx, session, user, device=device)
 
 
 async def refresh(ctx: ServiceContext, token: str) -> SignIn:
@@ -247,7 +223,7 @@ async def refresh(ctx: ServiceContext, token: str) -> SignIn:
             if refusal := sign_in_refusal(tenant, user):
                 raise refusal
             stored.rotated_at = auth_session.last_used_at = utcnow()
-            refresh_token, refresh_expires = _add_refresh_token(ctx.settings, session, auth_session)
+            refresh_token, refresh_expires = await _add_refresh_token(ctx.settings, session, auth_session)
             return await _signed_in(ctx.settings, session, user, auth_session, refresh_token, refresh_expires)
         # A rotated token came back: it was stolen or replayed. End the whole session, and
         # commit that before answering.
@@ -297,6 +273,7 @@ async def change_password(ctx: ServiceContext, current_password: str, new_passwo
     home = TenantScope.of(principal.home_tenant_id)
     async with ctx.read(home) as session:
         current_hash = (await session.get_one(User, principal.user_id)).password_hash
+        reject(await password_policy_problem(session, principal.home_tenant_id, "newPassword", new_password))
     if not await verify_password_in_thread(current_hash, current_password):
         raise invalid(
             "currentPassword", IdentityErrorCode.INVALID_CREDENTIALS, "The current password is not correct."
@@ -315,6 +292,8 @@ async def change_password(ctx: ServiceContext, current_password: str, new_passwo
                 "The password was changed meanwhile; try again.",
             )
         user.password_hash = new_hash
+        # The session may do anything again: the access change below makes the stores re-read it.
+        user.must_change_password = False
         await end_sessions(
             session,
             "password_changed",
@@ -356,7 +335,7 @@ async def authenticate(
         raise Unauthenticated(str(exc)) from exc
     principal = await access.principal(claimed, reads)
     if acting_tenant is not None:
-        principal = await _acting_in(reads or access.reads, principal, acting_tenant)
+        principal = await acting_in(reads or access.reads, principal, acting_tenant)
     return principal
 
 
@@ -374,8 +353,9 @@ async def reauthenticate(
     return fresh
 
 
-async def _acting_in(db: Reads, principal: Principal, tenant_id: uuid.UUID) -> Principal:
-    if not principal.is_platform_admin:
+async def acting_in(db: Reads, principal: Principal, tenant_id: uuid.UUID) -> Principal:
+    """``principal`` acting in the X-Tenant-Id tenant: platform admins and service principals only."""
+    if not (principal.is_platform_admin or principal.is_service):
         raise Forbidden("Only platform administrators may act in another tenant (X-Tenant-Id).")
     async with db.session(ALL_TENANTS) as session:
         if await session.get(Tenant, tenant_id) is None:

@@ -33,3 +33,84 @@ class IdentityErrorCode(enum.StrEnum):
     CANNOT_DEMOTE_SELF = "CANNOT_DEMOTE_SELF"
     CANNOT_SUSPEND_OWN_TENANT = "CANNOT_SUSPEND_OWN_TENANT"
     INVALID_TRANSITION = "INVALID_TRANSITION"  # e.g. reactivating a cancelled tenant
+    # OAuth and OIDC sign-in (REST callbacks redirect to the frontend with ?error=<code>)
+    OAUTH_UNKNOWN_PROVIDER = "OAUTH_UNKNOWN_PROVIDER"  # no enabled provider has this name
+    OAUTH_INVALID_STATE = "OAUTH_INVALID_STATE"  # missing, forged, already used or of another provider
+    OAUTH_STATE_EXPIRED = "OAUTH_STATE_EXPIRED"  # the sign-in took longer than oauth_state_ttl_seconds
+    OAUTH_ACCESS_DENIED = "OAUTH_ACCESS_DENIED"  # the user declined at the provider
+    OAUTH_PROVIDER_ERROR = "OAUTH_PROVIDER_ERROR"  # the provider answered another error
+    OAUTH_EXCHANGE_FAILED = "OAUTH_EXCHANGE_FAILED"  # the code was refused, or the provider unreachable
+    OAUTH_INVALID_ID_TOKEN = "OAUTH_INVALID_ID_TOKEN"  # bad signature, issuer, audience, nonce or expiry
+    OAUTH_EMAIL_UNVERIFIED = "OAUTH_EMAIL_UNVERIFIED"  # the provider has no verified address for them
+    # The address belongs to an account of the tenant: sign in to it, then link the provider.
+    OAUTH_ACCOUNT_EXISTS = "OAUTH_ACCOUNT_EXISTS"
+    OAUTH_IDENTITY_IN_USE = "OAUTH_IDENTITY_IN_USE"  # linking an identity another user signs in with
+    # Invites and user administration (bans, deletion, forced password change)
+    INVALID_INVITE = "INVALID_INVITE"  # no invite has this token
+    INVITE_EXPIRED = "INVITE_EXPIRED"
+    INVITE_REVOKED = "INVITE_REVOKED"
+    INVITE_ALREADY_ACCEPTED = "INVITE_ALREADY_ACCEPTED"  # the token is single use
+    INVITE_NOT_PENDING = "INVITE_NOT_PENDING"  # revoking an accepted, revoked or expired invite
+    ALREADY_MEMBER = "ALREADY_MEMBER"  # inviting an email that is already a user of the tenant
+    INVALID_ROLE = "INVALID_ROLE"  # no roles, or one the caller may not grant
+    # (an invite's expiry or a ban's unblock date in the past, or too far ahead: INVALID_EXPIRY)
+    ACCOUNT_BANNED = "ACCOUNT_BANNED"  # sign-in refused until the unblock date (in the message)
+    CANNOT_BAN_SELF = "CANNOT_BAN_SELF"
+    CANNOT_DELETE_SELF = "CANNOT_DELETE_SELF"
+    USER_DELETED = "USER_DELETED"  # the user was deleted (anonymised): nothing more to change
+    # Registration, verification and password reset
+    EMAIL_OR_PHONE = "EMAIL_OR_PHONE"  # neither given (register, reset), or both (login: exactly one)
+    INVALID_PHONE = "INVALID_PHONE"  # not an international (E.164) number
+    PHONE_TAKEN = "PHONE_TAKEN"
+    INVALID_USERNAME = "INVALID_USERNAME"
+    USERNAME_TAKEN = "USERNAME_TAKEN"
+    TERMS_NOT_ACCEPTED = "TERMS_NOT_ACCEPTED"  # the tenant requires acceptTerms: true
+    INVALID_AFFILIATE_CODE = "INVALID_AFFILIATE_CODE"
+    NO_EMAIL = "NO_EMAIL"  # verifying an email on an account without one
+    NO_PHONE = "NO_PHONE"
+    ALREADY_VERIFIED = "ALREADY_VERIFIED"
+    INVALID_VERIFICATION_TOKEN = "INVALID_VERIFICATION_TOKEN"  # unknown, of another tenant, or wrong
+    VERIFICATION_TOKEN_USED = "VERIFICATION_TOKEN_USED"  # single use (or replaced by a newer one)
+    VERIFICATION_TOKEN_EXPIRED = "VERIFICATION_TOKEN_EXPIRED"
+    INVALID_VERIFICATION_CODE = "INVALID_VERIFICATION_CODE"  # wrong code, or no code was requested
+    VERIFICATION_ATTEMPTS_EXCEEDED = "VERIFICATION_ATTEMPTS_EXCEEDED"  # request a new code
+    # Tenant administration (settings patch, quotas, trial, soft delete, branding, domains)
+    INVALID_SETTINGS = "INVALID_SETTINGS"  # the patch is no JSON object, or the result too large
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"  # the tenant's maxUsers or maxProducts is reached
+    INVALID_QUOTA = "INVALID_QUOTA"  # a quota out of range
+    TRIAL_EXPIRED = "TRIAL_EXPIRED"  # the TRIAL tenant's trialEndsAt has passed: no sign-in
+    CANNOT_DELETE_OWN_TENANT = "CANNOT_DELETE_OWN_TENANT"
+    TENANT_DELETED = "TENANT_DELETED"  # deleting it twice
+    TENANT_NOT_DELETED = "TENANT_NOT_DELETED"  # restoring one that is not deleted
+    RESTORE_PERIOD_OVER = "RESTORE_PERIOD_OVER"  # deleted longer ago than tenantRestoreDays
+    INVALID_URL = "INVALID_URL"  # a branding URL that is not an absolute https URL
+    INVALID_COLOR = "INVALID_COLOR"  # a colour that is not #RRGGBB
+    INVALID_TEXT = "INVALID_TEXT"  # control characters (line breaks) in a one-line text
+    INVALID_HOSTNAME = "INVALID_HOSTNAME"
+    DOMAIN_TAKEN = "DOMAIN_TAKEN"  # another tenant has verified this hostname
+    TOO_MANY_DOMAINS = "TOO_MANY_DOMAINS"
+    DOMAIN_CHALLENGE_EXPIRED = "DOMAIN_CHALLENGE_EXPIRED"  # add the domain again for a fresh challenge
+    DNS_RECORD_MISSING = "DNS_RECORD_MISSING"  # no TXT record at the challenge name
+    DNS_RECORD_MISMATCH = "DNS_RECORD_MISMATCH"  # TXT records there, none with the challenge value
+    DNS_LOOKUP_FAILED = "DNS_LOOKUP_FAILED"  # the resolver timed out or failed: try again later
+    # TOTP MFA and tenant security settings
+    MFA_SETUP_REQUIRED = "MFA_SETUP_REQUIRED"  # login of an admin the tenant requires MFA of: set it up
+    MFA_ALREADY_ENABLED = "MFA_ALREADY_ENABLED"  # setting up or verifying MFA that is on already
+    MFA_NOT_SET_UP = "MFA_NOT_SET_UP"  # verifying without a setup first
+    MFA_NOT_ENABLED = "MFA_NOT_ENABLED"  # disabling MFA that is off
+    MFA_REQUIRED_BY_TENANT = "MFA_REQUIRED_BY_TENANT"  # an admin disabling MFA the tenant requires
+    INVALID_MFA_CODE = "INVALID_MFA_CODE"  # not the authenticator's current code
+    MFA_CODE_REUSED = "MFA_CODE_REUSED"  # the code (its time step) was accepted once already
+    INVALID_RECOVERY_CODE = "INVALID_RECOVERY_CODE"
+    RECOVERY_CODE_USED = "RECOVERY_CODE_USED"  # each recovery code works once
+    CODE_OR_RECOVERY_CODE = "CODE_OR_RECOVERY_CODE"  # give exactly one of code and recoveryCode
+    INVALID_MFA_CHALLENGE = "INVALID_MFA_CHALLENGE"  # unknown, or not for this step
+    MFA_CHALLENGE_EXPIRED = "MFA_CHALLENGE_EXPIRED"  # sign in again
+    MFA_CHALLENGE_USED = "MFA_CHALLENGE_USED"  # a challenge completes one sign-in
+    OUT_OF_RANGE = "OUT_OF_RANGE"  # a security setting outside its bounds
+    # API keys and service clients
+    INVALID_NETWORK = "INVALID_NETWORK"  # an allowed IP that is no IPv4/IPv6 address or CIDR network
+    INVALID_RATE_LIMIT = "INVALID_RATE_LIMIT"  # requests per minute out of 1..100000
+    INVALID_EXPIRY = "INVALID_EXPIRY"  # an expiry in the past
+    TOO_MANY_API_KEYS = "TOO_MANY_API_KEYS"  # 50 active keys per user
+    ALREADY_REVOKED = "ALREADY_REVOKED"  # revoking a key or client twice

@@ -32,7 +32,7 @@ from services.identity.accounts import (
     search_term,
     valid_email,
 )
-from services.identity.auth import end_sessions, tenant_by_slug
+from services.identity.auth import end_sessions
 from services.identity.errors import IdentityErrorCode
 from services.identity.passwords import hash_password_in_thread
 
@@ -61,6 +61,8 @@ class TenantFilter:
     status: TenantStatus | None = None
     kind: TenantKind | None = None
     search: str | None = None
+    # Soft-deleted tenants are left out unless asked for.
+    include_deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +143,16 @@ def _tenant_scope(ctx: ServiceContext) -> TenantScope:
 async def get_tenant(ctx: ServiceContext, tenant_id: uuid.UUID) -> Tenant:
     async with ctx.read(_tenant_scope(ctx)) as session:
         tenant = await session.get(Tenant, tenant_id)
-    if tenant is None:
+    # A deleted tenant is found by platform admins only (by id, as they ask for that one).
+    if tenant is None or (tenant.deleted_at is not None and not ctx.require_principal().is_platform_admin):
         raise NotFound("Tenant")
     return tenant
 
 
 def _filtered(tenant_filter: TenantFilter) -> Select[Tenant]:
     statement = select(Tenant)
+    if not tenant_filter.include_deleted:
+        statement = statement.where(Tenant.deleted_at.is_(None))
     if tenant_filter.status:
         statement = statement.where(Tenant.status == tenant_filter.status)
     if tenant_filter.kind:
@@ -227,9 +232,3 @@ async def set_tenant_status(ctx: ServiceContext, tenant_id: uuid.UUID, status: T
         if status in SIGNED_OUT:
             await end_sessions(session, "tenant_suspended", AuthSession.tenant_id == tenant.id)
         return tenant
-
-
-async def public_tenant_by_slug(ctx: ServiceContext, slug: str) -> Tenant | None:
-    async with ctx.read(ALL_TENANTS) as session:
-        tenant = await tenant_by_slug(session, slug)
-    return tenant if tenant is not None and tenant.can_sign_in else None

@@ -8,6 +8,7 @@ import hashlib
 import secrets
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 import jwt
 
 from core.permissions import Role
-from core.principal import Principal
+from core.principal import Principal, PrincipalKind
+from core.scopes import scopes_of
 from core.settings import Settings
 from models.base import utcnow
 
@@ -41,10 +43,12 @@ def issue_access_token(
     tenant_id: uuid.UUID,
     roles: frozenset[Role],
     session_id: uuid.UUID,
+    ttl_seconds: int | None = None,
+    extra_claims: Mapping[str, object] | None = None,
 ) -> AccessToken:
     now = utcnow()
-    expires_at = now + timedelta(seconds=settings.access_token_ttl_seconds)
-    claims = {
+    expires_at = now + timedelta(seconds=ttl_seconds or settings.access_token_ttl_seconds)
+    claims: dict[str, object] = {
         "sub": str(user_id),
         "tid": str(tenant_id),
         "roles": sorted(role.value for role in roles),
@@ -54,6 +58,7 @@ def issue_access_token(
         "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
         "jti": uuid.uuid4().hex,
+        **(extra_claims or {}),
     }
     keys = settings.token_keys
     token = jwt.encode(claims, keys.signing_key, algorithm=keys.algorithm, headers={"kid": keys.key_id})
@@ -106,6 +111,9 @@ def _principal_of(settings: Settings, token: str) -> Principal:
             roles=frozenset(Role(role) for role in claims["roles"]),
             session_id=uuid.UUID(claims["sid"]),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            # A service client's token (services/identity/service_clients.py) says so, with its scopes.
+            kind=PrincipalKind(claims.get("kind", PrincipalKind.SESSION)),
+            scopes=scopes_of(claims["scope"]) if "scope" in claims else None,
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("The access token has expired.") from exc

@@ -36,6 +36,7 @@ from services.identity.accounts import (
 from services.identity.auth import end_sessions
 from services.identity.errors import IdentityErrorCode
 from services.identity.live import Messenger, live_events, only_id
+from services.identity.user_admin import not_deleted
 
 
 class UserOrderField(enum.StrEnum):
@@ -124,7 +125,7 @@ async def update_user(
     )
     address = checked_email(email) if email is not None else None
     async with ctx.transaction() as session:
-        user = await locked_or_not_found(session, User, user_id)
+        user = not_deleted(await locked_or_not_found(session, User, user_id))
         if address is not None and address.address != user.email:
             await email_clash(session, user.tenant_id, address, field="email", other_than=user.id)
             user.email = address.address
@@ -140,7 +141,7 @@ async def set_user_status(ctx: ServiceContext, user_id: uuid.UUID, status: UserS
     if user_id == principal.user_id and status == UserStatus.SUSPENDED:
         raise invalid("id", IdentityErrorCode.CANNOT_SUSPEND_SELF, "You cannot suspend your own account.")
     async with ctx.transaction() as session:
-        user = await locked_or_not_found(session, User, user_id)
+        user = not_deleted(await locked_or_not_found(session, User, user_id))
         if user.status == status:
             return user
         user.status = status
@@ -160,7 +161,7 @@ async def change_roles(
     if user_id == principal.user_id and remove & ADMIN_ROLES:
         raise invalid("roles", IdentityErrorCode.CANNOT_DEMOTE_SELF, "You cannot remove your own admin role.")
     async with ctx.transaction() as session:
-        user = await locked_or_not_found(session, User, user_id)
+        user = not_deleted(await locked_or_not_found(session, User, user_id))
         current = await roles_of(session, user.id)
         for role in add - current:
             session.add(UserRole(tenant_id=user.tenant_id, user_id=user.id, role=role))

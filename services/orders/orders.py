@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldProblem, Forbidden, InvalidInput, NotFound, invalid
-from core.permissions import ORDER_OPERATORS, ORDER_STAFF
+from core.permissions import ORDER_OPERATORS, ORDER_STAFF, SERVICE_ONLY, RoleSet
 from core.principal import Principal
 from models.base import new_id, utcnow
 from models.catalog import Product
@@ -52,9 +52,10 @@ NUMBER_FORMAT = "ORD-{:06d}"
 
 
 def can_read_order(principal: Principal | None, order: Order) -> bool:
-    """The owner, or the tenant's staff; for everyone else the order does not exist."""
+    """The owner, the tenant's staff or a service principal; for everyone else the order does not
+    exist."""
     return principal is not None and (
-        order.user_id == principal.user_id or principal.has_any_role(*ORDER_STAFF)
+        order.user_id == principal.user_id or principal.is_service or principal.has_any_role(*ORDER_STAFF)
     )
 
 
@@ -284,25 +285,32 @@ async def create_order(ctx: ServiceContext, new: NewOrder, idempotency_key: str 
 
 
 class Transition(enum.Enum):
-    """A mutation moving an order: (target, operation name, who besides operators may call it)."""
+    """A mutation moving an order: (target, operation name, the roles that besides service
+    principals may call it; None: the owner and staff)."""
 
-    SUBMIT = (S.AWAITING_PAYMENT, "order.submit", True)
-    CONFIRM_PAYMENT = (S.PAID, "order.confirm_payment", False)
-    CANCEL = (S.CANCELLED, "order.cancel", True)
-    START_PROVISIONING = (S.PROVISIONING, "order.start_provisioning", False)
-    COMPLETE = (S.COMPLETED, "order.complete", False)
+    _value_: tuple[OrderStatus, str, RoleSet | None]
+
+    SUBMIT = (S.AWAITING_PAYMENT, "order.submit", None)
+    CONFIRM_PAYMENT = (S.PAID, "order.confirm_payment", SERVICE_ONLY)
+    CANCEL = (S.CANCELLED, "order.cancel", None)
+    START_PROVISIONING = (S.PROVISIONING, "order.start_provisioning", ORDER_OPERATORS)
+    COMPLETE = (S.COMPLETED, "order.complete", ORDER_OPERATORS)
 
     @property
     def target(self) -> OrderStatus:
-        return self.value[0]
+        return self._value_[0]
 
     @property
     def operation(self) -> str:
-        return self.value[1]
+        return self._value_[1]
 
     @property
     def for_owner_and_staff(self) -> bool:
-        return self.value[2]
+        return self._value_[2] is None
+
+    @property
+    def operators(self) -> RoleSet:
+        return self._value_[2] or ()
 
 
 async def restore_stock(session: AsyncSession, order: Order) -> None:
@@ -329,11 +337,12 @@ async def transition_order(
     reason: str | None = None,
     idempotency_key: str | None = None,
 ) -> OrderResult:
-    """One life-cycle mutation. Owner and staff may submit and cancel; payment confirmation and
-    provisioning are for order operators. An order the caller may not read is NOT_FOUND; a move
-    the state machine forbids is INVALID_TRANSITION, and nothing changes."""
+    """One life-cycle mutation. Owner and staff may submit and cancel; payment confirmation is
+    service-only (service principals, platform admins), provisioning for order operators. An
+    order the caller may not read is NOT_FOUND; a move the state machine forbids is
+    INVALID_TRANSITION, and nothing changes."""
     principal = ctx.require_principal()
-    if not transition.for_owner_and_staff and not principal.has_any_role(*ORDER_OPERATORS):
+    if not transition.for_owner_and_staff and not principal.is_service_or(*transition.operators):
         raise Forbidden("You are not allowed to do this.")
     reason = reason.strip() if reason and reason.strip() else None
     if reason is not None and len(reason) > MAX_REASON_CHARS:
@@ -348,8 +357,8 @@ async def transition_order(
         if transition.for_owner_and_staff:
             actor = "user" if order.user_id == principal.user_id else "staff"
         else:
-            actor = "admin"
-        move(session, order, transition.target, actor=actor, actor_user_id=principal.user_id, reason=reason)
+            actor = "service" if principal.is_service else "admin"
+        move(session, order, transition.target, actor=actor, actor_user_id=principal.person_id, reason=reason)
         if transition is Transition.CANCEL:
             await restore_stock(session, order)
         return order.id

@@ -19,6 +19,7 @@ from models.events import OutboxEvent
 from models.orders import OrderStatus
 from server.runtime import Runtime
 from services.billing.invoices import LineSpec, mark_overdue_invoices, new_invoice
+from services.identity.bootstrap import PLATFORM_TENANT_SLUG
 from services.orders import pricing
 from tests.billing.support import (
     CREATE_INVOICE,
@@ -148,15 +149,19 @@ async def test_twenty_concurrent_invoices_get_the_numbers_one_to_twenty(
     assert other["number"] == f"INV-{YEAR}-000001"
 
 
-async def test_void_is_for_admins_and_never_for_paid_invoices(runtime: Runtime, gql: GraphQLClient) -> None:
+async def test_void_is_service_only_and_never_for_paid_invoices(runtime: Runtime, gql: GraphQLClient) -> None:
+    """Voiding is service-only (tests/identity/test_service_clients.py voids with a service token):
+    platform admins may, tenant admins no longer stand in."""
     manager = await quick_account(runtime, "acme", Role.MANAGER)
-    admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
+    tenant_admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
+    admin = await quick_account(runtime, PLATFORM_TENANT_SLUG, Role.PLATFORM_ADMIN)
     buyer = await quick_account(runtime, "acme")
     first = await invoice_for(gql, manager, await make_order(runtime, buyer))
     paid = await invoice_for(gql, manager, await make_order(runtime, buyer))
 
-    by_manager = await gql(VOID_INVOICE, {"input": {"id": first["id"]}}, token=manager.token)
-    assert by_manager.error_codes == ["FORBIDDEN"]
+    for account in (manager, tenant_admin):
+        refused_to_staff = await gql(VOID_INVOICE, {"input": {"id": first["id"]}}, token=account.token)
+        assert refused_to_staff.error_codes == ["FORBIDDEN"]
     voided = (await gql(VOID_INVOICE, {"input": {"id": first["id"]}}, token=admin.token)).ok()["voidInvoice"]
     assert voided["invoice"]["status"] == "VOID" and voided["invoice"]["voidedAt"] is not None
     again = (await gql(VOID_INVOICE, {"input": {"id": first["id"]}}, token=admin.token)).ok()["voidInvoice"]

@@ -23,6 +23,7 @@ from models.events import OutboxEvent
 from models.identity.accounts import Tenant
 from models.orders import CartItem, Order, OrderItem, OrderStatusChange
 from server.runtime import Runtime
+from services.identity.bootstrap import PLATFORM_TENANT_SLUG
 from services.orders.states import ORDER_STATUS_CHANGED
 from tests.conftest import TEST_SIGNING_KEY
 from tests.support.graphql import GraphQLClient, GraphQLResult
@@ -116,13 +117,15 @@ def order_input(*items: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 @dataclass
 class Shop:
-    """A tenant with a signed-in admin, and helpers for its accounts, products and rows."""
+    """A tenant with a signed-in admin, a platform admin to run the service-only steps
+    (confirmPayment), and helpers for its accounts, products and rows."""
 
     runtime: Runtime
     gql: GraphQLClient
     slug: str
     tenant_id: uuid.UUID
     admin: Account
+    operator: Account
     accounts: dict[str, Account] = field(default_factory=dict)
 
     @property
@@ -252,7 +255,8 @@ def uuid_of(global_id_value: str) -> uuid.UUID:
 async def new_shop(runtime: Runtime, gql: GraphQLClient, identity: Identity, slug: str | None = None) -> Shop:
     tenant = await identity.tenant(slug or f"shop-{next(_numbers)}")
     admin = await quick_account(runtime, tenant.slug, Role.TENANT_ADMIN)
-    return Shop(runtime, gql, tenant.slug, tenant.id, admin)
+    operator = await quick_account(runtime, PLATFORM_TENANT_SLUG, Role.PLATFORM_ADMIN)
+    return Shop(runtime, gql, tenant.slug, tenant.id, admin, operator)
 
 
 @pytest.fixture
