@@ -4,6 +4,7 @@ the services both use (one statement of each rule)."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 
 class Role(enum.StrEnum):
@@ -23,10 +24,13 @@ TENANT_STAFF: RoleSet = (Role.MANAGER, Role.SUPPORT_AGENT, Role.TENANT_ADMIN)
 ORDER_STAFF = TENANT_STAFF
 BILLING_STAFF = TENANT_STAFF
 REVIEW_MODERATORS = TENANT_STAFF
-# Who sees every user of the tenant (others see themselves).
-USER_READERS: RoleSet = (Role.TENANT_ADMIN, Role.MANAGER, Role.SUPPORT_AGENT, Role.AUDITOR)
+# Who sees every user of the tenant (others see themselves): admin-only, as seed 004's
+# "admin: full system access" against the other roles' business and support access.
+USER_READERS: RoleSet = (Role.TENANT_ADMIN,)
 # Who writes the catalog (products, categories, brands).
 CATALOG_STAFF: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
+# Who deletes products (seed 004: admin-only; managers archive).
+PRODUCT_DELETERS: RoleSet = (Role.TENANT_ADMIN,)
 # Who reads order statistics (revenue).
 ORDER_STATISTICS_READERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
 # Who moves orders through the steps reserved to operators (start and complete fulfilment) and
@@ -46,3 +50,64 @@ SERVICE_ONLY: RoleSet = (Role.PLATFORM_ADMIN,)
 PROVISIONING_RUNNERS = SERVICE_ONLY
 AUDIT_WRITERS = SERVICE_ONLY
 NOTIFICATION_SENDERS = SERVICE_ONLY
+
+
+# The permission catalogue (`resource:action`): what a tenant's custom roles may grant
+# (services/identity/roles.py refuses any other). The permissions checked today beside the role
+# sets above are ORDERS_READ (every order of the tenant), USERS_READ (every user) and
+# PRODUCTS_WRITE (write the catalog, not delete products).
+PERMISSION_RESOURCES = (
+    "users",
+    "tenants",
+    "roles",
+    "products",
+    "categories",
+    "brands",
+    "reviews",
+    "orders",
+    "invoices",
+    "payments",
+    "refunds",
+    "plans",
+    "api_keys",
+    "audit",
+)
+PERMISSION_ACTIONS = ("read", "write", "delete")
+PERMISSIONS: frozenset[str] = frozenset(
+    f"{resource}:{action}" for resource in PERMISSION_RESOURCES for action in PERMISSION_ACTIONS
+)
+ORDERS_READ = "orders:read"
+USERS_READ = "users:read"
+PRODUCTS_WRITE = "products:write"
+PRODUCTS_DELETE = "products:delete"
+
+
+def _reads(*resources: str) -> frozenset[str]:
+    return frozenset(f"{resource}:read" for resource in resources)
+
+
+_SHOP = ("orders", "invoices", "payments", "refunds", "reviews")
+# What each system role grants (listed with the roles; they cannot be changed). PLATFORM_ADMIN
+# is platform-level and holds every permission anyway.
+SYSTEM_ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.PLATFORM_ADMIN: PERMISSIONS,
+    Role.TENANT_ADMIN: PERMISSIONS,
+    Role.MANAGER: _reads(*_SHOP, "products", "categories", "brands", "plans")
+    | frozenset({"products:write", "categories:write", "brands:write", "reviews:write"})
+    | frozenset({"categories:delete", "brands:delete"}),
+    Role.SUPPORT_AGENT: _reads(*_SHOP, "products", "categories", "brands") | {"reviews:write"},
+    Role.AUDITOR: _reads("audit", "roles"),
+    Role.USER: frozenset(),
+}
+TENANT_ROLES: tuple[Role, ...] = tuple(role for role in Role if role is not Role.PLATFORM_ADMIN)
+
+
+def held_permissions(roles: Iterable[Role], grants: Iterable[Iterable[str] | None] = ()) -> frozenset[str]:
+    """What a principal holds: its system roles' defaults and its custom roles' ``grants``
+    (None for a row without one)."""
+    held: set[str] = set()
+    for role in roles:
+        held |= SYSTEM_ROLE_PERMISSIONS[role]
+    for granted in grants:
+        held.update(granted or ())
+    return frozenset(held)

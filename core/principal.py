@@ -40,6 +40,12 @@ class Principal:
     kind: PrincipalKind = PrincipalKind.SESSION
     # What an API key or service token may reach (core/scopes.py); None: unrestricted (a session).
     scopes: frozenset[ApiScope] | None = None
+    # The platform admin acting as this user (services/identity/impersonation.py): recorded in every
+    # audit entry; such a session may not change passwords, MFA, API keys or service clients.
+    impersonator_id: uuid.UUID | None = None
+    # `resource:action` permissions (core/permissions.py): its system roles' defaults and its
+    # custom roles' grants, as services/identity/access.py (or api_keys.py) read them.
+    permissions: frozenset[str] = frozenset()
 
     @property
     def is_service(self) -> bool:
@@ -65,6 +71,10 @@ class Principal:
     def has_any_role(self, *roles: Role) -> bool:
         # A platform admin may do anything any tenant role may do.
         return self.is_platform_admin or not self.roles.isdisjoint(roles)
+
+    def allows(self, permission: str, *roles: Role) -> bool:
+        """Holds one of ``roles``, or ``permission`` (through a custom role or a role's default)."""
+        return self.has_any_role(*roles) or permission in self.permissions
 
     def is_service_or(self, *roles: Role) -> bool:
         """A service principal, or a holder of one of ``roles`` (core/permissions.py SERVICE_ONLY)."""

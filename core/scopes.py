@@ -28,6 +28,7 @@ class ApiScope(enum.StrEnum):
     # SERVICE_ONLY.
     INVOICES_VOID = "invoices:void"
     PAYMENTS_PROCESS = "payments:process"
+    AUDIT_WRITE = "audit:write"  # append audit entries (recordAuditEntry, POST /audit-logs)
 
 
 class RefusalReason(enum.StrEnum):
@@ -44,6 +45,9 @@ class RefusalReason(enum.StrEnum):
     INSUFFICIENT_SCOPE = "INSUFFICIENT_SCOPE"  # FORBIDDEN: the field needs a scope it lacks
     SESSION_REQUIRED = "SESSION_REQUIRED"  # FORBIDDEN: the field is for users' sign-in sessions
     SERVICE_ONLY = "SERVICE_ONLY"  # FORBIDDEN: for service principals and platform admins
+    # FORBIDDEN: an impersonation token (impersonateUser) may not change passwords, MFA, API keys
+    # or service clients.
+    IMPERSONATION_FORBIDDEN = "IMPERSONATION_FORBIDDEN"
 
 
 _NAMES = frozenset(scope.value for scope in ApiScope)

@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     api_key_rate_limit_per_minute: int = Field(default=600, ge=1, le=100_000)
     api_key_usage_flush_seconds: float = Field(default=10.0, gt=0)
     service_token_ttl_seconds: int = Field(default=3600, gt=0)
+    # Privacy: personal data exports are collected by a worker polling this often; the mailed
+    # download link (public_url, else frontend_url) works once, for this many seconds.
+    data_export_poll_seconds: float = Field(default=2.0, gt=0)
+    data_export_link_seconds: int = Field(default=24 * 3600, gt=0)
 
     # Billing. Outgoing mail: smtp://[user:password@]host:port (smtps:// for TLS); empty keeps
     # queued messages in the mail_messages table (the embedded run and the demo read them there).

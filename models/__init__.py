@@ -1,6 +1,6 @@
 """SQLAlchemy models per domain; importing the package registers every table and the tenancy guard."""
 
-from models import billing, catalog, counters, events, idempotency, orders, tenancy  # noqa: F401
+from models import audit, billing, catalog, counters, events, idempotency, orders, tenancy  # noqa: F401
 from models.base import Base
 from models.identity import (
     accounts,  # noqa: F401
@@ -8,6 +8,8 @@ from models.identity import (
     invites,  # noqa: F401
     mfa,  # noqa: F401
     oauth,  # noqa: F401
+    privacy,  # noqa: F401
+    roles,  # noqa: F401
     tenant_profile,  # noqa: F401
     verification,  # noqa: F401
 )

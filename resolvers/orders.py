@@ -107,7 +107,9 @@ class OrderQuery:
 
     @strawberry.field(
         extensions=access(AUTHENTICATED, READ),
-        description="Your orders; MANAGER, SUPPORT_AGENT and TENANT_ADMIN see all of the tenant's.",
+        description="Your orders; MANAGER, SUPPORT_AGENT and TENANT_ADMIN (or holders of orders:read) "
+        "see all "
+        "of the tenant's.",
     )
     async def orders(
         self,

@@ -55,6 +55,7 @@ documented_enum(
         ApiScope.PAYMENTS_WRITE: "payments:write - start and confirm payments, manage saved cards.",
         ApiScope.INVOICES_VOID: "invoices:void - void invoices (service-only).",
         ApiScope.PAYMENTS_PROCESS: "payments:process - confirm an order's payment (service-only).",
+        ApiScope.AUDIT_WRITE: "audit:write - append audit log entries (service-only).",
     },
 )
 
@@ -90,12 +91,27 @@ class HasRoleDirective:
 ROLES_ARGUMENT_DESCRIPTION = "The roles in the tenant, any one of which suffices."
 
 
-ACCESS_DIRECTIVE_NAMES = frozenset({"public", "auth", "hasRole", "serviceOnly"})
+ACCESS_DIRECTIVE_NAMES = frozenset({"public", "auth", "hasRole", "hasPermission", "serviceOnly"})
 
 
 # What a session whose user must change their password may still call (schema field names).
 PASSWORD_CHANGE_ALLOWED = frozenset({"me", "changePassword", "logout", "logoutAll"})
 PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"
+# What an impersonation token (impersonateUser) may not call: credentials stay their owner's.
+IMPERSONATION_REFUSED = frozenset(
+    {
+        "changePassword",
+        "setupMfa",
+        "verifyMfaSetup",
+        "disableMfa",
+        "createApiKey",
+        "revokeApiKey",
+        "createServiceClient",
+        "revokeServiceClient",
+        "deleteServiceClient",
+        "impersonateUser",
+    }
+)
 
 
 def _principal(info: Info) -> Any:
@@ -110,6 +126,21 @@ def check_password_change(principal: Any, info: Info) -> None:
             "Change your password first (changePassword); until then nothing else is allowed.",
             reason=PASSWORD_CHANGE_REQUIRED,
         )
+    check_impersonation(principal, info)
+
+
+def check_impersonation(principal: Any, info: Info) -> None:
+    """FORBIDDEN (extensions.reason IMPERSONATION_FORBIDDEN) for an impersonation token on the
+    fields that change credentials, public ones (setupMfa) included."""
+    if (
+        principal is not None
+        and principal.impersonator_id is not None
+        and info.field_name in IMPERSONATION_REFUSED
+    ):
+        raise Forbidden(
+            "An impersonation token may not change passwords, MFA, API keys or service clients.",
+            reason=RefusalReason.IMPERSONATION_FORBIDDEN,
+        )
 
 
 class Public(BasePermission):
@@ -117,6 +148,7 @@ class Public(BasePermission):
     access_note = "Access: anyone, signed in or not."
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        check_impersonation(_principal(info), info)
         return True
 
 
@@ -160,6 +192,44 @@ class HasRole(BasePermission):
 
     def on_unauthorized(self) -> None:
         raise Forbidden("You are not allowed to do this.")
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="hasPermission",
+    description="Signed-in users holding one of these permissions (`resource:action`, through a custom "
+    "role or a system role's defaults) or one of these roles may call this field.",
+)
+class HasPermissionDirective:
+    permissions: list[str]
+    roles: list[Role]
+
+
+PERMISSIONS_ARGUMENT_DESCRIPTION = "The permissions (`resource:action`), any one of which suffices."
+
+
+class HasPermission(HasRole):
+    """HasRole that also lets in holders of one of ``permissions`` (core/permissions.py)."""
+
+    def __init__(self, *permissions: str, roles: tuple[Role, ...] = ()) -> None:
+        super().__init__(*roles)
+        self.permissions = permissions
+
+    @property
+    def schema_directive(self) -> object:
+        return HasPermissionDirective(permissions=list(self.permissions), roles=list(self.roles))
+
+    @property
+    def access_note(self) -> str:
+        held = " or ".join(self.permissions)
+        if not self.roles:
+            return f"Requires: {held}."
+        return f"{super().access_note.removesuffix('.')}, or the permission {held}."
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if super().has_permission(source, info, **kwargs):
+            return True
+        return not _principal(info).permissions.isdisjoint(self.permissions)
 
 
 @strawberry.schema_directive(
@@ -266,6 +336,10 @@ def describe_access(schema: GraphQLSchema) -> None:
     has_scope = schema.get_directive("hasScope")
     if has_scope is not None:
         has_scope.args["scopes"].description = SCOPES_ARGUMENT_DESCRIPTION
+    has_permission = schema.get_directive("hasPermission")
+    if has_permission is not None:
+        has_permission.args["permissions"].description = PERMISSIONS_ARGUMENT_DESCRIPTION
+        has_permission.args["roles"].description = ROLES_ARGUMENT_DESCRIPTION
     for type_ in schema.type_map.values():
         if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
             continue

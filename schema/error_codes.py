@@ -45,6 +45,8 @@ documented_enum(
         RefusalReason.INSUFFICIENT_SCOPE: "FORBIDDEN: the field needs a scope (@hasScope) not granted.",
         RefusalReason.SESSION_REQUIRED: "FORBIDDEN: for users' sign-in sessions, not keys or tokens.",
         RefusalReason.SERVICE_ONLY: "FORBIDDEN: for service principals and platform admins (@serviceOnly).",
+        RefusalReason.IMPERSONATION_FORBIDDEN: "FORBIDDEN: an impersonation token may not change "
+        "passwords, MFA, API keys or service clients.",
     },
 )
 
@@ -149,6 +151,17 @@ documented_enum(
         ID.INVALID_EXPIRY: "The expiry (or a ban's unblock date) lies in the past, or too far ahead.",
         ID.TOO_MANY_API_KEYS: "A user holds at most 50 active API keys: revoke one first.",
         ID.ALREADY_REVOKED: "The API key or service client was revoked already.",
+        # Privacy
+        ID.EXPORT_IN_PROGRESS: "An export of your data is queued or running: wait for it to finish.",
+        ID.CONFIRMATION_REQUIRED: "Erasing needs your password (or, without one, the current session's id).",
+        # Custom roles and permissions
+        ID.UNKNOWN_PERMISSION: "Not a permission of the catalogue (the `permissions` query).",
+        ID.ROLE_NAME_TAKEN: "The tenant has a role of this name (system role names included).",
+        ID.INVALID_ROLE_NAME: "A role name has 1 to 64 printable characters.",
+        ID.SYSTEM_ROLE_READ_ONLY: "System roles cannot be changed or deleted.",
+        ID.ROLE_IN_USE: "Users still hold this role: remove it from them before deleting it.",
+        ID.ROLE_NOT_FOUND: "The tenant has no such role.",
+        ID.ROLE_ID_OR_NAME: "Give exactly one of roleId and roleName.",
         # Tenant administration
         ID.INVALID_SETTINGS: "The settings patch is no JSON object, or the result exceeds 64 KiB.",
         ID.QUOTA_EXCEEDED: "The tenant has reached its maxUsers or maxProducts quota.",

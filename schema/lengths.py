@@ -25,6 +25,7 @@ from core.lengths import (
     MAX_URL_LENGTH,
 )
 from core.phones import MAX_PHONE_INPUT_LENGTH
+from services.audit import MAX_ACTION, MAX_TARGET_ID, MAX_TARGET_TYPE
 from services.billing.payments import MAX_CARD_TOKEN_LENGTH
 from services.billing.plans import MAX_PLAN_CODE_LENGTH
 from services.billing.refunds import MAX_REASON as MAX_REFUND_REASON
@@ -37,9 +38,11 @@ from services.identity.api_keys import MAX_NETWORK_CHARS
 from services.identity.api_keys import MAX_REASON_CHARS as MAX_REVOKE_REASON
 from services.identity.contacts import MAX_USERNAME_LENGTH
 from services.identity.domains import MAX_HOSTNAME_LENGTH
+from services.identity.impersonation import MAX_REASON_LENGTH as MAX_IMPERSONATION_REASON
 from services.identity.mfa import MAX_CODE_LENGTH as MAX_MFA_CODE_LENGTH
 from services.identity.oauth import MAX_CODE_LENGTH, MAX_CODE_VERIFIER_LENGTH, MAX_PROVIDER_LENGTH
 from services.identity.registration import MAX_AFFILIATE_CODE_LENGTH
+from services.identity.roles import MAX_PERMISSION_LENGTH, MAX_ROLE_DESCRIPTION, MAX_ROLE_NAME
 from services.identity.sessions import MAX_DEVICE_ID_LENGTH, MAX_DEVICE_NAME_LENGTH
 from services.identity.tenant_profile import COLOR_LENGTH, MAX_FROM_NAME_LENGTH
 from services.identity.user_admin import MAX_BAN_REASON_LENGTH
@@ -61,6 +64,11 @@ def _inputs(type_name: str, limit: int, *fields: str) -> dict[str, int]:
 # Checked by the domain's service, which answers its own userError (beside every other problem of
 # the input at once); the table states them.
 BY_SERVICES: dict[str, int] = {
+    # audit (services/audit.py, services/identity/impersonation.py: BAD_USER_INPUT naming the field)
+    **_inputs("RecordAuditEntryInput", MAX_ACTION, "action"),
+    **_inputs("RecordAuditEntryInput", MAX_TARGET_TYPE, "targetType"),
+    **_inputs("RecordAuditEntryInput", MAX_TARGET_ID, "targetId"),
+    **_inputs("ImpersonateUserInput", MAX_IMPERSONATION_REASON, "reason"),
     # identity
     **_inputs("LoginInput", MAX_TENANT_SLUG_LENGTH, "tenantSlug"),
     **_inputs("LoginInput", MAX_EMAIL_LENGTH, "email"),
@@ -203,9 +211,23 @@ BEFORE_RESOLVING: dict[str, int] = {
     "Query.inviteByToken(token:)": MAX_TOKEN_LENGTH,
     "Query.tenantByDomain(hostname:)": MAX_HOSTNAME_LENGTH,
     **_inputs("LoginWithOAuthInput", MAX_PROVIDER_LENGTH, "provider"),
+    **_inputs("EraseMeInput", MAX_PASSWORD_LENGTH, "password"),
     **_inputs("LinkOAuthIdentityInput", MAX_PROVIDER_LENGTH, "provider"),
     **_inputs("UserFilterInput", MAX_SEARCH_LENGTH, "search"),
     **_inputs("TenantFilterInput", MAX_SEARCH_LENGTH, "search"),
+    # audit
+    **_inputs("AuditLogFilterInput", MAX_ACTION, "action"),
+    **_inputs("AuditLogFilterInput", MAX_TARGET_TYPE, "targetType"),
+    **_inputs("AuditLogFilterInput", MAX_TARGET_ID, "targetId"),
+    # custom roles (services/identity/roles.py)
+    **_inputs("CreateRoleInput", MAX_ROLE_NAME, "name"),
+    **_inputs("UpdateRoleInput", MAX_ROLE_NAME, "name", "roleName"),
+    **_inputs("RoleRefInput", MAX_ROLE_NAME, "roleName"),
+    **_inputs("UserRoleInput", MAX_ROLE_NAME, "roleName"),
+    **_inputs("CreateRoleInput", MAX_ROLE_DESCRIPTION, "description"),
+    **_inputs("UpdateRoleInput", MAX_ROLE_DESCRIPTION, "description"),
+    **_inputs("CreateRoleInput", MAX_PERMISSION_LENGTH, "permissions"),  # each of them
+    **_inputs("UpdateRoleInput", MAX_PERMISSION_LENGTH, "permissions"),
     # catalog
     **{
         f"Query.{field}(tenantSlug:)": MAX_TENANT_SLUG_LENGTH

@@ -11,8 +11,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from core.settings import Settings
+from server.audit_logs import AuditedShims, audit_logs
+from server.data_exports import data_export_download
 from server.downloads import invoice_pdf_download
 from server.errors import EXCEPTION_HANDLERS
+from server.gpc import GpcMiddleware
 from server.graphiql import graphiql_routes
 from server.graphql_app import GraphQLEndpoint
 from server.health import deep_health, health, readiness
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Tracing outermost: its span covers all the rest.
     middleware = [tracing.middleware()] if tracing else []
     middleware.append(Middleware(CorrelationIdMiddleware))
+    middleware.append(Middleware(GpcMiddleware))
     # CORS outside the others: a browser can read their refusals (413, 503) too.
     if settings.allowed_origins:
         middleware.append(
@@ -77,6 +81,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     middleware += [
         Middleware(OutageMiddleware),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        # Innermost: it sees each REST shim's own answer (services/audit.py).
+        Middleware(AuditedShims),
     ]
     app = Starlette(
         routes=[
@@ -91,9 +97,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *landing_routes(graphql.schema, settings),
             Route("/.well-known/jwks.json", jwks, methods=["GET"]),
             Route("/oauth/token", oauth_token, methods=["POST"]),
+            Route("/audit-logs", audit_logs, methods=["POST"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             Route("/webhooks/hyperswitch", hyperswitch_webhook, methods=["POST"]),
             Route("/invoices/{invoice_id}/pdf", invoice_pdf_download, methods=["GET"]),
+            Route("/privacy/exports/{export_id}", data_export_download, methods=["GET"]),
             *oauth_routes(settings),
         ],
         middleware=middleware,

@@ -30,6 +30,7 @@ from schema.context import RequestContext
 from server.batches import batch_problem
 from server.credentials import TENANT_HEADER, acting_tenant
 from server.errors import STATUS_OF_CODE, code_of_status, graphql_error
+from server.gpc import do_not_sell, remember_gpc
 from server.graphiql import graphiql_page
 from server.runtime import Runtime
 from server.websocket_limits import (
@@ -190,6 +191,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             rate_limiter=runtime.rate_limiter,
             client_ip=request.client.host if request.client else "unknown",
             user_agent=request.headers.get("user-agent"),
+            correlation_id=request.scope.get("state", {}).get("correlation_id"),
             on_events_committed=runtime.dispatcher.wake,
             on_access_changed=runtime.access.forget,
         )
@@ -212,6 +214,9 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
                 headers.get(TENANT_HEADER),
                 services.client_ip,
             )
+            services.do_not_sell = do_not_sell(request.scope)
+            if services.do_not_sell:
+                await remember_gpc(services)
         return context
 
     async def _principal(

@@ -20,6 +20,7 @@ from services.billing.mail import MailSender, create_mailer
 from services.billing.provider import PaymentProvider, create_payment_provider
 from services.identity.access import AccessStore
 from services.identity.api_keys import KeyGate
+from services.identity.data_export import DataExportWorker
 from services.ratelimit import RateLimiter, create_rate_limiter
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class Runtime:
     migrations: MigrationWatch
     # API keys' requests per minute and their batched usage counts.
     api_keys: KeyGate
+    # Collects personal data exports (GDPR), in every process (jobs are claimed SKIP LOCKED).
+    data_exports: DataExportWorker
     # Only when SMTP is configured; otherwise queued mail stays in the table.
     mail_sender: MailSender | None = None
 
@@ -81,6 +84,7 @@ class Runtime:
             websocket_limits=WebsocketLimits(settings),
             migrations=MigrationWatch(db),
             api_keys=KeyGate(db, rate_limiter, settings.api_key_usage_flush_seconds),
+            data_exports=DataExportWorker(db, settings),
             mail_sender=(
                 MailSender(db, mailer, settings.mail_from, settings.mail_poll_seconds)
                 if (mailer := create_mailer(settings.smtp_url))
@@ -99,9 +103,11 @@ class Runtime:
         self.billing_jobs.on_events = self.dispatcher.wake
         self.billing_jobs.start()
         self.api_keys.usage.start()
+        self.data_exports.start()
         settle_garbage_collector()
 
     async def stop(self) -> None:
+        await self.data_exports.stop()
         await self.api_keys.usage.stop()
         await self.billing_jobs.stop()
         if self.mail_sender is not None:

@@ -13,7 +13,9 @@ from core.permissions import Role
 from core.principal import Principal
 from core.scope import TenantScope
 from core.settings import Settings
+from models.audit import AuditOutcome
 from models.db import Database, Reads
+from services import audit
 from services.events import ACCESS_CHANGES, EVENTS_RECORDED, AccessChange
 from services.ratelimit import RateLimiter
 from services.sms import SmsSender, StoredSms
@@ -36,6 +38,10 @@ class ServiceContext:
     on_access_changed: Callable[[AccessChange], None] = field(default=lambda _change: None)
     # Where text messages (verification codes, reset links) go: services/sms.py.
     sms: SmsSender = field(default_factory=StoredSms)
+    # CCPA: the request carried Sec-GPC: 1 (server/gpc.py); services must not sell its data.
+    do_not_sell: bool = False
+    # The request's X-Correlation-Id (server/middleware.py), recorded in its audit entries.
+    correlation_id: str | None = None
 
     def require_principal(self) -> Principal:
         if self.principal is None:
@@ -56,8 +62,15 @@ class ServiceContext:
     async def transaction(self, scope: TenantScope | None = None) -> AsyncIterator[AsyncSession]:
         """One transaction in the caller's tenant (or ``scope``); events recorded in it are
         published once it has committed, and access changes recorded in it applied here."""
-        async with self.db.transaction(scope or self.scope) as session:
+        scope = scope or self.scope
+        # The call being audited (services/audit.py): its entry goes into the first commit.
+        draft = audit.pending()
+        async with self.db.transaction(scope) as session:
             yield session
+            if draft is not None and not draft.written:
+                session.add(audit.entry(draft, self, scope, AuditOutcome.SUCCESS))
+        if draft is not None:
+            draft.written = True
         for change in session.info.get(ACCESS_CHANGES, ()):
             self.on_access_changed(change)
         if session.info.get(EVENTS_RECORDED):

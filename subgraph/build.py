@@ -21,15 +21,19 @@ from strawberry.types.execution import PreExecutionError
 
 from core.errors import BadUserInput
 from core.settings import Settings
+from resolvers.audit import AuditMutation, AuditQuery
 from resolvers.billing.roots import BillingMutation, BillingQuery
 from resolvers.catalog.mutations import CatalogMutation
 from resolvers.catalog.queries import CatalogQuery
 from resolvers.federation import FederationQuery
 from resolvers.identity.accounts import IdentityMutation, IdentityQuery, IdentitySubscription
 from resolvers.identity.api_keys import ApiKeyMutation, ApiKeyQuery
+from resolvers.identity.impersonation import ImpersonationMutation
 from resolvers.identity.invites import InviteMutation, InviteQuery
 from resolvers.identity.mfa import MfaMutation, MfaQuery
 from resolvers.identity.oauth import OAuthMutation, OAuthQuery
+from resolvers.identity.privacy import PrivacyMutation, PrivacyQuery
+from resolvers.identity.roles import RoleMutation, RoleQuery
 from resolvers.identity.sessions import SessionMutation, SessionQuery
 from resolvers.identity.sign_in import SignInMutation
 from resolvers.identity.tenant_profile import TenantProfileMutation, TenantProfileQuery
@@ -37,6 +41,7 @@ from resolvers.identity.user_admin import UserAdminMutation
 from resolvers.identity.verification import VerificationMutation
 from resolvers.nodes import NodeQuery
 from resolvers.orders import OrderMutation, OrderQuery, OrderSubscription
+from schema.audit import audit_every_field
 from schema.billing.invoices import Invoice, Payment, Refund
 from schema.billing.payments import PaymentMethod
 from schema.billing.plans import BillingSubscription, Plan
@@ -60,13 +65,16 @@ FEDERATION_VERSION: Final = "2.11"
 # Each domain contributes its root fields here.
 QUERIES: tuple[type, ...] = (
     FederationQuery,
+    AuditQuery,
     NodeQuery,
     IdentityQuery,
     ApiKeyQuery,
     SessionQuery,
     OAuthQuery,
     InviteQuery,
+    RoleQuery,
     MfaQuery,
+    PrivacyQuery,
     TenantProfileQuery,
     CatalogQuery,
     OrderQuery,
@@ -74,14 +82,18 @@ QUERIES: tuple[type, ...] = (
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
+    AuditMutation,
+    ImpersonationMutation,
     VerificationMutation,
     IdentityMutation,
     ApiKeyMutation,
     SessionMutation,
     OAuthMutation,
     InviteMutation,
+    RoleMutation,
     UserAdminMutation,
     MfaMutation,
+    PrivacyMutation,
     TenantProfileMutation,
     CatalogMutation,
     OrderMutation,
@@ -110,6 +122,8 @@ Mutation = _root(
     "Changes. Business-rule failures come back as the payload's `userErrors`, not as errors; "
     "each field's description ends with who may call it.",
 )
+# Every mutation is audited (services/audit.py), a new one too, with nothing to write for it.
+audit_every_field(Mutation)
 Subscription = _root(
     "Subscription",
     SUBSCRIPTIONS,

@@ -167,14 +167,22 @@ async def test_outbox_backlog_and_lag(http: httpx.AsyncClient, runtime: Runtime)
     quiet = await scrape(http)
     assert value(quiet, "tenantgraph_outbox_backlog") == 0
     assert value(quiet, "tenantgraph_outbox_lag_seconds") == 0
-    async with runtime.db.transaction(TenantScope.all_tenants()) as session:
-        session.add(
-            OutboxEvent(topic="test.metrics", payload={}, created_at=utcnow() - timedelta(seconds=30))
-        )
-    # Locked, the dispatcher (FOR UPDATE SKIP LOCKED) leaves it waiting while we look.
-    async with runtime.db.transaction(TenantScope.all_tenants()) as session:
-        await session.execute(select(OutboxEvent).with_for_update())
-        waiting = await scrape(http)
+    for _attempt in range(5):
+        async with runtime.db.transaction(TenantScope.all_tenants()) as session:
+            event = OutboxEvent(topic="test.metrics", payload={}, created_at=utcnow() - timedelta(seconds=30))
+            session.add(event)
+        # Locked, the dispatcher (FOR UPDATE SKIP LOCKED) leaves it waiting while we look.
+        async with runtime.db.transaction(TenantScope.all_tenants()) as session:
+            locked = await session.scalar(
+                select(OutboxEvent).where(OutboxEvent.id == event.id).with_for_update()
+            )
+            # Its poll may have published it between the two transactions: then try again.
+            if locked is None or locked.published_at is not None:
+                continue
+            waiting = await scrape(http)
+            break
+    else:
+        pytest.fail("the dispatcher published every event before it could be locked")
     assert value(waiting, "tenantgraph_outbox_backlog") == 1
     assert 30 <= value(waiting, "tenantgraph_outbox_lag_seconds") < 60
 

@@ -15,7 +15,7 @@ from core.settings import Settings
 from server.cli import main
 from subgraph.build import build_schema
 
-ACCESS_DIRECTIVES = frozenset({"public", "auth", "hasRole", "serviceOnly"})
+ACCESS_DIRECTIVES = frozenset({"public", "auth", "hasRole", "hasPermission", "serviceOnly"})
 # Directives that narrow an access directive further (API keys' and service tokens' scopes).
 NARROWING_DIRECTIVES = frozenset({"hasScope"})
 FEDERATION_ONLY_FIELDS = frozenset({"_entities", "_service"})

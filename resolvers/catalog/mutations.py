@@ -9,7 +9,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.errors import NotFound, invalid
-from core.permissions import CATALOG_STAFF
+from core.permissions import CATALOG_STAFF, PRODUCT_DELETERS, PRODUCTS_DELETE, PRODUCTS_WRITE
 from core.scopes import ApiScope
 from schema.catalog.inputs import (
     BrandIdInput,
@@ -34,7 +34,7 @@ from schema.catalog.inputs import (
     UpdateReviewInput,
 )
 from schema.catalog.types import Brand, Category, Product, Review
-from schema.directives import AUTHENTICATED, HasRole, HasScope, access
+from schema.directives import AUTHENTICATED, HasPermission, HasScope, access
 from schema.errors import mutation_payload
 from schema.money import MoneyInput
 from schema.nodes import parse_uuid
@@ -46,7 +46,12 @@ from services.catalog.products import Price, ProductFields
 from services.catalog.reviews import ReviewChange
 from services.catalog.validation import KEEP, Keep
 
-CATALOG_WRITERS = HasRole(*CATALOG_STAFF)
+# Catalog staff, or holders of the resource's write permission (a custom role); deleting a
+# product is admin-only (seed 004).
+PRODUCT_WRITERS = HasPermission(PRODUCTS_WRITE, roles=CATALOG_STAFF)
+PRODUCT_REMOVERS = HasPermission(PRODUCTS_DELETE, roles=PRODUCT_DELETERS)
+CATEGORY_WRITERS = HasPermission("categories:write", roles=CATALOG_STAFF)
+BRAND_WRITERS = HasPermission("brands:write", roles=CATALOG_STAFF)
 WRITE = HasScope(ApiScope.PRODUCTS_WRITE)
 REVIEWS = HasScope(ApiScope.REVIEWS_WRITE)
 T = TypeVar("T")
@@ -128,7 +133,7 @@ def _required(value: T | None, field: str) -> T:
 @strawberry.type
 class CatalogMutation:
     @strawberry.mutation(
-        extensions=access(CATALOG_WRITERS, WRITE), description="Add a product (DRAFT by default)."
+        extensions=access(PRODUCT_WRITERS, WRITE), description="Add a product (DRAFT by default)."
     )
     async def create_product(
         self,
@@ -140,7 +145,7 @@ class CatalogMutation:
 
         return await mutation_payload(ProductPayload, work(), _product_payload)
 
-    @strawberry.mutation(extensions=access(CATALOG_WRITERS, WRITE), description="Change a product.")
+    @strawberry.mutation(extensions=access(PRODUCT_WRITERS, WRITE), description="Change a product.")
     async def update_product(
         self,
         info: Info,
@@ -163,7 +168,7 @@ class CatalogMutation:
         return await mutation_payload(ProductPayload, work(), _product_payload)
 
     @strawberry.mutation(
-        extensions=access(CATALOG_WRITERS, WRITE), description="Withdraw a product from sale; orders keep it."
+        extensions=access(PRODUCT_WRITERS, WRITE), description="Withdraw a product from sale; orders keep it."
     )
     async def archive_product(
         self,
@@ -174,7 +179,7 @@ class CatalogMutation:
         return await mutation_payload(ProductPayload, call, _product_payload)
 
     @strawberry.mutation(
-        extensions=access(CATALOG_WRITERS, WRITE),
+        extensions=access(PRODUCT_REMOVERS, WRITE),
         description="Delete a product that was never ordered (otherwise archive it).",
     )
     async def delete_product(
@@ -191,7 +196,7 @@ class CatalogMutation:
             lambda deleted: DeleteProductPayload(deleted_product_id=relay.GlobalID("Product", str(deleted))),
         )
 
-    @strawberry.mutation(extensions=access(CATALOG_WRITERS, WRITE), description="Add a category.")
+    @strawberry.mutation(extensions=access(CATEGORY_WRITERS, WRITE), description="Add a category.")
     async def create_category(
         self,
         info: Info,
@@ -213,7 +218,7 @@ class CatalogMutation:
         )
 
     @strawberry.mutation(
-        extensions=access(CATALOG_WRITERS, WRITE),
+        extensions=access(CATEGORY_WRITERS, WRITE),
         description="Change or move a category (never below itself).",
     )
     async def update_category(
@@ -243,7 +248,7 @@ class CatalogMutation:
         )
 
     @strawberry.mutation(
-        extensions=access(CATALOG_WRITERS, WRITE),
+        extensions=access(CATEGORY_WRITERS, WRITE),
         description="Delete a category: its children move to its parent, its products keep no category.",
     )
     async def delete_category(
@@ -260,7 +265,7 @@ class CatalogMutation:
             ),
         )
 
-    @strawberry.mutation(extensions=access(CATALOG_WRITERS, WRITE), description="Add a brand.")
+    @strawberry.mutation(extensions=access(BRAND_WRITERS, WRITE), description="Add a brand.")
     async def create_brand(
         self,
         info: Info,
@@ -276,7 +281,7 @@ class CatalogMutation:
         call = brands.create_brand(info.context.services, fields)
         return await mutation_payload(BrandPayload, call, lambda b: BrandPayload(brand=Brand.from_model(b)))
 
-    @strawberry.mutation(extensions=access(CATALOG_WRITERS, WRITE), description="Change a brand.")
+    @strawberry.mutation(extensions=access(BRAND_WRITERS, WRITE), description="Change a brand.")
     async def update_brand(
         self,
         info: Info,
@@ -299,7 +304,7 @@ class CatalogMutation:
         return await mutation_payload(BrandPayload, work(), lambda b: BrandPayload(brand=Brand.from_model(b)))
 
     @strawberry.mutation(
-        extensions=access(CATALOG_WRITERS, WRITE), description="Delete a brand; its products keep no brand."
+        extensions=access(BRAND_WRITERS, WRITE), description="Delete a brand; its products keep no brand."
     )
     async def delete_brand(
         self,

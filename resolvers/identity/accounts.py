@@ -12,13 +12,13 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.errors import NotFound
-from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, USER_READERS
+from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, USER_READERS, USERS_READ
 from core.scope import TenantScope
 from core.scopes import ApiScope
 from models.identity.accounts import Tenant as TenantRow
 from models.identity.accounts import TenantStatus, UserStatus
 from models.identity.accounts import User as UserRow
-from schema.directives import AUTHENTICATED, PUBLIC, HasRole, HasScope, access
+from schema.directives import AUTHENTICATED, PUBLIC, HasPermission, HasRole, HasScope, access
 from schema.errors import mutation_payload
 from schema.identity.accounts import (
     CreateTenantInput,
@@ -57,7 +57,7 @@ from services.identity import tenant_profile, tenants, users
 from services.identity.tenants import NewTenant, TenantFilter
 from services.identity.users import UserFilter
 
-STAFF = HasRole(*USER_READERS)
+STAFF = HasPermission(USERS_READ, roles=USER_READERS)
 TENANT_ADMIN = HasRole(*TENANT_ADMINS)
 PLATFORM_ADMIN = HasRole(*PLATFORM_ADMINS)
 READ = HasScope(ApiScope.USERS_READ)

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from strawberry.types.lazy_type import LazyType
 
 from core.errors import NotFound
-from core.permissions import ORDER_STAFF, USER_READERS
+from core.permissions import ORDER_STAFF, ORDERS_READ, USER_READERS, USERS_READ
 from core.scope import TenantScope
 from loaders.pagination import ChildPageKey
 from models.identity import accounts as models
@@ -132,7 +132,7 @@ class Tenant(TenantProfile, Entity):
         principal = info.context.principal
         if principal is None:
             only: uuid.UUID | None = NO_ID
-        elif principal.has_any_role(*USER_READERS):
+        elif principal.allows(USERS_READ, *USER_READERS):
             only = None
         else:
             only = principal.user_id
@@ -260,7 +260,7 @@ class User(Entity, SharedPayload):
         principal = info.context.principal
         user_id = uuid.UUID(self.user_id)
         may_read = principal is not None and (
-            principal.user_id == user_id or principal.has_any_role(*ORDER_STAFF)
+            principal.user_id == user_id or principal.allows(ORDERS_READ, *ORDER_STAFF)
         )
         order_type: type[Order] = ORDER_TYPE.resolve_type()
         key = ChildPageKey(user_id, page_args(first, after, last, before), None if may_read else NO_ID)

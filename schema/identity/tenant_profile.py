@@ -12,7 +12,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.permissions import USER_READERS
+from core.permissions import USER_READERS, USERS_READ
 from core.settings import Settings
 from models.identity import accounts
 from models.identity import tenant_profile as models
@@ -138,7 +138,7 @@ class TenantProfile:
     )
     async def user_count(self, info: Info) -> int | None:
         principal = info.context.principal
-        if principal is None or not principal.has_any_role(*USER_READERS):
+        if principal is None or not principal.allows(USERS_READ, *USER_READERS):
             return None
         count: int = await info.context.loaders.tenant_profile.user_count.load(self.profile_of)
         return count

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from core.errors import BadUserInput, NotFound
-from core.permissions import CATALOG_STAFF
+from core.errors import BadUserInput, Forbidden, NotFound
+from core.permissions import CATALOG_STAFF, PRODUCTS_WRITE, RoleSet
 from core.principal import Principal
 from core.scope import TenantScope
 from models.catalog import Product, ProductStatus
@@ -19,7 +19,7 @@ ALL_TENANTS = TenantScope.all_tenants()
 
 
 def is_catalog_staff(principal: Principal | None) -> bool:
-    return principal is not None and principal.has_any_role(*CATALOG_STAFF)
+    return principal is not None and principal.allows(PRODUCTS_WRITE, *CATALOG_STAFF)
 
 
 def can_see_product(principal: Principal | None, product: Product) -> bool:
@@ -69,9 +69,12 @@ async def catalog_reader(ctx: ServiceContext, tenant_slug: str | None) -> Catalo
     return CatalogReader(principal.scope, staff)
 
 
-def write_scope(ctx: ServiceContext) -> TenantScope:
-    """The tenant a catalog write changes: the caller's, who must be catalog staff."""
-    principal = ctx.require_role(*CATALOG_STAFF)
+def write_scope(ctx: ServiceContext, permission: str, roles: RoleSet = CATALOG_STAFF) -> TenantScope:
+    """The tenant a catalog write changes: the caller's, who must hold one of ``roles`` (catalog
+    staff) or ``permission`` (e.g. products:write through a custom role)."""
+    principal = ctx.require_principal()
+    if not principal.allows(permission, *roles):
+        raise Forbidden("You are not allowed to do this.")
     if principal.scope.tenant_id is None:
         raise BadUserInput("Platform administrators name the tenant to change with the X-Tenant-Id header.")
     return principal.scope

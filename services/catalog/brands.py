@@ -54,7 +54,7 @@ def _apply_brand(brand: Brand, fields: BrandFields) -> None:
 
 
 async def create_brand(ctx: ServiceContext, fields: BrandFields) -> Brand:
-    scope = write_scope(ctx)
+    scope = write_scope(ctx, "brands:write")
     if not isinstance(fields.name, str):
         raise BadUserInput("Missing field: name.")
     raise_if(common_problems(fields.name, fields.description, "logoUrl", fields.logo_url))
@@ -68,7 +68,7 @@ async def create_brand(ctx: ServiceContext, fields: BrandFields) -> Brand:
 
 
 async def update_brand(ctx: ServiceContext, brand_id: uuid.UUID, fields: BrandFields) -> Brand:
-    scope = write_scope(ctx)
+    scope = write_scope(ctx, "brands:write")
     raise_if(common_problems(fields.name, fields.description, "logoUrl", fields.logo_url))
     async with ctx.transaction(scope) as session:
         brand = await locked_or_not_found(session, Brand, brand_id)
@@ -80,7 +80,7 @@ async def update_brand(ctx: ServiceContext, brand_id: uuid.UUID, fields: BrandFi
 
 async def delete_brand(ctx: ServiceContext, brand_id: uuid.UUID) -> uuid.UUID:
     """Its products keep no brand."""
-    scope = write_scope(ctx)
+    scope = write_scope(ctx, "brands:write")
     async with ctx.transaction(scope) as session:
         brand = await locked_or_not_found(session, Brand, brand_id)
         await session.execute(update(Product).where(Product.brand_id == brand.id).values(brand_id=None))

@@ -93,7 +93,7 @@ async def _parent_problem(
 
 
 async def create_category(ctx: ServiceContext, fields: CategoryFields) -> Category:
-    scope = write_scope(ctx)
+    scope = write_scope(ctx, "categories:write")
     if not isinstance(fields.name, str):
         raise BadUserInput("Missing field: name.")
     raise_if(common_problems(fields.name, fields.description, "imageUrl", fields.image_url))
@@ -114,7 +114,7 @@ def _apply_category(category: Category, fields: CategoryFields) -> None:
 
 
 async def update_category(ctx: ServiceContext, category_id: uuid.UUID, fields: CategoryFields) -> Category:
-    scope = write_scope(ctx)
+    scope = write_scope(ctx, "categories:write")
     raise_if(common_problems(fields.name, fields.description, "imageUrl", fields.image_url))
     async with ctx.transaction(scope) as session:
         if isinstance(fields.parent_id, uuid.UUID):
@@ -130,7 +130,7 @@ async def update_category(ctx: ServiceContext, category_id: uuid.UUID, fields: C
 
 async def delete_category(ctx: ServiceContext, category_id: uuid.UUID) -> uuid.UUID:
     """Its children move up to its parent; its products keep no category."""
-    scope = write_scope(ctx)
+    scope = write_scope(ctx, "categories:write")
     async with ctx.transaction(scope) as session:
         await _lock_category_tree(session, ctx, scope)
         category = await locked_or_not_found(session, Category, category_id)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadUserInput, FieldProblem, InvalidInput, invalid
 from core.lengths import MAX_DESCRIPTION_LENGTH
+from core.permissions import PRODUCT_DELETERS, PRODUCTS_DELETE, PRODUCTS_WRITE
 from models.catalog import Brand, Category, Product, ProductStatus
 from models.db import locked_or_not_found
 from models.orders import OrderItem
@@ -163,7 +164,7 @@ async def _save(session: AsyncSession) -> None:
 
 
 async def create_product(ctx: ServiceContext, fields: ProductFields) -> Product:
-    scope = write_scope(ctx)
+    scope = write_scope(ctx, PRODUCTS_WRITE)
     missing = [name for name in ("sku", "name", "base_price") if isinstance(getattr(fields, name), Keep)]
     if missing:
         raise BadUserInput(f"Missing fields: {', '.join(missing)}.")
@@ -191,7 +192,7 @@ async def create_product(ctx: ServiceContext, fields: ProductFields) -> Product:
 
 
 async def update_product(ctx: ServiceContext, product_id: uuid.UUID, fields: ProductFields) -> Product:
-    scope = write_scope(ctx)
+    scope = write_scope(ctx, PRODUCTS_WRITE)
     raise_if(_field_problems(fields))
     async with ctx.transaction(scope) as session:
         product = await locked_or_not_found(session, Product, product_id)
@@ -212,7 +213,7 @@ async def archive_product(ctx: ServiceContext, product_id: uuid.UUID) -> Product
 
 async def delete_product(ctx: ServiceContext, product_id: uuid.UUID) -> uuid.UUID:
     """Only a product that was never ordered is deleted; order history keeps what was bought."""
-    scope = write_scope(ctx)
+    scope = write_scope(ctx, PRODUCTS_DELETE, PRODUCT_DELETERS)
     async with ctx.transaction(scope) as session:
         product = await locked_or_not_found(session, Product, product_id)
         if await session.scalar(select(exists().where(OrderItem.product_id == product.id))):

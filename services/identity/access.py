@@ -40,11 +40,12 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from core.errors import Forbidden, Unauthenticated
-from core.permissions import Role
+from core.permissions import Role, held_permissions
 from core.principal import Principal
 from core.scope import TenantScope
 from models.db import Reads
 from models.identity.accounts import AuthSession, Tenant, TenantStatus, User, UserRole, UserStatus
+from models.identity.roles import CustomRole, UserCustomRole
 from realtime.broadcast import Broadcast
 from realtime.stream import channel_name
 from services.events import ACCESS_CHANGED, AccessChange
@@ -72,10 +73,16 @@ _SESSIONS_ACCESS = (
         Tenant.status,
         UserRole.role,
         User.must_change_password,
+        CustomRole.permissions,
     )
     .join(User, (User.id == AuthSession.user_id) & (User.tenant_id == AuthSession.tenant_id))
     .join(Tenant, Tenant.id == User.tenant_id)
     .outerjoin(UserRole, (UserRole.user_id == User.id) & (UserRole.tenant_id == User.tenant_id))
+    # One row per system role and custom role: a user holds a few of each.
+    .outerjoin(
+        UserCustomRole, (UserCustomRole.user_id == User.id) & (UserCustomRole.tenant_id == User.tenant_id)
+    )
+    .outerjoin(CustomRole, CustomRole.id == UserCustomRole.role_id)
     .where(AuthSession.id.in_(bindparam("ids", expanding=True)))
 )
 
@@ -95,6 +102,8 @@ class SessionAccess:
     expires_at: float = 0.0
     # users.must_change_password: the session may only change the password (and sign out).
     password_change_required: bool = False
+    # The roles' default permissions and the custom roles' grants (core/permissions.py).
+    permissions: frozenset[str] = frozenset()
 
     def principal_for(self, claimed: Principal) -> Principal:
         """``claimed`` (a token's principal) as it stands now; Unauthenticated when the session
@@ -106,15 +115,32 @@ class SessionAccess:
             raise Unauthenticated("This account or tenant is suspended.")
         if claimed.acting_tenant_id is not None and Role.PLATFORM_ADMIN not in self.roles:
             raise Forbidden("Only platform administrators may act in another tenant (X-Tenant-Id).")
-        if claimed.roles == self.roles and claimed.password_change_required == self.password_change_required:
+        if (
+            claimed.roles == self.roles
+            and claimed.password_change_required == self.password_change_required
+            and claimed.permissions == self.permissions
+        ):
             return claimed
-        return replace(claimed, roles=self.roles, password_change_required=self.password_change_required)
+        return replace(
+            claimed,
+            roles=self.roles,
+            password_change_required=self.password_change_required,
+            permissions=self.permissions,
+        )
 
 
 # session id, user id, tenant id, revoked at, user status, tenant status, a role (or None),
-# must change password
+# must change password, a custom role's permissions (or None)
 AccessRow = tuple[
-    uuid.UUID, uuid.UUID, uuid.UUID, datetime | None, UserStatus, TenantStatus, Role | None, bool
+    uuid.UUID,
+    uuid.UUID,
+    uuid.UUID,
+    datetime | None,
+    UserStatus,
+    TenantStatus,
+    Role | None,
+    bool,
+    list[str] | None,
 ]
 
 
@@ -124,11 +150,13 @@ def _accesses(rows: Iterable[AccessRow]) -> dict[uuid.UUID, SessionAccess]:
         grouped.setdefault(row[0], []).append(row)
     found = {}
     for session_id, session_rows in grouped.items():
-        _, user_id, tenant_id, revoked_at, user_status, tenant_status, _, must_change = session_rows[0]
+        _, user_id, tenant_id, revoked_at, user_status, tenant_status, _, must_change, _ = session_rows[0]
+        roles = frozenset(row[6] for row in session_rows if row[6] is not None)
         found[session_id] = SessionAccess(
             user_id=user_id,
             tenant_id=tenant_id,
-            roles=frozenset(row[6] for row in session_rows if row[6] is not None),
+            roles=roles,
+            permissions=held_permissions(roles, (row[8] for row in session_rows)),
             revoked=revoked_at is not None,
             active=user_status == UserStatus.ACTIVE and tenant_status in SIGNED_IN_TENANT_STATUSES,
             password_change_required=must_change,

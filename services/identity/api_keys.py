@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 
 from core.errors import FieldProblem, Forbidden, NotFound, RateLimited, Unauthenticated, invalid
-from core.permissions import TENANT_ADMINS, Role
+from core.permissions import TENANT_ADMINS, Role, held_permissions
 from core.principal import Principal, PrincipalKind
 from core.scope import TenantScope
 from core.scopes import ApiScope, RefusalReason, known_scopes
@@ -32,6 +32,7 @@ from models.base import utcnow
 from models.db import Database, Reads
 from models.identity.accounts import Tenant, User, UserRole, UserStatus
 from models.identity.api_keys import ApiKey, ApiKeyEnvironment
+from models.identity.roles import CustomRole, UserCustomRole
 from services.context import ServiceContext
 from services.identity.accounts import reject
 from services.identity.bans import banned_now
@@ -57,10 +58,15 @@ RATE_WINDOW_SECONDS = 60
 # The key by its hash, with its owner's status, tenant's status, roles (one row per role) and
 # whether they must change their password.
 _KEY_ACCESS = (
-    select(ApiKey, User, Tenant, UserRole.role)
+    select(ApiKey, User, Tenant, UserRole.role, CustomRole.permissions)
     .join(User, (User.id == ApiKey.user_id) & (User.tenant_id == ApiKey.tenant_id))
     .join(Tenant, Tenant.id == ApiKey.tenant_id)
     .outerjoin(UserRole, (UserRole.user_id == User.id) & (UserRole.tenant_id == User.tenant_id))
+    # and its custom roles' permissions (one row per system role and custom role)
+    .outerjoin(
+        UserCustomRole, (UserCustomRole.user_id == User.id) & (UserCustomRole.tenant_id == User.tenant_id)
+    )
+    .outerjoin(CustomRole, CustomRole.id == UserCustomRole.role_id)
     .where(ApiKey.secret_hash == bindparam("secret_hash"))
 )
 
@@ -323,7 +329,7 @@ class KeyGate:
             rows = (await session.execute(_KEY_ACCESS, {"secret_hash": hash_secret(secret)})).all()
         if not rows:
             raise Unauthenticated("This API key is not valid.", reason=RefusalReason.API_KEY_INVALID)
-        key, user, tenant, _ = rows[0]
+        key, user, tenant, _, _ = rows[0]
         if key.revoked_at is not None:
             raise Unauthenticated("This API key was revoked.", reason=RefusalReason.API_KEY_REVOKED)
         if key.expires_at is not None and key.expires_at <= utcnow():
@@ -350,6 +356,7 @@ class KeyGate:
             user_id=key.user_id,
             home_tenant_id=key.tenant_id,
             roles=roles,
+            permissions=held_permissions(roles, (row[4] for row in rows)),
             session_id=key.id,
             expires_at=key.expires_at,
             kind=PrincipalKind.API_KEY,

@@ -114,3 +114,14 @@ class IdentityErrorCode(enum.StrEnum):
     INVALID_EXPIRY = "INVALID_EXPIRY"  # an expiry in the past
     TOO_MANY_API_KEYS = "TOO_MANY_API_KEYS"  # 50 active keys per user
     ALREADY_REVOKED = "ALREADY_REVOKED"  # revoking a key or client twice
+    # Privacy: export, erasure, consent
+    EXPORT_IN_PROGRESS = "EXPORT_IN_PROGRESS"  # one export at a time: wait for the queued/running one
+    CONFIRMATION_REQUIRED = "CONFIRMATION_REQUIRED"  # erase: the password, or the current session's id
+    # Custom roles and permissions
+    UNKNOWN_PERMISSION = "UNKNOWN_PERMISSION"  # not in the catalogue (core/permissions.py)
+    ROLE_NAME_TAKEN = "ROLE_NAME_TAKEN"  # a system or custom role of the tenant has this name
+    INVALID_ROLE_NAME = "INVALID_ROLE_NAME"  # empty, too long or with control characters
+    SYSTEM_ROLE_READ_ONLY = "SYSTEM_ROLE_READ_ONLY"  # system roles cannot be changed or deleted
+    ROLE_IN_USE = "ROLE_IN_USE"  # deleting a custom role users still hold: remove it from them first
+    ROLE_NOT_FOUND = "ROLE_NOT_FOUND"  # no such role in the tenant (another tenant's id included)
+    ROLE_ID_OR_NAME = "ROLE_ID_OR_NAME"  # give exactly one of roleId and roleName

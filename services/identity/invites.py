@@ -44,6 +44,7 @@ from services.identity.auth import SignIn, sign_in_refusal, start_session
 from services.identity.errors import IdentityErrorCode
 from services.identity.limits import check_user_quota
 from services.identity.passwords import hash_password_in_thread, verify_password_in_thread
+from services.identity.security import password_policy_problem
 from services.identity.tokens import hash_refresh_token
 from services.identity.user_admin import role_problem
 from services.mail_queue import queue_mail
@@ -260,10 +261,18 @@ async def accept_invite(ctx: ServiceContext, token: str, password: str, full_nam
     async with ctx.read(ALL_TENANTS) as session:
         invite = _usable(await _by_token(session, token))
         existing = await session.scalar(_member_of(invite))
+        # A new account's password meets the tenant's policy too (services/identity/security.py).
+        policy = (
+            await password_policy_problem(session, invite.tenant_id, "password", password)
+            if existing is None
+            else None
+        )
     known_hash = existing.password_hash if existing is not None else None
     new_hash = ""
     if existing is None:
+        # The tenant's minimum only when the password passes the checks every tenant shares.
         reject(name_problem("fullName", full_name or ""), new_password_problem("password", password))
+        reject(policy)
         new_hash = await hash_password_in_thread(password)
     elif not await verify_password_in_thread(known_hash, password):
         raise invalid(

@@ -23,6 +23,8 @@ from models.base import utcnow
 
 # Verified tokens remembered per key set (about 1 KiB each); all forgotten at once when full.
 MAX_VERIFIED_TOKENS = 4096
+# Names the platform admin behind an impersonation token (services/identity/impersonation.py).
+IMPERSONATOR_CLAIM = "imp"
 REQUIRED_CLAIMS = ["sub", "tid", "roles", "sid", "iss", "aud", "exp", "iat", "jti"]
 
 
@@ -114,6 +116,7 @@ def _principal_of(settings: Settings, token: str) -> Principal:
             # A service client's token (services/identity/service_clients.py) says so, with its scopes.
             kind=PrincipalKind(claims.get("kind", PrincipalKind.SESSION)),
             scopes=scopes_of(claims["scope"]) if "scope" in claims else None,
+            impersonator_id=uuid.UUID(claims[IMPERSONATOR_CLAIM]) if IMPERSONATOR_CLAIM in claims else None,
         )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("The access token has expired.") from exc

@@ -12,7 +12,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldProblem, invalid
@@ -21,7 +20,7 @@ from core.principal import Principal
 from core.scope import TenantScope
 from models.base import utcnow
 from models.db import locked_or_not_found
-from models.identity.accounts import AuthSession, User, UserRole, UserStatus
+from models.identity.accounts import AuthSession, User, UserStatus
 from services.context import ServiceContext
 from services.events import record_access_change
 from services.identity.accounts import (
@@ -36,15 +35,14 @@ from services.identity.accounts import (
     reject,
 )
 from services.identity.auth import end_sessions
+from services.identity.erasure import anonymise_user
 from services.identity.errors import IdentityErrorCode
 from services.identity.limits import check_user_quota
 from services.identity.passwords import hash_password_in_thread
+from services.identity.security import password_policy_problem
 from services.mail_queue import queue_mail
 
 MAX_BAN_REASON_LENGTH = 500
-DELETED_NAME = "Deleted user"
-# No argon2 hash looks like this: verifying any password against it fails (passwords.py).
-UNUSABLE_PASSWORD = "!unusable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +82,8 @@ async def create_user(
     # In the tenant the admin acts in (a platform admin: X-Tenant-Id's, else their own).
     async with ctx.transaction(TenantScope.of(principal.tenant_id)) as session:
         await email_clash(session, principal.tenant_id, address, field="email")
+        if password is not None:
+            reject(await password_policy_problem(session, principal.tenant_id, "password", password))
         await check_user_quota(session, principal.tenant_id)
         user = add_account(
             session,
@@ -121,18 +121,7 @@ async def delete_user(ctx: ServiceContext, user_id: uuid.UUID) -> User:
         raise invalid("id", IdentityErrorCode.CANNOT_DELETE_SELF, "You cannot delete your own account.")
     async with ctx.transaction() as session:
         user = not_deleted(await locked_or_not_found(session, User, user_id))
-        # .invalid is reserved (RFC 2606): the address can never receive mail or be registered.
-        user.email = f"deleted-{user.id.hex}@deleted.invalid"
-        user.full_name = DELETED_NAME
-        user.phone = user.username = user.first_name = user.last_name = None
-        user.phone_verified = False
-        user.password_hash = UNUSABLE_PASSWORD
-        user.status = UserStatus.DELETED
-        user.email_verified = user.must_change_password = False
-        user.banned_at = user.banned_until = user.ban_reason = None
-        await session.execute(delete(UserRole).where(UserRole.user_id == user.id))
-        await _sessions_ended(session, user, "user_deleted")
-        return record_user_change(session, user, "deleted")
+        return await anonymise_user(session, user, "user_deleted")
 
 
 async def ban_user(ctx: ServiceContext, user_id: uuid.UUID, *, reason: str, until: datetime | None) -> User:

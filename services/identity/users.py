@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, or_, select
 
 from core.errors import Forbidden, invalid
-from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, USER_READERS, Role
+from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS, USER_READERS, USERS_READ, Role
 from core.principal import Principal
 from core.scope import TenantScope
 from loaders import Loaders
@@ -89,7 +89,8 @@ async def list_users(
     descending: bool,
     page: PageArgs,
 ) -> Page[User]:
-    ctx.require_role(*USER_READERS)
+    if not ctx.require_principal().allows(USERS_READ, *USER_READERS):
+        raise Forbidden("You are not allowed to do this.")
     column = _ORDER_COLUMNS[order]
 
     return await paginate(ctx.read, _filtered(user_filter), SortKey(column, User.id, descending), page)
@@ -97,7 +98,9 @@ async def list_users(
 
 def can_read_user(ctx: ServiceContext, user_id: uuid.UUID) -> bool:
     principal = ctx.principal
-    return principal is not None and (principal.user_id == user_id or principal.has_any_role(*USER_READERS))
+    return principal is not None and (
+        principal.user_id == user_id or principal.allows(USERS_READ, *USER_READERS)
+    )
 
 
 async def update_me(ctx: ServiceContext, full_name: str | None) -> User:
@@ -193,7 +196,9 @@ async def load_user_change(db: Database, message: dict[str, Any]) -> UserChanged
 
 def _user_visible(only: uuid.UUID | None, principal: Principal, change: UserChanged) -> bool:
     user_id = change.user.id
-    return only_id(only, user_id) and (user_id == principal.user_id or principal.has_any_role(*USER_READERS))
+    return only_id(only, user_id) and (
+        user_id == principal.user_id or principal.allows(USERS_READ, *USER_READERS)
+    )
 
 
 def user_updates(

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldProblem, Forbidden, InvalidInput, NotFound, invalid
-from core.permissions import ORDER_OPERATORS, ORDER_STAFF, SERVICE_ONLY, RoleSet
+from core.permissions import ORDER_OPERATORS, ORDER_STAFF, ORDERS_READ, SERVICE_ONLY, RoleSet
 from core.principal import Principal
 from models.base import new_id, utcnow
 from models.catalog import Product
@@ -55,7 +55,9 @@ def can_read_order(principal: Principal | None, order: Order) -> bool:
     """The owner, the tenant's staff or a service principal; for everyone else the order does not
     exist."""
     return principal is not None and (
-        order.user_id == principal.user_id or principal.is_service or principal.has_any_role(*ORDER_STAFF)
+        order.user_id == principal.user_id
+        or principal.is_service
+        or principal.allows(ORDERS_READ, *ORDER_STAFF)
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import BadUserInput
-from core.permissions import ORDER_STAFF, ORDER_STATISTICS_READERS
+from core.permissions import ORDER_STAFF, ORDER_STATISTICS_READERS, ORDERS_READ
 from core.principal import Principal
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.orders import Order, OrderStatus
@@ -52,7 +52,7 @@ class OrderFilter:
 
 def _visible_orders(principal: Principal, order_filter: OrderFilter) -> Select[Order]:
     statement = select(Order)
-    if not principal.has_any_role(*ORDER_STAFF):
+    if not principal.allows(ORDERS_READ, *ORDER_STAFF):
         statement = statement.where(Order.user_id == principal.user_id)
     statement = where_given(
         statement, (Order.status, order_filter.status), (Order.user_id, order_filter.user_id)

@@ -73,10 +73,10 @@ async def test_changes_through_the_api_apply_to_the_next_request(
     await gql.warm(admin.token)
     assert (await gql(USERS, token=user.token)).error_codes == ["FORBIDDEN"]  # cached now: a USER
 
-    promote = {"add": {"id": user.gid, "roles": ["MANAGER"]}}
+    promote = {"add": {"id": user.gid, "roles": ["TENANT_ADMIN"]}}
     assert (await gql(ROLES, promote, token=admin.token)).ok()["assignRoles"]["userErrors"] == []
     assert (await gql(USERS, token=user.token)).ok()["users"]["totalCount"] == 2
-    demote = {"remove": {"id": user.gid, "roles": ["MANAGER"]}}
+    demote = {"remove": {"id": user.gid, "roles": ["TENANT_ADMIN"]}}
     assert (await gql(REMOVE, demote, token=admin.token)).ok()["removeRoles"]["userErrors"] == []
     assert (await gql(USERS, token=user.token)).error_codes == ["FORBIDDEN"]
 

@@ -134,7 +134,7 @@ async def test_a_key_acts_as_its_user_within_its_scopes(runtime: Runtime, gql: G
 
 
 async def test_a_staff_key_sees_its_tenant_only(runtime: Runtime, gql: GraphQLClient) -> None:
-    manager = await quick_account(runtime, "acme", Role.MANAGER)
+    manager = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
     await quick_account(runtime, "acme")
     await quick_account(runtime, "globex")
     secret, _ = await create_key(gql, manager, scopes=["USERS_READ"])

@@ -17,6 +17,7 @@ from models.identity.mfa import MfaChallenge
 from server.runtime import Runtime
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import PASSWORD, Account, Identity, quick_account
+from tests.support.mail import mailed_token
 from tests.support.mfa import (
     DISABLE,
     code_of,
@@ -52,6 +53,16 @@ mutation Refresh($input: RefreshInput!) {
   refreshToken(input: $input) { refreshToken refreshTokenExpiresAt userErrors { code } }
 }
 """
+CREATE_USER = """
+mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } userErrors { code } } }
+"""
+CREATE_INVITE = """
+mutation($input: CreateInviteInput!) { createInvite(input: $input) { userErrors { code } } }
+"""
+ACCEPT_INVITE = """
+mutation($input: AcceptInviteInput!) { acceptInvite(input: $input) { accessToken userErrors { field code } } }
+"""
+
 DEFAULTS = {"mfaRequiredForAdmins": False, "minPasswordLength": 8, "sessionLifetimeSeconds": None}
 
 
@@ -249,3 +260,35 @@ async def test_an_admin_with_mfa_already_is_asked_for_a_code(runtime: Runtime, g
     assert (await complete(gql, answer["mfaChallenge"], recovery_code=enabled.recovery_codes[0]))[
         "accessToken"
     ]
+
+
+async def test_the_minimum_password_length_applies_to_admin_created_users_and_invites(
+    runtime: Runtime, gql: GraphQLClient
+) -> None:
+    admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
+    await update(gql, admin, minPasswordLength=16)
+    eleven, sixteen = "eleven-char", "sixteen-chars-ok"
+
+    async def create_user(password: str) -> dict[str, Any]:
+        values = {"email": f"user{len(password)}@acme.example", "fullName": "Ada", "password": password}
+        payload: dict[str, Any] = (await gql(CREATE_USER, {"input": values}, token=admin.token)).ok()
+        return payload["createUser"]
+
+    short = await create_user(eleven)
+    assert codes(short) == ["WEAK_PASSWORD"] and short["user"] is None
+    assert (await create_user(sixteen))["userErrors"] == []
+
+    invited = await gql(CREATE_INVITE, {"input": {"email": "invited@acme.example"}}, token=admin.token)
+    assert invited.ok()["createInvite"]["userErrors"] == []
+    token = await mailed_token(runtime, "invited@acme.example")
+
+    async def accept(password: str) -> dict[str, Any]:
+        payload: dict[str, Any] = (
+            await gql(ACCEPT_INVITE, {"input": {"token": token, "password": password, "fullName": "Invited"}})
+        ).ok()
+        return payload["acceptInvite"]
+
+    refused = await accept(eleven)
+    assert codes(refused) == ["WEAK_PASSWORD"] and refused["accessToken"] is None, refused
+    accepted = await accept(sixteen)
+    assert accepted["userErrors"] == [] and accepted["accessToken"]

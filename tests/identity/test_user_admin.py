@@ -85,12 +85,17 @@ async def test_created_user_with_a_one_time_password_must_change_it_first(
 ) -> None:
     admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
     created = await mutate(
-        gql, CREATE_USER, admin.token, email="Fresh@Acme.Example", fullName="Fresh Face", roles=["MANAGER"]
+        gql,
+        CREATE_USER,
+        admin.token,
+        email="Fresh@Acme.Example",
+        fullName="Fresh Face",
+        roles=["TENANT_ADMIN"],
     )
     assert created["userErrors"] == []
     otp = created["oneTimePassword"]
     assert isinstance(otp, str) and len(otp) >= 12
-    assert created["user"]["email"] == "fresh@acme.example" and created["user"]["roles"] == ["MANAGER"]
+    assert created["user"]["email"] == "fresh@acme.example" and created["user"]["roles"] == ["TENANT_ADMIN"]
 
     signed_in = await login(gql, "acme", "fresh@acme.example", otp)
     assert signed_in["userErrors"] == [] and signed_in["passwordChangeRequired"] is True
@@ -112,7 +117,7 @@ async def test_created_user_with_a_one_time_password_must_change_it_first(
         )
     ).ok()
     assert changed["changePassword"]["userErrors"] == []
-    # The same session may now do what a MANAGER may (its cached access state was dropped).
+    # The same session may now do what a TENANT_ADMIN may (its cached access state was dropped).
     assert (await gql("{ users { totalCount } }", token=token)).ok()["users"]["totalCount"] == 2
     assert (await user_row(runtime, await id_of(runtime, "fresh@acme.example"))).must_change_password is False
     again = await login(gql, "acme", "fresh@acme.example", NEW_PASSWORD)
@@ -344,7 +349,7 @@ async def test_a_forced_reset_ends_sessions_mails_and_limits_the_next_session(
     runtime: Runtime, gql: GraphQLClient
 ) -> None:
     admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
-    user = await quick_account(runtime, "acme", Role.MANAGER, email="forgetful@acme.example")
+    user = await quick_account(runtime, "acme", Role.TENANT_ADMIN, email="forgetful@acme.example")
     await gql.warm(user.token)  # its access state is in the store: the reset must drop it
     forced = await mutate(gql, FORCE_RESET, admin.token, id=user.gid)
     assert forced["userErrors"] == []

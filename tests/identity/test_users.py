@@ -260,8 +260,9 @@ async def test_user_by_global_id(runtime: Runtime, gql: GraphQLClient) -> None:
         "roles": ["MANAGER", "SUPPORT_AGENT"],
         "tenant": {"slug": "acme"},
     }
-    for reader in (admin, auditor):
-        assert (await gql(USER, {"id": user.gid}, token=reader.token)).ok()["user"] == expected
+    assert (await gql(USER, {"id": user.gid}, token=admin.token)).ok()["user"] == expected
+    # Reading other users is the admin's (seed 004): an auditor sees only themself.
+    assert_error(await gql(USER, {"id": user.gid}, token=auditor.token), "FORBIDDEN")
     node = (await gql(NODE, {"id": user.gid}, token=admin.token)).ok()["node"]
     assert node == {"id": user.gid, "email": "kim@acme.example"}
 
@@ -343,19 +344,21 @@ async def test_assign_and_remove_roles(runtime: Runtime, gql: GraphQLClient) -> 
     assert_error(await gql(USERS, token=user.token), "FORBIDDEN")
 
     assigned = await gql(
-        ASSIGN_ROLES, {"input": {"id": user.gid, "roles": ["MANAGER", "AUDITOR", "USER"]}}, token=admin.token
+        ASSIGN_ROLES,
+        {"input": {"id": user.gid, "roles": ["TENANT_ADMIN", "AUDITOR", "USER"]}},
+        token=admin.token,
     )
-    assert assigned.ok()["assignRoles"]["user"]["roles"] == ["AUDITOR", "MANAGER", "USER"]
+    assert assigned.ok()["assignRoles"]["user"]["roles"] == ["AUDITOR", "TENANT_ADMIN", "USER"]
     assert (await gql(USER, {"id": user.gid}, token=admin.token)).ok()["user"]["roles"] == [
         "AUDITOR",
-        "MANAGER",
+        "TENANT_ADMIN",
         "USER",
     ]
     # Roles take effect at once, not when the (older) access token expires.
     assert (await list_users(gql, user.token))["totalCount"] == 2
 
     removed = await gql(
-        REMOVE_ROLES, {"input": {"id": user.gid, "roles": ["MANAGER", "AUDITOR"]}}, token=admin.token
+        REMOVE_ROLES, {"input": {"id": user.gid, "roles": ["TENANT_ADMIN", "AUDITOR"]}}, token=admin.token
     )
     assert removed.ok()["removeRoles"]["user"]["roles"] == ["USER"]
     assert_error(await gql(USERS, token=user.token), "FORBIDDEN")

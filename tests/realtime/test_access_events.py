@@ -141,11 +141,11 @@ async def test_role_change_on_one_process_applies_on_the_other(
 ) -> None:
     a, b = servers
     admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
-    manager = await quick_account(runtime, "acme", Role.MANAGER, Role.USER)
+    manager = await quick_account(runtime, "acme", Role.TENANT_ADMIN, Role.USER)
     assert (await ok(b, USERS, manager.token))["users"]["totalCount"] == 2
     await assert_served_from_memory(runtime, b)
 
-    await ok(a, REMOVE_ROLES, admin.token, {"input": {"id": manager.gid, "roles": ["MANAGER"]}})
+    await ok(a, REMOVE_ROLES, admin.token, {"input": {"id": manager.gid, "roles": ["TENANT_ADMIN"]}})
     assert await refused_after(b, USERS, manager.token, "FORBIDDEN") < PROPAGATED_WITHIN
     await ok(b, ME, manager.token)  # still signed in, as a USER
 

@@ -23,7 +23,7 @@ mutation Register($input: RegisterInput!) {
   register(input: $input) {
     accessToken refreshToken verificationRequired
     user {
-      id email fullName firstName lastName username phone phoneVerified emailVerified roles
+      id email emailAddress fullName firstName lastName username phone phoneVerified emailVerified roles
       tenant { slug }
     }
     userErrors { field code message }
@@ -41,7 +41,7 @@ mutation Login($input: LoginInput!) {
 }
 """
 
-ME = "{ me { id email emailVerified phone phoneVerified } }"
+ME = "{ me { id email emailAddress emailVerified phone phoneVerified } }"
 
 
 async def register(gql: GraphQLClient, slug: str, password: str, **fields: Any) -> dict[str, Any]:
