@@ -21,7 +21,6 @@ class TxtResolver(Protocol):
     async def txt_records(self, name: str) -> list[str]:
         """The TXT strings published at ``name`` (each record's strings joined, RFC 7208 style);
         empty when the name or its TXT records do not exist. DnsLookupFailed when no answer came."""
-        ...
 
 
 class DnsPythonResolver:
