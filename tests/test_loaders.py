@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, literal, select
+from sqlalchemy import event, func, literal, select
 
 from core.permissions import Role
 from core.scope import TenantScope
@@ -171,17 +171,35 @@ async def test_request_reads_share_one_connection_without_a_transaction(runtime:
 
 async def test_a_read_after_the_request_ended_takes_its_own_connection_back(runtime: Runtime) -> None:
     """A loader batch still running when an error ended its request early reads on a pooled
-    connection of its own, which goes back to the pool (no connection left to the GC)."""
+    connection of its own, which goes back to the pool (no connection left to the GC).
+
+    The pool is shared with the outbox dispatcher, so the test follows its own connections by
+    identity rather than counting the pool's."""
     pool = runtime.db.engine.sync_engine.pool
-    reads = RequestReads(runtime.db)
-    async with reads.session(TenantScope.all_tenants()) as session:
-        assert (await session.execute(select(literal(1)))).scalar_one() == 1
-    checked_out = pool.checkedout()  # type: ignore[attr-defined]
-    await reads.close()
-    assert pool.checkedout() == checked_out - 1  # type: ignore[attr-defined]
-    async with reads.session(TenantScope.all_tenants()) as session:
-        assert (await session.execute(select(literal(2)))).scalar_one() == 2
-    assert pool.checkedout() == checked_out - 1  # type: ignore[attr-defined]
+    checked_in: list[Any] = []
+
+    def on_checkin(dbapi_connection: Any, _record: Any) -> None:
+        checked_in.append(dbapi_connection)
+
+    async def dbapi_connection_of(session: Any) -> Any:
+        return (await (await session.connection()).get_raw_connection()).dbapi_connection
+
+    event.listen(pool, "checkin", on_checkin)
+    try:
+        reads = RequestReads(runtime.db)
+        async with reads.session(TenantScope.all_tenants()) as session:
+            assert (await session.execute(select(literal(1)))).scalar_one() == 1
+            request_connection = await dbapi_connection_of(session)
+        assert request_connection not in checked_in
+        await reads.close()
+        assert request_connection in checked_in
+        async with reads.session(TenantScope.all_tenants()) as session:
+            assert (await session.execute(select(literal(2)))).scalar_one() == 2
+            late_connection = await dbapi_connection_of(session)
+            given_back_before = len(checked_in)
+        assert late_connection in checked_in[given_back_before:]
+    finally:
+        event.remove(pool, "checkin", on_checkin)
 
 
 async def test_each_read_of_a_request_sees_rows_as_they_are_now(runtime: Runtime, identity: Identity) -> None:
