@@ -23,13 +23,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import uvicorn
 from authlib.oidc.core.util import create_half_hash
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
@@ -39,6 +37,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from tests.harness.servers import HOST, free_port
+from tests.support.fake_server import ThreadedServer
 
 OIDC_SHAPES = ("google", "microsoft", "oidc")
 SHAPES = (*OIDC_SHAPES, "github")
@@ -82,8 +81,7 @@ class FakeOAuth:
     _deny: set[str] = field(default_factory=set)
     _codes: dict[str, Grant] = field(default_factory=dict)
     _tokens: dict[str, tuple[str, FakeAccount]] = field(default_factory=dict)
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
+    _server: ThreadedServer = field(default_factory=lambda: ThreadedServer("fake-oauth"))
 
     @property
     def url(self) -> str:
@@ -309,19 +307,7 @@ class FakeOAuth:
         )
 
     def start(self) -> None:
-        app = self.app()
-        config = uvicorn.Config(app, host=HOST, port=self.port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="fake-oauth", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake OAuth provider did not start")
-            time.sleep(0.02)
+        self._server.start(self.app(), self.port)
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+        self._server.stop()

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import itertools
 import secrets
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tests.harness.servers import HOST, free_port
+from tests.support.fake_server import ThreadedServer
 
 Form = dict[str, str]
 Handler = Callable[[Request, Form], Awaitable[JSONResponse]]
@@ -70,8 +69,7 @@ class FakeStripe:
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     _replies: dict[str, tuple[Form, int, dict[str, Any]]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
+    _server: ThreadedServer = field(default_factory=lambda: ThreadedServer("fake-stripe"))
 
     @property
     def url(self) -> str:
@@ -275,18 +273,7 @@ class FakeStripe:
     # ---- serving ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        config = uvicorn.Config(self.app(), host=HOST, port=self.port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="fake-stripe", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake Stripe server did not start")
-            time.sleep(0.02)
+        self._server.start(self.app(), self.port)
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
+        self._server.stop()
