@@ -33,9 +33,7 @@ CATALOG_STAFF: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
 PRODUCT_DELETERS: RoleSet = (Role.TENANT_ADMIN,)
 # Who reads order statistics (revenue).
 ORDER_STATISTICS_READERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
-# Who moves orders through the steps reserved to operators (start and complete fulfilment) and
-# administers billing (plans, overdue runs, other people's payment intents).
-ORDER_OPERATORS: RoleSet = (Role.TENANT_ADMIN,)
+# Who administers billing (plans, overdue runs, other people's payment intents).
 BILLING_ADMINS: RoleSet = (Role.TENANT_ADMIN,)
 # Who administers the tenant itself (its users, roles and settings).
 TENANT_ADMINS: RoleSet = (Role.TENANT_ADMIN,)
@@ -43,7 +41,8 @@ TENANT_ADMINS: RoleSet = (Role.TENANT_ADMIN,)
 PLATFORM_ADMINS: RoleSet = (Role.PLATFORM_ADMIN,)
 # What the seeds mark service-only: service principals (OAuth2 client credentials, with the
 # operation's scope) and these roles, nobody else; tenant admins no longer stand in. Today: void
-# an invoice, confirm an order's payment, confirm (process) someone else's payment.
+# an invoice, confirm an order's payment, confirm (process) someone else's payment, start and
+# complete an order's fulfilment (provisioning).
 SERVICE_ONLY: RoleSet = (Role.PLATFORM_ADMIN,)
 # Service-only too, for the operations not built yet: provisioning start/advance/fail, writing
 # audit entries, sending notifications.

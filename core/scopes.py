@@ -28,6 +28,7 @@ class ApiScope(enum.StrEnum):
     # SERVICE_ONLY.
     INVOICES_VOID = "invoices:void"
     PAYMENTS_PROCESS = "payments:process"
+    ORDERS_PROVISION = "orders:provision"  # startProvisioning, completeOrder
     AUDIT_WRITE = "audit:write"  # append audit entries (recordAuditEntry, POST /audit-logs)
 
 

@@ -13,7 +13,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from core.permissions import ORDER_OPERATORS, ORDER_STATISTICS_READERS
+from core.permissions import ORDER_STATISTICS_READERS
 from core.scopes import ApiScope
 from schema.directives import AUTHENTICATED, SERVICE_ONLY, HasRole, HasScope, access
 from schema.errors import mutation_payload
@@ -52,7 +52,6 @@ from services.orders.new_order import NewOrder, NewOrderLine
 from services.orders.orders import OrderResult, Transition
 from services.orders.reads import OrderFilter
 
-OPERATORS = HasRole(*ORDER_OPERATORS)
 STATISTICS = HasRole(*ORDER_STATISTICS_READERS)
 READ = HasScope(ApiScope.ORDERS_READ)
 WRITE = HasScope(ApiScope.ORDERS_WRITE)
@@ -282,8 +281,8 @@ class OrderMutation:
         return await _transition(info, Transition.CANCEL, input)
 
     @strawberry.mutation(
-        extensions=access(OPERATORS, WRITE),
-        description="PAID -> PROVISIONING. For service principals; tenant admins stand in for them.",
+        extensions=access(SERVICE_ONLY, HasScope(ApiScope.ORDERS_PROVISION)),
+        description="PAID -> PROVISIONING (service-only).",
     )
     async def start_provisioning(
         self,
@@ -295,8 +294,8 @@ class OrderMutation:
         return await _transition(info, Transition.START_PROVISIONING, input)
 
     @strawberry.mutation(
-        extensions=access(OPERATORS, WRITE),
-        description="PROVISIONING -> COMPLETED. For service principals; tenant admins stand in for them.",
+        extensions=access(SERVICE_ONLY, HasScope(ApiScope.ORDERS_PROVISION)),
+        description="PROVISIONING -> COMPLETED (service-only).",
     )
     async def complete_order(
         self,

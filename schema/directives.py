@@ -28,7 +28,7 @@ documented_enum(
     "What a user may do. Roles are held in one tenant; PLATFORM_ADMIN acts across tenants.",
     {
         Role.PLATFORM_ADMIN: "Operates the platform: every tenant, and every right of every tenant role.",
-        Role.TENANT_ADMIN: "Administers the tenant: users, roles, settings, billing, order operations.",
+        Role.TENANT_ADMIN: "Administers the tenant: users, roles, settings, billing.",
         Role.MANAGER: "Runs the shop: catalog, all orders and invoices, statistics, reviews.",
         Role.SUPPORT_AGENT: "Helps customers: reads users, orders and billing; moderates reviews.",
         Role.AUDITOR: "Reads the tenant's users for review; no changes.",
@@ -56,6 +56,8 @@ documented_enum(
         ApiScope.INVOICES_VOID: "invoices:void - void invoices (service-only).",
         ApiScope.PAYMENTS_PROCESS: "payments:process - confirm an order's payment (service-only).",
         ApiScope.AUDIT_WRITE: "audit:write - append audit log entries (service-only).",
+        ApiScope.ORDERS_PROVISION: "orders:provision - start and complete an order's fulfilment "
+        "(service-only).",
     },
 )
 

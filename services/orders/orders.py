@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldProblem, Forbidden, InvalidInput, NotFound, invalid
-from core.permissions import ORDER_OPERATORS, ORDER_STAFF, ORDERS_READ, SERVICE_ONLY, RoleSet
+from core.permissions import ORDER_STAFF, ORDERS_READ, SERVICE_ONLY, RoleSet
 from core.principal import Principal
 from models.base import new_id, utcnow
 from models.catalog import Product
@@ -295,8 +295,8 @@ class Transition(enum.Enum):
     SUBMIT = (S.AWAITING_PAYMENT, "order.submit", None)
     CONFIRM_PAYMENT = (S.PAID, "order.confirm_payment", SERVICE_ONLY)
     CANCEL = (S.CANCELLED, "order.cancel", None)
-    START_PROVISIONING = (S.PROVISIONING, "order.start_provisioning", ORDER_OPERATORS)
-    COMPLETE = (S.COMPLETED, "order.complete", ORDER_OPERATORS)
+    START_PROVISIONING = (S.PROVISIONING, "order.start_provisioning", SERVICE_ONLY)
+    COMPLETE = (S.COMPLETED, "order.complete", SERVICE_ONLY)
 
     @property
     def target(self) -> OrderStatus:
