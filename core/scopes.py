@@ -30,6 +30,9 @@ class ApiScope(enum.StrEnum):
     PAYMENTS_PROCESS = "payments:process"
     ORDERS_PROVISION = "orders:provision"  # startProvisioning, completeOrder
     AUDIT_WRITE = "audit:write"  # append audit entries (recordAuditEntry, POST /audit-logs)
+    API_KEYS_VALIDATE = "api_keys:validate"  # a gateway checks API keys: POST /api-keys/validate
+    WALLET_READ = "wallet:read"  # read any user's wallet (userWallet)
+    WALLET_WRITE = "wallet:write"  # post wallet entries, count usage, set quotas
 
 
 class RefusalReason(enum.StrEnum):

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     oauth_providers: dict[ProviderName, OAuthProviderSettings] = Field(default_factory=dict)
     # How long a started OAuth sign-in may take (its state and PKCE verifier expire then).
     oauth_state_ttl_seconds: int = Field(default=600, gt=0)
+    # Telegram Login Widget sign-in (services/identity/telegram.py): the bot's token (empty: off)
+    # and how old the widget's auth_date may be.
+    telegram_bot_token: str = ""
+    telegram_auth_max_age_seconds: int = Field(default=600, gt=0)
     # This server's public base URL (e.g. https://api.example.com) for OAuth callback and start
     # URLs; empty: the URL each request arrived at (set it behind a proxy).
     public_url: str = ""
@@ -67,6 +71,24 @@ class Settings(BaseSettings):
     dns_nameserver: str = ""
     dns_port: int = Field(default=53, gt=0, lt=65536)
     dns_timeout_seconds: float = Field(default=5.0, gt=0)
+    # HTTP_FILE domain checks (services/identity/domain_checks.py): GET http://<hostname>:<port>
+    # /.well-known/tenantgraph-challenge/<token>, addresses from the resolver above; private,
+    # loopback and link-local addresses refused unless allowed (tests, closed networks).
+    domain_http_port: int = Field(default=80, gt=0, lt=65536)
+    domain_http_timeout_seconds: float = Field(default=5.0, gt=0)
+    domain_http_allow_private_addresses: bool = False
+    # Self-service tenant signup (signUpTenant): off unless enabled; the tenant starts as TRIAL
+    # for this many days; sign-ups per client IP per auth_rate_limit_window_seconds.
+    tenant_signup_enabled: bool = False
+    tenant_signup_trial_days: int = Field(default=14, gt=0, le=365)
+    tenant_signup_rate_limit_per_ip: int = Field(default=5, gt=0)
+    # CORS: origins tenants list (Tenant.allowedOrigins) are re-read at most this often per process.
+    tenant_origins_refresh_seconds: float = Field(default=30.0, ge=0)
+    # User profile (services/identity/profile.py, avatars.py): an uploaded avatar's largest size,
+    # how long an email-change link works, and the largest preferences document (JSON bytes).
+    avatar_max_bytes: int = Field(default=512 * 1024, gt=0)
+    email_change_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    preferences_max_bytes: int = Field(default=16 * 1024, gt=0)
 
     production: bool = False
     # GraphiQL at GET /graphql, from our own assets (server/graphiql.py); unset: on in development,
@@ -146,6 +168,15 @@ class Settings(BaseSettings):
     # download link (public_url, else frontend_url) works once, for this many seconds.
     data_export_poll_seconds: float = Field(default=2.0, gt=0)
     data_export_link_seconds: int = Field(default=24 * 3600, gt=0)
+    # A job RUNNING this long was left by a dead process: a worker takes it up again, at most
+    # data_export_max_attempts times in all (then it is FAILED).
+    data_export_stale_seconds: int = Field(default=900, gt=0)
+    data_export_max_attempts: int = Field(default=3, ge=1)
+    # Wallets (services/identity/wallet.py): the currency of new wallets (ISO 4217), and each
+    # user's usage quota unless setWalletQuota gave them their own.
+    wallet_currency: str = Field(default="EUR", pattern="^[A-Z]{3}$")
+    wallet_daily_quota: int = Field(default=20, ge=0, le=1_000_000)
+    wallet_parallel_ceiling: int = Field(default=1, ge=0, le=1000)
 
     # Billing. Outgoing mail: smtp://[user:password@]host:port (smtps:// for TLS); empty keeps
     # queued messages in the mail_messages table (the embedded run and the demo read them there).

@@ -14,6 +14,7 @@ from demo.billing import seed_demo_billing
 from demo.catalog import seed_demo_catalog
 from demo.mfa import DEMO_MFA_EMAIL, DEMO_MFA_ROLES, DEMO_MFA_TENANT, seed_demo_mfa
 from demo.orders import seed_demo_orders
+from demo.roles import seed_demo_permission, seed_demo_role
 from models.db import Database
 from models.identity.accounts import TenantKind
 from services.identity.bootstrap import (
@@ -67,6 +68,7 @@ async def seed_demo(db: Database, mfa_encryption_key: str = DEVELOPMENT_MFA_KEY)
     sealed with ``mfa_encryption_key`` (the server's setting)."""
     await create_platform_admin(db, PLATFORM_DEMO_ADMIN.email, "Platform Admin", DEMO_PASSWORD)
     async with db.transaction(TenantScope.all_tenants()) as session:
+        await seed_demo_permission(session)
         for slug, name, kind in DEMO_TENANTS:
             tenant = await ensure_tenant(session, slug, name, kind, f"contact@{slug}.example")
             for local, title, roles in DEMO_STAFF:
@@ -79,4 +81,5 @@ async def seed_demo(db: Database, mfa_encryption_key: str = DEVELOPMENT_MFA_KEY)
             await seed_demo_orders(session, tenant)
             await seed_demo_billing(session, tenant)
             await seed_demo_api_key(session, tenant)
+            await seed_demo_role(session, tenant)
     return demo_accounts()

@@ -10,6 +10,7 @@ from loaders.catalog import CatalogLoaders
 from loaders.identity import IdentityLoaders
 from loaders.orders import OrderLoaders
 from loaders.tenant_profile import TenantProfileLoaders
+from loaders.wallet import WalletLoaders
 from models.db import Reads
 
 
@@ -25,6 +26,10 @@ class Loaders:
     @cached_property
     def tenant_profile(self) -> TenantProfileLoaders:
         return TenantProfileLoaders(self.reads, self.scope)
+
+    @cached_property
+    def wallet(self) -> WalletLoaders:
+        return WalletLoaders(self.reads, self.scope)
 
     @cached_property
     def catalog(self) -> CatalogLoaders:

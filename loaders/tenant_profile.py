@@ -1,5 +1,5 @@
-"""Tenant administration loaders: user counts, branding and custom domains of tenants, batched
-per request."""
+"""Tenant administration loaders: user counts, branding, custom domains and allowed origins of
+tenants, batched per request."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from core.scope import TenantScope
 from loaders.base import LoaderSet
 from models.db import Reads
 from models.identity.accounts import User, UserStatus
-from models.identity.tenant_profile import TenantBranding, TenantDomain
+from models.identity.tenant_profile import TenantBranding, TenantDomain, TenantOrigin
 
 
 def counted_user() -> ColumnElement[bool]:
@@ -30,6 +30,7 @@ class TenantProfileLoaders(LoaderSet):
         self.branding = self.loader(self._brandings)
         self.domains = self.loader(self._domains_of_tenants)
         self.domain = self.loader(self._domains)
+        self.origins = self.loader(self._origins_of_tenants)
 
     async def _user_counts(self, tenant_ids: Sequence[uuid.UUID]) -> list[int]:
         tenant_column: InstrumentedAttribute[Any] = User.tenant_id
@@ -60,3 +61,16 @@ class TenantProfileLoaders(LoaderSet):
 
     async def _domains(self, ids: Sequence[uuid.UUID]) -> list[TenantDomain | None]:
         return await self.rows_by_id(TenantDomain, ids)
+
+    async def _origins_of_tenants(self, tenant_ids: Sequence[uuid.UUID]) -> list[list[str]]:
+        # At most MAX_ORIGINS_PER_TENANT each (services/identity/origins.py): no page needed.
+        tenant_column: InstrumentedAttribute[Any] = TenantOrigin.tenant_id
+        rows = await self.fetch_rows(
+            select(tenant_column, TenantOrigin.origin)
+            .where(tenant_column.in_(tenant_ids))
+            .order_by(TenantOrigin.origin)
+        )
+        by_tenant: dict[uuid.UUID, list[str]] = defaultdict(list)
+        for tenant_id, origin in rows:
+            by_tenant[tenant_id].append(origin)
+        return [by_tenant[tenant_id] for tenant_id in tenant_ids]

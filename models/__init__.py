@@ -9,9 +9,11 @@ from models.identity import (
     mfa,  # noqa: F401
     oauth,  # noqa: F401
     privacy,  # noqa: F401
+    profile,  # noqa: F401
     roles,  # noqa: F401
     tenant_profile,  # noqa: F401
     verification,  # noqa: F401
+    wallet,  # noqa: F401
 )
 
 __all__ = ["Base"]

@@ -41,6 +41,8 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_entries_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_audit_entries_created", "created_at", "id"),
+        # A user's own activity (me { recentActivity }).
+        Index("ix_audit_entries_actor_created", "actor_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

@@ -14,6 +14,7 @@ from schema.audit import AuditEntry, AuditLogFilterInput, RecordAuditEntryInput,
 from schema.directives import AUTHENTICATED, SERVICE_ONLY, HasScope, access
 from schema.pagination import FILTER, After, Before, Connection, First, Last, connection, page_args
 from services import audit
+from services.identity import security_events
 
 
 def _uuid(raw: str | None, name: str) -> uuid.UUID | None:
@@ -23,6 +24,20 @@ def _uuid(raw: str | None, name: str) -> uuid.UUID | None:
         return uuid.UUID(str(raw))
     except ValueError as exc:
         raise BadUserInput(f"`{name}` must be a UUID.") from exc
+
+
+def _where(filter: AuditLogFilterInput | None) -> audit.AuditFilter:
+    f = filter or AuditLogFilterInput()
+    return audit.AuditFilter(
+        actor_id=_uuid(f.actor, "actor"),
+        action=f.action,
+        target_type=f.target_type,
+        target_id=f.target_id,
+        outcome=f.outcome,
+        since=f.from_,
+        until=f.to,
+        tenant_id=_uuid(f.tenant_id, "tenantId"),
+    )
 
 
 @strawberry.type
@@ -42,20 +57,31 @@ class AuditQuery:
         last: Last = None,
         before: Before = None,
     ) -> Connection[AuditEntry]:
-        f = filter or AuditLogFilterInput()
         services = info.context.services
-        where = audit.AuditFilter(
-            actor_id=_uuid(f.actor, "actor"),
-            action=f.action,
-            target_type=f.target_type,
-            target_id=f.target_id,
-            outcome=f.outcome,
-            since=f.from_,
-            until=f.to,
-            tenant_id=_uuid(f.tenant_id, "tenantId"),
-        )
         page = await audit.list_entries(
-            services.read, services.principal, where, page_args(first, after, last, before)
+            services.read, services.principal, _where(filter), page_args(first, after, last, before)
+        )
+        return connection(page, AuditEntry.from_model)
+
+    @strawberry.field(
+        extensions=access(AUTHENTICATED),
+        description="The security events, newest first: the audit entries of sign-ins, sessions, "
+        "passwords, MFA, API keys and service clients, roles, account and tenant suspensions, the "
+        "sign-in and token REST routes, and every refused call (FORBIDDEN, UNAUTHENTICATED). Who may "
+        "read them: as auditLog (your own: `me { securityEvents }`).",
+    )
+    async def security_events(
+        self,
+        info: Info,
+        filter: Annotated[AuditLogFilterInput | None, FILTER] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[AuditEntry]:
+        services = info.context.services
+        page = await security_events.security_events(
+            services.read, services.principal, _where(filter), page_args(first, after, last, before)
         )
         return connection(page, AuditEntry.from_model)
 

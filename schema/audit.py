@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, Self
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+)
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.relay import GlobalID
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.types.base import StrawberryOptional
 
 from core.errors import ErrorCode, ServiceError
 from models.audit import ActorKind, AuditOutcome
 from models.audit import AuditEntry as AuditRow
 from schema.enums import documented_enum
-from schema.errors import UserError, user_errors_field
+from schema.errors import UserError, is_unexpected, user_errors_field
+from schema.pagination import After, Before, Connection, First, Last, connection, page_args
 from services import audit
+from services.identity import security_events
 
 documented_enum(
     AuditOutcome,
@@ -167,6 +181,27 @@ def target_of(kwargs: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _unwrapped(kind: Any) -> Any:
+    while isinstance(kind, StrawberryOptional):
+        kind = kind.of_type
+    return kind
+
+
+def created_type(payload: Any) -> str | None:
+    """The GraphQL name of the one entity (a type with an `id`) a mutation's payload returns:
+    a create call's new row is of the model class of that name."""
+    definition = getattr(_unwrapped(payload), "__strawberry_definition__", None)
+    for payload_field in definition.fields if definition is not None else ():
+        inner = getattr(_unwrapped(payload_field.type), "__strawberry_definition__", None)
+        if (
+            inner is not None
+            and not inner.is_input
+            and any((f.graphql_name or f.python_name) == "id" for f in inner.fields)
+        ):
+            return str(inner.name)
+    return None
+
+
 _OUTCOME_OF_CODE: dict[str, AuditOutcome] = {
     ErrorCode.FORBIDDEN: AuditOutcome.FORBIDDEN,
     ErrorCode.UNAUTHENTICATED: AuditOutcome.UNAUTHENTICATED,
@@ -177,8 +212,70 @@ def _code_of(error: Exception) -> str:
     if isinstance(error, ServiceError):
         return str(error.code)
     if isinstance(error, GraphQLError):
-        return str((error.extensions or {}).get("code", ErrorCode.INTERNAL_SERVER_ERROR))
+        if isinstance(error.original_error, ServiceError):
+            return str(error.original_error.code)
+        # A validation or variable error (schema/errors.py ErrorPolicy): the request is at fault.
+        fallback = ErrorCode.INTERNAL_SERVER_ERROR if is_unexpected(error) else ErrorCode.BAD_USER_INPUT
+        return str((error.extensions or {}).get("code", fallback))
     return str(ErrorCode.INTERNAL_SERVER_ERROR)
+
+
+# The Mutation root fields that ran in this operation (AuditedRefusals watches them).
+_fields_ran: ContextVar[list[str] | None] = ContextVar("audited_fields_ran", default=None)
+
+
+def _root_fields(document: DocumentNode | None, operation_name: str | None) -> list[str]:
+    """The Mutation root fields an operation of ``document`` selects (fragments followed)."""
+    if document is None:
+        return []
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    operations = [
+        d
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+        and (operation_name is None or (d.name is not None and d.name.value == operation_name))
+    ]
+    if len(operations) != 1 or operations[0].operation is not OperationType.MUTATION:
+        return []
+    names: list[str] = []
+    pending = list(operations[0].selection_set.selections)
+    seen: set[str] = set()
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, FieldNode):
+            if node.name.value not in names:
+                names.append(node.name.value)
+        elif isinstance(node, InlineFragmentNode):
+            pending.extend(node.selection_set.selections)
+        elif isinstance(node, FragmentSpreadNode) and node.name.value in fragments.keys() - seen:
+            seen.add(node.name.value)
+            pending.extend(fragments[node.name.value].selection_set.selections)
+    return [name for name in names if not name.startswith("__")]
+
+
+class AuditedRefusals(SchemaExtension):
+    """A mutation refused before any of its fields ran (the document failed validation or a
+    limit, its variables did not coerce): one ERROR entry per root field it names."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        ran: list[str] = []
+        # Set, never reset: each operation runs in a task (a context) of its own, and a
+        # subscription's stream is closed from another context, where a reset would fail.
+        _fields_ran.set(ran)
+        yield
+        context = self.execution_context
+        errors = context.pre_execution_errors or []
+        if ran or not errors:
+            return
+        services = getattr(context.context, "services", None)
+        if services is None:
+            return
+        code = _code_of(errors[0])
+        for name in _root_fields(context.graphql_document, context.operation_name):
+            draft = audit.AuditDraft(name, principal=services.principal)
+            await audit.finish(
+                services, draft, _OUTCOME_OF_CODE.get(code, AuditOutcome.ERROR), error_code=code
+            )
 
 
 class AuditedMutation(FieldExtension):
@@ -192,6 +289,11 @@ class AuditedMutation(FieldExtension):
         services = info.context.services
         target_type, target_id = target_of(kwargs)
         draft = audit.AuditDraft(info.field_name, target_type, target_id, principal=services.principal)
+        if target_id is None:
+            draft.creates = created_type(info.return_type)
+        ran = _fields_ran.get()
+        if ran is not None:
+            ran.append(info.field_name)
         with audit.auditing(draft):
             try:
                 result = await next_(source, info, **kwargs)
@@ -211,3 +313,30 @@ def audit_every_field(root: type) -> None:
     for field in root.__strawberry_definition__.fields:  # type: ignore[attr-defined]
         if not any(isinstance(e, AuditedMutation) for e in field.extensions):
             field.extensions.append(AuditedMutation())
+
+
+def _own_feed(security: bool) -> Callable[..., Awaitable[Connection[AuditEntry]]]:
+    async def feed(
+        root: Any,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[AuditEntry]:
+        services = info.context.services
+        page = await security_events.my_activity(
+            services.read,
+            services.principal,
+            uuid.UUID(str(root.user_id)),
+            page_args(first, after, last, before),
+            security=security,
+        )
+        return connection(page, AuditEntry.from_model)
+
+    return feed
+
+
+# User fields (schema/identity/accounts.py): a user's own audit entries, for that user only.
+recent_activity = _own_feed(security=False)
+my_security_events = _own_feed(security=True)

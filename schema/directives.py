@@ -56,6 +56,10 @@ documented_enum(
         ApiScope.INVOICES_VOID: "invoices:void - void invoices (service-only).",
         ApiScope.PAYMENTS_PROCESS: "payments:process - confirm an order's payment (service-only).",
         ApiScope.AUDIT_WRITE: "audit:write - append audit log entries (service-only).",
+        ApiScope.API_KEYS_VALIDATE: "api_keys:validate - check API keys for a gateway (service-only).",
+        ApiScope.WALLET_READ: "wallet:read - read any user's wallet (service-only).",
+        ApiScope.WALLET_WRITE: "wallet:write - post wallet entries, count and set usage quotas "
+        "(service-only).",
         ApiScope.ORDERS_PROVISION: "orders:provision - start and complete an order's fulfilment "
         "(service-only).",
     },
@@ -106,12 +110,18 @@ IMPERSONATION_REFUSED = frozenset(
         "setupMfa",
         "verifyMfaSetup",
         "disableMfa",
+        "regenerateRecoveryCodes",
+        "requestMfaCode",
+        "resetUserMfa",
         "createApiKey",
         "revokeApiKey",
         "createServiceClient",
         "revokeServiceClient",
         "deleteServiceClient",
         "impersonateUser",
+        "linkOAuthIdentity",
+        "linkTelegramIdentity",
+        "unlinkIdentity",
     }
 )
 
@@ -140,7 +150,7 @@ def check_impersonation(principal: Any, info: Info) -> None:
         and info.field_name in IMPERSONATION_REFUSED
     ):
         raise Forbidden(
-            "An impersonation token may not change passwords, MFA, API keys or service clients.",
+            "An impersonation token may not change passwords, MFA, keys, service clients or sign-in links.",
             reason=RefusalReason.IMPERSONATION_FORBIDDEN,
         )
 

@@ -40,13 +40,34 @@ from services.identity.contacts import MAX_USERNAME_LENGTH
 from services.identity.domains import MAX_HOSTNAME_LENGTH
 from services.identity.impersonation import MAX_REASON_LENGTH as MAX_IMPERSONATION_REASON
 from services.identity.mfa import MAX_CODE_LENGTH as MAX_MFA_CODE_LENGTH
-from services.identity.oauth import MAX_CODE_LENGTH, MAX_CODE_VERIFIER_LENGTH, MAX_PROVIDER_LENGTH
+from services.identity.mfa import MAX_LABEL_LENGTH as MAX_MFA_LABEL_LENGTH
+from services.identity.oauth import (
+    MAX_CODE_LENGTH,
+    MAX_CODE_VERIFIER_LENGTH,
+    MAX_PROVIDER_LENGTH,
+    MAX_STATE_LENGTH,
+)
+from services.identity.origins import MAX_ORIGIN_LENGTH
+from services.identity.permission_catalogue import (
+    MAX_PART_LENGTH,
+    MAX_PERMISSION_DESCRIPTION,
+    MAX_PERMISSION_NAME,
+)
+from services.identity.profile import (
+    MAX_ABOUT_LENGTH,
+    MAX_COMPANY_LENGTH,
+    MAX_SLOGAN_LENGTH,
+    MAX_WEBSITE_LENGTH,
+)
 from services.identity.registration import MAX_AFFILIATE_CODE_LENGTH
 from services.identity.roles import MAX_PERMISSION_LENGTH, MAX_ROLE_DESCRIPTION, MAX_ROLE_NAME
 from services.identity.sessions import MAX_DEVICE_ID_LENGTH, MAX_DEVICE_NAME_LENGTH
+from services.identity.telegram import MAX_TELEGRAM_FIELD_LENGTH
 from services.identity.tenant_profile import COLOR_LENGTH, MAX_FROM_NAME_LENGTH
 from services.identity.user_admin import MAX_BAN_REASON_LENGTH
 from services.identity.verification import MAX_CODE_LENGTH as MAX_PHONE_CODE_LENGTH
+from services.identity.wallet import MAX_REASON_LENGTH as MAX_WALLET_REASON
+from services.identity.wallet import MAX_REFERENCE_LENGTH as MAX_WALLET_REFERENCE
 from services.orders.new_order import ADDRESS_FIELDS, MAX_NOTES_CHARS
 from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
 
@@ -110,8 +131,21 @@ BY_SERVICES: dict[str, int] = {
             ("codeVerifier", MAX_CODE_VERIFIER_LENGTH),
         )
     },
+    # sign-in providers (services/identity/oauth.py, telegram.py)
+    **_inputs("LoginWithOAuthInput", MAX_STATE_LENGTH, "state"),
+    **_inputs("OAuthAuthorizationUrlInput", MAX_TENANT_SLUG_LENGTH, "tenantSlug"),
+    **_inputs("OAuthAuthorizationUrlInput", MAX_URL_LENGTH, "redirectUri"),
+    **_inputs("OAuthAuthorizationUrlInput", MAX_STATE_LENGTH, "state"),
+    **_inputs("LoginWithTelegramInput", MAX_TENANT_SLUG_LENGTH, "tenantSlug"),
     **_inputs("ChangePasswordInput", MAX_PASSWORD_LENGTH, "currentPassword", "newPassword"),
     **_inputs("UpdateMeInput", MAX_NAME_LENGTH, "fullName"),
+    # profile (services/identity/profile.py)
+    **_inputs("UpdateMeInput", MAX_SLOGAN_LENGTH, "slogan"),
+    **_inputs("UpdateMeInput", MAX_COMPANY_LENGTH, "companyName"),
+    **_inputs("UpdateMeInput", MAX_ABOUT_LENGTH, "aboutMe"),
+    **_inputs("UpdateMeInput", MAX_WEBSITE_LENGTH, "website"),
+    **_inputs("RequestEmailChangeInput", MAX_EMAIL_LENGTH, "newEmail"),
+    **_inputs("RequestEmailChangeInput", MAX_PASSWORD_LENGTH, "currentPassword"),
     **_inputs("UpdateUserInput", MAX_NAME_LENGTH, "fullName"),
     **_inputs("UpdateUserInput", MAX_EMAIL_LENGTH, "email"),
     **_inputs("CreateTenantInput", MAX_TENANT_SLUG_LENGTH, "slug"),
@@ -126,6 +160,9 @@ BY_SERVICES: dict[str, int] = {
     **_inputs("CompleteMfaLoginInput", MAX_TOKEN_LENGTH, "challenge"),
     **_inputs("CompleteMfaLoginInput", MAX_MFA_CODE_LENGTH, "code", "recoveryCode"),
     **_inputs("DisableMfaInput", MAX_MFA_CODE_LENGTH, "code"),
+    **_inputs("RegenerateRecoveryCodesInput", MAX_MFA_CODE_LENGTH, "code"),
+    **_inputs("SetupMfaInput", MAX_MFA_LABEL_LENGTH, "label"),
+    **_inputs("VerifyEmailInput", MAX_PHONE_CODE_LENGTH, "code"),
     # invites and user administration (services/identity/invites.py, user_admin.py)
     **_inputs("CreateInviteInput", MAX_EMAIL_LENGTH, "email"),
     **_inputs("AcceptInviteInput", MAX_TOKEN_LENGTH, "token"),
@@ -150,6 +187,15 @@ BY_SERVICES: dict[str, int] = {
         "privacyUrl",
     ),
     **_inputs("AddTenantDomainInput", MAX_HOSTNAME_LENGTH, "hostname"),
+    **_inputs("UpdateTenantContactInput", MAX_NAME_LENGTH, "contactName"),
+    **_inputs("UpdateTenantContactInput", MAX_EMAIL_LENGTH, "contactEmail", "billingEmail"),
+    **_inputs("UpdateTenantContactInput", MAX_PHONE_INPUT_LENGTH, "contactPhone"),
+    **_inputs("UpdateTenantContactInput", MAX_ORIGIN_LENGTH, "allowedOrigins"),
+    **_inputs("SignUpTenantInput", MAX_TENANT_SLUG_LENGTH, "slug"),
+    **_inputs("SignUpTenantInput", MAX_NAME_LENGTH, "name", "contactName"),
+    **_inputs("SignUpTenantInput", MAX_EMAIL_LENGTH, "contactEmail"),
+    **_inputs("SignUpTenantInput", MAX_PHONE_INPUT_LENGTH, "contactPhone"),
+    **_inputs("SignUpTenantInput", MAX_PASSWORD_LENGTH, "password"),
     # API keys and service clients (services/identity/api_keys.py, service_clients.py)
     **_inputs("CreateApiKeyInput", MAX_API_KEY_NAME, "name"),
     **_inputs("CreateApiKeyInput", MAX_NETWORK_CHARS, "allowedIps"),  # each of them
@@ -200,19 +246,36 @@ BY_SERVICES: dict[str, int] = {
     **_inputs("CreatePlanInput", MAX_PLAN_CODE_LENGTH, "code"),
     **_inputs("CreatePlanInput", MAX_NAME_LENGTH, "name"),
     **_inputs("SendInvoiceInput", MAX_EMAIL_LENGTH, "to"),
+    # wallets (services/identity/wallet.py)
+    **_inputs("PostWalletEntryInput", MAX_WALLET_REASON, "reason"),
+    **_inputs("PostWalletEntryInput", MAX_WALLET_REFERENCE, "reference"),
 }
 
 # Checked before the resolver runs: query arguments (BAD_USER_INPUT) and the mutation inputs no
 # service checks (a userError TOO_LONG naming the field).
 BEFORE_RESOLVING: dict[str, int] = {
+    **_inputs("ConfirmEmailChangeInput", MAX_TOKEN_LENGTH, "token"),
     # identity
     "Query.tenantBySlug(slug:)": MAX_TENANT_SLUG_LENGTH,
     "Query.oauthProviders(tenantSlug:)": MAX_TENANT_SLUG_LENGTH,
     "Query.inviteByToken(token:)": MAX_TOKEN_LENGTH,
     "Query.tenantByDomain(hostname:)": MAX_HOSTNAME_LENGTH,
+    "Query.tenantByName(name:)": MAX_NAME_LENGTH,
     **_inputs("LoginWithOAuthInput", MAX_PROVIDER_LENGTH, "provider"),
     **_inputs("EraseMeInput", MAX_PASSWORD_LENGTH, "password"),
     **_inputs("LinkOAuthIdentityInput", MAX_PROVIDER_LENGTH, "provider"),
+    **_inputs("OAuthAuthorizationUrlInput", MAX_PROVIDER_LENGTH, "provider"),
+    **_inputs(
+        "TelegramAuthDataInput",
+        MAX_TELEGRAM_FIELD_LENGTH,
+        "id",
+        "authDate",
+        "hash",
+        "firstName",
+        "lastName",
+        "username",
+    ),
+    **_inputs("TelegramAuthDataInput", MAX_URL_LENGTH, "photoUrl"),
     **_inputs("UserFilterInput", MAX_SEARCH_LENGTH, "search"),
     **_inputs("TenantFilterInput", MAX_SEARCH_LENGTH, "search"),
     # audit
@@ -228,6 +291,18 @@ BEFORE_RESOLVING: dict[str, int] = {
     **_inputs("UpdateRoleInput", MAX_ROLE_DESCRIPTION, "description"),
     **_inputs("CreateRoleInput", MAX_PERMISSION_LENGTH, "permissions"),  # each of them
     **_inputs("UpdateRoleInput", MAX_PERMISSION_LENGTH, "permissions"),
+    **_inputs("RolePermissionInput", MAX_ROLE_NAME, "roleName"),
+    **_inputs("RolePermissionInput", MAX_PERMISSION_LENGTH, "permission"),
+    # the permission catalogue (services/identity/permission_catalogue.py)
+    **_inputs("PermissionFilterInput", MAX_PART_LENGTH, "resource"),
+    **_inputs("CreatePermissionInput", MAX_PART_LENGTH, "resource", "action"),
+    **_inputs("UpdatePermissionInput", MAX_PART_LENGTH, "resource", "action"),
+    **_inputs("CreatePermissionInput", MAX_PERMISSION_NAME, "name"),
+    **_inputs("UpdatePermissionInput", MAX_PERMISSION_NAME, "name"),
+    **_inputs("CreatePermissionInput", MAX_PERMISSION_DESCRIPTION, "description"),
+    **_inputs("UpdatePermissionInput", MAX_PERMISSION_DESCRIPTION, "description"),
+    # wallets
+    **_inputs("PostWalletEntryInput", CURRENCY_CODE_LENGTH, "currency"),
     # catalog
     **{
         f"Query.{field}(tenantSlug:)": MAX_TENANT_SLUG_LENGTH

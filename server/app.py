@@ -7,11 +7,13 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from core.settings import Settings
+from server.api_key_validation import validate_api_key
 from server.audit_logs import AuditedShims, audit_logs
+from server.avatars import avatar_upload, library_avatar, uploaded_avatar
+from server.cors import TenantCors
 from server.data_exports import data_export_download
 from server.downloads import invoice_pdf_download
 from server.errors import EXCEPTION_HANDLERS
@@ -30,6 +32,7 @@ from server.observe import OperationObserver
 from server.runtime import Runtime
 from server.tracing import Tracing
 from server.webhooks import hyperswitch_webhook, stripe_webhook
+from services.identity.origins import TenantOrigins
 from subgraph.build import build_schema
 
 
@@ -43,7 +46,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if tracing := Tracing.create(settings):
         observers.append(tracing.extension())
         tracing.instrument(runtime.db)
-    graphql = GraphQLEndpoint(build_schema(settings, observers), runtime)
+    tenant_origins = TenantOrigins(runtime.db, settings.tenant_origins_refresh_seconds)
+    graphql = GraphQLEndpoint(build_schema(settings, observers), runtime, tenant_origins)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -61,23 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     middleware.append(Middleware(CorrelationIdMiddleware))
     middleware.append(Middleware(GpcMiddleware))
     # CORS outside the others: a browser can read their refusals (413, 503) too.
-    if settings.allowed_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=settings.allowed_origins,
-                allow_credentials=True,
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=[
-                    "Authorization",
-                    "Content-Type",
-                    "X-Correlation-Id",
-                    "X-Tenant-Id",
-                    "X-API-Key",
-                ],
-                expose_headers=["X-Correlation-Id"],
-            )
-        )
+    middleware.append(Middleware(TenantCors, settings=settings, origins=tenant_origins))
     middleware += [
         Middleware(OutageMiddleware),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
@@ -98,10 +86,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/.well-known/jwks.json", jwks, methods=["GET"]),
             Route("/oauth/token", oauth_token, methods=["POST"]),
             Route("/audit-logs", audit_logs, methods=["POST"]),
+            Route("/api-keys/validate", validate_api_key, methods=["POST"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             Route("/webhooks/hyperswitch", hyperswitch_webhook, methods=["POST"]),
             Route("/invoices/{invoice_id}/pdf", invoice_pdf_download, methods=["GET"]),
             Route("/privacy/exports/{export_id}", data_export_download, methods=["GET"]),
+            Route("/users/me/avatar", avatar_upload, methods=["POST"]),
+            Route("/avatars/library/{avatar_id}.svg", library_avatar, methods=["GET"]),
+            Route("/avatars/{tenant_id}/{avatar_id}", uploaded_avatar, methods=["GET"]),
             *oauth_routes(settings),
         ],
         middleware=middleware,

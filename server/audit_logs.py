@@ -24,7 +24,6 @@ from models.db import Database
 from server.problems import problem
 from server.runtime import Runtime
 from services import audit
-from services.context import ServiceContext
 from services.identity.credentials import API_KEY_HEADER, principal_of, request_credential
 
 MAX_BODY_BYTES = 16_384
@@ -32,9 +31,11 @@ MAX_BODY_BYTES = 16_384
 _SHIMS = (
     (re.compile(r"^/oauth/token$"), "/oauth/token", None),
     (re.compile(r"^/audit-logs$"), "/audit-logs", None),
+    (re.compile(r"^/api-keys/validate$"), "/api-keys/validate", None),
     (re.compile(r"^/webhooks/(stripe|hyperswitch)$"), None, None),
     (re.compile(r"^/auth/oauth/[A-Za-z0-9_-]+(/callback)?$"), None, None),
     (re.compile(r"^/invoices/(?P<id>[^/]+)/pdf$"), "/invoices/{id}/pdf", "Invoice"),
+    (re.compile(r"^/users/me/avatar$"), "/users/me/avatar", None),
 )
 _ERROR_IN_REDIRECT = re.compile(r"[?&#]error=([A-Za-z0-9_.-]+)")
 
@@ -163,7 +164,9 @@ def _appended(body: object) -> audit.AppendedEntry:
     )
 
 
-async def _principal(request: Request, runtime: Runtime) -> Principal:
+async def service_caller(request: Request, runtime: Runtime, scope: ApiScope) -> Principal:
+    """The service principal (or platform admin) with ``scope`` the request's credential is;
+    UNAUTHENTICATED or FORBIDDEN (with ``extensions.reason``) otherwise."""
     credential = request_credential(request.headers.get("authorization"), request.headers.get(API_KEY_HEADER))
     if credential is None:
         raise Unauthenticated("Send a service token: Authorization: Bearer <token from POST /oauth/token>.")
@@ -176,20 +179,23 @@ async def _principal(request: Request, runtime: Runtime) -> Principal:
             "Only service principals and platform administrators may do this.",
             reason=RefusalReason.SERVICE_ONLY,
         )
-    if not principal.has_scope(ApiScope.AUDIT_WRITE):
-        raise Forbidden(
-            "This credential lacks the scope audit:write.", reason=RefusalReason.INSUFFICIENT_SCOPE
-        )
+    if not principal.has_scope(scope):
+        raise Forbidden(f"This credential lacks the scope {scope}.", reason=RefusalReason.INSUFFICIENT_SCOPE)
     return principal
+
+
+def refusal(error: ServiceError) -> JSONResponse:
+    """The problem+json of a refused credential: 403 for FORBIDDEN, else 401."""
+    status = 403 if error.code == ErrorCode.FORBIDDEN else 401
+    return _refused(status, error.code, error.message)
 
 
 async def audit_logs(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     try:
-        principal = await _principal(request, runtime)
+        principal = await service_caller(request, runtime, ApiScope.AUDIT_WRITE)
     except ServiceError as error:
-        status = 403 if error.code == ErrorCode.FORBIDDEN else 401
-        return _refused(status, error.code, error.message)
+        return refusal(error)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return _refused(413, ErrorCode.BAD_REQUEST, f"The body is over {MAX_BODY_BYTES} bytes.")
@@ -202,16 +208,7 @@ async def audit_logs(request: Request) -> Response:
     if problems:
         field, message = problems[0]
         return _refused(400, ErrorCode.BAD_USER_INPUT, message, field)
-    ctx = ServiceContext(
-        db=runtime.db,
-        settings=runtime.settings,
-        rate_limiter=runtime.rate_limiter,
-        principal=principal,
-        client_ip=request.client.host if request.client else "unknown",
-        user_agent=request.headers.get("user-agent"),
-        correlation_id=request.scope.get("state", {}).get("correlation_id"),
-        on_events_committed=runtime.dispatcher.wake,
-    )
+    ctx = runtime.services_for(request, principal=principal)
     try:
         row = await audit.append(ctx, new)
     except ServiceError as error:

@@ -40,8 +40,8 @@ from server.websocket_limits import (
     connection_bearer,
     connection_params,
 )
-from services.context import ServiceContext
 from services.identity.credentials import API_KEY_HEADER, principal_of, request_credential
+from services.identity.origins import TenantOrigins, normalised_origin
 from services.outages import log_outage, outage
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
     graphql_ws_handler_class = LegacyWsHandler
     websocket_adapter_class = SizeLimitedWebSocket
 
-    def __init__(self, schema: Schema, runtime: Runtime) -> None:
+    def __init__(self, schema: Schema, runtime: Runtime, tenant_origins: TenantOrigins) -> None:
         settings = runtime.settings
         super().__init__(
             schema,
@@ -84,11 +84,24 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         )
         self.runtime = runtime
         self.websocket_limits = runtime.websocket_limits
+        self.tenant_origins = tenant_origins
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        """The settings' origins, and those tenants list (Tenant.allowedOrigins) as CORS allows
+        them: a websocket carries its token in connection_init, never a cookie, so a listed origin
+        gains nothing another tenant's user holds."""
+        if super().is_websocket_origin_allowed(request, origin):
+            return True
+        normalised = normalised_origin(origin)
+        return normalised is not None and normalised in self.tenant_origins.known()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # One connection serves every read of an HTTP request (a websocket lives for hours: its
         # reads each take a pooled connection for a moment instead).
         reads = RequestReads(self.runtime.db) if scope["type"] == "http" else None
+        if scope["type"] == "websocket":
+            # The handshake's origin check (below) is not async: bring the tenants' origins up to date.
+            await self.tenant_origins.current()
         scope.setdefault("state", {})[READS_KEY] = reads
         try:
             await self._serve(scope, receive, send)
@@ -184,17 +197,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         is_websocket = isinstance(request, WebSocket)
         runtime = self.runtime
         reads: RequestReads | None = request.scope.get("state", {}).get(READS_KEY)
-        services = ServiceContext(
-            db=runtime.db,
-            reads=reads,
-            settings=runtime.settings,
-            rate_limiter=runtime.rate_limiter,
-            client_ip=request.client.host if request.client else "unknown",
-            user_agent=request.headers.get("user-agent"),
-            correlation_id=request.scope.get("state", {}).get("correlation_id"),
-            on_events_committed=runtime.dispatcher.wake,
-            on_access_changed=runtime.access.forget,
-        )
+        services = runtime.services_for(request, reads=reads)
         context = RequestContext(
             services=services,
             broadcast=runtime.broadcast,

@@ -23,7 +23,7 @@ from core.errors import InvalidInput, ServiceError
 from core.settings import Settings
 from server.runtime import Runtime
 from services.context import ServiceContext
-from services.identity import oauth
+from services.identity import oauth, oauth_cookies
 from services.identity.oauth import public_base, url_of_callback
 from services.identity.oauth_providers import configured_providers
 from services.identity.security import IssuedChallenge
@@ -51,15 +51,7 @@ def frontend_redirect(settings: Settings, fragment: str = "", **params: str) -> 
 
 def _services(request: Request) -> ServiceContext:
     runtime: Runtime = request.app.state.runtime
-    return ServiceContext(
-        db=runtime.db,
-        settings=runtime.settings,
-        rate_limiter=runtime.rate_limiter,
-        client_ip=request.client.host if request.client else "unknown",
-        user_agent=request.headers.get("user-agent"),
-        on_events_committed=runtime.dispatcher.wake,
-        on_access_changed=runtime.access.forget,
-    )
+    return runtime.services_for(request)
 
 
 async def _answer(call: Awaitable[T]) -> T:
@@ -124,7 +116,9 @@ async def oidc_logout(request: Request) -> Response:
     settings: Settings = request.app.state.runtime.settings
     token = request.cookies.get(settings.refresh_cookie_name)
     try:
-        provider = await _answer(oauth.end_cookie_session(_services(request), token)) if token else None
+        provider = (
+            await _answer(oauth_cookies.end_cookie_session(_services(request), token)) if token else None
+        )
     except Refused as refused:
         return frontend_redirect(settings, error=refused.code)
     target = await provider.end_session_url() if provider is not None else ""
@@ -146,7 +140,7 @@ async def oidc_session(request: Request) -> Response:
     settings: Settings = request.app.state.runtime.settings
     token = request.cookies.get(settings.refresh_cookie_name)
     try:
-        found = await _answer(oauth.cookie_session(_services(request), token)) if token else None
+        found = await _answer(oauth_cookies.cookie_session(_services(request), token)) if token else None
     except Refused as refused:
         return JSONResponse({"active": False, "error": refused.code}, status_code=503, headers=NO_STORE)
     if found is None:

@@ -8,8 +8,11 @@ import gc
 import logging
 from dataclasses import dataclass
 
+from starlette.requests import HTTPConnection
+
+from core.principal import Principal
 from core.settings import Settings
-from models.db import Database
+from models.db import Database, RequestReads
 from realtime.broadcast import Broadcast, create_broadcast
 from realtime.dispatcher import OutboxDispatcher
 from realtime.fanout import Fanout
@@ -18,6 +21,7 @@ from server.websocket_limits import WebsocketLimits
 from services.billing.jobs import BillingJobs
 from services.billing.mail import MailSender, create_mailer
 from services.billing.provider import PaymentProvider, create_payment_provider
+from services.context import ServiceContext
 from services.identity.access import AccessStore
 from services.identity.api_keys import KeyGate
 from services.identity.data_export import DataExportWorker
@@ -63,6 +67,28 @@ class Runtime:
     data_exports: DataExportWorker
     # Only when SMTP is configured; otherwise queued mail stays in the table.
     mail_sender: MailSender | None = None
+
+    def services_for(
+        self,
+        connection: HTTPConnection,
+        *,
+        principal: Principal | None = None,
+        reads: RequestReads | None = None,
+    ) -> ServiceContext:
+        """The services' context of one request or websocket: who calls and from where, with this
+        process's hooks (the outbox dispatcher's wake-up, the access store's drop)."""
+        return ServiceContext(
+            db=self.db,
+            reads=reads,
+            settings=self.settings,
+            rate_limiter=self.rate_limiter,
+            principal=principal,
+            client_ip=connection.client.host if connection.client else "unknown",
+            user_agent=connection.headers.get("user-agent"),
+            correlation_id=connection.scope.get("state", {}).get("correlation_id"),
+            on_events_committed=self.dispatcher.wake,
+            on_access_changed=self.access.forget,
+        )
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:

@@ -4,7 +4,12 @@ The caller (a GraphQL mutation's field, a REST shim) opens an ``AuditDraft`` wit
 ``ServiceContext.transaction`` writes the entry, SUCCESS, in the first transaction that commits under
 it (the same transaction as the change). A call that ends otherwise — refused, failed, userErrors,
 its transaction rolled back — or that committed nothing gets its entry in a transaction of its own
-(``finish``). Entries are never changed or deleted (migration 0014 refuses it)."""
+(``finish``). Entries are never changed or deleted (migration 0014 refuses it).
+
+The target is what the arguments name; a create call's, whose arguments name none, is the first
+row of its payload's entity class it inserts (``committed``). A sign-in's actor is the user who
+signed in (``identified``). A mutation refused before its fields ran (invalid document or
+variables) is recorded by schema/audit.py AuditedRefusals."""
 
 from __future__ import annotations
 
@@ -18,8 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core.errors import BadUserInput, Forbidden, NotFound
 from core.permissions import Role
@@ -68,6 +74,9 @@ class AuditDraft:
     correlation_id: str | None = None
     # The principal the call began with (a sign-in replaces the context's during the call).
     principal: Principal | None = None
+    # The type a create call's payload returns (its arguments name no target): the first row of
+    # that model class it inserts becomes the target.
+    creates: str | None = None
 
 
 _current: ContextVar[AuditDraft | None] = ContextVar("audit_draft", default=None)
@@ -84,6 +93,43 @@ def annotate(**details: object) -> None:
     draft = _current.get()
     if draft is not None:
         draft.details = {**(draft.details or {}), **details}
+
+
+def identified(principal: Principal) -> None:
+    """The call began with no principal: its entry names this one as the actor (the user of a
+    sign-in: login, register, completeMfaLogin, refreshToken; a REST shim's caller)."""
+    draft = _current.get()
+    if draft is not None and draft.principal is None:
+        draft.principal = principal
+
+
+# session.info key: the first row of each model class a session inserted (for ``creates``).
+_INSERTED = "audit_inserted"
+
+
+@event.listens_for(Session, "pending_to_persistent")
+def _inserted(session: Session, instance: object) -> None:
+    session.info.setdefault(_INSERTED, {}).setdefault(type(instance).__name__, instance)
+
+
+def _created(inserted: dict[str, object], type_name: str) -> object | None:
+    """The inserted row of the model class named as the type, or whose name begins the type's
+    (``DataExport`` rows for ``DataExportJob``), the longest such name."""
+    names = [name for name in inserted if type_name.startswith(name)]
+    return inserted[max(names, key=len)] if names else None
+
+
+async def committed(
+    draft: AuditDraft, caller: Caller, scope: TenantScope, session: AsyncSession
+) -> AuditEntry:
+    """The SUCCESS entry of the call's first committing transaction, its target the created row
+    when the arguments named none."""
+    if draft.target_id is None and draft.creates is not None:
+        await session.flush()  # the rows added since the last flush get their ids
+        row_id = getattr(_created(session.info.get(_INSERTED, {}), draft.creates), "id", None)
+        if row_id is not None:
+            draft.target_type, draft.target_id = draft.creates, str(row_id)
+    return entry(draft, caller, scope, AuditOutcome.SUCCESS)
 
 
 @contextlib.contextmanager
@@ -182,7 +228,7 @@ class AuditFilter:
     tenant_id: uuid.UUID | None = None
 
 
-def _reader_scope(principal: Principal | None, wanted: uuid.UUID | None) -> TenantScope:
+def reader_scope(principal: Principal | None, wanted: uuid.UUID | None) -> TenantScope:
     if principal is None:
         raise Forbidden("You are not allowed to read the audit log.")
     if principal.is_platform_admin:
@@ -195,15 +241,20 @@ def _reader_scope(principal: Principal | None, wanted: uuid.UUID | None) -> Tena
 
 
 async def list_entries(
-    reads: Any, principal: Principal | None, where: AuditFilter, page: PageArgs
+    reads: Any,
+    principal: Principal | None,
+    where: AuditFilter,
+    page: PageArgs,
+    only: ColumnElement[bool] | None = None,
 ) -> Page[AuditEntry]:
     """Newest first: the tenant's entries (AUDITOR, TENANT_ADMIN); a platform admin's every
-    tenant's, or one (``tenant_id`` or X-Tenant-Id). ``reads`` opens a read session in a scope."""
-    scope = _reader_scope(principal, where.tenant_id)
+    tenant's, or one (``tenant_id`` or X-Tenant-Id). ``reads`` opens a read session in a scope;
+    ``only`` narrows the entries further (the security events)."""
+    scope = reader_scope(principal, where.tenant_id)
     if where.since is not None and where.until is not None and where.since > where.until:
         raise BadUserInput("`from` must not be after `to`.")
     statement = where_given(
-        select(AuditEntry),
+        select(AuditEntry) if only is None else select(AuditEntry).where(only),
         (AuditEntry.actor_id, where.actor_id),
         (AuditEntry.action, where.action),
         (AuditEntry.target_type, where.target_type),

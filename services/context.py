@@ -13,7 +13,6 @@ from core.permissions import Role
 from core.principal import Principal
 from core.scope import TenantScope
 from core.settings import Settings
-from models.audit import AuditOutcome
 from models.db import Database, Reads
 from services import audit
 from services.events import ACCESS_CHANGES, EVENTS_RECORDED, AccessChange
@@ -68,7 +67,7 @@ class ServiceContext:
         async with self.db.transaction(scope) as session:
             yield session
             if draft is not None and not draft.written:
-                session.add(audit.entry(draft, self, scope, AuditOutcome.SUCCESS))
+                session.add(await audit.committed(draft, self, scope, session))
         if draft is not None:
             draft.written = True
         for change in session.info.get(ACCESS_CHANGES, ()):

@@ -30,18 +30,22 @@ from resolvers.identity.accounts import IdentityMutation, IdentityQuery, Identit
 from resolvers.identity.api_keys import ApiKeyMutation, ApiKeyQuery
 from resolvers.identity.impersonation import ImpersonationMutation
 from resolvers.identity.invites import InviteMutation, InviteQuery
+from resolvers.identity.linked_identities import LinkedIdentityMutation, LinkedIdentityQuery
 from resolvers.identity.mfa import MfaMutation, MfaQuery
 from resolvers.identity.oauth import OAuthMutation, OAuthQuery
 from resolvers.identity.privacy import PrivacyMutation, PrivacyQuery
+from resolvers.identity.profile import ProfileMutation, ProfileQuery
 from resolvers.identity.roles import RoleMutation, RoleQuery
 from resolvers.identity.sessions import SessionMutation, SessionQuery
 from resolvers.identity.sign_in import SignInMutation
 from resolvers.identity.tenant_profile import TenantProfileMutation, TenantProfileQuery
+from resolvers.identity.tenant_signup import TenantSignupMutation
 from resolvers.identity.user_admin import UserAdminMutation
 from resolvers.identity.verification import VerificationMutation
+from resolvers.identity.wallet import WalletMutation, WalletQuery
 from resolvers.nodes import NodeQuery
 from resolvers.orders import OrderMutation, OrderQuery, OrderSubscription
-from schema.audit import audit_every_field
+from schema.audit import AuditedRefusals, audit_every_field
 from schema.billing.invoices import Invoice, Payment, Refund
 from schema.billing.payments import PaymentMethod
 from schema.billing.plans import BillingSubscription, Plan
@@ -71,11 +75,14 @@ QUERIES: tuple[type, ...] = (
     ApiKeyQuery,
     SessionQuery,
     OAuthQuery,
+    LinkedIdentityQuery,
     InviteQuery,
     RoleQuery,
     MfaQuery,
     PrivacyQuery,
     TenantProfileQuery,
+    ProfileQuery,
+    WalletQuery,
     CatalogQuery,
     OrderQuery,
     BillingQuery,
@@ -89,12 +96,16 @@ MUTATIONS: tuple[type, ...] = (
     ApiKeyMutation,
     SessionMutation,
     OAuthMutation,
+    LinkedIdentityMutation,
     InviteMutation,
     RoleMutation,
     UserAdminMutation,
     MfaMutation,
     PrivacyMutation,
     TenantProfileMutation,
+    TenantSignupMutation,
+    ProfileMutation,
+    WalletMutation,
     CatalogMutation,
     OrderMutation,
     BillingMutation,
@@ -193,6 +204,8 @@ def build_schema(
     # Factories, not instances: an extension instance keeps per-operation state.
     extensions: list[Callable[[], SchemaExtension]] = [
         *observers,
+        # Before ErrorPolicy: it ends after it, with the errors' codes given.
+        AuditedRefusals,
         lambda: ErrorPolicy(production=settings.production),
         lambda: AddValidationRules(rules),
         lambda: QueryCost(maximum=settings.max_query_cost, show=not settings.production),

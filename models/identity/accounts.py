@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 from core.emails import email_skeleton
 from core.permissions import Role
 from models.base import Base, TenantOwned, new_id, utcnow
+from models.identity.profile import UserProfileColumns
 from models.identity.tenant_profile import TenantProfileColumns
 
 
@@ -73,7 +74,7 @@ class Tenant(TenantProfileColumns, Base):
         return in_service and self.deleted_at is None and not self.trial_expired
 
 
-class User(TenantOwned, Base):
+class User(UserProfileColumns, TenantOwned, Base):
     __tablename__ = "users"
     __table_args__ = (
         UniqueConstraint("tenant_id", "email"),

@@ -1,5 +1,6 @@
-"""TOTP multi-factor authentication (a user's secret, recovery codes, sign-in challenges) and the
-tenant security settings (MFA for admins, minimum password length, session lifetime)."""
+"""Multi-factor authentication (a user's factor: a TOTP secret or an SMS number; recovery codes;
+sign-in challenges) and the tenant security settings (MFA for admins, minimum password length,
+session lifetime)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,26 @@ from models.base import Base, TenantOwned, new_id, utcnow
 from models.identity.accounts import enum_column
 
 
+class MfaMethod(enum.StrEnum):
+    TOTP = "TOTP"  # an authenticator app's time-based codes
+    SMS = "SMS"  # a code texted to the factor's number at each sign-in
+
+
 class MfaCredential(TenantOwned, Base):
-    """A user's TOTP secret: written by setup, in use once ``users.mfa_enabled`` is set."""
+    """A user's one MFA factor: written by setup, in use once ``users.mfa_enabled`` is set."""
 
     __tablename__ = "mfa_credentials"
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    # AES-GCM of the base32 secret under a key derived from the mfa_encryption_key setting, bound
-    # to the user id (services/identity/totp.py): never the secret itself.
-    secret_ciphertext: Mapped[str] = mapped_column(String(200))
+    # The factor id clients name it by; a new setup makes a new one.
+    factor_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=new_id)
+    method: Mapped[MfaMethod] = mapped_column(enum_column(MfaMethod), default=MfaMethod.TOTP)
+    label: Mapped[str | None] = mapped_column(String(100))
+    # TOTP: AES-GCM of the base32 secret under a key derived from the mfa_encryption_key setting,
+    # bound to the user id (services/identity/totp.py): never the secret itself. None for SMS.
+    secret_ciphertext: Mapped[str | None] = mapped_column(String(200))
+    # SMS: the number (E.164) the codes go to, fixed at setup.
+    phone: Mapped[str | None] = mapped_column(String(16))
     # The TOTP time step of the last code accepted: a code of it or an earlier step is refused
     # (RFC 6238 section 5.2: no replay within the code's window).
     last_used_step: Mapped[int | None]
@@ -47,6 +59,8 @@ class MfaChallengePurpose(enum.StrEnum):
     # The password was right, but the tenant requires MFA of this admin, who has none yet: the
     # challenge lets them set it up, and verifying the setup signs them in.
     SETUP = "SETUP"
+    # A signed-in SMS user asked for a code to confirm a change (disable, new recovery codes).
+    CONFIRM = "CONFIRM"
 
 
 class MfaChallenge(TenantOwned, Base):
@@ -62,6 +76,15 @@ class MfaChallenge(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # SMS factor: keyed SHA-256 of the texted code (services/identity/mfa_factors.py), and the
+    # wrong codes tried against it (verification_max_attempts).
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    # The login's client, for the session the completed challenge opens.
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    device_id: Mapped[str | None] = mapped_column(String(128))
+    device_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class TenantSecuritySettings(TenantOwned, Base):

@@ -1,5 +1,6 @@
 """OAuth / OIDC sign-in: started sign-ins (state and PKCE verifier, kept server-side so any process
-can finish them), provider identities linked to users, and which sessions a provider opened."""
+can finish them), provider identities linked to users, which sessions a provider opened, and the
+Telegram logins already used (services/identity/telegram.py)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ class UserIdentity(TenantOwned, Base):
     subject: Mapped[str] = mapped_column(String(255))
     # The provider's address when last seen (informational: sign-in goes by subject).
     email: Mapped[str | None] = mapped_column(String(320))
+    # What the provider calls the account besides (a Telegram @username), shown in the list.
+    display_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -60,3 +63,14 @@ class OAuthSignIn(TenantOwned, Base):
         ForeignKey("user_identities.id", ondelete="CASCADE"), index=True
     )
     provider: Mapped[str] = mapped_column(String(32))
+
+
+class TelegramLogin(Base):
+    """A Telegram Login Widget answer already signed in with: refused if presented again while it
+    is fresh. Of no tenant: one answer signs in once, anywhere."""
+
+    __tablename__ = "telegram_logins"
+
+    # SHA-256 of the widget's hash (which covers every field it sent).
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -70,3 +70,6 @@ class DataExport(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # How often a worker took the job up: one left RUNNING by a dead process is taken up again
+    # (services/identity/data_export.py), up to a limit.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -1,5 +1,6 @@
-"""Custom roles: a tenant's named sets of permissions (core/permissions.py), held by its users
-beside the system roles (user_roles)."""
+"""Custom roles: a tenant's named sets of permissions (the catalogue: core/permissions.py's
+built-ins and the platform's custom permissions), held by its users beside the system roles
+(user_roles)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class CustomRole(TenantOwned, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(String(500), default="")
-    # Sorted `resource:action` strings from core/permissions.py:PERMISSIONS.
+    # Sorted `resource:action` keys of the catalogue (services/identity/permission_catalogue.py).
     permissions: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -38,3 +39,25 @@ class UserCustomRole(TenantOwned, Base):
         ForeignKey("custom_roles.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomPermission(Base):
+    """A permission platform admins added to the catalogue beside the built-in ones of
+    core/permissions.py (which are never stored: they cannot be changed). Platform-wide, so no
+    tenant owns it; custom roles of any tenant may grant it by its key."""
+
+    __tablename__ = "custom_permissions"
+    __table_args__ = (UniqueConstraint("resource", "action"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    resource: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    # A readable name (seed 004: "manage_inventory"); the key granted is `resource:action`.
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def key(self) -> str:
+        return f"{self.resource}:{self.action}"

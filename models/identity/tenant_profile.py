@@ -4,10 +4,11 @@ branding and its custom domains."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, String, UniqueConstraint, text
+from sqlalchemy import Enum, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, new_id, utcnow
@@ -27,6 +28,15 @@ class TenantProfileColumns:
     trial_ends_at: Mapped[datetime | None]
     # Soft delete by a platform admin: hidden, signed out, restorable for a while.
     deleted_at: Mapped[datetime | None]
+    # Whom to reach (seed 002's contact_* fields besides contact_email) and where invoices go.
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    billing_email: Mapped[str | None] = mapped_column(String(320))
+
+
+class DomainCheckMethod(enum.StrEnum):
+    DNS_TXT = "DNS_TXT"
+    HTTP_FILE = "HTTP_FILE"
 
 
 class TenantBranding(TenantOwned, Base):
@@ -49,8 +59,20 @@ class TenantBranding(TenantOwned, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class TenantOrigin(TenantOwned, Base):
+    """A browser origin (scheme://host[:port]) a tenant's web apps call the API from: CORS allows
+    it (server/cors.py) while the tenant is in service."""
+
+    __tablename__ = "tenant_origins"
+    __table_args__ = (UniqueConstraint("tenant_id", "origin"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    origin: Mapped[str] = mapped_column(String(300), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class TenantDomain(TenantOwned, Base):
-    """A hostname a tenant claims, verified by a DNS TXT record it publishes."""
+    """A hostname a tenant claims, verified by a DNS TXT record or a file served over HTTP."""
 
     __tablename__ = "tenant_domains"
     __table_args__ = (
@@ -68,6 +90,16 @@ class TenantDomain(TenantOwned, Base):
     hostname: Mapped[str] = mapped_column(String(253))
     # The TXT value to publish; public by nature (it is published), so stored as is.
     challenge_token: Mapped[str] = mapped_column(String(64))
+    method: Mapped[DomainCheckMethod] = mapped_column(
+        Enum(
+            DomainCheckMethod,
+            native_enum=False,
+            length=32,
+            values_callable=lambda members: [m.value for m in members],
+        ),
+        default=DomainCheckMethod.DNS_TXT,
+        server_default=DomainCheckMethod.DNS_TXT.value,
+    )
     challenge_expires_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     verified_at: Mapped[datetime | None]

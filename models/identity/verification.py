@@ -40,6 +40,9 @@ class VerificationChallenge(TenantOwned, Base):
     sent_to: Mapped[str] = mapped_column(String(320))
     # The secret itself is never stored.
     secret_hash: Mapped[str] = mapped_column(String(200), unique=True)
+    # An email link's mail carries a 6-digit code too: its keyed SHA-256 (services/identity/
+    # verification_codes.py), typed instead of opening the link.
+    code_hash: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]

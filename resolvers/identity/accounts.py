@@ -187,7 +187,7 @@ class IdentityMutation:
         info: Info,
         input: Annotated[UpdateMeInput, strawberry.argument(description="The profile fields to change.")],
     ) -> UserPayload:
-        call = users.update_me(info.context.services, input.full_name)
+        call = users.update_me(info.context.services, input.full_name, input.profile_changes())
         return await mutation_payload(UserPayload, call, user_payload)
 
     @strawberry.mutation(extensions=access(TENANT_ADMIN, WRITE), description="Update a user of the tenant.")

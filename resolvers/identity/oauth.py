@@ -1,5 +1,6 @@
-"""OAuth / OIDC resolvers: the enabled providers (public), sign-in by code exchange, and linking a
-provider to the signed-in account."""
+"""OAuth / OIDC resolvers: the enabled providers (public), the authorization URL of a sign-in the
+client runs itself, sign-in by code exchange (Telegram's widget data too), and linking a provider
+to the signed-in account."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from schema.identity.accounts import UserPayload
 from schema.identity.oauth import (
     LinkOAuthIdentityInput,
     LoginWithOAuthInput,
+    OAuthAuthorizationUrlInput,
+    OAuthAuthorizationUrlPayload,
     OAuthProvider,
     OAuthProviderKind,
 )
 from schema.identity.sign_in import AuthPayload
-from services.identity import oauth
-from services.identity.oauth import public_base, url_of_callback, url_of_start
+from services.identity import oauth, telegram
+from services.identity.oauth import AuthorizationRequest, public_base, url_of_callback, url_of_start
 
 
 def _base(info: Info) -> str:
@@ -75,15 +78,47 @@ class OAuthMutation:
             LoginWithOAuthInput, strawberry.argument(description="Provider, code, redirect URI, tenant.")
         ],
     ) -> AuthPayload:
-        call = oauth.login_with_code(
-            info.context.services,
-            input.provider,
-            code=input.code,
-            redirect_uri=input.redirect_uri,
-            tenant_slug=input.tenant_slug,
-            code_verifier=input.code_verifier,
-        )
+        services = info.context.services
+        if input.provider == telegram.TELEGRAM and telegram.enabled(services.settings):
+            # 002's POST /auth/login/oauth/telegram: the widget's redirect query as the code.
+            call = telegram.login_with_query(services, input.tenant_slug, input.code)
+        else:
+            call = oauth.login_with_code(
+                services,
+                input.provider,
+                code=input.code,
+                redirect_uri=input.redirect_uri,
+                tenant_slug=input.tenant_slug,
+                code_verifier=input.code_verifier,
+                state=input.state,
+            )
         return await mutation_payload(AuthPayload, call, lambda s: signed_in_or_challenged(info, s))
+
+    @strawberry.mutation(
+        name="oauthAuthorizationUrl",
+        extensions=access(PUBLIC),
+        description="Start a sign-in whose browser redirect the client handles itself (004 GET "
+        "/auth/google as JSON): the provider's authorization URL with the state (yours, or a new one). "
+        "The PKCE verifier and nonce stay on the server; finish with `loginWithOAuth` given the code, "
+        "this state and the same redirect URI (once, before expiresAt).",
+    )
+    async def oauth_authorization_url(
+        self,
+        info: Info,
+        input: Annotated[
+            OAuthAuthorizationUrlInput, strawberry.argument(description="Provider, tenant, redirect URI.")
+        ],
+    ) -> OAuthAuthorizationUrlPayload:
+        call = oauth.authorization_request(
+            info.context.services, input.provider, input.tenant_slug, input.redirect_uri, input.state
+        )
+
+        def answer(started: AuthorizationRequest) -> OAuthAuthorizationUrlPayload:
+            return OAuthAuthorizationUrlPayload(
+                url=started.url, state=started.state, expires_at=started.expires_at
+            )
+
+        return await mutation_payload(OAuthAuthorizationUrlPayload, call, answer)
 
     @strawberry.mutation(
         name="linkOAuthIdentity",

@@ -1,5 +1,5 @@
-"""Tenant administration resolvers: settings patch, quotas and trial, soft delete, branding,
-custom domains, and the public lookup by domain."""
+"""Tenant administration resolvers: settings patch, quotas and trial, soft delete, contacts and
+allowed origins, branding, custom domains, and the public lookups by domain and by name."""
 
 from __future__ import annotations
 
@@ -27,10 +27,11 @@ from schema.identity.tenant_profile import (
     TenantDomainIdInput,
     TenantDomainPayload,
     UpdateTenantBrandingInput,
+    UpdateTenantContactInput,
     UpdateTenantLimitsInput,
 )
 from schema.nodes import parse_uuid
-from services.identity import domains, tenant_profile
+from services.identity import domains, tenant_contact, tenant_profile
 
 TENANT_ADMIN = HasRole(*TENANT_ADMINS)
 PLATFORM_ADMIN = HasRole(*PLATFORM_ADMINS)
@@ -72,6 +73,19 @@ class TenantProfileQuery:
         ],
     ) -> PublicTenant | None:
         profile = await tenant_profile.public_profile_by_domain(info.context.services, hostname)
+        return PublicTenant.of(profile) if profile else None
+
+    @strawberry.field(
+        extensions=access(PUBLIC),
+        description="Public facts of the tenant in service with exactly this name (any case, outer "
+        "spaces ignored); null when none or several tenants in service have it (look up by slug then).",
+    )
+    async def tenant_by_name(
+        self,
+        info: Info,
+        name: Annotated[str, strawberry.argument(description="The tenant's display name.")],
+    ) -> PublicTenant | None:
+        profile = await tenant_profile.public_profile_by_name(info.context.services, name)
         return PublicTenant.of(profile) if profile else None
 
 
@@ -131,6 +145,22 @@ class TenantProfileMutation:
         call = tenant_profile.restore_tenant(info.context.services, parse_uuid(input.id, "Tenant"))
         return await mutation_payload(TenantPayload, call, _tenant_payload)
 
+    @strawberry.mutation(
+        extensions=access(TENANT_ADMIN),
+        description="Change a tenant's contact name, email and phone, billing email and allowed origins.",
+    )
+    async def update_tenant_contact(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateTenantContactInput, strawberry.argument(description="The tenant and the fields to change.")
+        ],
+    ) -> TenantPayload:
+        call = tenant_contact.update_contact(
+            info.context.services, _tenant_or_own(info, input.tenant_id), input.changes()
+        )
+        return await mutation_payload(TenantPayload, call, _tenant_payload)
+
     @strawberry.mutation(extensions=access(TENANT_ADMIN), description="Change a tenant's branding.")
     async def update_tenant_branding(
         self,
@@ -150,7 +180,8 @@ class TenantProfileMutation:
 
     @strawberry.mutation(
         extensions=access(TENANT_ADMIN),
-        description="Claim a hostname for a tenant: answers the DNS TXT record to publish before verifying.",
+        description="Claim a hostname for a tenant: answers the DNS TXT record to publish (or the file to "
+        "serve over HTTP) before verifying.",
     )
     async def add_tenant_domain(
         self,
@@ -158,13 +189,14 @@ class TenantProfileMutation:
         input: Annotated[AddTenantDomainInput, strawberry.argument(description="The tenant and hostname.")],
     ) -> TenantDomainPayload:
         call = domains.add_domain(
-            info.context.services, _tenant_or_own(info, input.tenant_id), input.hostname
+            info.context.services, _tenant_or_own(info, input.tenant_id), input.hostname, input.method
         )
         return await mutation_payload(TenantDomainPayload, call, _domain_payload(info))
 
     @strawberry.mutation(
         extensions=access(TENANT_ADMIN),
-        description="Look the domain's TXT challenge up in DNS; once found, the domain resolves to it.",
+        description="Look the domain's challenge up (its TXT record in DNS, or its file over HTTP); once "
+        "found, the domain resolves to the tenant.",
     )
     async def verify_tenant_domain(
         self,

@@ -48,14 +48,18 @@ class VerificationMutation:
 
     @strawberry.mutation(
         extensions=access(PUBLIC),
-        description="Verify an email address with the token of its link (single use; no sign-in needed).",
+        description="Verify an email address with the token of its link (single use; no sign-in "
+        "needed), or with the mail's 6-digit code: with the token, or signed in (TOKEN_OR_CODE with "
+        "neither).",
     )
     async def verify_email(
         self,
         info: Info,
-        input: Annotated[VerifyEmailInput, strawberry.argument(description="The link's token.")],
+        input: Annotated[
+            VerifyEmailInput, strawberry.argument(description="The link's token, the mail's code, or both.")
+        ],
     ) -> VerificationPayload:
-        call = verification.verify_email(info.context.services, input.tenant_slug, input.token)
+        call = verification.verify_email(info.context.services, input.tenant_slug, input.token, input.code)
         return await mutation_payload(VerificationPayload, call, lambda user: _verified(info, user))
 
     @strawberry.mutation(

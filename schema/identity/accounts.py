@@ -18,10 +18,13 @@ from core.scope import TenantScope
 from loaders.pagination import ChildPageKey
 from models.identity import accounts as models
 from models.identity.accounts import TenantKind, TenantStatus, UserStatus
+from schema import audit as audit_feeds
 from schema.directives import Role  # registered there as an enum: must come first (else 2 Roles)
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
+from schema.identity.profile import ProfileInput, UserProfileFields
 from schema.identity.tenant_profile import TenantBranding, TenantProfile
+from schema.identity.wallet import Wallet, user_wallet
 from schema.live import SharedPayload
 from schema.nodes import NO_ID, Entity, load_nodes, node_type
 from schema.pagination import After, Before, Connection, First, Last, OrderDirection, connection, page_args
@@ -159,7 +162,7 @@ class PublicTenant:
 
 @node_type
 @strawberry.federation.type(keys=["id"], name="User", description="A person who signs in to one tenant.")
-class User(Entity, SharedPayload):
+class User(UserProfileFields, Entity, SharedPayload):
     user_id: relay.NodeID[str]
     email: str = strawberry.field(
         description="Sign-in address, unique in the tenant (stored lowercase); an empty string for an "
@@ -230,7 +233,25 @@ class User(Entity, SharedPayload):
             ban_reason=user.ban_reason if banned else None,
             banned_until=user.banned_until if banned else None,
             tenant_uuid=user.tenant_id,
+            **UserProfileFields.fields_of(user),
         )
+
+    wallet: Wallet | None = strawberry.field(
+        resolver=user_wallet,
+        description="Balances and daily usage quota (GET /users/me/balance): yours, or anyone's for "
+        "service principals and platform admins; null otherwise.",
+    )
+
+    recent_activity = strawberry.field(
+        resolver=audit_feeds.recent_activity,
+        description="Your own recent activity, newest first: the audit entries where you are the actor "
+        "(by session or API key, or someone impersonating you). Empty on anyone else's user.",
+    )
+    security_events = strawberry.field(
+        resolver=audit_feeds.my_security_events,
+        description="Your own security events, newest first: sign-ins, sessions, credentials, roles and "
+        "refusals, by you or done to your account. Empty on anyone else's user.",
+    )
 
     @strawberry.field(description="The user's roles in the tenant (a self-registered user holds USER).")
     async def roles(self, info: Info) -> list[Role]:
@@ -312,7 +333,7 @@ class TenantOrderInput:
 
 
 @strawberry.input(description="Changes to your own profile; omitted fields stay as they are.")
-class UpdateMeInput:
+class UpdateMeInput(ProfileInput):
     full_name: str | None = strawberry.field(default=None, description="Your new name.")
 
 

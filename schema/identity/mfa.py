@@ -1,5 +1,6 @@
-"""MFA and tenant security settings types: TOTP setup, verification, the sign-in challenge and
-its completion, the tenant's security settings."""
+"""MFA and tenant security settings types: factor setup (TOTP or SMS), verification, the sign-in
+challenge and its completion, new recovery codes, SMS codes on request, an admin's MFA reset, the
+tenant's security settings."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Self
 
 import strawberry
 
+from models.identity.mfa import MfaMethod
 from schema.errors import UserError, user_errors_field
 from schema.identity.sign_in import AuthPayload
 from services.identity.errors import IdentityErrorCode
@@ -19,21 +21,34 @@ from services.identity.security import (
 )
 
 
-@strawberry.input(description="Start (or restart, before verifying) a TOTP setup.")
+@strawberry.input(description="Start (or restart, before verifying) an MFA factor's setup.")
 class SetupMfaInput:
     challenge: str | None = strawberry.field(
         default=None,
         description="Without a session: the mfaChallenge of a login answered MFA_SETUP_REQUIRED.",
     )
+    method: MfaMethod = strawberry.field(
+        default=MfaMethod.TOTP,
+        description="TOTP (default) or SMS: SMS texts the account's phone number (NO_PHONE without one).",
+    )
+    label: str | None = strawberry.field(
+        default=None, description="Your name for the factor (e.g. the phone's), shown back to you."
+    )
 
 
-@strawberry.input(description="The first code of the authenticator, to turn MFA on.")
+@strawberry.input(description="The first code of the factor, to turn MFA on.")
 class VerifyMfaSetupInput:
-    code: str = strawberry.field(description="The 6-digit code the authenticator shows now.")
+    code: str = strawberry.field(
+        description="The 6-digit code the authenticator shows now, or the one texted (SMS)."
+    )
     challenge: str | None = strawberry.field(
         default=None,
         description="Without a session: the mfaChallenge of a login answered MFA_SETUP_REQUIRED; "
         "the answer then carries the tokens of that sign-in.",
+    )
+    factor_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The setup's factorId; another (an older setup's) is INVALID_MFA_FACTOR. Optional.",
     )
 
 
@@ -41,7 +56,9 @@ class VerifyMfaSetupInput:
 class CompleteMfaLoginInput:
     challenge: str = strawberry.field(description="The mfaChallenge the login answered.")
     code: str | None = strawberry.field(
-        default=None, description="The authenticator's current 6-digit code (each code works once)."
+        default=None,
+        description="The authenticator's current 6-digit code, or the one the login texted (SMS "
+        "factor); each code works once.",
     )
     recovery_code: str | None = strawberry.field(
         default=None, description="Instead of a code: one of the recovery codes (each works once)."
@@ -50,7 +67,16 @@ class CompleteMfaLoginInput:
 
 @strawberry.input(description="Turn MFA off.")
 class DisableMfaInput:
-    code: str = strawberry.field(description="The authenticator's current 6-digit code.")
+    code: str = strawberry.field(
+        description="The authenticator's current 6-digit code, or (SMS) the one requestMfaCode texted."
+    )
+
+
+@strawberry.input(description="New recovery codes, confirmed by a current code of the factor.")
+class RegenerateRecoveryCodesInput:
+    code: str = strawberry.field(
+        description="The authenticator's current 6-digit code, or (SMS) the one requestMfaCode texted."
+    )
 
 
 @strawberry.input(description="Changes to the tenant's security settings; omitted fields stay.")
@@ -70,8 +96,21 @@ class UpdateSecuritySettingsInput:
     )
 
 
-@strawberry.type(description="A TOTP setup: add it to an authenticator, then verifyMfaSetup. Shown once.")
+@strawberry.type(
+    description="A factor's setup: add it to an authenticator (TOTP) or read the texted code (SMS), "
+    "then verifyMfaSetup. Shown once."
+)
 class MfaSetupPayload:
+    factor_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The factor's id (verifyMfaSetup's factorId)."
+    )
+    method: MfaMethod | None = strawberry.field(default=None, description="TOTP or SMS.")
+    sent_to: str | None = strawberry.field(
+        default=None, description="SMS: the masked number the first code went to; null for TOTP."
+    )
+    code_expires_at: datetime | None = strawberry.field(
+        default=None, description="SMS: when the texted code stops working (UTC); null for TOTP."
+    )
     secret: str | None = strawberry.field(
         default=None, description="The base32 secret, for typing into an authenticator."
     )
@@ -82,6 +121,23 @@ class MfaSetupPayload:
     recovery_codes: list[str] | None = strawberry.field(
         default=None,
         description="Ten single-use codes that sign in instead of the authenticator; keep them safe.",
+    )
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="New recovery codes (the old ones stopped working), shown once, or userErrors.")
+class RecoveryCodesPayload:
+    recovery_codes: list[str] | None = strawberry.field(
+        default=None, description="Ten single-use codes that sign in instead of the factor; keep them safe."
+    )
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="Where an SMS factor's code went, or userErrors.")
+class MfaCodeSentPayload:
+    sent_to: str | None = strawberry.field(default=None, description="The masked number.")
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When the code stops working (UTC); a newer one replaces it."
     )
     user_errors: list[UserError] = user_errors_field()
 
@@ -135,5 +191,7 @@ def challenge_payload(issued: IssuedChallenge) -> AuthPayload:
         mfa_required=not issued.setup_required,
         mfa_challenge=issued.challenge,
         mfa_challenge_expires_at=issued.expires_at,
+        mfa_method=issued.method,
+        mfa_code_sent_to=issued.code_sent_to,
         user_errors=errors,
     )

@@ -7,9 +7,21 @@ from datetime import datetime
 
 import strawberry
 
+from models.identity.mfa import MfaMethod
+from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
 from schema.identity.accounts import User
 from schema.identity.sessions import device_id_field, device_name_field
+
+# Registered here, not in schema/identity/mfa.py: AuthPayload (below) names it, and is read first.
+documented_enum(
+    MfaMethod,
+    "How a user's MFA factor gives its codes.",
+    {
+        MfaMethod.TOTP: "An authenticator app (RFC 6238 time-based codes).",
+        MfaMethod.SMS: "A code texted to the account's phone number at each sign-in.",
+    },
+)
 
 
 @strawberry.input(description="Credentials for signing in to one tenant.")
@@ -124,6 +136,13 @@ class AuthPayload:
     )
     mfa_challenge_expires_at: datetime | None = strawberry.field(
         default=None, description="When mfaChallenge stops working (UTC): sign in again after it."
+    )
+    mfa_method: MfaMethod | None = strawberry.field(
+        default=None, description="When mfaRequired: the factor completeMfaLogin wants a code of."
+    )
+    mfa_code_sent_to: str | None = strawberry.field(
+        default=None,
+        description="When mfaRequired with an SMS factor: the masked number the code was just texted to.",
     )
     verification_required: bool = strawberry.field(
         default=False,

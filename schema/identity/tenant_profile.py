@@ -1,5 +1,6 @@
-"""Tenant administration types: the tenant's quotas, trial, deletion, user count, branding and
-custom domains (fields of Tenant through ``TenantProfile``), with their inputs and payloads."""
+"""Tenant administration types: the tenant's quotas, trial, deletion, user count, contacts, allowed
+origins, branding and custom domains (fields of Tenant through ``TenantProfile``), with their
+inputs and payloads."""
 
 from __future__ import annotations
 
@@ -16,10 +17,24 @@ from core.permissions import USER_READERS, USERS_READ
 from core.settings import Settings
 from models.identity import accounts
 from models.identity import tenant_profile as models
+from models.identity.tenant_profile import DomainCheckMethod
+from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
 from schema.nodes import LoadedNode, load_nodes, node_type
+from services.identity.domain_checks import challenge_url
 from services.identity.domains import challenge_name, challenge_value
 from services.identity.tenant_profile import BRANDING_FIELDS
+
+documented_enum(
+    DomainCheckMethod,
+    "How a tenant proves it controls a hostname.",
+    {
+        DomainCheckMethod.DNS_TXT: "A TXT record at the challenge name holds the challenge value.",
+        DomainCheckMethod.HTTP_FILE: "http://<hostname>/.well-known/tenantgraph-challenge/<token> "
+        "serves the challenge value (status 200, redirects not followed).",
+    },
+    name="DomainVerificationMethod",
+)
 
 # ---- types ------------------------------------------------------------------------------------
 
@@ -49,13 +64,18 @@ class TenantBranding:
         return cls(**{name: getattr(row, name) for name in BRANDING_FIELDS}, updated_at=row.updated_at)
 
 
-@strawberry.type(description="The DNS record that proves a tenant controls a hostname.")
+@strawberry.type(description="The DNS record or HTTP file that proves a tenant controls a hostname.")
 class DomainChallenge:
-    record_type: str = strawberry.field(description="Always TXT.")
+    method: DomainCheckMethod = strawberry.field(description="How the challenge is met.")
+    record_type: str = strawberry.field(description="TXT for DNS_TXT; HTTP_FILE for HTTP_FILE.")
     record_name: str = strawberry.field(
-        description="Where to publish it, e.g. _tenantgraph-challenge.shop.example.com."
+        description="Where to publish it: the TXT name, e.g. _tenantgraph-challenge.shop.example.com, "
+        "or the file's URL."
     )
-    record_value: str = strawberry.field(description="The exact text the TXT record must hold.")
+    record_value: str = strawberry.field(description="The exact text the TXT record or the file must hold.")
+    url: str | None = strawberry.field(
+        description="HTTP_FILE: the URL that must serve recordValue (plain http); null for DNS_TXT."
+    )
     expires_at: datetime = strawberry.field(
         description="After this (UTC) the challenge no longer verifies: add the domain again for a fresh one."
     )
@@ -66,8 +86,9 @@ class DomainChallenge:
 class TenantDomain(LoadedNode):
     domain_id: relay.NodeID[str]
     hostname: str = strawberry.field(description="The hostname, lower case, without a trailing dot.")
+    method: DomainCheckMethod = strawberry.field(description="How the tenant proves it holds the hostname.")
     verified: bool = strawberry.field(
-        description="Whether the DNS challenge was found: only then it resolves."
+        description="Whether the challenge was found (in DNS or over HTTP): only then it resolves."
     )
     verified_at: datetime | None = strawberry.field(description="When it was verified (UTC).")
     created_at: datetime = strawberry.field(description="When it was added (UTC).")
@@ -79,15 +100,20 @@ class TenantDomain(LoadedNode):
     def from_model(cls, row: models.TenantDomain, settings: Settings) -> Self:
         challenge = None
         if row.verified_at is None:
+            by_file = row.method == DomainCheckMethod.HTTP_FILE
+            url = challenge_url(settings, row.hostname, row.challenge_token) if by_file else None
             challenge = DomainChallenge(
-                record_type="TXT",
-                record_name=challenge_name(settings, row),
+                method=row.method,
+                record_type="HTTP_FILE" if by_file else "TXT",
+                record_name=url or challenge_name(settings, row),
                 record_value=challenge_value(row),
+                url=url,
                 expires_at=row.challenge_expires_at,
             )
         return cls(
             domain_id=str(row.id),
             hostname=row.hostname,
+            method=row.method,
             verified=row.verified_at is not None,
             verified_at=row.verified_at,
             created_at=row.created_at,
@@ -119,6 +145,9 @@ class TenantProfile:
     deleted_at: datetime | None = strawberry.field(
         description="When a platform admin deleted the tenant (UTC); null while it is in use."
     )
+    contact_name: str | None = strawberry.field(description="Whom the platform writes to or calls.")
+    contact_phone: str | None = strawberry.field(description="The contact's phone number (E.164).")
+    billing_email: str | None = strawberry.field(description="Where invoices and billing mail go.")
     profile_of: strawberry.Private[uuid.UUID]
 
     @staticmethod
@@ -129,6 +158,9 @@ class TenantProfile:
             "max_products": tenant.max_products,
             "trial_ends_at": tenant.trial_ends_at,
             "deleted_at": tenant.deleted_at,
+            "contact_name": tenant.contact_name,
+            "contact_phone": tenant.contact_phone,
+            "billing_email": tenant.billing_email,
             "profile_of": tenant.id,
         }
 
@@ -142,6 +174,15 @@ class TenantProfile:
             return None
         count: int = await info.context.loaders.tenant_profile.user_count.load(self.profile_of)
         return count
+
+    @strawberry.field(
+        description="Browser origins (scheme://host[:port]) the tenant's web apps call the API from: "
+        "CORS allows them while the tenant is in service (without credentials: send the token in "
+        "Authorization), by origin."
+    )
+    async def allowed_origins(self, info: Info) -> list[str]:
+        origins: list[str] = await info.context.loaders.tenant_profile.origins.load(self.profile_of)
+        return origins
 
     @strawberry.field(description="How the tenant's pages and mails look (tenant admins set it).")
     async def branding(self, info: Info) -> TenantBranding:
@@ -215,11 +256,45 @@ class AddTenantDomainInput:
         default=None, description="The tenant's global id; yours when omitted."
     )
     hostname: str = strawberry.field(description="e.g. shop.example.com: no scheme, port or wildcard.")
+    method: DomainCheckMethod = strawberry.field(
+        default=DomainCheckMethod.DNS_TXT,
+        description="How the challenge will be met; adding an unverified domain again switches it.",
+    )
 
 
 @strawberry.input(description="One custom domain, by id.")
 class TenantDomainIdInput:
     id: relay.GlobalID = strawberry.field(description="The domain's global id.")
+
+
+@strawberry.input(
+    description="A tenant's contacts, billing email and allowed origins; omitted fields stay, null "
+    "or blank clears."
+)
+class UpdateTenantContactInput:
+    tenant_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The tenant's global id; yours when omitted."
+    )
+    contact_name: str | None = strawberry.field(default=strawberry.UNSET, description="The contact's name.")
+    contact_email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Where the platform writes to the tenant."
+    )
+    contact_phone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="In international form with its country code."
+    )
+    billing_email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Where invoices and billing mail go."
+    )
+    allowed_origins: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole list (replaces it; null empties it), at most 20: https://host[:port], "
+        "http only for localhost; no path or wildcard.",
+    )
+
+    def changes(self) -> dict[str, Any]:
+        """The fields given, by their service names."""
+        names = ("contact_name", "contact_email", "contact_phone", "billing_email", "allowed_origins")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not strawberry.UNSET}
 
 
 # ---- payloads ---------------------------------------------------------------------------------

@@ -16,9 +16,19 @@ TENANT_OF_LINK = (
 )
 
 
-@strawberry.input(description="The token of an email verification link.")
+@strawberry.input(
+    description="The token of an email verification link, or the code of its mail (with the token, or "
+    "signed in: the latest mail), or both."
+)
 class VerifyEmailInput:
-    token: str = strawberry.field(description="The link's `token` parameter.")
+    token: str | None = strawberry.field(
+        default=None, description="The link's `token` parameter; omitted: signed in, with `code`."
+    )
+    code: str | None = strawberry.field(
+        default=None,
+        description="The 6-digit code of the mail (wrong codes count: VERIFICATION_ATTEMPTS_EXCEEDED "
+        "after verificationMaxAttempts).",
+    )
     tenant_slug: str | None = strawberry.field(default=None, description=TENANT_OF_LINK)
 
 

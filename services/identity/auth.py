@@ -18,6 +18,7 @@ from core.settings import Settings
 from models.base import utcnow
 from models.db import Reads
 from models.identity.accounts import AuthSession, RefreshToken, Tenant, User, UserStatus
+from services import audit
 from services.context import ServiceContext
 from services.events import record_access_change
 from services.identity.access import AccessStore
@@ -118,6 +119,7 @@ async def _signed_in(
         session_id=auth_session.id,
         password_change_required=user.must_change_password,
     )
+    audit.identified(principal)
     access = issue_access_token(
         settings, user_id=user.id, tenant_id=user.tenant_id, roles=principal.roles, session_id=auth_session.id
     )
@@ -188,7 +190,7 @@ async def login(
         if refusal := sign_in_refusal(tenant, user):
             raise refusal
         # MFA (services/identity/security.py): a challenge instead of tokens.
-        if challenge := await second_factor_challenge(ctx, session, user):
+        if challenge := await second_factor_challenge(ctx, session, user, device):
             return challenge
         return await start_session(ctx, session, user, device=device)
 

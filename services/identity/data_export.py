@@ -5,7 +5,10 @@ running). Every server process runs a ``DataExportWorker``: it claims the oldest
 SELECT ... FOR UPDATE SKIP LOCKED and marks it RUNNING (committed, so ``myDataExports`` shows it),
 collects the document in the job's tenant, stores it and mails the owner a download link whose
 token is single use and expires after ``data_export_link_seconds`` (only its SHA-256 is stored).
-A job that raises becomes FAILED with the error."""
+A job that raises becomes FAILED with the error. A job left RUNNING by a process that died is taken
+up again once ``data_export_stale_seconds`` have passed since it started (``attempts`` counts the
+takes; past ``data_export_max_attempts`` it is FAILED); a worker that finds its job taken up by
+another since drops its own result."""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import invalid
 from core.scope import TenantScope
@@ -81,25 +85,46 @@ def download_url(settings: Settings, export_id: uuid.UUID, token: str) -> str:
     return f"{base}{DOWNLOAD_PATH.format(export_id=export_id)}?token={token}"
 
 
-async def _claim(db: Database) -> DataExport | None:
-    """The oldest queued job, marked RUNNING (None when there is none)."""
+async def _claim(db: Database, settings: Settings) -> DataExport | None:
+    """The oldest queued job, or one left RUNNING longer than ``data_export_stale_seconds`` (its
+    worker died), marked RUNNING as this worker's; None when there is none. A job taken up
+    ``data_export_max_attempts`` times already is FAILED instead."""
+    stale = utcnow() - timedelta(seconds=settings.data_export_stale_seconds)
+    takeable = or_(
+        DataExport.status == ExportStatus.QUEUED,
+        and_(DataExport.status == ExportStatus.RUNNING, DataExport.started_at < stale),
+    )
     async with db.transaction(TenantScope.all_tenants()) as session:
         job = await session.scalar(
             select(DataExport)
-            .where(DataExport.status == ExportStatus.QUEUED)
+            .where(takeable)
             .order_by(DataExport.created_at, DataExport.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         )
         if job is None:
             return None
+        if job.attempts >= settings.data_export_max_attempts:
+            job.status, job.finished_at = ExportStatus.FAILED, utcnow()
+            job.error = f"Abandoned: its worker stopped {job.attempts} times before it was done."
+            return job
         job.status, job.started_at = ExportStatus.RUNNING, utcnow()
+        job.attempts += 1
         return job
+
+
+async def _owned(session: AsyncSession, job: DataExport) -> DataExport | None:
+    """The job's row, locked, while it is still this worker's (no other took it up since)."""
+    row = await session.get_one(DataExport, job.id, with_for_update=True)
+    return row if row.status == ExportStatus.RUNNING and row.attempts == job.attempts else None
 
 
 async def _complete(db: Database, settings: Settings, job: DataExport) -> None:
     async with db.transaction(TenantScope.of(job.tenant_id)) as session:
-        row = await session.get_one(DataExport, job.id, with_for_update=True)
+        row = await _owned(session, job)
+        if row is None:
+            log.warning("data export %s was taken up by another worker: this one's result is dropped", job.id)
+            return
         user = await session.get_one(User, row.user_id)
         token = secrets.token_urlsafe(32)
         row.document = await personal_data(session, user)
@@ -124,16 +149,19 @@ async def _complete(db: Database, settings: Settings, job: DataExport) -> None:
 
 async def _fail(db: Database, job: DataExport, error: Exception) -> None:
     async with db.transaction(TenantScope.of(job.tenant_id)) as session:
-        row = await session.get_one(DataExport, job.id, with_for_update=True)
-        row.status, row.finished_at = ExportStatus.FAILED, utcnow()
-        row.error = f"{type(error).__name__}: {error}"[:1000]
+        row = await _owned(session, job)
+        if row is not None:
+            row.status, row.finished_at = ExportStatus.FAILED, utcnow()
+            row.error = f"{type(error).__name__}: {error}"[:1000]
 
 
 async def run_export(db: Database, settings: Settings) -> bool:
-    """Processes one queued job; whether there was one."""
-    job = await _claim(db)
+    """Processes one queued (or abandoned) job; whether there was one."""
+    job = await _claim(db, settings)
     if job is None:
         return False
+    if job.status == ExportStatus.FAILED:
+        return True  # given up on: taken up too often
     try:
         await _complete(db, settings, job)
     except Exception as error:  # the job fails, not the worker: recorded on the job

@@ -1,5 +1,6 @@
-"""Custom domains of a tenant: claimed with a DNS TXT challenge, verified through the resolver
-adapter (services/identity/dns.py), resolved to their tenant once verified.
+"""Custom domains of a tenant: claimed with a challenge, verified by a DNS TXT record (through the
+resolver adapter, services/identity/dns.py) or by a file served over HTTP (HTTP_FILE, through
+services/identity/domain_checks.py), resolved to their tenant once verified.
 
 A hostname may be claimed by several tenants at once (a squatter's unverified claim blocks no one);
 the first to publish the challenge and verify holds it, and no other tenant can then verify or add
@@ -24,9 +25,10 @@ from core.settings import Settings
 from models.base import utcnow
 from models.db import locked_or_not_found
 from models.identity.accounts import Tenant
-from models.identity.tenant_profile import TenantDomain
+from models.identity.tenant_profile import DomainCheckMethod, TenantDomain
 from services.context import ServiceContext
 from services.identity.dns import DnsLookupFailed, txt_resolver
+from services.identity.domain_checks import check_http_file
 from services.identity.errors import IdentityErrorCode
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 ALL_TENANTS = TenantScope.all_tenants()
 MAX_HOSTNAME_LENGTH = 253
 MAX_DOMAINS_PER_TENANT = 20
-# DNS lookups a tenant may have run per rate-limit window (they reach out to the network).
+# Checks (DNS lookups, HTTP fetches) a tenant may have run per rate-limit window (they reach out).
 VERIFY_ATTEMPTS_PER_WINDOW = 20
 CHALLENGE_VALUE_PREFIX = "tenantgraph-verification="
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -96,9 +98,15 @@ def _renew(settings: Settings, domain: TenantDomain) -> None:
     domain.challenge_expires_at = utcnow() + timedelta(seconds=settings.domain_challenge_ttl_seconds)
 
 
-async def add_domain(ctx: ServiceContext, tenant_id: uuid.UUID, raw_hostname: str) -> TenantDomain:
-    """Claims the hostname for the tenant and answers its challenge. Adding one the tenant has
-    already claimed answers that claim (with a fresh challenge once the old one expired)."""
+async def add_domain(
+    ctx: ServiceContext,
+    tenant_id: uuid.UUID,
+    raw_hostname: str,
+    method: DomainCheckMethod = DomainCheckMethod.DNS_TXT,
+) -> TenantDomain:
+    """Claims the hostname for the tenant and answers its challenge, to be met by ``method``.
+    Adding one the tenant has already claimed answers that claim (with a fresh challenge once the
+    old one expired; an unverified claim takes the method asked for)."""
     ctx.require_role(*TENANT_ADMINS)
     problem = hostname_problem(raw_hostname)
     hostname = normalised_hostname(raw_hostname)
@@ -112,8 +120,10 @@ async def add_domain(ctx: ServiceContext, tenant_id: uuid.UUID, raw_hostname: st
         domains = list(await session.scalars(select(TenantDomain).where(TenantDomain.tenant_id == tenant_id)))
         existing = next((d for d in domains if d.hostname == hostname), None)
         if existing is not None:
-            if existing.verified_at is None and existing.challenge_expires_at <= utcnow():
-                _renew(ctx.settings, existing)
+            if existing.verified_at is None:
+                existing.method = method
+                if existing.challenge_expires_at <= utcnow():
+                    _renew(ctx.settings, existing)
             return existing
         if len(domains) >= MAX_DOMAINS_PER_TENANT:
             raise invalid(
@@ -121,7 +131,7 @@ async def add_domain(ctx: ServiceContext, tenant_id: uuid.UUID, raw_hostname: st
                 IdentityErrorCode.TOO_MANY_DOMAINS,
                 f"A tenant may have at most {MAX_DOMAINS_PER_TENANT} domains; remove one first.",
             )
-        domain = TenantDomain(id=uuid.uuid4(), tenant_id=tenant_id, hostname=hostname)
+        domain = TenantDomain(id=uuid.uuid4(), tenant_id=tenant_id, hostname=hostname, method=method)
         _renew(ctx.settings, domain)
         session.add(domain)
         return domain
@@ -152,8 +162,16 @@ async def _check_record(ctx: ServiceContext, domain: TenantDomain) -> None:
         )
 
 
+async def _check(ctx: ServiceContext, domain: TenantDomain) -> None:
+    if domain.method == DomainCheckMethod.HTTP_FILE:
+        await check_http_file(ctx.settings, domain.hostname, domain.challenge_token, challenge_value(domain))
+    else:
+        await _check_record(ctx, domain)
+
+
 async def verify_domain(ctx: ServiceContext, domain_id: uuid.UUID) -> TenantDomain:
-    """Looks the challenge up in DNS and, when it is there, marks the domain verified."""
+    """Looks the challenge up (in DNS, or over HTTP) and, when it is there, marks the domain
+    verified."""
     ctx.require_role(*TENANT_ADMINS)
     async with ctx.read() as session:
         domain = await session.get(TenantDomain, domain_id)
@@ -172,13 +190,13 @@ async def verify_domain(ctx: ServiceContext, domain_id: uuid.UUID) -> TenantDoma
     await ctx.rate_limiter.check(
         "domain_verify", {"tenant": (str(domain.tenant_id), VERIFY_ATTEMPTS_PER_WINDOW)}
     )
-    checked_token = domain.challenge_token
-    await _check_record(ctx, domain)
+    checked_token, checked_method = domain.challenge_token, domain.method
+    await _check(ctx, domain)
     try:
         async with ctx.transaction() as session:
             domain = await _domain(session, domain_id)
             # Renewed meanwhile: what was looked up is no longer the challenge.
-            if domain.challenge_token != checked_token:
+            if (domain.challenge_token, domain.method) != (checked_token, checked_method):
                 raise invalid(
                     "id", IdentityErrorCode.DNS_RECORD_MISMATCH, "The challenge changed meanwhile; try again."
                 )

@@ -45,6 +45,12 @@ class IdentityErrorCode(enum.StrEnum):
     # The address belongs to an account of the tenant: sign in to it, then link the provider.
     OAUTH_ACCOUNT_EXISTS = "OAUTH_ACCOUNT_EXISTS"
     OAUTH_IDENTITY_IN_USE = "OAUTH_IDENTITY_IN_USE"  # linking an identity another user signs in with
+    # Sign-in providers: Telegram login, linked identities (services/identity/telegram.py,
+    # linked_identities.py)
+    TELEGRAM_INVALID_HASH = "TELEGRAM_INVALID_HASH"  # the widget data is malformed or not signed by our bot
+    TELEGRAM_AUTH_EXPIRED = "TELEGRAM_AUTH_EXPIRED"  # auth_date older than telegram_auth_max_age_seconds
+    TELEGRAM_LOGIN_REUSED = "TELEGRAM_LOGIN_REUSED"  # this widget answer already signed in once
+    LAST_SIGN_IN_METHOD = "LAST_SIGN_IN_METHOD"  # unlinking it would leave no way to sign in
     # Invites and user administration (bans, deletion, forced password change)
     INVALID_INVITE = "INVALID_INVITE"  # no invite has this token
     INVITE_EXPIRED = "INVITE_EXPIRED"
@@ -93,6 +99,14 @@ class IdentityErrorCode(enum.StrEnum):
     DNS_RECORD_MISSING = "DNS_RECORD_MISSING"  # no TXT record at the challenge name
     DNS_RECORD_MISMATCH = "DNS_RECORD_MISMATCH"  # TXT records there, none with the challenge value
     DNS_LOOKUP_FAILED = "DNS_LOOKUP_FAILED"  # the resolver timed out or failed: try again later
+    # Tenants: HTTP_FILE domain checks, contacts and allowed origins, self-service signup
+    HTTP_FILE_MISSING = "HTTP_FILE_MISSING"  # the challenge URL answered no file (not 200)
+    HTTP_FILE_MISMATCH = "HTTP_FILE_MISMATCH"  # the file there does not hold the challenge value
+    HTTP_FETCH_FAILED = "HTTP_FETCH_FAILED"  # no address, no connection or a timeout: try again later
+    DOMAIN_ADDRESS_FORBIDDEN = "DOMAIN_ADDRESS_FORBIDDEN"  # the hostname points at a private address
+    INVALID_ORIGIN = "INVALID_ORIGIN"  # not scheme://host[:port] (https; http for loopback only)
+    TOO_MANY_ORIGINS = "TOO_MANY_ORIGINS"
+    TENANT_SIGNUP_DISABLED = "TENANT_SIGNUP_DISABLED"  # this server takes no self-service signups
     # TOTP MFA and tenant security settings
     MFA_SETUP_REQUIRED = "MFA_SETUP_REQUIRED"  # login of an admin the tenant requires MFA of: set it up
     MFA_ALREADY_ENABLED = "MFA_ALREADY_ENABLED"  # setting up or verifying MFA that is on already
@@ -108,6 +122,10 @@ class IdentityErrorCode(enum.StrEnum):
     MFA_CHALLENGE_EXPIRED = "MFA_CHALLENGE_EXPIRED"  # sign in again
     MFA_CHALLENGE_USED = "MFA_CHALLENGE_USED"  # a challenge completes one sign-in
     OUT_OF_RANGE = "OUT_OF_RANGE"  # a security setting outside its bounds
+    # MFA factors (SMS), recovery code regeneration, admin reset; email codes
+    INVALID_MFA_FACTOR = "INVALID_MFA_FACTOR"  # a factorId that is not the factor being set up
+    NOT_SMS_FACTOR = "NOT_SMS_FACTOR"  # requestMfaCode without an SMS factor
+    TOKEN_OR_CODE = "TOKEN_OR_CODE"  # verifyEmail: the link's token, its code, or both; not neither
     # API keys and service clients
     INVALID_NETWORK = "INVALID_NETWORK"  # an allowed IP that is no IPv4/IPv6 address or CIDR network
     INVALID_RATE_LIMIT = "INVALID_RATE_LIMIT"  # requests per minute out of 1..100000
@@ -118,10 +136,35 @@ class IdentityErrorCode(enum.StrEnum):
     EXPORT_IN_PROGRESS = "EXPORT_IN_PROGRESS"  # one export at a time: wait for the queued/running one
     CONFIRMATION_REQUIRED = "CONFIRMATION_REQUIRED"  # erase: the password, or the current session's id
     # Custom roles and permissions
-    UNKNOWN_PERMISSION = "UNKNOWN_PERMISSION"  # not in the catalogue (core/permissions.py)
+    UNKNOWN_PERMISSION = "UNKNOWN_PERMISSION"  # not in the catalogue (built-in or custom)
     ROLE_NAME_TAKEN = "ROLE_NAME_TAKEN"  # a system or custom role of the tenant has this name
     INVALID_ROLE_NAME = "INVALID_ROLE_NAME"  # empty, too long or with control characters
     SYSTEM_ROLE_READ_ONLY = "SYSTEM_ROLE_READ_ONLY"  # system roles cannot be changed or deleted
     ROLE_IN_USE = "ROLE_IN_USE"  # deleting a custom role users still hold: remove it from them first
     ROLE_NOT_FOUND = "ROLE_NOT_FOUND"  # no such role in the tenant (another tenant's id included)
     ROLE_ID_OR_NAME = "ROLE_ID_OR_NAME"  # give exactly one of roleId and roleName
+    # The permission catalogue (services/identity/permission_catalogue.py) and single grants
+    PERMISSION_ID_OR_KEY = "PERMISSION_ID_OR_KEY"  # give exactly one of permissionId and permission
+    INVALID_PERMISSION = "INVALID_PERMISSION"  # a resource/action not [a-z][a-z0-9_]*, or a bad name
+    PERMISSION_TAKEN = "PERMISSION_TAKEN"  # a built-in or custom permission has this resource:action
+    PERMISSION_READ_ONLY = "PERMISSION_READ_ONLY"  # built-in permissions cannot be changed or deleted
+    PERMISSION_NOT_FOUND = "PERMISSION_NOT_FOUND"  # no custom permission has this id
+    PERMISSION_IN_USE = "PERMISSION_IN_USE"  # custom roles grant it: revoke it first (delete, new key)
+    TOO_MANY_PERMISSIONS = "TOO_MANY_PERMISSIONS"  # the platform has 200 custom permissions already
+    # User profile: fields, avatar, preferences, email change (services/identity/profile.py, avatars.py)
+    INVALID_WEBSITE = "INVALID_WEBSITE"  # not an http(s) URL with a host
+    INVALID_BIRTH_DATE = "INVALID_BIRTH_DATE"  # in the future, or before 1900
+    UNKNOWN_AVATAR = "UNKNOWN_AVATAR"  # no picture of the avatar library has this id
+    AVATAR_TOO_LARGE = "AVATAR_TOO_LARGE"  # an upload over avatar_max_bytes
+    UNSUPPORTED_IMAGE = "UNSUPPORTED_IMAGE"  # not a PNG, JPEG, GIF or WebP image (by its bytes)
+    INVALID_PREFERENCES = "INVALID_PREFERENCES"  # no JSON object, too deep, or the result too large
+    SAME_EMAIL = "SAME_EMAIL"  # changing the address to the one the account has
+    INVALID_EMAIL_CHANGE_TOKEN = "INVALID_EMAIL_CHANGE_TOKEN"  # unknown, or of another tenant
+    EMAIL_CHANGE_TOKEN_USED = "EMAIL_CHANGE_TOKEN_USED"  # single use (or replaced by a newer request)
+    EMAIL_CHANGE_TOKEN_EXPIRED = "EMAIL_CHANGE_TOKEN_EXPIRED"
+    # Wallet: balances, ledger entries and the daily usage quota
+    INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"  # a debit beyond the balance (never negative)
+    INVALID_AMOUNT = "INVALID_AMOUNT"  # zero, or beyond MAX_AMOUNT_MINOR (or the balance's cap)
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"  # the entry's currency is not the wallet's
+    REFERENCE_REUSED = "REFERENCE_REUSED"  # the reference was posted with another kind or amount
+    DAILY_QUOTA_EXCEEDED = "DAILY_QUOTA_EXCEEDED"  # more usage than today's remaining quota

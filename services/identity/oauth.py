@@ -1,8 +1,9 @@
 """Signing in with an OAuth / OIDC provider: start (state, PKCE verifier and nonce stored
 server-side, single use, expiring, so any process can finish), finish (the code exchanged, the
 provider's identity read), link or create the user in the tenant, open a session; the code-exchange
-style of a client that ran the authorization itself; linking a provider to a signed-in account;
-and the OIDC logout and session status of a browser's refresh cookie.
+style of a client that ran the authorization itself (with the authorization URL from here, its
+state and PKCE verifier kept server-side, or entirely on its own); linking a provider to a
+signed-in account. The refresh cookie's OIDC logout and session status: oauth_cookies.py.
 
 An email the provider reports is trusted only when it says it verified it, and never to take over
 an account of the tenant: a user whose address exists already signs in the way they did, then
@@ -20,16 +21,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.emails import Email
 from core.errors import InvalidInput, invalid
 from core.lengths import MAX_NAME_LENGTH, MAX_TENANT_SLUG_LENGTH, MAX_URL_LENGTH
 from core.permissions import Role
 from core.scope import TenantScope
 from core.settings import Settings
 from models.base import utcnow
-from models.identity.accounts import AuthSession, RefreshToken, Tenant, User
+from models.identity.accounts import Tenant, User
 from models.identity.oauth import OAuthSignIn, OAuthState, UserIdentity
 from services.context import ServiceContext
-from services.events import record_access_change
 from services.identity.accounts import (
     add_account,
     checked_email,
@@ -39,7 +40,7 @@ from services.identity.accounts import (
     record_user_change,
     reject,
 )
-from services.identity.auth import SignIn, end_sessions, sign_in_refusal, start_session, tenant_by_slug
+from services.identity.auth import SignIn, sign_in_refusal, start_session, tenant_by_slug
 from services.identity.errors import IdentityErrorCode
 from services.identity.limits import check_user_quota
 from services.identity.oauth_providers import (
@@ -63,6 +64,17 @@ MAX_STATE_LENGTH = 256
 NO_PASSWORD = "!oauth-only"
 # Expired states are kept a day more, so a late callback hears "expired", not "forged".
 EXPIRED_STATES_KEPT = timedelta(days=1)
+# A state a client chooses must be as hard to guess as ours (state_hash is unique).
+MIN_CLIENT_STATE_LENGTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    """A started sign-in: where to send the browser, with the state it comes back with."""
+
+    url: str
+    state: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +82,6 @@ class OAuthSignInResult:
     provider: str
     # An MFA account gets a challenge to complete (as after its password), not tokens.
     sign_in: SignIn | IssuedChallenge
-
-
-@dataclass(frozen=True, slots=True)
-class CookieSession:
-    """The sign-in session a refresh cookie belongs to, while it is alive."""
-
-    session_id: uuid.UUID
-    user_id: uuid.UUID
-    tenant_id: uuid.UUID
-    provider: str | None
-    expires_at: datetime
 
 
 def _refused(code: IdentityErrorCode, message: str, field: str | None = None) -> InvalidInput:
@@ -117,12 +118,12 @@ def _provider(ctx: ServiceContext, name: str) -> Provider:
     return found
 
 
-async def _check_attempts(ctx: ServiceContext) -> None:
+async def check_attempts(ctx: ServiceContext) -> None:
     # Starting and finishing cost provider round trips: limited per client like password sign-in.
     await ctx.rate_limiter.check("oauth", {"ip": (ctx.client_ip, ctx.settings.auth_rate_limit_per_ip)})
 
 
-async def _sign_in_tenant(ctx: ServiceContext, tenant_slug: str) -> Tenant:
+async def sign_in_tenant(ctx: ServiceContext, tenant_slug: str) -> Tenant:
     async with ctx.read(ALL_TENANTS) as session:
         tenant = await tenant_by_slug(session, tenant_slug)
     if tenant is None:
@@ -139,30 +140,59 @@ def _failed(failure: OAuthFailure) -> InvalidInput:
 async def start(ctx: ServiceContext, provider_name: str, tenant_slug: str, redirect_uri: str) -> str:
     """The provider's authorization URL for signing in to the tenant; the state, PKCE verifier
     and nonce behind it are stored for ``finish``."""
-    await _check_attempts(ctx)
+    return (await authorization_request(ctx, provider_name, tenant_slug, redirect_uri)).url
+
+
+def _state_problem(state: str | None) -> None:
+    if state is not None and not MIN_CLIENT_STATE_LENGTH <= len(state) <= MAX_STATE_LENGTH:
+        raise _refused(
+            IdentityErrorCode.OAUTH_INVALID_STATE,
+            f"A state takes {MIN_CLIENT_STATE_LENGTH} to {MAX_STATE_LENGTH} characters.",
+            "state",
+        )
+
+
+async def authorization_request(
+    ctx: ServiceContext, provider_name: str, tenant_slug: str, redirect_uri: str, state: str | None = None
+) -> AuthorizationRequest:
+    """Starts a sign-in to the tenant: the provider's authorization URL, with ``state`` (the
+    client's, or a new one). The PKCE verifier and nonce stay here, for ``finish`` or for
+    ``login_with_code`` given the same state."""
+    await check_attempts(ctx)
     provider = _provider(ctx, provider_name)
-    reject(length_problem("tenantSlug", tenant_slug, MAX_TENANT_SLUG_LENGTH))
-    tenant = await _sign_in_tenant(ctx, tenant_slug)
-    state, verifier, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(64), secrets.token_urlsafe(24)
+    reject(
+        length_problem("tenantSlug", tenant_slug, MAX_TENANT_SLUG_LENGTH),
+        length_problem("redirectUri", redirect_uri, MAX_URL_LENGTH),
+    )
+    _state_problem(state)
+    tenant = await sign_in_tenant(ctx, tenant_slug)
+    state = state or secrets.token_urlsafe(32)
+    verifier, nonce = secrets.token_urlsafe(64), secrets.token_urlsafe(24)
     try:
         url = await provider.authorization_url(redirect_uri, state, verifier, nonce)
     except OAuthFailure as failure:
         raise _failed(failure) from failure
     now = utcnow()
-    async with ctx.transaction(TenantScope.of(tenant.id)) as session:
-        await session.execute(delete(OAuthState).where(OAuthState.expires_at < now - EXPIRED_STATES_KEPT))
-        session.add(
-            OAuthState(
-                tenant_id=tenant.id,
-                state_hash=hash_refresh_token(state),
-                provider=provider.name,
-                code_verifier=verifier,
-                nonce=nonce,
-                redirect_uri=redirect_uri,
-                expires_at=now + timedelta(seconds=ctx.settings.oauth_state_ttl_seconds),
+    expires_at = now + timedelta(seconds=ctx.settings.oauth_state_ttl_seconds)
+    try:
+        async with ctx.transaction(TenantScope.of(tenant.id)) as session:
+            await session.execute(delete(OAuthState).where(OAuthState.expires_at < now - EXPIRED_STATES_KEPT))
+            session.add(
+                OAuthState(
+                    tenant_id=tenant.id,
+                    state_hash=hash_refresh_token(state),
+                    provider=provider.name,
+                    code_verifier=verifier,
+                    nonce=nonce,
+                    redirect_uri=redirect_uri,
+                    expires_at=expires_at,
+                )
             )
-        )
-    return url
+    except IntegrityError as clash:
+        raise _refused(
+            IdentityErrorCode.OAUTH_INVALID_STATE, "This state is in use: choose another.", "state"
+        ) from clash
+    return AuthorizationRequest(url, state, expires_at)
 
 
 async def _consume_state(ctx: ServiceContext, provider: Provider, state: str | None) -> OAuthState:
@@ -200,7 +230,7 @@ async def finish(
 ) -> OAuthSignInResult:
     """The provider's redirect back (``/auth/oauth/<provider>/callback``): the stored state is
     used up, then the code exchanged and the user signed in to the tenant the sign-in started for."""
-    await _check_attempts(ctx)
+    await check_attempts(ctx)
     provider = _provider(ctx, provider_name)
     stored = await _consume_state(ctx, provider, state)
     if error:
@@ -208,7 +238,9 @@ async def finish(
     if not code or len(code) > MAX_CODE_LENGTH:
         raise _refused(IdentityErrorCode.OAUTH_EXCHANGE_FAILED, "The provider sent no authorization code.")
     identity = await _identity(provider, code, stored.redirect_uri, stored.code_verifier, stored.nonce)
-    return OAuthSignInResult(provider.name, await _sign_in(ctx, provider, stored.tenant_id, identity))
+    return OAuthSignInResult(
+        provider.name, await sign_in_identity(ctx, provider.name, stored.tenant_id, identity)
+    )
 
 
 def _code_problems(code: str, redirect_uri: str, code_verifier: str | None) -> None:
@@ -227,16 +259,29 @@ async def login_with_code(
     redirect_uri: str,
     tenant_slug: str,
     code_verifier: str | None = None,
+    state: str | None = None,
 ) -> SignIn | IssuedChallenge:
-    """002's code exchange: the client ran the authorization request itself (and checked its
-    own state); the code is exchanged with ``redirect_uri`` and the user signed in to the tenant."""
-    await _check_attempts(ctx)
+    """002's code exchange: the client ran the authorization request itself; the code is exchanged
+    with ``redirect_uri`` and the user signed in to the tenant. With ``state`` (from
+    ``authorization_request``) the stored state is used up and its PKCE verifier and nonce
+    sent; without, the client checked its own state."""
+    await check_attempts(ctx)
     provider = _provider(ctx, provider_name)
     _code_problems(code, redirect_uri, code_verifier)
     reject(length_problem("tenantSlug", tenant_slug, MAX_TENANT_SLUG_LENGTH))
-    tenant = await _sign_in_tenant(ctx, tenant_slug)
-    identity = await _identity(provider, code, redirect_uri, code_verifier, None)
-    return await _sign_in(ctx, provider, tenant.id, identity)
+    tenant = await sign_in_tenant(ctx, tenant_slug)
+    nonce = None
+    if state is not None:
+        stored = await _consume_state(ctx, provider, state)
+        if stored.tenant_id != tenant.id or stored.redirect_uri != redirect_uri:
+            raise _refused(
+                IdentityErrorCode.OAUTH_INVALID_STATE,
+                "This state was started for another tenant or redirect URI; start again.",
+                "state",
+            )
+        code_verifier, nonce = stored.code_verifier, stored.nonce
+    identity = await _identity(provider, code, redirect_uri, code_verifier, nonce)
+    return await sign_in_identity(ctx, provider.name, tenant.id, identity)
 
 
 async def link_identity(
@@ -249,20 +294,26 @@ async def link_identity(
 ) -> User:
     """Links the provider account of ``code`` to the signed-in user (the proof an existing account
     gives before a provider may sign in to it)."""
-    principal = ctx.require_principal()
-    await _check_attempts(ctx)
+    ctx.require_principal()
+    await check_attempts(ctx)
     provider = _provider(ctx, provider_name)
     _code_problems(code, redirect_uri, code_verifier)
     identity = await _identity(provider, code, redirect_uri, code_verifier, None)
+    return await link_to_caller(ctx, provider.name, identity)
+
+
+async def link_to_caller(ctx: ServiceContext, provider_name: str, identity: ProviderIdentity) -> User:
+    """Links a provider account the caller proved to be theirs to the caller."""
+    principal = ctx.require_principal()
     async with ctx.transaction(TenantScope.of(principal.home_tenant_id)) as session:
         user = await session.get_one(User, principal.user_id)
-        linked = await _linked(session, user.tenant_id, provider, identity)
+        linked = await _linked(session, user.tenant_id, provider_name, identity)
         if linked is not None and linked.user_id != user.id:
             raise _refused(
                 IdentityErrorCode.OAUTH_IDENTITY_IN_USE, "This provider account signs in as another user."
             )
         if linked is None:
-            session.add(_identity_row(user, provider, identity))
+            session.add(_identity_row(user, provider_name, identity))
         return user
 
 
@@ -276,33 +327,32 @@ async def _identity(
 
 
 async def _linked(
-    session: AsyncSession, tenant_id: uuid.UUID, provider: Provider, identity: ProviderIdentity
+    session: AsyncSession, tenant_id: uuid.UUID, provider_name: str, identity: ProviderIdentity
 ) -> UserIdentity | None:
     return await session.scalar(
         select(UserIdentity)
         .where(
             UserIdentity.tenant_id == tenant_id,
-            UserIdentity.provider == provider.name,
+            UserIdentity.provider == provider_name,
             UserIdentity.subject == identity.subject,
         )
         .with_for_update()
     )
 
 
-def _identity_row(user: User, provider: Provider, identity: ProviderIdentity) -> UserIdentity:
+def _identity_row(user: User, provider_name: str, identity: ProviderIdentity) -> UserIdentity:
     return UserIdentity(
         id=uuid.uuid4(),
         tenant_id=user.tenant_id,
         user_id=user.id,
-        provider=provider.name,
+        provider=provider_name,
         subject=identity.subject[:255],
         email=(identity.email or "")[:320] or None,
+        display_name=(identity.display_name or "")[:255] or None,
     )
 
 
-async def _new_account(
-    session: AsyncSession, tenant_id: uuid.UUID, provider: Provider, identity: ProviderIdentity
-) -> tuple[User, UserIdentity]:
+async def _verified_address(session: AsyncSession, tenant_id: uuid.UUID, identity: ProviderIdentity) -> Email:
     if identity.email is None or not identity.email_verified:
         raise _refused(
             IdentityErrorCode.OAUTH_EMAIL_UNVERIFIED,
@@ -318,8 +368,19 @@ async def _new_account(
             IdentityErrorCode.OAUTH_ACCOUNT_EXISTS,
             "An account with this email exists: sign in to it, then link this provider in its settings.",
         ) from clash
+    return address
+
+
+async def _new_account(
+    session: AsyncSession, tenant_id: uuid.UUID, provider_name: str, identity: ProviderIdentity
+) -> tuple[User, UserIdentity]:
+    # A provider that has no email at all (Telegram) makes an account without one.
+    address = await _verified_address(session, tenant_id, identity) if identity.has_email else None
     await check_user_quota(session, tenant_id)
-    name = (identity.name or "").strip()[:MAX_NAME_LENGTH] or address.address.split("@")[0]
+    fallback = (
+        address.address.split("@")[0] if address is not None else identity.display_name or provider_name
+    )
+    name = (identity.name or "").strip()[:MAX_NAME_LENGTH] or fallback[:MAX_NAME_LENGTH]
     user = add_account(
         session,
         tenant_id,
@@ -327,23 +388,25 @@ async def _new_account(
         full_name=name,
         password_hash=NO_PASSWORD,
         roles=(Role.USER,),
-        email_verified=True,
+        email_verified=address is not None,
     )
-    linked = _identity_row(user, provider, identity)
+    linked = _identity_row(user, provider_name, identity)
     session.add(linked)
     await session.flush()
     record_user_change(session, user, "registered")
     return user, linked
 
 
-async def _sign_in(
-    ctx: ServiceContext, provider: Provider, tenant_id: uuid.UUID, identity: ProviderIdentity
+async def sign_in_identity(
+    ctx: ServiceContext, provider_name: str, tenant_id: uuid.UUID, identity: ProviderIdentity
 ) -> SignIn | IssuedChallenge:
+    """Signs the provider account in to the tenant: as the user it is linked to, or as a new
+    user made from it."""
     # Two first sign-ins of one provider account at once: one creates the user, the other's insert
     # fails on the unique identity (or email) and, once more, finds it linked.
     for attempt in (1, 2):
         try:
-            return await _sign_in_once(ctx, provider, tenant_id, identity)
+            return await _sign_in_once(ctx, provider_name, tenant_id, identity)
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -351,19 +414,20 @@ async def _sign_in(
 
 
 async def _sign_in_once(
-    ctx: ServiceContext, provider: Provider, tenant_id: uuid.UUID, identity: ProviderIdentity
+    ctx: ServiceContext, provider_name: str, tenant_id: uuid.UUID, identity: ProviderIdentity
 ) -> SignIn | IssuedChallenge:
     async with ctx.transaction(TenantScope.of(tenant_id)) as session:
         tenant = await session.get_one(Tenant, tenant_id)
-        linked = await _linked(session, tenant_id, provider, identity)
+        linked = await _linked(session, tenant_id, provider_name, identity)
         if linked is None:
-            user, linked = await _new_account(session, tenant_id, provider, identity)
+            user, linked = await _new_account(session, tenant_id, provider_name, identity)
         else:
             user = await session.get_one(User, linked.user_id, with_for_update=True)
         if refusal := sign_in_refusal(tenant, user):
             raise refusal
         linked.last_login_at = utcnow()
         linked.email = (identity.email or "")[:320] or linked.email
+        linked.display_name = (identity.display_name or "")[:255] or linked.display_name
         # A provider is one factor, like a password: MFA (services/identity/security.py) still asks.
         if challenge := await second_factor_challenge(ctx, session, user):
             return challenge
@@ -373,54 +437,7 @@ async def _sign_in_once(
                 tenant_id=tenant_id,
                 session_id=sign_in.principal.session_id,
                 identity_id=linked.id,
-                provider=provider.name,
+                provider=provider_name,
             )
         )
         return sign_in
-
-
-async def _cookie_token(session: AsyncSession, refresh_token: str) -> RefreshToken | None:
-    if not refresh_token or len(refresh_token) > MAX_STATE_LENGTH:
-        return None
-    return await session.scalar(
-        select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(refresh_token))
-    )
-
-
-async def _provider_of(session: AsyncSession, session_id: uuid.UUID) -> str | None:
-    return await session.scalar(select(OAuthSignIn.provider).where(OAuthSignIn.session_id == session_id))
-
-
-async def cookie_session(ctx: ServiceContext, refresh_token: str) -> CookieSession | None:
-    """The live session of a refresh cookie: its token current (not rotated, not expired), the
-    session open, the user and tenant allowed to sign in. None otherwise."""
-    async with ctx.read(ALL_TENANTS) as session:
-        stored = await _cookie_token(session, refresh_token)
-        if stored is None or stored.rotated_at is not None or stored.expires_at <= utcnow():
-            return None
-        auth_session = await session.get_one(AuthSession, stored.session_id)
-        user = await session.get_one(User, auth_session.user_id)
-        tenant = await session.get_one(Tenant, user.tenant_id)
-        if auth_session.revoked_at is not None or sign_in_refusal(tenant, user) is not None:
-            return None
-        return CookieSession(
-            session_id=auth_session.id,
-            user_id=user.id,
-            tenant_id=user.tenant_id,
-            provider=await _provider_of(session, auth_session.id),
-            expires_at=stored.expires_at,
-        )
-
-
-async def end_cookie_session(ctx: ServiceContext, refresh_token: str) -> Provider | None:
-    """Ends the session of a refresh cookie (any of its tokens, even a rotated one: a logout is
-    never refused); the provider that opened it, if it is still enabled."""
-    async with ctx.transaction(ALL_TENANTS) as session:
-        stored = await _cookie_token(session, refresh_token)
-        if stored is None:
-            return None
-        ended = await end_sessions(session, "logout", AuthSession.id == stored.session_id)
-        if ended:
-            record_access_change(session, sessions=[stored.session_id])
-        name = await _provider_of(session, stored.session_id)
-    return provider_named(ctx.settings, name) if name else None

@@ -86,6 +86,10 @@ class ProviderIdentity:
     email: str | None
     email_verified: bool
     name: str | None
+    # What else the provider calls the account (a Telegram @username).
+    display_name: str | None = None
+    # False for a provider that has no email addresses at all (Telegram): accounts without one.
+    has_email: bool = True
 
 
 _documents: dict[str, tuple[float, Any]] = {}

@@ -1,6 +1,7 @@
 """Roles of a tenant (seeds 000 and 004): the fixed system roles with their default permissions,
-and custom roles — named sets of `resource:action` permissions from the catalogue
-(core/permissions.py) — that tenant admins create, change, delete and assign.
+and custom roles — named sets of `resource:action` permissions from the catalogue (built-in and
+custom, services/identity/permission_catalogue.py) — that tenant admins create, change, delete,
+grant or revoke one permission at a time, and assign.
 
 System roles are listed but read-only. A custom role still held by users is not deleted
 (ROLE_IN_USE): remove it from them first, so that nobody loses access as a side effect. Every
@@ -10,14 +11,14 @@ cached access is dropped at once, services/identity/access.py)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import BadUserInput, FieldProblem, Forbidden, invalid
-from core.permissions import PERMISSIONS, SYSTEM_ROLE_PERMISSIONS, TENANT_ADMINS, TENANT_ROLES, Role
+from core.errors import BadUserInput, FieldProblem, Forbidden, NotFound, invalid
+from core.permissions import SYSTEM_ROLE_PERMISSIONS, TENANT_ADMINS, TENANT_ROLES, Role
 from core.principal import Principal
 from loaders.pagination import Page, PageArgs, SortKey, paginate
 from models.base import utcnow
@@ -28,11 +29,12 @@ from services.context import ServiceContext
 from services.events import record_access_change
 from services.identity.accounts import reject, roles_of
 from services.identity.errors import IdentityErrorCode
+from services.identity.permission_catalogue import MAX_PART_LENGTH, PermissionRef, resolve, unknown_keys
 from services.identity.users import change_roles
 
 MAX_ROLE_NAME = 64
 MAX_ROLE_DESCRIPTION = 500
-MAX_PERMISSION_LENGTH = 64
+MAX_PERMISSION_LENGTH = 2 * MAX_PART_LENGTH + 1  # resource:action
 ROLES_READ = "roles:read"
 ROLES_WRITE = "roles:write"
 
@@ -98,16 +100,32 @@ def _writer(ctx: ServiceContext) -> uuid.UUID:
     return principal.scope.tenant_id
 
 
+def _within_own_rights(ctx: ServiceContext, permissions: Iterable[str]) -> None:
+    """Forbidden to give (to a role, or by a role to a user) a permission the caller does not hold:
+    a holder of roles:write who is no tenant admin cannot raise anyone, themselves included, above
+    their own rights."""
+    principal = ctx.require_principal()
+    if principal.has_any_role(*TENANT_ADMINS):
+        return
+    beyond = sorted(set(permissions) - principal.permissions)
+    if beyond:
+        raise Forbidden(f"You may only give permissions you hold yourself; not {', '.join(beyond[:5])}.")
+
+
 async def list_custom_roles(ctx: ServiceContext, page: PageArgs) -> Page[CustomRole]:
     """The tenant's custom roles by name (one statement per page)."""
     _reader(ctx)
     return await paginate(ctx.read, select(CustomRole), SortKey(CustomRole.name, CustomRole.id), page)
 
 
-def _permission_problems(permissions: Sequence[str]) -> list[FieldProblem | None]:
+async def _permission_problems(
+    session: AsyncSession, permissions: Sequence[str]
+) -> list[FieldProblem | None]:
+    """A problem for each of ``permissions`` the catalogue lacks (the rest stay locked FOR SHARE)."""
+    unknown = await unknown_keys(session, permissions)
     return [
         None
-        if permission in PERMISSIONS
+        if permission not in unknown
         else FieldProblem(
             ("input", "permissions", str(index)),
             IdentityErrorCode.UNKNOWN_PERMISSION,
@@ -159,9 +177,10 @@ async def create_role(
     ctx: ServiceContext, name: str, description: str, permissions: Sequence[str]
 ) -> CustomRole:
     tenant_id = _writer(ctx)
-    reject(_name_problem(name), _description_problem(description), *_permission_problems(permissions))
+    reject(_name_problem(name), _description_problem(description))
+    _within_own_rights(ctx, permissions)
     async with ctx.transaction() as session:
-        reject(await _name_taken(session, name.strip()))
+        reject(await _name_taken(session, name.strip()), *await _permission_problems(session, permissions))
         role = CustomRole(
             tenant_id=tenant_id,
             name=name.strip(),
@@ -224,12 +243,9 @@ async def update_role(
     _ref_problem(ref)
     if (system := _system_role(ref)) is not None:
         reject(_read_only(system))
-    reject(
-        _name_problem(name) if name is not None else None,
-        _description_problem(description),
-        *_permission_problems(permissions or ()),
-    )
+    reject(_name_problem(name) if name is not None else None, _description_problem(description))
     async with ctx.transaction() as session:
+        reject(*await _permission_problems(session, permissions or ()))
         role = await _custom_role(session, ref, lock=True)
         if name is not None:
             reject(await _name_taken(session, name.strip(), other_than=role.id))
@@ -237,9 +253,44 @@ async def update_role(
         if description is not None:
             role.description = description
         if permissions is not None and sorted(set(permissions)) != role.permissions:
+            _within_own_rights(ctx, set(permissions) - set(role.permissions))
             role.permissions = sorted(set(permissions))
             record_access_change(session, users=await _holders(session, role.id))
         role.updated_at = utcnow()
+        return role
+
+
+async def get_role(ctx: ServiceContext, role_id: uuid.UUID) -> CustomRole:
+    """One custom role of the tenant by id; NOT_FOUND for none (another tenant's included)."""
+    _reader(ctx)
+    async with ctx.read() as session:
+        role = await session.get(CustomRole, role_id)
+    if role is None:
+        raise NotFound("Role")
+    return role
+
+
+async def set_permission(
+    ctx: ServiceContext, ref: RoleRef, permission: PermissionRef, *, granted: bool
+) -> CustomRole:
+    """Grants one permission to a custom role (``granted``) or revokes it, leaving the others as
+    they are: the role is locked, so concurrent grants and revokes all apply. Granting a held one
+    or revoking one not held changes nothing; a revoke by key needs no catalogue entry."""
+    _writer(ctx)
+    _ref_problem(ref)
+    if (system := _system_role(ref)) is not None:
+        reject(_read_only(system))
+    async with ctx.transaction() as session:
+        role = await _custom_role(session, ref, lock=True)
+        key = await resolve(session, permission, listed=granted)
+        held = set(role.permissions)
+        if (key in held) == granted:
+            return role
+        if granted:
+            _within_own_rights(ctx, [key])
+        role.permissions = sorted(held | {key} if granted else held - {key})
+        role.updated_at = utcnow()
+        record_access_change(session, users=await _holders(session, role.id))
         return role
 
 
@@ -297,6 +348,7 @@ async def set_role(ctx: ServiceContext, user_id: uuid.UUID, ref: RoleRef, *, hel
         role = await _custom_role(session, ref, lock=False)
         holding = await session.get(UserCustomRole, (user.id, role.id))
         if held and holding is None:
+            _within_own_rights(ctx, role.permissions)
             session.add(UserCustomRole(tenant_id=user.tenant_id, user_id=user.id, role_id=role.id))
         elif not held and holding is not None:
             await session.execute(

@@ -15,11 +15,13 @@ from core.permissions import TENANT_ADMINS, Role
 from core.scope import TenantScope
 from models.base import utcnow
 from models.identity.accounts import AuthSession, User
-from models.identity.mfa import MfaChallenge, MfaChallengePurpose, TenantSecuritySettings
+from models.identity.mfa import MfaChallenge, MfaChallengePurpose, MfaMethod, TenantSecuritySettings
 from services.context import ServiceContext
 from services.identity.accounts import reject, roles_of
 from services.identity.errors import IdentityErrorCode
+from services.identity.mfa_factors import text_login_code
 from services.identity.passwords import MIN_PASSWORD_LENGTH
+from services.identity.sessions import MAX_USER_AGENT_LENGTH, NO_DEVICE, Device
 from services.identity.totp import hash_challenge, new_challenge
 
 # Bounds a tenant admin may set (outside them: OUT_OF_RANGE).
@@ -57,6 +59,9 @@ class IssuedChallenge:
     challenge: str
     expires_at: datetime
     setup_required: bool
+    # The factor to answer with (LOGIN), and where its code was texted (an SMS factor).
+    method: MfaMethod | None = None
+    code_sent_to: str | None = None
 
 
 async def security_policy(session: AsyncSession, tenant_id: uuid.UUID) -> SecurityPolicy:
@@ -107,10 +112,12 @@ async def mfa_required_of(session: AsyncSession, user: User) -> bool:
 
 
 async def second_factor_challenge(
-    ctx: ServiceContext, session: AsyncSession, user: User
+    ctx: ServiceContext, session: AsyncSession, user: User, device: Device = NO_DEVICE
 ) -> IssuedChallenge | None:
     """Called by login once the password is right: None when tokens may be issued, else the
-    challenge the login answers instead (no session is opened)."""
+    challenge the login answers instead (no session is opened). The challenge keeps the login's
+    client (address, user agent, device) for the session its completion opens; for an SMS factor
+    the code is texted now (services/identity/mfa_factors.py)."""
     if user.mfa_enabled:
         purpose = MfaChallengePurpose.LOGIN
     elif await mfa_required_of(session, user):
@@ -119,16 +126,24 @@ async def second_factor_challenge(
         return None
     challenge = new_challenge()
     expires_at = utcnow() + timedelta(seconds=ctx.settings.mfa_challenge_ttl_seconds)
-    session.add(
-        MfaChallenge(
-            tenant_id=user.tenant_id,
-            user_id=user.id,
-            token_hash=hash_challenge(challenge),
-            purpose=purpose,
-            expires_at=expires_at,
-        )
+    row = MfaChallenge(
+        id=uuid.uuid4(),
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        token_hash=hash_challenge(challenge),
+        purpose=purpose,
+        expires_at=expires_at,
+        attempts=0,
+        client_ip=ctx.client_ip,
+        user_agent=(ctx.user_agent or "")[:MAX_USER_AGENT_LENGTH] or None,
+        device_id=device.device_id,
+        device_name=device.name,
     )
-    return IssuedChallenge(challenge, expires_at, setup_required=purpose == MfaChallengePurpose.SETUP)
+    session.add(row)
+    if purpose is MfaChallengePurpose.LOGIN:
+        method, sent_to = await text_login_code(ctx, session, user, row)
+        return IssuedChallenge(challenge, expires_at, False, method=method, code_sent_to=sent_to)
+    return IssuedChallenge(challenge, expires_at, setup_required=True)
 
 
 # ---- the settings, for tenant admins ---------------------------------------------------------

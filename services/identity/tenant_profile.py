@@ -1,5 +1,5 @@
 """Tenant administration: settings patched (JSON merge patch), quotas and trial end, soft delete
-and restore, branding, and the public face of a tenant (by slug or verified domain)."""
+and restore, branding, and the public face of a tenant (by slug, exact name or verified domain)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 
 from core.errors import FieldProblem, InvalidInput, invalid
 from core.lengths import MAX_NAME_LENGTH, MAX_TENANT_SLUG_LENGTH, MAX_URL_LENGTH
@@ -19,7 +19,7 @@ from core.permissions import PLATFORM_ADMINS, TENANT_ADMINS
 from core.scope import TenantScope
 from models.base import utcnow
 from models.db import locked_or_not_found
-from models.identity.accounts import AuthSession, Tenant
+from models.identity.accounts import AuthSession, Tenant, TenantStatus
 from models.identity.tenant_profile import TenantBranding, TenantDomain
 from services.context import ServiceContext
 from services.events import record_access_change
@@ -234,20 +234,26 @@ class PublicProfile:
     branding: TenantBranding | None
 
 
-async def _public(
-    ctx: ServiceContext, *where: ColumnElement[bool], by_domain: bool = False
-) -> PublicProfile | None:
+async def _public_rows(
+    ctx: ServiceContext, *where: ColumnElement[bool], by_domain: bool = False, limit: int = 1
+) -> list[PublicProfile]:
     statement = select(Tenant, TenantBranding).outerjoin(
         TenantBranding, TenantBranding.tenant_id == Tenant.id
     )
     if by_domain:
         statement = statement.join(TenantDomain, TenantDomain.tenant_id == Tenant.id)
-    # Across tenants: a public lookup names its tenant by slug or domain, and reads only its face.
+    # Across tenants: a public lookup names its tenant by slug, name or domain, and reads only its face.
     async with ctx.read(ALL_TENANTS) as session:
-        row = (await session.execute(statement.where(*where))).first()
-    if row is None or not row[0].can_sign_in:  # suspended, cancelled, deleted or trial over
-        return None
-    return PublicProfile(row[0], row[1])
+        rows = (await session.execute(statement.where(*where).limit(limit))).all()
+    # Suspended, cancelled, deleted or trial over: not in service, not shown.
+    return [PublicProfile(row[0], row[1]) for row in rows if row[0].can_sign_in]
+
+
+async def _public(
+    ctx: ServiceContext, *where: ColumnElement[bool], by_domain: bool = False
+) -> PublicProfile | None:
+    found = await _public_rows(ctx, *where, by_domain=by_domain)
+    return found[0] if found else None
 
 
 async def public_profile_by_slug(ctx: ServiceContext, slug: str) -> PublicProfile | None:
@@ -265,3 +271,18 @@ async def public_profile_by_domain(ctx: ServiceContext, hostname: str) -> Public
     return await _public(
         ctx, TenantDomain.hostname == normalised, TenantDomain.verified_at.is_not(None), by_domain=True
     )
+
+
+async def public_profile_by_name(ctx: ServiceContext, name: str) -> PublicProfile | None:
+    """The tenant in service named exactly ``name`` (any case, outer spaces ignored). Names are not
+    unique: when several tenants in service share it, None (the slug is what names one)."""
+    wanted = name.strip().lower()
+    if not wanted or len(wanted) > MAX_NAME_LENGTH:
+        return None  # no tenant has one: not worth a query
+    in_service = (
+        func.lower(Tenant.name) == wanted,
+        Tenant.status.in_((TenantStatus.ACTIVE, TenantStatus.TRIAL)),
+        Tenant.deleted_at.is_(None),
+    )
+    found = await _public_rows(ctx, *in_service, limit=2)
+    return found[0] if len(found) == 1 else None

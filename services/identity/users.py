@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -36,6 +36,7 @@ from services.identity.accounts import (
 from services.identity.auth import end_sessions
 from services.identity.errors import IdentityErrorCode
 from services.identity.live import Messenger, live_events, only_id
+from services.identity.profile import apply_profile, checked_profile
 from services.identity.user_admin import not_deleted
 
 
@@ -103,13 +104,18 @@ def can_read_user(ctx: ServiceContext, user_id: uuid.UUID) -> bool:
     )
 
 
-async def update_me(ctx: ServiceContext, full_name: str | None) -> User:
+async def update_me(
+    ctx: ServiceContext, full_name: str | None, profile: Mapping[str, object] | None = None
+) -> User:
+    """Changes the caller's name and the profile fields given (services/identity/profile.py)."""
     principal = ctx.require_principal()
     reject(name_problem("fullName", full_name) if full_name is not None else None)
+    checked = checked_profile(profile or {})
     async with ctx.transaction() as session:
         user = await locked_or_not_found(session, User, principal.user_id)
         if full_name is not None:
             user.full_name = full_name.strip()
+        apply_profile(user, checked)
         return record_user_change(session, user, "profile")
 
 

@@ -1,7 +1,10 @@
 """Email and phone verification and password reset, by one-time secrets.
 
 A link (email verification, password reset) carries a random token of 256 bits, stored as its
-SHA-256 and found by it. A phone code has six digits: SHA-256 of so few values is reversed at once
+SHA-256 and found by it. An email verification mail carries a six-digit code beside its link, for
+typing in instead (signed in, or with the link's token): stored as a keyed digest bound to its
+challenge (services/identity/mfa_factors.py), so it is checked inside a transaction.
+A phone code has six digits: SHA-256 of so few values is reversed at once
 by whoever reads the table, so codes are stored as argon2 hashes and checked against the user's one
 open code. Every secret works once, expires (settings ``*_ttl_seconds``), is replaced by the next
 one asked for, and proves only the address or number it was sent to. Wrong codes count on the row
@@ -42,6 +45,7 @@ from services.identity.accounts import (
 from services.identity.auth import end_sessions, sign_in_refusal, tenant_by_slug
 from services.identity.contacts import given, sign_in_name
 from services.identity.errors import IdentityErrorCode
+from services.identity.mfa_factors import code_digest, code_matches, new_code
 from services.identity.passwords import hash_password_in_thread, verify_password_in_thread
 from services.identity.security import password_policy_problem
 from services.mail_queue import queue_mail
@@ -123,9 +127,12 @@ async def send_email_link(ctx: ServiceContext, session: AsyncSession, tenant: Te
     challenge = await _open(
         session, user, ChallengePurpose.VERIFY_EMAIL, Channel.EMAIL, secret_digest(token), ttl
     )
+    code = new_code()
+    challenge.code_hash = code_digest(ctx.settings.mfa_encryption_key, challenge.id, code)
     body = (
         f"Open this link to confirm {challenge.sent_to} for your {tenant.name} account:\n\n"
-        f"{_link(ctx, 'verify-email', tenant, token)}\n\nThe link works for {ttl // 3600 or 1} hour(s), once."
+        f"{_link(ctx, 'verify-email', tenant, token)}\n\nOr enter this code: {code}\n\n"
+        f"The link and the code work for {ttl // 3600 or 1} hour(s), once."
     )
     queue_mail(
         session, tenant_id=tenant.id, to=challenge.sent_to, subject="Confirm your email address", body=body
@@ -230,7 +237,16 @@ def _prove(user: User, challenge: VerificationChallenge) -> bool:
     return False
 
 
-async def verify_email(ctx: ServiceContext, tenant_slug: str | None, token: str) -> User:
+async def verify_email(
+    ctx: ServiceContext, tenant_slug: str | None, token: str | None, code: str | None = None
+) -> User:
+    """By the link's token alone (no sign-in), or by the mail's code: with the token, or signed
+    in (the account's latest mail)."""
+    if given(code) is not None:
+        return await _verify_email_code(ctx, tenant_slug, given(token), code or "")
+    if given(token) is None:
+        raise invalid(None, IdentityErrorCode.TOKEN_OR_CODE, "Give the link's token or the mailed code.")
+    token = token or ""
     digest = secret_digest(token)
     await limit(ctx, "verify_email", digest[:16], ctx.settings.auth_rate_limit_per_account)
     reject(length_problem("token", token, MAX_TOKEN_LENGTH))
@@ -245,17 +261,15 @@ async def verify_email(ctx: ServiceContext, tenant_slug: str | None, token: str)
         return record_user_change(session, user, "email_verified")
 
 
-async def verify_phone(ctx: ServiceContext, code: str) -> User:
-    user_id, home = _mine(ctx)
-    settings = ctx.settings
-    await limit(ctx, "verify_phone", str(user_id), settings.auth_rate_limit_per_account)
-    reject(length_problem("code", code, MAX_CODE_LENGTH))
-    async with ctx.read(home) as session:
+async def _latest_open(
+    ctx: ServiceContext, scope: TenantScope, user_id: uuid.UUID, purpose: ChallengePurpose
+) -> VerificationChallenge:
+    async with ctx.read(scope) as session:
         open_code = await session.scalar(
             select(VerificationChallenge)
             .where(
                 VerificationChallenge.user_id == user_id,
-                VerificationChallenge.purpose == ChallengePurpose.VERIFY_PHONE,
+                VerificationChallenge.purpose == purpose,
                 VerificationChallenge.consumed_at.is_(None),
             )
             .order_by(VerificationChallenge.created_at.desc())
@@ -263,25 +277,64 @@ async def verify_phone(ctx: ServiceContext, code: str) -> User:
         )
     if open_code is None:
         raise invalid("code", IdentityErrorCode.INVALID_VERIFICATION_CODE, "No code is pending: ask for one.")
-    right = await verify_password_in_thread(open_code.secret_hash, code.strip())
-    async with ctx.transaction(home) as session:
-        challenge = await session.get_one(VerificationChallenge, open_code.id, with_for_update=True)
-        failure = _code_refusal(settings.verification_max_attempts, challenge)
+    return open_code
+
+
+async def _spend_code(
+    ctx: ServiceContext, scope: TenantScope, found: VerificationChallenge, right: bool, change: str
+) -> User:
+    """Proves the challenge's address when the code was ``right`` and the challenge still takes
+    codes; else counts the wrong try (committed) and raises."""
+    max_attempts = ctx.settings.verification_max_attempts
+    async with ctx.transaction(scope) as session:
+        challenge = await session.get_one(VerificationChallenge, found.id, with_for_update=True)
+        failure = _code_refusal(max_attempts, challenge)
         if failure is None and right:
-            user = await session.get_one(User, user_id, with_for_update=True)
+            user = await session.get_one(User, challenge.user_id, with_for_update=True)
             if not _prove(user, challenge):
                 raise invalid(
-                    "code", IdentityErrorCode.INVALID_VERIFICATION_CODE, "Your number changed since."
+                    "code",
+                    IdentityErrorCode.INVALID_VERIFICATION_CODE,
+                    "The account's address changed since.",
                 )
             challenge.consumed_at = utcnow()
-            return record_user_change(session, user, "phone_verified")
+            return record_user_change(session, user, change)
         if failure is None:
             # Counted and committed before answering: the wrong try must stay counted.
             challenge.attempts += 1
-            failure = _code_refusal(settings.verification_max_attempts, challenge) or invalid(
+            failure = _code_refusal(max_attempts, challenge) or invalid(
                 "code", IdentityErrorCode.INVALID_VERIFICATION_CODE, "This code is not correct."
             )
     raise failure
+
+
+async def _verify_email_code(
+    ctx: ServiceContext, tenant_slug: str | None, token: str | None, code: str
+) -> User:
+    reject(
+        length_problem("code", code, MAX_CODE_LENGTH), length_problem("token", token or "", MAX_TOKEN_LENGTH)
+    )
+    if token is None:
+        user_id, scope = _mine(ctx)
+        await limit(ctx, "verify_email", str(user_id), ctx.settings.auth_rate_limit_per_account)
+        found = await _latest_open(ctx, scope, user_id, ChallengePurpose.VERIFY_EMAIL)
+    else:
+        digest = secret_digest(token)
+        await limit(ctx, "verify_email", digest[:16], ctx.settings.auth_rate_limit_per_account)
+        scope = await _token_scope(ctx, tenant_slug)
+        async with ctx.read(scope) as session:
+            found = await _challenge(session, ChallengePurpose.VERIFY_EMAIL, digest, lock=False)
+    right = code_matches(ctx.settings.mfa_encryption_key, found.id, found.code_hash, code)
+    return await _spend_code(ctx, scope, found, right, "email_verified")
+
+
+async def verify_phone(ctx: ServiceContext, code: str) -> User:
+    user_id, home = _mine(ctx)
+    await limit(ctx, "verify_phone", str(user_id), ctx.settings.auth_rate_limit_per_account)
+    reject(length_problem("code", code, MAX_CODE_LENGTH))
+    open_code = await _latest_open(ctx, home, user_id, ChallengePurpose.VERIFY_PHONE)
+    right = await verify_password_in_thread(open_code.secret_hash, code.strip())
+    return await _spend_code(ctx, home, open_code, right, "phone_verified")
 
 
 def _code_refusal(max_attempts: int, challenge: VerificationChallenge) -> InvalidInput | None:

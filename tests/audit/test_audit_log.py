@@ -10,6 +10,7 @@ import asyncpg
 import httpx
 import pytest
 from sqlalchemy import func, select
+from strawberry.relay import GlobalID
 
 from core.permissions import Role
 from core.scope import TenantScope
@@ -84,7 +85,8 @@ async def test_a_mutation_records_one_entry_with_every_field(
         "audit-test/1.0",
         "corr-create-1",
     )
-    assert (create.api_key_id, create.impersonator_id, create.target_type) == (None, None, None)
+    assert (create.api_key_id, create.impersonator_id, create.target_type) == (None, None, "Category")
+    assert create.target_id == str(uuid.UUID(GlobalID.from_id(category_id).node_id))  # the new row
     (update,) = await entries(runtime, action="updateCategory")
     assert (update.outcome, update.target_type) == ("SUCCESS", "Category")
     raw_id = str(uuid.UUID(update.target_id))  # the global id's node id
@@ -199,7 +201,11 @@ async def test_filters(gql: GraphQLClient, runtime: Runtime, identity: Identity,
         ("createCategory", "FORBIDDEN")
     ]
     assert await actions(outcome="FORBIDDEN") == [("createCategory", "FORBIDDEN")]
-    assert await actions(targetType="Category", targetId=update.target_id) == [("updateCategory", "SUCCESS")]
+    # The category's whole history: its creation names it too.
+    assert await actions(targetType="Category", targetId=update.target_id) == [
+        ("updateCategory", "SUCCESS"),
+        ("createCategory", "SUCCESS"),
+    ]
     when = update.created_at.isoformat()
     assert ("updateCategory", "SUCCESS") in await actions(**{"from": when})
     assert ("updateCategory", "SUCCESS") not in await actions(to=when)

@@ -217,3 +217,44 @@ async def test_listing_roles_takes_the_same_statements_for_few_or_many(
         await create(gql, admin, f"r{n}", "orders:read", "users:read")
     assert await statements() == few
     assert few <= 3
+
+
+async def test_a_role_administrator_gives_no_more_than_they_hold(
+    runtime: Runtime, gql: GraphQLClient
+) -> None:
+    """A holder of roles:write who is no tenant admin may not create, widen or hand out a role with
+    permissions they lack (themselves included): no way up through custom roles."""
+    admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
+    delegate = await quick_account(runtime, "acme")
+    keeper = (await create(gql, admin, "Role keeper", "roles:read", "roles:write", "products:read"))["role"]
+    wide = (await create(gql, admin, "Order reader", "orders:read"))["role"]
+    assigned = await gql(
+        ASSIGN, {"input": {"userId": delegate.gid, "roleId": keeper["id"]}}, token=admin.token
+    )
+    assert assigned.ok()["assignRole"]["userErrors"] == []
+
+    async def as_delegate(document: str, input: dict[str, Any]) -> list[str]:
+        return (await gql(document, {"input": input}, token=delegate.token)).error_codes
+
+    beyond = {"name": "Mine", "description": "x", "permissions": ["products:read", "orders:read"]}
+    assert await as_delegate(CREATE, beyond) == ["FORBIDDEN"]
+    within = await create(gql, delegate, "Product reader", "products:read")
+    assert within["userErrors"] == [] and within["role"]["permissions"] == ["products:read"]
+    widened = {"roleId": within["role"]["id"], "permissions": ["products:read", "invoices:read"]}
+    assert await as_delegate(UPDATE, widened) == ["FORBIDDEN"]
+    grant = "mutation($input: RolePermissionInput!) { grantRolePermission(input: $input) { role { id } } }"
+    assert await as_delegate(grant, {"roleId": within["role"]["id"], "permission": "orders:read"}) == [
+        "FORBIDDEN"
+    ]
+    assert await as_delegate(ASSIGN, {"userId": delegate.gid, "roleId": wide["id"]}) == ["FORBIDDEN"]
+    # Nothing moved: the delegate holds what the admin gave, and the role what the delegate could.
+    mine = (await gql(USER_ROLES, {"id": delegate.gid}, token=delegate.token)).ok()["userRoles"]
+    assert [r["name"] for r in mine] == ["USER", "Role keeper"]
+    roles = (await gql(CUSTOM_ROLES, {"first": 10}, token=admin.token)).ok()["customRoles"]["edges"]
+    assert {e["node"]["name"]: e["node"]["permissions"] for e in roles}["Product reader"] == ["products:read"]
+    # Within their rights it works, on someone else too.
+    other = await quick_account(runtime, "acme")
+    handed = await gql(
+        ASSIGN, {"input": {"userId": other.gid, "roleId": within["role"]["id"]}}, token=delegate.token
+    )
+    assert [r["name"] for r in handed.ok()["assignRole"]["roles"]] == ["USER", "Product reader"]

@@ -16,6 +16,7 @@ LOGIN = f"""
 mutation Login($input: LoginInput!) {{
   login(input: $input) {{
     accessToken refreshToken refreshTokenExpiresAt mfaRequired mfaChallenge mfaChallengeExpiresAt
+    mfaMethod mfaCodeSentTo
     user {{ email }} {ERRORS}
   }}
 }}
