@@ -255,16 +255,23 @@ def _root_fields(document: DocumentNode | None, operation_name: str | None) -> l
 
 class AuditedRefusals(SchemaExtension):
     """A mutation refused before any of its fields ran (the document failed validation or a
-    limit, its variables did not coerce): one ERROR entry per root field it names."""
+    limit, the cost limit included; its variables did not coerce): one ERROR entry per root field
+    it names."""
 
     async def on_operation(self) -> AsyncIterator[None]:
         ran: list[str] = []
         # Set, never reset: each operation runs in a task (a context) of its own, and a
         # subscription's stream is closed from another context, where a reset would fail.
         _fields_ran.set(ran)
-        yield
+        try:
+            yield
+        except GraphQLError as refusal:  # a limit at the start of execution (the cost limit)
+            await self._record(ran, [refusal])
+            raise
+        await self._record(ran, self.execution_context.pre_execution_errors or [])
+
+    async def _record(self, ran: list[str], errors: list[GraphQLError]) -> None:
         context = self.execution_context
-        errors = context.pre_execution_errors or []
         if ran or not errors:
             return
         services = getattr(context.context, "services", None)

@@ -163,3 +163,22 @@ async def test_directive_and_password_change_refusals_are_recorded(
         customer.tenant_id,
     )
     assert uuid.UUID(str(update_me.actor_id)) == customer.user_id
+
+
+async def test_a_mutation_refused_for_its_cost_is_recorded(
+    gql: GraphQLClient, runtime: Runtime, identity: Identity
+) -> None:
+    """The cost limit refuses after validation, before any field runs: that is recorded too."""
+    manager = await identity.account("trail-cost", Role.MANAGER)
+    reviews = "reviews(first: 100) { edges { node { product { %s } } } }"
+    nested = reviews % ("a: " + reviews % "id" + " b: " + reviews % "id")
+    product = '{sku: "c-1", name: "Costly", basePrice: {amount: 100, currency: "EUR"}}'
+    costly = await gql(
+        f"mutation {{ createProduct(input: {product}) {{ product {{ {nested} }} }} }}", token=manager.token
+    )
+    assert costly.error_codes == ["BAD_USER_INPUT"]
+    assert "may cost" in costly.errors[0]["message"]
+    rows = await entries(runtime, tenant_id=manager.tenant_id, action="createProduct")
+    assert [(r.outcome, r.error_code, r.actor_id) for r in rows] == [
+        ("ERROR", "BAD_USER_INPUT", manager.user_id)
+    ]
