@@ -70,8 +70,16 @@ class Tenant(TenantProfileColumns, Base):
 
     @property
     def can_sign_in(self) -> bool:
-        in_service = self.status in (TenantStatus.ACTIVE, TenantStatus.TRIAL)
-        return in_service and self.deleted_at is None and not self.trial_expired
+        return Tenant.signs_in(self.status, self.deleted_at, self.trial_ends_at, utcnow())
+
+    @staticmethod
+    def signs_in(
+        status: TenantStatus, deleted_at: datetime | None, trial_ends_at: datetime | None, now: datetime
+    ) -> bool:
+        """Whether a tenant of these columns may sign in at ``now`` (for callers holding columns,
+        not rows: the access store's join)."""
+        trial_over = status == TenantStatus.TRIAL and trial_ends_at is not None and trial_ends_at <= now
+        return status in (TenantStatus.ACTIVE, TenantStatus.TRIAL) and deleted_at is None and not trial_over
 
 
 class User(UserProfileColumns, TenantOwned, Base):

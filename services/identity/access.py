@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 import uuid
 from collections import OrderedDict
@@ -43,17 +44,18 @@ from core.errors import Forbidden, Unauthenticated
 from core.permissions import Role, held_permissions
 from core.principal import Principal
 from core.scope import TenantScope
+from models.base import utcnow
 from models.db import Reads
 from models.identity.accounts import AuthSession, Tenant, TenantStatus, User, UserRole, UserStatus
 from models.identity.roles import CustomRole, UserCustomRole
 from realtime.broadcast import Broadcast
 from realtime.stream import channel_name
 from services.events import ACCESS_CHANGED, AccessChange
+from services.identity.bans import banned_at
 
 log = logging.getLogger(__name__)
 
 ALL_TENANTS = TenantScope.all_tenants()
-SIGNED_IN_TENANT_STATUSES = (TenantStatus.ACTIVE, TenantStatus.TRIAL)
 MAX_ENTRIES = 200_000
 # Subscriptions re-checking at the same moment (after a reconnect) share one query per this many.
 BATCH_SIZE = 500
@@ -74,6 +76,10 @@ _SESSIONS_ACCESS = (
         UserRole.role,
         User.must_change_password,
         CustomRole.permissions,
+        User.banned_at,
+        User.banned_until,
+        Tenant.deleted_at,
+        Tenant.trial_ends_at,
     )
     .join(User, (User.id == AuthSession.user_id) & (User.tenant_id == AuthSession.tenant_id))
     .join(Tenant, Tenant.id == User.tenant_id)
@@ -97,9 +103,12 @@ class SessionAccess:
     tenant_id: uuid.UUID
     roles: frozenset[Role]
     revoked: bool
-    # The user is active and their tenant may sign in.
+    # The user is active and not banned, and their tenant may sign in (not deleted, trial not over).
     active: bool
     expires_at: float = 0.0
+    # When ``active`` turns by the clock alone (a trial's end, a ban's unblock date), on the
+    # monotonic clock: a stored entry expires then, so that it is read again.
+    turns_at: float = math.inf
     # users.must_change_password: the session may only change the password (and sign out).
     password_change_required: bool = False
     # The roles' default permissions and the custom roles' grants (core/permissions.py).
@@ -130,7 +139,8 @@ class SessionAccess:
 
 
 # session id, user id, tenant id, revoked at, user status, tenant status, a role (or None),
-# must change password, a custom role's permissions (or None)
+# must change password, a custom role's permissions (or None), banned at, banned until, tenant
+# deleted at, trial ends at
 AccessRow = tuple[
     uuid.UUID,
     uuid.UUID,
@@ -141,24 +151,54 @@ AccessRow = tuple[
     Role | None,
     bool,
     list[str] | None,
+    datetime | None,
+    datetime | None,
+    datetime | None,
+    datetime | None,
 ]
+
+
+def _active(row: AccessRow, now: datetime) -> tuple[bool, float]:
+    """Whether the row's user and tenant may act at ``now``, and when that turns by the clock
+    (monotonic; inf: not by the clock)."""
+    user_status, tenant_status = row[4], row[5]
+    banned_since, banned_until, deleted_at, trial_ends_at = row[9:13]
+    active = (
+        user_status == UserStatus.ACTIVE
+        and Tenant.signs_in(tenant_status, deleted_at, trial_ends_at, now)
+        and not banned_at(banned_since, banned_until, now)
+    )
+    turns = [
+        moment
+        for moment in (
+            trial_ends_at if tenant_status == TenantStatus.TRIAL else None,
+            banned_until if banned_since is not None else None,
+        )
+        if moment is not None and moment > now
+    ]
+    if not turns:
+        return active, math.inf
+    return active, time.monotonic() + (min(turns) - now).total_seconds()
 
 
 def _accesses(rows: Iterable[AccessRow]) -> dict[uuid.UUID, SessionAccess]:
     grouped: dict[uuid.UUID, list[AccessRow]] = {}
     for row in rows:
         grouped.setdefault(row[0], []).append(row)
-    found = {}
+    found, now = {}, utcnow()
     for session_id, session_rows in grouped.items():
-        _, user_id, tenant_id, revoked_at, user_status, tenant_status, _, must_change, _ = session_rows[0]
+        first = session_rows[0]
+        _, user_id, tenant_id, revoked_at, _, _, _, must_change = first[:8]
         roles = frozenset(row[6] for row in session_rows if row[6] is not None)
+        active, turns_at = _active(first, now)
         found[session_id] = SessionAccess(
             user_id=user_id,
             tenant_id=tenant_id,
             roles=roles,
             permissions=held_permissions(roles, (row[8] for row in session_rows)),
             revoked=revoked_at is not None,
-            active=user_status == UserStatus.ACTIVE and tenant_status in SIGNED_IN_TENANT_STATUSES,
+            active=active,
+            turns_at=turns_at,
             password_change_required=must_change,
         )
     return found
@@ -339,10 +379,11 @@ class AccessStore:
     def _store(self, session_id: uuid.UUID, entry: SessionAccess) -> None:
         self._drop(session_id)
         now = time.monotonic()
-        self._entries[session_id] = replace(entry, expires_at=now + self.ttl_seconds)
+        self._entries[session_id] = replace(entry, expires_at=min(now + self.ttl_seconds, entry.turns_at))
         self._by_user.setdefault(entry.user_id, set()).add(session_id)
         self._by_tenant.setdefault(entry.tenant_id, set()).add(session_id)
-        # Entries are in the order they were stored, so expired ones are at the front.
+        # Entries are in the order they were stored, so expired ones are at the front (one that
+        # turns by the clock may expire earlier: ``cached`` checks each it answers).
         while self._entries:
             oldest_id, oldest = next(iter(self._entries.items()))
             if oldest.expires_at > now and len(self._entries) <= MAX_ENTRIES:

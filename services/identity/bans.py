@@ -5,6 +5,8 @@ administration that imports it."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from core.errors import InvalidInput, invalid
 from models.base import utcnow
 from models.identity.accounts import User
@@ -13,7 +15,12 @@ from services.identity.errors import IdentityErrorCode
 
 def banned_now(user: User) -> bool:
     """Banned, and the unblock date (if any) not reached: once it is, no admin needs to lift it."""
-    return user.banned_at is not None and (user.banned_until is None or user.banned_until > utcnow())
+    return banned_at(user.banned_at, user.banned_until, utcnow())
+
+
+def banned_at(banned_since: datetime | None, banned_until: datetime | None, now: datetime) -> bool:
+    """``banned_now`` of these columns at ``now`` (for the access store's join)."""
+    return banned_since is not None and (banned_until is None or banned_until > now)
 
 
 def ban_refusal(user: User) -> InvalidInput | None:

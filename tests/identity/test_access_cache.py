@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -108,6 +109,45 @@ async def test_a_change_behind_the_apis_back_waits_for_the_entry_to_expire(
     with pytest.raises(Unauthenticated):
         await short_lived.principal(claim)
     assert short_lived.queries == 2
+
+
+async def test_a_trial_end_or_a_ban_applies_at_its_time_though_cached(runtime: Runtime) -> None:
+    """What turns by the clock alone (a trial's end, a ban's unblock date) needs no event: the
+    stored entry expires at that moment, however long entries live."""
+    store = AccessStore(runtime.db, runtime.broadcast, ttl_seconds=3600)
+    await store.start()
+    try:
+        account = await quick_account(runtime, "trial-ends")
+        claim = claimed(runtime, account)
+        ends = datetime.now(UTC) + timedelta(seconds=1)
+        async with runtime.db.transaction(ALL) as session:
+            await session.execute(
+                update(Tenant)
+                .where(Tenant.id == account.tenant_id)
+                .values(status=TenantStatus.TRIAL, trial_ends_at=ends)
+            )
+        assert (await store.principal(claim)).user_id == account.user_id
+        assert (await store.principal(claim)).user_id == account.user_id
+        assert store.queries == 1  # the second answer came from memory
+        await asyncio.sleep((ends - datetime.now(UTC)).total_seconds() + 0.1)
+        with pytest.raises(Unauthenticated, match="suspended"):
+            await store.principal(claim)
+
+        # A ban with an unblock date: refused until then, then served again.
+        banned = await quick_account(runtime, "acme")
+        unblock = datetime.now(UTC) + timedelta(seconds=1)
+        async with runtime.db.transaction(ALL) as session:
+            await session.execute(
+                update(User)
+                .where(User.id == banned.user_id)
+                .values(banned_at=datetime.now(UTC), banned_until=unblock)
+            )
+        with pytest.raises(Unauthenticated, match="suspended"):
+            await store.principal(claimed(runtime, banned))
+        await asyncio.sleep((unblock - datetime.now(UTC)).total_seconds() + 0.1)
+        assert (await store.principal(claimed(runtime, banned))).user_id == banned.user_id
+    finally:
+        await store.stop()
 
 
 async def test_access_events_drop_what_they_name(runtime: Runtime, short_lived: AccessStore) -> None:
