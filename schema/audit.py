@@ -278,11 +278,14 @@ class AuditedRefusals(SchemaExtension):
         if services is None:
             return
         code = _code_of(errors[0])
+        # Only the schema's mutations: a document of made-up names would write an entry per name.
+        mutation = context.schema._schema.mutation_type
+        known = mutation.fields if mutation is not None else {}
         for name in _root_fields(context.graphql_document, context.operation_name):
-            draft = audit.AuditDraft(name, principal=services.principal)
-            await audit.finish(
-                services, draft, _OUTCOME_OF_CODE.get(code, AuditOutcome.ERROR), error_code=code
-            )
+            if name in known:
+                draft = audit.AuditDraft(name, principal=services.principal)
+                outcome = _OUTCOME_OF_CODE.get(code, AuditOutcome.ERROR)
+                await audit.finish(services, draft, outcome, error_code=code)
 
 
 class AuditedMutation(FieldExtension):

@@ -196,6 +196,8 @@ async def audit_logs(request: Request) -> Response:
         principal = await service_caller(request, runtime, ApiScope.AUDIT_WRITE)
     except ServiceError as error:
         return refusal(error)
+    # Its refused bodies are recorded outside its own context: name it as their actor too.
+    audit.identified(principal)
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return _refused(413, ErrorCode.BAD_REQUEST, f"The body is over {MAX_BODY_BYTES} bytes.")

@@ -182,8 +182,9 @@ def entry(
         api_key_id=api_key_id,
         impersonator_id=principal.impersonator_id if principal else None,
         action=draft.action[:MAX_ACTION],
-        target_type=draft.target_type,
-        target_id=draft.target_id,
+        # What the arguments name is the client's: a forged global id's type may exceed the column.
+        target_type=draft.target_type[:MAX_TARGET_TYPE] if draft.target_type else None,
+        target_id=draft.target_id[:MAX_TARGET_ID] if draft.target_id else None,
         outcome=outcome,
         error_code=error_code,
         user_error_codes=list(user_error_codes),

@@ -55,7 +55,10 @@ def question_problem(question: KeyQuestion) -> tuple[str, str] | None:
         return "key_hash", "`key_hash` must be the SHA-256 of the secret: 64 lowercase hex digits."
     if question.ip_address is not None:
         try:
-            ipaddress.ip_address(question.ip_address[:MAX_ADDRESS_CHARS])
+            # The whole text, bounded: what is checked here is what _from_allowed_network parses.
+            if len(question.ip_address) > MAX_ADDRESS_CHARS:
+                raise ValueError(question.ip_address)
+            ipaddress.ip_address(question.ip_address)
         except ValueError:
             return "ip_address", "`ip_address` must be an IPv4 or IPv6 address."
     return None

@@ -108,3 +108,6 @@ async def test_post_audit_logs(
     assert len(await entries(runtime, "notification:sent")) == 1
     outcomes = [r.outcome for r in await entries(runtime, "rest:POST /audit-logs")]
     assert sorted(outcomes) == sorted(["SUCCESS"] + ["USER_ERROR"] * 7 + ["UNAUTHENTICATED", "FORBIDDEN"])
+    # The service's refused bodies are its own: recorded with it as the actor, not as anonymous.
+    failed = [r for r in await entries(runtime, "rest:POST /audit-logs") if r.outcome == "USER_ERROR"]
+    assert {(r.actor_kind, r.actor_id is not None) for r in failed} == {("SERVICE", True)}

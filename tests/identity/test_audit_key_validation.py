@@ -158,3 +158,18 @@ async def test_callers_and_bodies_are_checked(
     assert (not_json.status_code, not_json.json()["field"]) == (400, "body")
     huge = await http.post(PATH, content=b" " * 20_000, headers={"Authorization": f"Bearer {token}"})
     assert huge.status_code == 413
+
+
+async def test_an_address_valid_only_in_its_first_64_characters_is_refused(
+    gql: GraphQLClient, http: httpx.AsyncClient, identity: Identity
+) -> None:
+    token = await gateway_token(gql, http, identity, ["API_KEYS_VALIDATE"])
+    _, secret, _ = await owner_and_key(gql, identity, allowedIps=["10.1.0.0/16"])
+    # A zone id cut at 64 characters is a valid address; with its 65th (a second '%') it is none.
+    address = "fe80::1%" + "a" * 56 + "%"
+    answer = await ask(http, token, question(secret, ip_address=address))
+    assert (answer.status_code, answer.json()["code"], answer.json()["field"]) == (
+        400,
+        "BAD_USER_INPUT",
+        "ip_address",
+    )

@@ -4,6 +4,7 @@ validation, variables, access directives, the must-change-password limit) are re
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -182,3 +183,33 @@ async def test_a_mutation_refused_for_its_cost_is_recorded(
     assert [(r.outcome, r.error_code, r.actor_id) for r in rows] == [
         ("ERROR", "BAD_USER_INPUT", manager.user_id)
     ]
+
+
+async def test_an_id_of_an_over_long_type_is_audited_all_the_same(
+    gql: GraphQLClient, runtime: Runtime, identity: Identity
+) -> None:
+    # A forged global id within the ID length names a type longer than the column holds: the
+    # entry is written, cut to the column, not lost.
+    manager = await identity.account("trail-shop", Role.MANAGER)
+    forged = base64.b64encode(f"{'T' * 140}:{'9' * 5}".encode()).decode()
+    assert len(forged) <= 200
+    deleted = await gql(
+        "mutation($input: CategoryIdInput!) { deleteCategory(input: $input) { userErrors { code } } }",
+        {"input": {"id": forged}},
+        token=manager.token,
+    )
+    assert deleted.error_codes or deleted.ok()["deleteCategory"]["userErrors"]
+    (row,) = await entries(runtime, action="deleteCategory")
+    assert (row.target_type, row.target_id) == ("T" * 100, "9" * 5)
+
+
+async def test_an_invalid_document_records_only_the_mutations_it_names(
+    gql: GraphQLClient, runtime: Runtime, identity: Identity
+) -> None:
+    # Names of no Mutation field are no calls: a document full of them writes no entry each.
+    bogus = " ".join(f"bogus{n}" for n in range(300))
+    refused = await gql(f'mutation {{ {bogus} createCategory(input: {{nam: "x"}}) {{ category {{ id }} }} }}')
+    assert set(refused.error_codes) == {"BAD_USER_INPUT"}
+    async with runtime.db.session(ALL) as session:
+        actions = set(await session.scalars(select(AuditEntry.action).where(AuditEntry.actor_id.is_(None))))
+    assert actions == {"createCategory"}
