@@ -10,7 +10,7 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from core.errors import InvalidInput, ServiceError
+from core.errors import Forbidden, InvalidInput, ServiceError
 from server.credentials import TENANT_HEADER, acting_tenant
 from server.errors import STATUS_OF_CODE
 from server.problems import problem
@@ -46,6 +46,11 @@ async def avatar_upload(request: Request) -> Response:
         principal = await authenticate(
             runtime.access, runtime.settings, token, acting_tenant(request.headers.get(TENANT_HEADER))
         )
+        if principal.password_change_required:
+            # As on GraphQL (schema/directives.py): such a session changes its password first.
+            raise Forbidden(
+                "Change your password first (changePassword); nothing else is allowed until then."
+            )
         ctx = runtime.services_for(request, principal=principal)
         user = await avatars.upload_avatar(ctx, await request.body())
     except InvalidInput as error:

@@ -9,6 +9,7 @@ are read, and the whole exchange has the settings' timeout."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -80,7 +81,9 @@ class HttpxFetcher:
         # The Host header names the site; the connection goes to the address checked above.
         host_header = hostname if self._port == 80 else f"{hostname}:{self._port}"
         try:
+            # httpx's timeout holds for each read; a site trickling bytes would outlast it.
             async with (
+                asyncio.timeout(self._timeout),
                 httpx.AsyncClient(timeout=self._timeout, follow_redirects=False, trust_env=False) as client,
                 client.stream(
                     "GET", f"http://{host}:{self._port}{path}", headers={"Host": host_header}
@@ -91,6 +94,8 @@ class HttpxFetcher:
                     body += chunk
                     if len(body) > MAX_FILE_BYTES:
                         break
+        except TimeoutError as exc:
+            raise FetchFailed(f"no whole answer within {self._timeout} s") from exc
         except httpx.HTTPError as exc:
             raise FetchFailed(str(exc) or type(exc).__name__) from exc
         text = body[:MAX_FILE_BYTES].decode("utf-8", "replace")

@@ -4,15 +4,14 @@ merge patch) and the change of their sign-in address, proven by a link mailed to
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.errors import FieldProblem, invalid
 from core.lengths import MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MAX_URL_LENGTH
@@ -32,7 +31,7 @@ from services.identity.accounts import (
 )
 from services.identity.errors import IdentityErrorCode
 from services.identity.passwords import verify_password_in_thread
-from services.identity.tenant_profile import merge_patch
+from services.json_patch import compact_json, merge_patch, nests_deeper
 from services.mail_queue import queue_mail
 
 MAX_SLOGAN_LENGTH = MAX_NAME_LENGTH
@@ -64,11 +63,15 @@ def _website(value: object) -> tuple[object, FieldProblem | None]:
         return None, None
     if too_long := length_problem("website", text, MAX_WEBSITE_LENGTH):
         return None, too_long
-    parts = urlsplit(text)
+    problem = FieldProblem(
+        ("input", "website"), IdentityErrorCode.INVALID_WEBSITE, "An http:// or https:// address."
+    )
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # a bracketed host that is no IPv6 address
+        return None, problem
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
-        return None, FieldProblem(
-            ("input", "website"), IdentityErrorCode.INVALID_WEBSITE, "An http:// or https:// address."
-        )
+        return None, problem
     return text, None
 
 
@@ -114,14 +117,6 @@ def apply_profile(user: User, checked: Mapping[str, object]) -> None:
 # ---- preferences -----------------------------------------------------------------------------
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(item) for item in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(item) for item in value), default=0)
-    return 0
-
-
 def _preferences_problem(message: str) -> Exception:
     return invalid("patch", IdentityErrorCode.INVALID_PREFERENCES, message)
 
@@ -132,14 +127,20 @@ async def patch_preferences(ctx: ServiceContext, patch: object) -> User:
     principal = ctx.require_principal()
     if not isinstance(patch, dict):
         raise _preferences_problem("The patch is a JSON object (null values remove keys).")
+    # Checked before merging (merge_patch recurses): the merge nests no deeper than the stored
+    # preferences or the patch.
+    if nests_deeper(patch, MAX_PREFERENCES_DEPTH):
+        raise _preferences_problem(f"The preferences nest at most {MAX_PREFERENCES_DEPTH} levels deep.")
     async with ctx.transaction(TenantScope.of(principal.home_tenant_id)) as session:
         user = await locked_or_not_found(session, User, principal.user_id)
         merged = merge_patch(user.preferences or {}, patch)
         limit = ctx.settings.preferences_max_bytes
-        if len(json.dumps(merged, separators=(",", ":")).encode()) > limit:
+        try:
+            encoded = compact_json(merged)
+        except ValueError:  # NaN or Infinity: Python reads them from a request, JSON columns refuse them
+            raise _preferences_problem("Numbers in preferences are finite (no NaN or Infinity).") from None
+        if len(encoded.encode()) > limit:
             raise _preferences_problem(f"The preferences may hold at most {limit} bytes of JSON.")
-        if _depth(merged) > MAX_PREFERENCES_DEPTH:
-            raise _preferences_problem(f"The preferences nest at most {MAX_PREFERENCES_DEPTH} levels deep.")
         user.preferences = merged
         return record_user_change(session, user, "preferences")
 
@@ -255,4 +256,10 @@ async def confirm_email_change(ctx: ServiceContext, token: str) -> User:
         change.consumed_at = utcnow()
         user.email = address.address
         user.email_verified = True
+        try:
+            await session.flush()
+        except IntegrityError as error:  # a concurrent confirmation took the address
+            raise _token_problem(
+                IdentityErrorCode.CONFLICT, "An account with this email already exists."
+            ) from error
         return record_user_change(session, user, "email")

@@ -3,7 +3,6 @@ and restore, branding, and the public face of a tenant (by slug, exact name or v
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -28,10 +27,12 @@ from services.identity.auth import end_sessions
 from services.identity.domains import normalised_hostname
 from services.identity.errors import IdentityErrorCode
 from services.identity.limits import MAX_QUOTA
+from services.json_patch import compact_json, merge_patch, nests_deeper
 
 ALL_TENANTS = TenantScope.all_tenants()
 # The stored settings as JSON text; a patch that would make them larger is refused.
 MAX_SETTINGS_BYTES = 64 * 1024
+MAX_SETTINGS_DEPTH = 16
 MAX_FROM_NAME_LENGTH = 100
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 COLOR_LENGTH = len("#RRGGBB")
@@ -47,20 +48,6 @@ QUOTA_MINIMUM = {"max_users": 1, "max_products": 0}
 # ---- settings --------------------------------------------------------------------------------
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7396 JSON merge patch: objects merge key by key, a null removes its key, anything
-    else (arrays too) replaces."""
-    if not isinstance(patch, dict):
-        return patch
-    merged = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = merge_patch(merged.get(key), value)
-    return merged
-
-
 def _settings_problem(field: str, message: str) -> InvalidInput:
     return invalid(field, IdentityErrorCode.INVALID_SETTINGS, message)
 
@@ -71,10 +58,16 @@ async def patch_settings(ctx: ServiceContext, tenant_id: uuid.UUID, patch: objec
     ctx.require_role(*TENANT_ADMINS)
     if not isinstance(patch, dict):
         raise _settings_problem("patch", "The patch is a JSON object (null values remove keys).")
+    if nests_deeper(patch, MAX_SETTINGS_DEPTH):
+        raise _settings_problem("patch", f"The settings nest at most {MAX_SETTINGS_DEPTH} levels deep.")
     async with ctx.transaction() as session:
         tenant = await locked_or_not_found(session, Tenant, tenant_id)
         merged = merge_patch(tenant.settings, patch)
-        if len(json.dumps(merged, separators=(",", ":")).encode()) > MAX_SETTINGS_BYTES:
+        try:
+            encoded = compact_json(merged)
+        except ValueError:
+            raise _settings_problem("patch", "Numbers in settings are finite (no NaN or Infinity).") from None
+        if len(encoded.encode()) > MAX_SETTINGS_BYTES:
             raise _settings_problem(
                 "patch", f"The settings may hold at most {MAX_SETTINGS_BYTES} bytes of JSON."
             )

@@ -6,6 +6,8 @@ wrong file, redirect, private address, nothing listening, oversized file, wrong 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -183,3 +185,31 @@ async def test_only_the_tenants_admins_verify(
     bad_method = await gql(ADD, {"input": {"hostname": HOST, "method": "FTP"}}, token=admin.token)
     assert bad_method.error_codes == ["BAD_USER_INPUT"]
     assert web.requests == []
+
+
+async def test_a_trickling_site_is_cut_off_at_the_timeout(
+    runtime: Runtime, gql: GraphQLClient, site: tuple[FakeSite, AddressDns], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each byte comes well within the read timeout, the whole file long after the check's."""
+    _, dns_server = site
+    admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
+    domain = await add(gql, admin)
+    dns_server.addresses[HOST] = ["127.0.0.1"]
+    body = domain["challenge"]["recordValue"].encode()
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+        for index in range(len(body)):
+            writer.write(body[index : index + 1])
+            await writer.drain()
+            await asyncio.sleep(0.1)
+        writer.close()
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    monkeypatch.setattr(runtime.settings, "domain_http_port", server.sockets[0].getsockname()[1])
+    monkeypatch.setattr(runtime.settings, "domain_http_timeout_seconds", 1.0)
+    started = time.monotonic()
+    async with server:
+        assert codes(await verify(gql, admin, domain["id"])) == ["HTTP_FETCH_FAILED"]
+    assert time.monotonic() - started < 3

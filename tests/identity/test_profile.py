@@ -5,8 +5,11 @@ with profile fields costs."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date, timedelta
 from typing import Any
+
+import httpx
 
 from core.permissions import Role
 from server.runtime import Runtime
@@ -112,7 +115,7 @@ async def test_update_me_refuses_bad_profile_fields_all_at_once(runtime: Runtime
         ("slogan", "TOO_LONG"),
         ("website", "INVALID_WEBSITE"),
     ]
-    for website in ("ftp://files.example", "https://", "https://a b.example"):
+    for website in ("ftp://files.example", "https://", "https://a b.example", "https://[::1", "http://[x]/"):
         result = await update_me(gql, me.token, website=website)
         assert [e["code"] for e in result["userErrors"]] == ["INVALID_WEBSITE"], website
     old = await update_me(gql, me.token, birthDate="1899-12-31")
@@ -185,6 +188,12 @@ async def test_preferences_are_bounded(runtime: Runtime, gql: GraphQLClient) -> 
         node = node["n"]
     too_deep = await patch(gql, me.token, deep)
     assert [e["code"] for e in too_deep["userErrors"]] == ["INVALID_PREFERENCES"]
+    # Deeper than the interpreter's stack would take recursively: refused the same, no 500.
+    for _ in range(600):
+        node["n"] = {}
+        node = node["n"]
+    far_too_deep = await patch(gql, me.token, deep)
+    assert [e["code"] for e in far_too_deep["userErrors"]] == ["INVALID_PREFERENCES"]
     # 16 KiB in all: pieces that each pass the request's string limit add up past it.
     limit = runtime.settings.preferences_max_bytes
     for index in range(limit // 5000):
@@ -216,3 +225,17 @@ async def test_profile_fields_cost_no_statement_per_user(runtime: Runtime, gql: 
         user = await quick_account(runtime, "acme")
         await update_me(gql, user.token, slogan="Busy", website="http://me.example")
     assert await statements() == few
+
+
+async def test_preferences_hold_finite_numbers_only(runtime: Runtime, http: httpx.AsyncClient) -> None:
+    """A request's JSON may carry NaN and Infinity (Python reads them); stored JSON may not."""
+    me = await quick_account(runtime, "acme")
+    headers = {"Authorization": f"Bearer {me.token}", "Content-Type": "application/json"}
+    for number in (float("nan"), float("inf")):
+        body = json.dumps({"query": PATCH, "variables": {"patch": {"keep": 2, "number": number}}})
+        answer = (await http.post("/graphql", content=body, headers=headers)).json()
+        assert "errors" not in answer, answer
+        errors = answer["data"]["patchMyPreferences"]["userErrors"]
+        assert [e["code"] for e in errors] == ["INVALID_PREFERENCES"]
+    mine = await http.post("/graphql", json={"query": ME}, headers=headers)
+    assert mine.json()["data"]["me"]["preferences"] == {}

@@ -5,6 +5,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import struct
 import uuid
@@ -19,6 +20,7 @@ from core.scope import TenantScope
 from models.audit import AuditEntry
 from models.base import utcnow
 from models.billing import MailMessage
+from models.identity.accounts import User
 from models.identity.profile import EmailChange
 from server.runtime import Runtime
 from services.identity.avatars import LIBRARY
@@ -284,3 +286,30 @@ async def test_email_change_requests_are_rate_limited(runtime: Runtime, postgres
         limited = await limited_gql(REQUEST, variables, token=me.token)
     assert limited.error_codes == ["RATE_LIMITED"]
     assert await mails_to(runtime, "one-more@acme.example") == []
+
+
+async def test_a_session_that_must_change_its_password_uploads_nothing(
+    runtime: Runtime, gql: GraphQLClient, http: httpx.AsyncClient, identity: Identity
+) -> None:
+    me = await identity.account("acme")
+    async with runtime.db.transaction(ALL) as session:
+        await session.execute(update(User).where(User.id == me.user_id).values(must_change_password=True))
+    token = (await identity.login(me.tenant_slug, me.email, PASSWORD)).ok()["login"]["accessToken"]
+    refused = await upload(http, token, png())
+    assert refused.status_code == 403 and refused.json()["code"] == "FORBIDDEN"
+    assert (await gql(ME_AVATAR, token=token)).ok()["me"]["avatarUrl"] is None
+
+
+async def test_two_confirmations_of_one_address_at_once(runtime: Runtime, gql: GraphQLClient) -> None:
+    """Both pass the check before either writes: the second is a CONFLICT, not a 500."""
+    one = await quick_account(runtime, "acme")
+    two = await quick_account(runtime, "acme")
+    await request_change(gql, one.token, "both@acme.example")
+    await request_change(gql, two.token, "both@acme.example")
+    links = [link_token(mail) for mail in await mails_to(runtime, "both@acme.example")]
+    answers = await asyncio.gather(*(gql(CONFIRM, {"token": link}) for link in links))
+    payloads = [answer.ok()["confirmEmailChange"] for answer in answers]
+    assert sorted(tuple(e["code"] for e in p["userErrors"]) for p in payloads) == [(), ("CONFLICT",)]
+    async with runtime.db.session(ALL) as session:
+        owners = list(await session.scalars(select(User.id).where(User.email == "both@acme.example")))
+    assert len(owners) == 1

@@ -5,10 +5,12 @@ trial end, soft delete and restore, and branding (validated, public with the ten
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import func, select
 
 from core.permissions import Role
@@ -128,6 +130,32 @@ async def test_settings_are_merged_by_json_merge_patch(runtime: Runtime, gql: Gr
         "ui": {"theme": "dark", "density": "compact"},
         "tags": ["c"],
     }
+
+
+async def test_settings_stay_bounded_and_finite(runtime: Runtime, http: httpx.AsyncClient) -> None:
+    """A patch nesting deeper than the interpreter's stack, or carrying NaN or Infinity (Python
+    reads them from a request), is a userError, never a 500; the settings stay as they were."""
+    admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
+    headers = {"Authorization": f"Bearer {admin.token}", "Content-Type": "application/json"}
+
+    async def patched(patch: object) -> dict[str, Any]:
+        body = json.dumps({"query": PATCH, "variables": {"input": {"id": admin.tenant_gid, "patch": patch}}})
+        answer = (await http.post("/graphql", content=body, headers=headers)).json()
+        assert "errors" not in answer, answer
+        result: dict[str, Any] = answer["data"]["patchTenantSettings"]
+        return result
+
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(600):  # deeper than merge_patch could recurse (the client's encoder allows this)
+        node["d"] = {}
+        node = node["d"]
+    for patch in (deep, {"rate": float("nan")}, {"rate": float("inf")}):
+        refused = await patched(patch)
+        assert [e["code"] for e in refused["userErrors"]] == ["INVALID_SETTINGS"]
+    async with runtime.db.session(ALL) as session:
+        assert (await session.get_one(Tenant, admin.tenant_id)).settings == {}
+    assert (await patched({"ok": {"a": {"b": 1}}}))["tenant"]["settings"] == {"ok": {"a": {"b": 1}}}
 
 
 async def test_concurrent_patches_of_different_keys_both_land(runtime: Runtime, gql: GraphQLClient) -> None:
