@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, InvalidInput, invalid
-from core.permissions import TENANT_ADMINS
+from core.permissions import TENANT_ADMINS, Role
 from core.phones import masked_phone
 from core.scope import TenantScope
 from models.base import utcnow
@@ -34,7 +34,7 @@ from models.identity.mfa import (
     MfaRecoveryCode,
 )
 from services.context import ServiceContext
-from services.identity.accounts import record_user_change
+from services.identity.accounts import record_user_change, roles_of
 from services.identity.errors import IdentityErrorCode
 from services.identity.totp import hash_challenge, new_challenge
 
@@ -163,8 +163,14 @@ async def reset_user_mfa(ctx: ServiceContext, user_id: uuid.UUID) -> User:
     principal = ctx.require_role(*TENANT_ADMINS)
     if principal.impersonator_id is not None:
         raise Forbidden("An impersonation session cannot reset MFA.")
+    if user_id == principal.user_id:
+        # disableMfa asks for a current code (and the tenant's MFA rule): a reset of one's own does not.
+        raise Forbidden("Turn your own MFA off with disableMfa.")
     async with ctx.transaction(TenantScope.of(principal.tenant_id)) as session:
         user = await locked_or_not_found(session, User, user_id)
+        if Role.PLATFORM_ADMIN in await roles_of(session, user.id) and not principal.is_platform_admin:
+            # As impersonation does: a tenant role does not weaken a platform administrator's account.
+            raise Forbidden("Only platform administrators reset a platform administrator's MFA.")
         if not user.mfa_enabled and await session.get(MfaCredential, user.id) is None:
             raise invalid("userId", IdentityErrorCode.MFA_NOT_ENABLED, "This user has no MFA.")
         user.mfa_enabled = False

@@ -314,6 +314,12 @@ async def link_to_caller(ctx: ServiceContext, provider_name: str, identity: Prov
             )
         if linked is None:
             session.add(_identity_row(user, provider_name, identity))
+            try:
+                await session.flush()
+            except IntegrityError as clash:  # linked meanwhile, by a concurrent call
+                raise _refused(
+                    IdentityErrorCode.OAUTH_IDENTITY_IN_USE, "This provider account was linked meanwhile."
+                ) from clash
         return user
 
 

@@ -15,9 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import BadUserInput, FieldProblem, Forbidden, NotFound, invalid
+from core.errors import BadUserInput, FieldProblem, Forbidden, InvalidInput, NotFound, invalid
 from core.permissions import SYSTEM_ROLE_PERMISSIONS, TENANT_ADMINS, TENANT_ROLES, Role
 from core.principal import Principal
 from loaders.pagination import Page, PageArgs, SortKey, paginate
@@ -29,12 +30,21 @@ from services.context import ServiceContext
 from services.events import record_access_change
 from services.identity.accounts import reject, roles_of
 from services.identity.errors import IdentityErrorCode
-from services.identity.permission_catalogue import MAX_PART_LENGTH, PermissionRef, resolve, unknown_keys
+from services.identity.permission_catalogue import (
+    BUILTIN,
+    MAX_CUSTOM_PERMISSIONS,
+    MAX_PART_LENGTH,
+    PermissionRef,
+    resolve,
+    unknown_keys,
+)
 from services.identity.users import change_roles
 
 MAX_ROLE_NAME = 64
 MAX_ROLE_DESCRIPTION = 500
 MAX_PERMISSION_LENGTH = 2 * MAX_PART_LENGTH + 1  # resource:action
+# No role grants more than the whole catalogue: a longer list is refused before it is looked up.
+MAX_ROLE_PERMISSIONS = len(BUILTIN) + MAX_CUSTOM_PERMISSIONS
 ROLES_READ = "roles:read"
 ROLES_WRITE = "roles:write"
 
@@ -122,6 +132,14 @@ async def _permission_problems(
     session: AsyncSession, permissions: Sequence[str]
 ) -> list[FieldProblem | None]:
     """A problem for each of ``permissions`` the catalogue lacks (the rest stay locked FOR SHARE)."""
+    if len(permissions) > MAX_ROLE_PERMISSIONS:
+        return [
+            FieldProblem(
+                ("input", "permissions"),
+                IdentityErrorCode.TOO_LONG,
+                f"At most {MAX_ROLE_PERMISSIONS} permissions.",
+            )
+        ]
     unknown = await unknown_keys(session, permissions)
     return [
         None
@@ -166,11 +184,20 @@ async def _name_taken(
     statement = select(func.count()).select_from(CustomRole).where(CustomRole.name == name)
     if other_than is not None:
         statement = statement.where(CustomRole.id != other_than)
-    if await session.scalar(statement):
-        return FieldProblem(
-            ("input", "name"), IdentityErrorCode.ROLE_NAME_TAKEN, "The tenant has a role of this name."
-        )
-    return None
+    return _taken_name() if await session.scalar(statement) else None
+
+
+def _taken_name() -> FieldProblem:
+    return FieldProblem(
+        ("input", "name"), IdentityErrorCode.ROLE_NAME_TAKEN, "The tenant has a role of this name."
+    )
+
+
+async def _flush_name(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the name was taken meanwhile, by a concurrent call
+        raise InvalidInput(_taken_name()) from exc
 
 
 async def create_role(
@@ -188,7 +215,7 @@ async def create_role(
             permissions=sorted(set(permissions)),
         )
         session.add(role)
-        await session.flush()
+        await _flush_name(session)
         return role
 
 
@@ -250,6 +277,7 @@ async def update_role(
         if name is not None:
             reject(await _name_taken(session, name.strip(), other_than=role.id))
             role.name = name.strip()
+            await _flush_name(session)
         if description is not None:
             role.description = description
         if permissions is not None and sorted(set(permissions)) != role.permissions:
@@ -321,6 +349,9 @@ async def user_roles(ctx: ServiceContext, user_id: uuid.UUID) -> list[RoleView]:
     if principal.user_id != user_id:
         _reader(ctx)
     async with ctx.read() as session:
+        # Another tenant's user (hidden by the tenancy guard) or none: NOT_FOUND, not an empty list.
+        if principal.user_id != user_id and await session.get(User, user_id) is None:
+            raise NotFound("User")
         return await _roles_held(session, user_id)
 
 
@@ -345,7 +376,9 @@ async def set_role(ctx: ServiceContext, user_id: uuid.UUID, ref: RoleRef, *, hel
         return await user_roles(ctx, user_id)
     async with ctx.transaction() as session:
         user = await locked_or_not_found(session, User, user_id)
-        role = await _custom_role(session, ref, lock=False)
+        # Locked: a deletion under way is waited for (ROLE_NOT_FOUND, not a foreign-key failure),
+        # and its permissions, checked below, cannot change meanwhile.
+        role = await _custom_role(session, ref, lock=True)
         holding = await session.get(UserCustomRole, (user.id, role.id))
         if held and holding is None:
             _within_own_rights(ctx, role.permissions)

@@ -91,8 +91,9 @@ def checked_identity(settings: Settings, fields: Mapping[str, str]) -> tuple[Pro
         raise _refused(IdentityErrorCode.TELEGRAM_INVALID_HASH, "The Telegram login data is too long.")
     given = fields.get("hash", "")
     subject = fields.get("id", "")
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
     if not subject.isdigit() or not hmac.compare_digest(
-        given.lower(), expected_hash(settings.telegram_bot_token, fields)
+        given.lower().encode(), expected_hash(settings.telegram_bot_token, fields).encode()
     ):
         raise _refused(
             IdentityErrorCode.TELEGRAM_INVALID_HASH, "The Telegram login is not signed by our bot."

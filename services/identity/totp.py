@@ -69,7 +69,8 @@ def matching_step(secret: str, code: str, after_step: int | None, now: float | N
     """The time step whose code ``code`` is (now or a drift step away), if it is later than
     ``after_step`` (the last step accepted: a code is good once); None otherwise."""
     code = "".join(code.split())
-    if len(code) != DIGITS or not code.isdigit():
+    # ASCII only: other scripts' digits pass isdigit, and compare_digest raises on them.
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL_SECONDS)
     current = int((time.time() if now is None else now) // INTERVAL_SECONDS)

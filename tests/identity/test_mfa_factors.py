@@ -308,6 +308,38 @@ async def test_mfa_reset_is_for_admins_of_the_users_tenant(runtime: Runtime, gql
     assert user.mfa_enabled is True
 
 
+async def test_an_admin_cannot_reset_their_own_mfa(runtime: Runtime, gql: GraphQLClient) -> None:
+    # disableMfa needs a current code (and obeys the tenant's MFA rule); a self-reset would not.
+    enabled = await enable_mfa(gql, await quick_account(runtime, "acme", Role.TENANT_ADMIN))
+    refused = await gql(RESET, {"input": {"id": enabled.account.gid}}, token=enabled.account.token)
+    assert refused.error_codes == ["FORBIDDEN"]
+    async with runtime.db.session(ALL) as session:
+        assert (await session.get_one(User, enabled.account.user_id)).mfa_enabled is True
+        assert await session.get(MfaCredential, enabled.account.user_id) is not None
+
+
+async def test_a_tenant_admin_cannot_reset_a_platform_admins_mfa(
+    runtime: Runtime, gql: GraphQLClient, identity: Identity
+) -> None:
+    platform = await enable_mfa(gql, await identity.platform_admin())
+    tenant_admin = await quick_account(runtime, platform.account.tenant_slug, Role.TENANT_ADMIN)
+    refused = await gql(RESET, {"input": {"id": platform.account.gid}}, token=tenant_admin.token)
+    assert refused.error_codes == ["FORBIDDEN"]
+    async with runtime.db.session(ALL) as session:
+        assert (await session.get_one(User, platform.account.user_id)).mfa_enabled is True
+
+
+async def test_codes_in_other_scripts_digits_are_wrong_codes(runtime: Runtime, gql: GraphQLClient) -> None:
+    # Arabic-Indic digits pass str.isdigit: they are refused as a wrong code, not a server error.
+    enabled = await enable_mfa(gql, await quick_account(runtime, "acme"))
+    pending = await login(gql, enabled.account)
+    answer = await complete(gql, pending["mfaChallenge"], code="\u0661\u0662\u0663\u0664\u0665\u0666")
+    assert codes(answer) == ["INVALID_MFA_CODE"] and answer["accessToken"] is None
+    token = enabled.account.token
+    refused = await call(gql, REGENERATE, "regenerateRecoveryCodes", token, code="\u0661" * 6)
+    assert codes(refused) == ["INVALID_MFA_CODE"]
+
+
 async def test_an_impersonator_cannot_reset_mfa(
     runtime: Runtime, gql: GraphQLClient, identity: Identity
 ) -> None:

@@ -5,6 +5,7 @@ and my linked identities (list, unlink; never the last way to sign in). Real Pos
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -190,6 +191,7 @@ async def test_telegram_data_not_signed_by_our_bot_is_refused(
         tampered,
         dropped,
         forged,
+        widget() | {"hash": "é" * 64},  # not ASCII: refused like any wrong hash, not a 500
         widget(user_id="not-a-number"),
     ):
         assert codes(await telegram_login(gql, data)) == ["TELEGRAM_INVALID_HASH"], data
@@ -272,6 +274,25 @@ async def test_linking_telegram_to_an_account(gql: GraphQLClient, runtime: Runti
     anonymous = await gql(LINK_TELEGRAM, {"input": {"authData": as_input(widget("80002"))}})
     assert anonymous.error_codes == ["UNAUTHENTICATED"]
     assert await rows(runtime) == [("telegram", "80001", "tgperson", "ann@acme.example")]
+
+
+async def test_a_link_racing_another_of_the_same_account_is_refused(
+    gql: GraphQLClient, runtime: Runtime, acme: Tenant
+) -> None:
+    ann = await quick_account(runtime, "acme", email="ann@acme.example")
+    bob = await quick_account(runtime, "acme", email="bob@acme.example")
+    variables = {"input": {"authData": as_input(widget("80009"))}}
+    async with runtime.db.transaction(ALL) as session:
+        # Bob's link of the same Telegram account, not yet committed while Ann links it.
+        session.add(
+            UserIdentity(tenant_id=acme.id, user_id=bob.user_id, provider="telegram", subject="80009")
+        )
+        await session.flush()
+        linking = asyncio.create_task(gql(LINK_TELEGRAM, variables, token=ann.token))
+        await asyncio.sleep(1)
+        assert not linking.done()  # waiting on the unique identity
+    assert codes((await linking).ok()["linkTelegramIdentity"]) == ["OAUTH_IDENTITY_IN_USE"]
+    assert await rows(runtime) == [("telegram", "80009", None, "bob@acme.example")]
 
 
 # ---------------------------------------------------------------- the authorization URL as JSON

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from core.permissions import Role
 from core.scope import TenantScope
@@ -19,7 +19,7 @@ from models.identity.roles import CustomPermission, CustomRole
 from server.runtime import Runtime
 from services.identity.permission_catalogue import builtin_id
 from tests.identity.test_permissions import USERS, holder_of
-from tests.identity.test_roles import ROLE_FIELDS, codes, create
+from tests.identity.test_roles import ASSIGN, ROLE_FIELDS, codes, create
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Account, Identity, global_id, quick_account
 
@@ -62,6 +62,21 @@ async def test_a_custom_role_is_looked_up_by_id_in_its_tenant_only(
     assert (await gql(ROLE, {"id": role["id"]}, token=user.token)).error_codes == ["FORBIDDEN"]
     auditor = await quick_account(runtime, "acme", Role.AUDITOR)  # holds roles:read
     assert (await gql(ROLE, {"id": role["id"]}, token=auditor.token)).ok()["role"]["name"] == "Viewer"
+
+
+async def test_assigning_a_role_being_deleted_is_role_not_found(runtime: Runtime, gql: GraphQLClient) -> None:
+    admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
+    user = await quick_account(runtime, "acme")
+    role = (await create(gql, admin, "Doomed", "orders:read"))["role"]
+    variables = {"input": {"userId": user.gid, "roleId": role["id"]}}
+    async with runtime.db.transaction(TenantScope.all_tenants()) as session:
+        # A deletion not yet committed (deleteRole's, after its holder count) while the role is assigned.
+        await session.execute(delete(CustomRole).where(CustomRole.name == "Doomed"))
+        assigning = asyncio.create_task(gql(ASSIGN, variables, token=admin.token))
+        await asyncio.sleep(1)
+        assert not assigning.done()  # waiting for the deletion
+    assigned = (await assigning).ok()["assignRole"]
+    assert codes(assigned) == ["ROLE_NOT_FOUND"]
 
 
 async def test_one_permission_is_granted_and_revoked_by_id_or_key(

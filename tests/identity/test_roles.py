@@ -4,12 +4,14 @@ are read-only; every bad input is a userError with an IdentityErrorCode, never a
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
 from core.permissions import SYSTEM_ROLE_PERMISSIONS, Role
 from server.runtime import Runtime
 from tests.support.graphql import GraphQLClient, count_statements
-from tests.support.identity import Account, quick_account
+from tests.support.identity import Account, global_id, quick_account
 
 ROLE_FIELDS = "id name description permissions system"
 CREATE = f"""
@@ -177,6 +179,11 @@ async def test_assign_and_remove_by_id_or_name_and_a_users_roles(
     other = await quick_account(runtime, "acme")
     refused = await gql(USER_ROLES, {"id": user.gid}, token=other.token)
     assert refused.error_codes == ["FORBIDDEN"]
+    # Another tenant's user, or none, is not found (not an empty list of roles).
+    foreign_admin = await quick_account(runtime, "globex", Role.TENANT_ADMIN)
+    assert (await gql(USER_ROLES, {"id": user.gid}, token=foreign_admin.token)).error_codes == ["NOT_FOUND"]
+    unknown = global_id("User", uuid.uuid4())
+    assert (await gql(USER_ROLES, {"id": unknown}, token=admin.token)).error_codes == ["NOT_FOUND"]
 
     # A role still held is not deleted: remove it from its holders first.
     held = (await gql(DELETE, {"input": {"roleId": role["id"]}}, token=admin.token)).ok()["deleteRole"]
@@ -198,6 +205,34 @@ async def test_only_role_administrators_change_roles(runtime: Runtime, gql: Grap
     auditor = await quick_account(runtime, "acme", Role.AUDITOR)
     assert (await gql(CUSTOM_ROLES, {}, token=auditor.token)).ok()["customRoles"]["totalCount"] == 0
     assert (await gql(CREATE, {"input": {"name": "x"}}, token=auditor.token)).error_codes == ["FORBIDDEN"]
+
+
+async def test_concurrent_creates_of_one_name_make_one_role(runtime: Runtime, gql: GraphQLClient) -> None:
+    admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
+    for n in range(4):
+        # Both find the name free; the unique name refuses the later insert: a userError, no 500.
+        pair = await asyncio.gather(*(create(gql, admin, f"Twin {n}", "orders:read") for _ in range(2)))
+        assert sorted(codes(payload) for payload in pair) == [[], ["ROLE_NAME_TAKEN"]]
+    listed = (await gql(CUSTOM_ROLES, {}, token=admin.token)).ok()["customRoles"]
+    assert listed["totalCount"] == 4
+
+
+async def test_a_role_lists_at_most_the_whole_catalogue(runtime: Runtime, gql: GraphQLClient) -> None:
+    admin = await quick_account(runtime, "acme", Role.TENANT_ADMIN)
+    # Each a well-formed key; so many of them must not reach the database as one huge statement.
+    many = [f"r{n}:a" for n in range(20_000)]
+    refused = await create(gql, admin, "Everything", *many)
+    assert refused["userErrors"] == [
+        {
+            "field": ["input", "permissions"],
+            "code": "TOO_LONG",
+            "message": refused["userErrors"][0]["message"],
+        }
+    ]
+    role = (await create(gql, admin, "Small", "orders:read"))["role"]
+    update = {"input": {"roleId": role["id"], "permissions": many}}
+    changed = (await gql(UPDATE, update, token=admin.token)).ok()["updateRole"]
+    assert codes(changed) == ["TOO_LONG"]
 
 
 async def test_listing_roles_takes_the_same_statements_for_few_or_many(
