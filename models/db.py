@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core import fast_json
 from core.errors import NotFound
@@ -167,3 +169,13 @@ async def locked_or_not_found(session: AsyncSession, model: type[Model], row_id:
     if row is None:
         raise NotFound(model.__name__)
     return row
+
+
+async def insert_unless_present(
+    session: AsyncSession, model: type[Model], unique: Sequence[InstrumentedAttribute[Any]], **values: Any
+) -> None:
+    """INSERT ... ON CONFLICT (``unique``) DO NOTHING, on PostgreSQL and SQLite alike: creates a row
+    that a concurrent transaction may be creating too; the loser waits for the winner's commit and
+    then inserts nothing, so a following SELECT ... FOR UPDATE finds the one row."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    await session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique)))

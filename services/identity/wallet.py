@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict, FieldProblem, Forbidden, NotFound, invalid
+from core.errors import FieldProblem, Forbidden, NotFound, invalid
 from core.permissions import SERVICE_ONLY
 from core.principal import Principal
 from core.settings import Settings
-from models.base import utcnow
+from models.base import new_id, utcnow
+from models.db import insert_unless_present
 from models.identity.accounts import User, UserStatus
 from models.identity.wallet import Wallet, WalletEntry, WalletKind
 from services.context import ServiceContext
@@ -111,26 +111,21 @@ async def _locked_wallet(session: AsyncSession, user: User, settings: Settings) 
     if wallet is not None:
         return wallet
     now = utcnow()
-    try:
-        async with session.begin_nested():
-            session.add(
-                Wallet(
-                    tenant_id=user.tenant_id,
-                    user_id=user.id,
-                    currency=settings.wallet_currency,
-                    balance_minor=0,
-                    affiliate_balance_minor=0,
-                    quota_used=0,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-    except IntegrityError:
-        pass  # a concurrent first change created it: lock that one
-    wallet = await session.scalar(statement)
-    if wallet is None:
-        raise Conflict("The wallet changed meanwhile; try again.")
-    return wallet
+    await insert_unless_present(
+        session,
+        Wallet,
+        [Wallet.user_id],
+        id=new_id(),
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        currency=settings.wallet_currency,
+        balance_minor=0,
+        affiliate_balance_minor=0,
+        quota_used=0,
+        created_at=now,
+        updated_at=now,
+    )
+    return (await session.scalars(statement)).one()
 
 
 @dataclass(frozen=True, slots=True)

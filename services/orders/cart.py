@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldProblem, InvalidInput, invalid
@@ -21,6 +20,7 @@ from core.principal import Principal
 from core.scope import TenantScope
 from models.base import new_id, utcnow
 from models.catalog import Product, ProductStatus
+from models.db import insert_unless_present
 from models.orders import Cart, CartItem
 from services.context import ServiceContext
 from services.orders.errors import OrderErrorCode
@@ -118,12 +118,16 @@ async def lock_cart(session: AsyncSession, user_id: uuid.UUID) -> Cart | None:
 
 async def lock_or_create_cart(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> Cart:
     """The user's cart, created first when there is none, locked until the transaction ends."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     now = utcnow()
-    await session.execute(
-        insert(Cart)
-        .values(id=new_id(), tenant_id=tenant_id, user_id=user_id, created_at=now, updated_at=now)
-        .on_conflict_do_nothing(index_elements=[Cart.user_id])
+    await insert_unless_present(
+        session,
+        Cart,
+        [Cart.user_id],
+        id=new_id(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        created_at=now,
+        updated_at=now,
     )
     return (await session.scalars(_locked_cart(user_id))).one()
 
