@@ -167,18 +167,27 @@ def target_of(kwargs: dict[str, Any]) -> tuple[str | None, str | None]:
     for name, value in ordered:
         if isinstance(value, GlobalID):
             return value.type_name, value.node_id
-        try:
-            decoded = GlobalID.from_id(value)
+        if (decoded := _global_id(value)) is not None:
             return decoded.type_name, decoded.node_id
-        except (ValueError, TypeError):
-            pass
-        try:
-            uuid.UUID(value)
-        except ValueError:
-            continue
-        typed = name.removesuffix("_id")
-        return (typed.title().replace("_", "") if typed != "id" else None), value
+        if _is_uuid(value):
+            typed = name.removesuffix("_id")
+            return (typed.title().replace("_", "") if typed != "id" else None), value
     return None, None
+
+
+def _global_id(value: str) -> GlobalID | None:
+    try:
+        return GlobalID.from_id(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _unwrapped(kind: Any) -> Any:
