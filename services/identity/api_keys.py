@@ -253,14 +253,42 @@ async def revoke_api_key(ctx: ServiceContext, key_id: uuid.UUID, reason: str | N
 # ---- authentication -----------------------------------------------------------------------
 
 
-def _address_allowed(client_ip: str, networks: list[str]) -> bool:
+def _address_allowed(client_ip: str | None, networks: list[str]) -> bool:
     if not networks:
         return True
     try:
-        address = ipaddress.ip_address(client_ip)
+        address = ipaddress.ip_address(client_ip or "")
     except ValueError:
-        return False  # "unknown" (no peer address) is in no network
+        return False  # no address, or "unknown" (no peer address), is in no network
     return any(address in ipaddress.ip_network(network) for network in networks)
+
+
+def key_refusal(key: ApiKey, user: User, tenant: Tenant, client_ip: str | None) -> RefusalReason | None:
+    """Why the key may not act now from ``client_ip``, or None: the rules every use of a key meets,
+    a request here (KeyGate) and a gateway's check (services/identity/key_validation.py) alike."""
+    if key.revoked_at is not None:
+        return RefusalReason.API_KEY_REVOKED
+    if key.expires_at is not None and key.expires_at <= utcnow():
+        return RefusalReason.API_KEY_EXPIRED
+    # The rules of sign-in (a key never expires with a token): suspended, banned or deleted
+    # users, suspended, deleted or trial-expired tenants.
+    if user.status != UserStatus.ACTIVE or banned_now(user) or not tenant.can_sign_in:
+        return RefusalReason.API_KEY_OWNER_INACTIVE
+    if not _address_allowed(client_ip, key.allowed_ips):
+        return RefusalReason.API_KEY_IP_NOT_ALLOWED
+    return None
+
+
+# What a request with a refused key is answered.
+_REFUSED: dict[RefusalReason, tuple[type[Unauthenticated] | type[Forbidden], str]] = {
+    RefusalReason.API_KEY_REVOKED: (Unauthenticated, "This API key was revoked."),
+    RefusalReason.API_KEY_EXPIRED: (Unauthenticated, "This API key has expired."),
+    RefusalReason.API_KEY_OWNER_INACTIVE: (
+        Unauthenticated,
+        "The account or tenant of this API key is suspended.",
+    ),
+    RefusalReason.API_KEY_IP_NOT_ALLOWED: (Forbidden, "This API key is not allowed from this address."),
+}
 
 
 class KeyUsage(PollingWorker):
@@ -330,21 +358,9 @@ class KeyGate:
         if not rows:
             raise Unauthenticated("This API key is not valid.", reason=RefusalReason.API_KEY_INVALID)
         key, user, tenant, _, _ = rows[0]
-        if key.revoked_at is not None:
-            raise Unauthenticated("This API key was revoked.", reason=RefusalReason.API_KEY_REVOKED)
-        if key.expires_at is not None and key.expires_at <= utcnow():
-            raise Unauthenticated("This API key has expired.", reason=RefusalReason.API_KEY_EXPIRED)
-        # The rules of sign-in (a key never expires with a token): suspended, banned or deleted
-        # users, suspended, deleted or trial-expired tenants.
-        if user.status != UserStatus.ACTIVE or banned_now(user) or not tenant.can_sign_in:
-            raise Unauthenticated(
-                "The account or tenant of this API key is suspended.",
-                reason=RefusalReason.API_KEY_OWNER_INACTIVE,
-            )
-        if not _address_allowed(client_ip, key.allowed_ips):
-            raise Forbidden(
-                "This API key is not allowed from this address.", reason=RefusalReason.API_KEY_IP_NOT_ALLOWED
-            )
+        if (reason := key_refusal(key, user, tenant, client_ip)) is not None:
+            error, message = _REFUSED[reason]
+            raise error(message, reason=reason)
         try:
             await self.limiter.check("api_key", {"key": (str(key.id), key.rate_limit_per_minute)})
         except RateLimited as limited:

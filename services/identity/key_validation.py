@@ -2,7 +2,7 @@
 its shown prefix and the SHA-256 of its secret (the gateway need not forward the secret), and the
 answer says whether it is valid now, for which tenant, with which scopes and requests per minute.
 
-The rules are those a request with the key meets here (services/identity/api_keys.py KeyGate):
+The rules are those a request with the key meets here (services/identity/api_keys.py key_refusal):
 unknown, revoked or expired keys, an inactive owner or tenant, an address outside its allowed
 networks are not valid, each with its reason (core/scopes.py RefusalReason). The gateway applies
 the rate limit itself; nothing is counted against it here."""
@@ -18,11 +18,10 @@ from sqlalchemy import select
 
 from core.scope import TenantScope
 from core.scopes import RefusalReason, known_scopes
-from models.base import utcnow
 from models.db import Reads
-from models.identity.accounts import Tenant, User, UserStatus
+from models.identity.accounts import Tenant, User
 from models.identity.api_keys import ApiKey
-from services.identity.bans import banned_now
+from services.identity.api_keys import key_refusal
 
 MAX_PREFIX_CHARS = 16
 MAX_ADDRESS_CHARS = 64
@@ -55,23 +54,13 @@ def question_problem(question: KeyQuestion) -> tuple[str, str] | None:
         return "key_hash", "`key_hash` must be the SHA-256 of the secret: 64 lowercase hex digits."
     if question.ip_address is not None:
         try:
-            # The whole text, bounded: what is checked here is what _from_allowed_network parses.
+            # The whole text, bounded: what is checked here is what key_refusal parses.
             if len(question.ip_address) > MAX_ADDRESS_CHARS:
                 raise ValueError(question.ip_address)
             ipaddress.ip_address(question.ip_address)
         except ValueError:
             return "ip_address", "`ip_address` must be an IPv4 or IPv6 address."
     return None
-
-
-def _from_allowed_network(address: str | None, networks: list[str]) -> bool:
-    """No networks: any address; else the address (which must be given) lies in one of them."""
-    if not networks:
-        return True
-    if address is None:
-        return False
-    client = ipaddress.ip_address(address)
-    return any(client in ipaddress.ip_network(network) for network in networks)
 
 
 async def validate_key(reads: Reads, question: KeyQuestion) -> KeyAnswer:
@@ -88,16 +77,7 @@ async def validate_key(reads: Reads, question: KeyQuestion) -> KeyAnswer:
     if row is None or row[0].key_prefix != question.key_prefix:
         return KeyAnswer(False, RefusalReason.API_KEY_INVALID)
     key, user, tenant = row
-    reason = None
-    if key.revoked_at is not None:
-        reason = RefusalReason.API_KEY_REVOKED
-    elif key.expires_at is not None and key.expires_at <= utcnow():
-        reason = RefusalReason.API_KEY_EXPIRED
-    elif user.status != UserStatus.ACTIVE or banned_now(user) or not tenant.can_sign_in:
-        reason = RefusalReason.API_KEY_OWNER_INACTIVE
-    elif not _from_allowed_network(question.ip_address, key.allowed_ips):
-        reason = RefusalReason.API_KEY_IP_NOT_ALLOWED
-    if reason is not None:
+    if (reason := key_refusal(key, user, tenant, question.ip_address)) is not None:
         return KeyAnswer(False, reason, key_id=key.id, tenant_id=key.tenant_id)
     return KeyAnswer(
         True,
