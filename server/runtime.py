@@ -18,9 +18,11 @@ from realtime.dispatcher import OutboxDispatcher
 from realtime.fanout import Fanout
 from server.migration_state import MigrationWatch
 from server.websocket_limits import WebsocketLimits
+from services.billing.in_process_provider import InProcessPaymentProvider
 from services.billing.jobs import BillingJobs
 from services.billing.mail import MailSender, create_mailer
-from services.billing.provider import PaymentProvider, create_payment_provider
+from services.billing.provider import PaymentProvider
+from services.billing.stripe_provider import StripeHttpProvider
 from services.context import ServiceContext
 from services.identity.access import AccessStore
 from services.identity.api_keys import KeyGate
@@ -103,7 +105,7 @@ class Runtime:
             broadcast=broadcast,
             rate_limiter=rate_limiter,
             dispatcher=OutboxDispatcher(db, broadcast, poll_seconds=settings.outbox_poll_seconds),
-            payment_provider=create_payment_provider(settings),
+            payment_provider=_payment_provider(settings),
             billing_jobs=BillingJobs(db, settings.billing_jobs_seconds),
             access=AccessStore(db, broadcast, settings.access_cache_seconds),
             fanout=Fanout(broadcast),
@@ -145,3 +147,10 @@ class Runtime:
         await self.broadcast.disconnect()
         await self.rate_limiter.close()
         await self.db.dispose()
+
+
+def _payment_provider(settings: Settings) -> PaymentProvider:
+    """Stripe over HTTP when a provider URL is configured, else the in-process look-alike."""
+    if settings.payment_provider_url:
+        return StripeHttpProvider(settings.payment_provider_url, settings.payment_provider_secret_key)
+    return InProcessPaymentProvider()

@@ -44,7 +44,7 @@ from resolvers.identity.user_admin import UserAdminMutation
 from resolvers.identity.verification import VerificationMutation
 from resolvers.identity.wallet import WalletMutation, WalletQuery
 from resolvers.nodes import NodeQuery
-from resolvers.orders import OrderMutation, OrderQuery, OrderSubscription
+from resolvers.orders.orders import OrderMutation, OrderQuery, OrderSubscription
 from schema.audit import AuditedRefusals, audit_every_field
 from schema.billing.invoices import Invoice, Payment, Refund
 from schema.billing.payments import PaymentMethod
@@ -56,7 +56,7 @@ from schema.error_codes import ERROR_CODES
 from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity.accounts import Tenant, User
 from schema.money import SCALARS
-from schema.orders import Order
+from schema.orders.types import Order
 from subgraph.cost import QueryCost
 from subgraph.lengths import limit_string_inputs
 from subgraph.limits import CACHE_SIZE, BoundedValidation, CachedParse, Limits, ValidationResults, refusal

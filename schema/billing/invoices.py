@@ -23,7 +23,7 @@ from schema.errors import UserError, user_errors_field
 from schema.identity.accounts import User
 from schema.money import Money
 from schema.nodes import Entity, load_nodes, node_or_none, node_type
-from schema.orders import Order
+from schema.orders.types import Order
 from schema.pagination import OrderDirection
 from services.billing.access import can_see
 from services.billing.invoices import InvoiceOrderField, StatusFigures

@@ -34,10 +34,10 @@ from services.identity.tenants import TenantOrderField
 from services.identity.users import UserOrderField, can_read_user
 
 if TYPE_CHECKING:
-    from schema.orders import Order
+    from schema.orders.types import Order
 
-# The orders domain's type, found when first used (schema/orders.py imports this module).
-ORDER_TYPE: LazyType[str, str] = LazyType("Order", "schema.orders")
+# The orders domain's type, found when first used (schema/orders/types.py imports this module).
+ORDER_TYPE: LazyType[str, str] = LazyType("Order", "schema.orders.types")
 
 documented_enum(
     TenantKind,
@@ -277,7 +277,7 @@ class User(UserProfileFields, Entity, SharedPayload):
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Annotated[Order, strawberry.lazy("schema.orders")]]:
+    ) -> Connection[Annotated[Order, strawberry.lazy("schema.orders.types")]]:
         principal = info.context.principal
         user_id = uuid.UUID(self.user_id)
         may_read = principal is not None and (

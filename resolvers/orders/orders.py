@@ -19,21 +19,18 @@ from schema.directives import AUTHENTICATED, SERVICE_ONLY, HasRole, HasScope, ac
 from schema.errors import mutation_payload
 from schema.live import EventMessenger, shared_payload
 from schema.nodes import node_or_not_found, optional_reference, parse_uuid, reference_uuid
-from schema.orders import (
+from schema.orders.inputs import (
     AddToCartInput,
-    Cart,
     CartPayload,
     CreateOrderInput,
-    Order,
     OrderFilterInput,
     OrderPayload,
     OrderSortInput,
-    OrderStatistics,
-    OrderStatusChangedEvent,
     OrderTransitionInput,
     RemoveCartItemInput,
     UpdateCartItemInput,
 )
+from schema.orders.types import Cart, Order, OrderStatistics, OrderStatusChangedEvent
 from schema.pagination import (
     FILTER,
     SORT,

@@ -1,0 +1,1 @@
+"""Cart and order types (``types``) and their inputs and payloads (``inputs``)."""
