@@ -49,6 +49,10 @@ SERVICE_ONLY: RoleSet = (Role.PLATFORM_ADMIN,)
 PROVISIONING_RUNNERS = SERVICE_ONLY
 AUDIT_WRITERS = SERVICE_ONLY
 NOTIFICATION_SENDERS = SERVICE_ONLY
+# Who besides service principals may move an order's payment back (revertPayment).
+PAYMENT_REVERTERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
+# Who besides service principals sets an order item's delivery and (re)sends its e-mail.
+DELIVERY_STAFF = ORDER_STAFF
 
 
 # The permission catalogue (`resource:action`): what a tenant's custom roles may grant

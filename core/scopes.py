@@ -24,11 +24,14 @@ class ApiScope(enum.StrEnum):
     INVOICES_WRITE = "invoices:write"
     PAYMENTS_READ = "payments:read"
     PAYMENTS_WRITE = "payments:write"
+    USAGE_READ = "usage:read"  # read usage records, summaries and ratings
+    USAGE_WRITE = "usage:write"  # record usage events, bill unbilled usage
     # The operations reserved to service principals (and platform admins): core/permissions.py
     # SERVICE_ONLY.
     INVOICES_VOID = "invoices:void"
     PAYMENTS_PROCESS = "payments:process"
     ORDERS_PROVISION = "orders:provision"  # startProvisioning, completeOrder
+    ORDERS_PAYMENTS = "orders:payments"  # revertPayment (services and order payment staff)
     AUDIT_WRITE = "audit:write"  # append audit entries (recordAuditEntry, POST /audit-logs)
     API_KEYS_VALIDATE = "api_keys:validate"  # a gateway checks API keys: POST /api-keys/validate
     WALLET_READ = "wallet:read"  # read any user's wallet (userWallet)

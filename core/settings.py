@@ -183,6 +183,11 @@ class Settings(BaseSettings):
     smtp_url: str = ""
     mail_from: str = "billing@tenantgraph.example"
     mail_poll_seconds: float = Field(default=2.0, gt=0)
+    # A message that keeps failing (4xx, connection errors) is tried this many times, waiting
+    # mail_retry_seconds after the first failure, doubling after each (at most an hour), then FAILED:
+    # the defaults wait out about two hours of SMTP outage.
+    mail_max_attempts: int = Field(default=8, ge=1, le=100)
+    mail_retry_seconds: float = Field(default=60.0, ge=0)
     # Overdue invoices and subscription renewals are checked this often (0 turns the job off).
     billing_jobs_seconds: float = Field(default=60.0, ge=0)
     # A Stripe-compatible payment API (e.g. https://api.stripe.com); empty uses the in-process fake
@@ -192,6 +197,13 @@ class Settings(BaseSettings):
     # Inbound webhook secrets: Stripe-Signature (HMAC-SHA256) and X-Hyperswitch-Signature (HMAC-SHA512).
     stripe_webhook_secret: str = "whsec_development_only_change_me"
     hyperswitch_webhook_key: str = "development-only-hyperswitch-key"
+    # Redirect-style gateways (services/billing/gateways.py). ZarinPal (v4 API): its base URL
+    # (e.g. https://payment.zarinpal.com; empty: not offered) and merchant id. After the callback the
+    # payer's browser goes to gateway_return_url (empty: frontend_url + /payments/result).
+    zarinpal_url: str = ""
+    zarinpal_merchant_id: str = ""
+    gateway_return_url: str = ""
+    gateway_timeout_seconds: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
 
     # Observability (server/metrics.py, server/tracing.py, server/observe.py). Set, /metrics answers

@@ -15,6 +15,7 @@ from demo.catalog import seed_demo_catalog
 from demo.mfa import DEMO_MFA_EMAIL, DEMO_MFA_ROLES, DEMO_MFA_TENANT, seed_demo_mfa
 from demo.orders import seed_demo_orders
 from demo.roles import seed_demo_permission, seed_demo_role
+from demo.usage import seed_demo_usage
 from models.db import Database
 from models.identity.accounts import TenantKind
 from services.identity.bootstrap import (
@@ -80,6 +81,7 @@ async def seed_demo(db: Database, mfa_encryption_key: str = DEVELOPMENT_MFA_KEY)
             await seed_demo_catalog(session, tenant)
             await seed_demo_orders(session, tenant)
             await seed_demo_billing(session, tenant)
+            await seed_demo_usage(session, tenant)
             await seed_demo_api_key(session, tenant)
             await seed_demo_role(session, tenant)
     return demo_accounts()

@@ -7,9 +7,11 @@ from functools import cached_property
 from core.scope import TenantScope
 from loaders.billing import BillingLoaders
 from loaders.catalog import CatalogLoaders
+from loaders.delivery import DeliveryLoaders
 from loaders.identity import IdentityLoaders
 from loaders.orders import OrderLoaders
 from loaders.tenant_profile import TenantProfileLoaders
+from loaders.usage import UsageLoaders
 from loaders.wallet import WalletLoaders
 from models.db import Reads
 
@@ -42,3 +44,11 @@ class Loaders:
     @cached_property
     def billing(self) -> BillingLoaders:
         return BillingLoaders(self.reads, self.scope)
+
+    @cached_property
+    def delivery(self) -> DeliveryLoaders:
+        return DeliveryLoaders(self.reads, self.scope)
+
+    @cached_property
+    def usage(self) -> UsageLoaders:
+        return UsageLoaders(self.reads, self.scope)

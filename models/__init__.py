@@ -1,6 +1,19 @@
 """SQLAlchemy models per domain; importing the package registers every table and the tenancy guard."""
 
-from models import audit, billing, catalog, counters, events, idempotency, orders, tenancy  # noqa: F401
+from models import (  # noqa: F401
+    audit,
+    billing,
+    catalog,
+    counters,
+    delivery,
+    disputes,
+    events,
+    gateways,
+    idempotency,
+    orders,
+    tenancy,
+    usage,
+)
 from models.base import Base
 from models.identity import (
     accounts,  # noqa: F401

@@ -38,6 +38,11 @@ class RefundStatus(enum.StrEnum):
     FAILED = "FAILED"
 
 
+class RefundDestination(enum.StrEnum):
+    ORIGINAL_METHOD = "ORIGINAL_METHOD"  # back through the payment provider
+    BALANCE = "BALANCE"  # the buyer's wallet (services/identity/wallet.py ledger)
+
+
 class PlanInterval(enum.StrEnum):
     MONTH = "MONTH"
     YEAR = "YEAR"
@@ -160,7 +165,10 @@ class Payment(TenantOwned, Base):
 
 class Refund(TenantOwned, Base):
     __tablename__ = "refunds"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_refunds_status_next_retry", "status", "next_retry_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), index=True)
@@ -177,6 +185,19 @@ class Refund(TenantOwned, Base):
     disputed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+    # Processing (services/billing/refunds.py): where the money goes, who sent it, retries.
+    refund_to: Mapped[RefundDestination] = mapped_column(
+        enum_column(RefundDestination), default=RefundDestination.ORIGINAL_METHOD
+    )
+    details: Mapped[str | None] = mapped_column(String(2000))
+    processed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    retry_count: Mapped[int] = mapped_column(default=0)
+    next_retry_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # A provider call is under way until then (no second call starts); the provider idempotency
+    # key's generation (a new key only after a definite refusal: no money moved).
+    claimed_until: Mapped[datetime | None]
+    key_generation: Mapped[int] = mapped_column(default=0)
 
 
 class Plan(TenantOwned, Base):
@@ -248,3 +269,5 @@ class MailMessage(TenantOwned, Base):
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # Not tried again before this (backoff after a failed attempt); None: at once.
+    next_attempt_at: Mapped[datetime | None]

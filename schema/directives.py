@@ -53,6 +53,8 @@ documented_enum(
         ApiScope.INVOICES_WRITE: "invoices:write - create, issue and send invoices.",
         ApiScope.PAYMENTS_READ: "payments:read - read payments and saved cards.",
         ApiScope.PAYMENTS_WRITE: "payments:write - start and confirm payments, manage saved cards.",
+        ApiScope.USAGE_READ: "usage:read - read usage records, usage summaries and ratings.",
+        ApiScope.USAGE_WRITE: "usage:write - record usage events and bill unbilled usage.",
         ApiScope.INVOICES_VOID: "invoices:void - void invoices (service-only).",
         ApiScope.PAYMENTS_PROCESS: "payments:process - confirm an order's payment (service-only).",
         ApiScope.AUDIT_WRITE: "audit:write - append audit log entries (service-only).",
@@ -62,6 +64,8 @@ documented_enum(
         "(service-only).",
         ApiScope.ORDERS_PROVISION: "orders:provision - start and complete an order's fulfilment "
         "(service-only).",
+        ApiScope.ORDERS_PAYMENTS: "orders:payments - move an order's payment back to PENDING "
+        "(revertPayment).",
     },
 )
 

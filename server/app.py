@@ -29,6 +29,7 @@ from server.middleware import BodyLimitMiddleware, CorrelationIdMiddleware, Outa
 from server.oauth import oauth_routes
 from server.oauth_token import oauth_token
 from server.observe import OperationObserver
+from server.payment_callbacks import payment_callback
 from server.runtime import Runtime
 from server.tracing import Tracing
 from server.webhooks import hyperswitch_webhook, stripe_webhook
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/api-keys/validate", validate_api_key, methods=["POST"]),
             Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
             Route("/webhooks/hyperswitch", hyperswitch_webhook, methods=["POST"]),
+            Route("/payments/callback/{provider}", payment_callback, methods=["GET"]),
             Route("/invoices/{invoice_id}/pdf", invoice_pdf_download, methods=["GET"]),
             Route("/privacy/exports/{export_id}", data_export_download, methods=["GET"]),
             Route("/users/me/avatar", avatar_upload, methods=["POST"]),

@@ -114,7 +114,14 @@ class Runtime:
             api_keys=KeyGate(db, rate_limiter, settings.api_key_usage_flush_seconds),
             data_exports=DataExportWorker(db, settings),
             mail_sender=(
-                MailSender(db, mailer, settings.mail_from, settings.mail_poll_seconds)
+                MailSender(
+                    db,
+                    mailer,
+                    settings.mail_from,
+                    settings.mail_poll_seconds,
+                    max_attempts=settings.mail_max_attempts,
+                    retry_seconds=settings.mail_retry_seconds,
+                )
                 if (mailer := create_mailer(settings.smtp_url))
                 else None
             ),

@@ -22,7 +22,9 @@ from strawberry.types.execution import PreExecutionError
 from core.errors import BadUserInput
 from core.settings import Settings
 from resolvers.audit import AuditMutation, AuditQuery
+from resolvers.billing.gateways import GatewayMutation
 from resolvers.billing.roots import BillingMutation, BillingQuery
+from resolvers.billing.usage import UsageMutation, UsageQuery
 from resolvers.catalog.mutations import CatalogMutation
 from resolvers.catalog.queries import CatalogQuery
 from resolvers.federation import FederationQuery
@@ -44,6 +46,7 @@ from resolvers.identity.user_admin import UserAdminMutation
 from resolvers.identity.verification import VerificationMutation
 from resolvers.identity.wallet import WalletMutation, WalletQuery
 from resolvers.nodes import NodeQuery
+from resolvers.orders.delivery import OrderDeliveryMutation
 from resolvers.orders.orders import OrderMutation, OrderQuery, OrderSubscription
 from schema.audit import AuditedRefusals, audit_every_field
 from schema.billing.invoices import Invoice, Payment, Refund
@@ -86,6 +89,7 @@ QUERIES: tuple[type, ...] = (
     CatalogQuery,
     OrderQuery,
     BillingQuery,
+    UsageQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
@@ -108,7 +112,10 @@ MUTATIONS: tuple[type, ...] = (
     WalletMutation,
     CatalogMutation,
     OrderMutation,
+    OrderDeliveryMutation,
     BillingMutation,
+    UsageMutation,
+    GatewayMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription)
 # Federation entities and Relay nodes (reachable through _entities and node).

@@ -11,19 +11,18 @@ from strawberry.types import Info
 from core.permissions import BILLING_ADMINS, BILLING_STAFF
 from core.scopes import ApiScope
 from models import billing as models
-from schema.billing.invoices import (
+from schema.billing.invoice_inputs import (
     CreateInvoiceForOrderInput,
-    Invoice,
+    CreateInvoiceInput,
     InvoiceFilterInput,
     InvoiceIdInput,
     InvoiceOrderInput,
     InvoicePayload,
-    InvoiceStatistics,
-    InvoiceStatusFigures,
     MarkOverdueInvoicesPayload,
     SendInvoiceInput,
     SendInvoicePayload,
 )
+from schema.billing.invoices import Invoice, InvoiceStatistics, InvoiceStatusFigures
 from schema.billing.mail import MailMessage
 from schema.directives import AUTHENTICATED, SERVICE_ONLY, HasRole, HasScope, access
 from schema.errors import mutation_payload
@@ -40,8 +39,9 @@ from schema.pagination import (
     connection,
     page_args,
 )
-from services.billing import invoices
-from services.billing.invoices import InvoiceFilter
+from services.billing import invoice_creation, invoice_reads, invoices
+from services.billing.invoice_creation import NewInvoice
+from services.billing.invoice_reads import InvoiceFilter
 
 STAFF = HasRole(*BILLING_STAFF)
 ADMINS = HasRole(*BILLING_ADMINS)
@@ -71,7 +71,7 @@ class InvoiceQuery:
     ) -> Connection[Invoice]:
         f = filter or InvoiceFilterInput()
         order = order_by or InvoiceOrderInput()
-        page = await invoices.list_invoices(
+        page = await invoice_reads.list_invoices(
             info.context.services,
             InvoiceFilter(
                 status=f.status,
@@ -98,10 +98,10 @@ class InvoiceQuery:
         last: Last = None,
         before: Before = None,
     ) -> Connection[Invoice]:
-        page = await invoices.list_invoices(
+        page = await invoice_reads.list_invoices(
             info.context.services,
             InvoiceFilter(overdue=True),
-            invoices.InvoiceOrderField.DUE_AT,
+            invoice_reads.InvoiceOrderField.DUE_AT,
             False,
             page_args(first, after, last, before),
         )
@@ -123,13 +123,25 @@ class InvoiceQuery:
         info: Info,
         number: Annotated[str, strawberry.argument(description="The invoice number, e.g. INV-2026-000042.")],
     ) -> Invoice:
-        return Invoice.from_model(await invoices.get_invoice_by_number(info.context.services, number))
+        return Invoice.from_model(await invoice_reads.get_invoice_by_number(info.context.services, number))
+
+    @strawberry.field(
+        extensions=access(AUTHENTICATED, READ),
+        description="The latest invoice of an order that is not VOID, or null: your orders; staff: any.",
+    )
+    async def invoice_by_order(
+        self,
+        info: Info,
+        order_id: Annotated[relay.GlobalID, strawberry.argument(description="The order's global id.")],
+    ) -> Invoice | None:
+        invoice = await invoice_reads.invoice_of_order(info.context.services, parse_uuid(order_id, "Order"))
+        return Invoice.from_model(invoice) if invoice else None
 
     @strawberry.field(
         extensions=access(STAFF, READ), description="Invoice counts and amounts per status and currency."
     )
     async def invoice_statistics(self, info: Info) -> InvoiceStatistics:
-        figures = await invoices.invoice_statistics(info.context.services)
+        figures = await invoice_reads.invoice_statistics(info.context.services)
         return InvoiceStatistics(
             count=sum(f.count for f in figures),
             by_status=[InvoiceStatusFigures.from_result(f) for f in figures],
@@ -146,11 +158,40 @@ class InvoiceMutation:
         info: Info,
         input: Annotated[
             CreateInvoiceForOrderInput,
+            CreateInvoiceInput,
             strawberry.argument(description="The order to invoice, due date and whether to issue at once."),
         ],
     ) -> InvoicePayload:
         call = invoices.create_invoice_for_order(
             info.context.services, parse_uuid(input.order_id, "Order"), due_at=input.due_at, issue=input.issue
+        )
+        return await mutation_payload(InvoicePayload, call, _invoice_payload)
+
+    @strawberry.mutation(
+        # Staff or a service principal: HasRole cannot say "or a service", the service checks it.
+        extensions=access(AUTHENTICATED, WRITE),
+        description="A standalone invoice with its own lines. Requires: MANAGER, SUPPORT_AGENT or "
+        "TENANT_ADMIN in the tenant (or PLATFORM_ADMIN), or a service principal with invoices:write.",
+    )
+    async def create_invoice(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateInvoiceInput, strawberry.argument(description="The customer, currency, lines and due date.")
+        ],
+    ) -> InvoicePayload:
+        new = NewInvoice(
+            customer_id=parse_uuid(input.customer_id, "User"),
+            currency=input.currency,
+            lines=[
+                invoices.LineSpec(line.description, line.quantity, line.unit_amount, line.tax_amount)
+                for line in input.lines
+            ],
+            due_at=input.due_at,
+            issue=input.issue,
+        )
+        call = invoice_creation.create_invoice(
+            info.context.services, new, idempotency_key=info.context.idempotency_key(input.idempotency_key)
         )
         return await mutation_payload(InvoicePayload, call, _invoice_payload)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from core.permissions import TENANT_ADMINS
+from models.billing import MailStatus
 from schema.billing.mail import MailMessage
 from schema.directives import HasRole, access
 from schema.pagination import After, Before, Connection, First, Last, connection, page_args
@@ -27,6 +30,10 @@ class MailQuery:
         after: After = None,
         last: Last = None,
         before: Before = None,
+        status: Annotated[
+            MailStatus | None,
+            strawberry.argument(description="Only messages in this state, e.g. FAILED: what never went out."),
+        ] = None,
     ) -> Connection[MailMessage]:
-        page = await mail.list_mail(info.context.services, page_args(first, after, last, before))
+        page = await mail.list_mail(info.context.services, page_args(first, after, last, before), status)
         return connection(page, MailMessage.from_model)

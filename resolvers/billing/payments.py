@@ -22,11 +22,12 @@ from schema.billing.payments import (
     PaymentMethodPayload,
     PaymentOrderInput,
     PaymentPayload,
+    ProcessInvoicePaymentInput,
     RemovePaymentMethodPayload,
 )
 from schema.context import RequestContext
-from schema.directives import AUTHENTICATED, HasScope, access
-from schema.errors import mutation_payload
+from schema.directives import AUTHENTICATED, SERVICE_ONLY, HasScope, access
+from schema.errors import UserError, mutation_payload
 from schema.nodes import node_or_not_found, optional_reference, parse_uuid
 from schema.pagination import (
     FILTER,
@@ -40,7 +41,8 @@ from schema.pagination import (
     connection,
     page_args,
 )
-from services.billing import payments
+from services.billing import invoice_payments, payments
+from services.billing.errors import BillingErrorCode
 from services.billing.payments import PaymentFilter
 from services.billing.provider import PaymentProvider
 
@@ -164,6 +166,41 @@ class PaymentMutation:
         return await mutation_payload(
             PaymentPayload, call, lambda p: PaymentPayload(payment=Payment.from_model(p, info))
         )
+
+    @strawberry.mutation(
+        extensions=access(SERVICE_ONLY, HasScope(ApiScope.PAYMENTS_PROCESS)),
+        description="Charge what is due on an invoice with the customer's given or default saved card: "
+        "the invoice (and its order) PAID, or the payment FAILED with a CARD_REJECTED userError.",
+    )
+    async def process_invoice_payment(
+        self,
+        info: Info,
+        input: Annotated[
+            ProcessInvoicePaymentInput,
+            strawberry.argument(description="The invoice and, optionally, the card."),
+        ],
+    ) -> PaymentPayload:
+        call = invoice_payments.process_invoice_payment(
+            info.context.services,
+            provider_of(info),
+            parse_uuid(input.invoice_id, "Invoice"),
+            payment_method_id=optional_reference(input.payment_method_id, "PaymentMethod"),
+            idempotency_key=info.context.idempotency_key(input.idempotency_key),
+        )
+
+        def build(payment: models.Payment) -> PaymentPayload:
+            errors = []
+            if payment.status == models.PaymentStatus.FAILED:
+                errors.append(
+                    UserError(
+                        field=None,
+                        code=BillingErrorCode.CARD_REJECTED.value,
+                        message=f"The card was declined: {payment.failure_reason}",
+                    )
+                )
+            return PaymentPayload(payment=Payment.from_model(payment), user_errors=errors)
+
+        return await mutation_payload(PaymentPayload, call, build)
 
     @strawberry.mutation(
         extensions=access(AUTHENTICATED, WRITE), description="Save a card from a provider token."

@@ -9,7 +9,8 @@ from strawberry.types import Info
 
 from core.permissions import BILLING_ADMINS
 from models import billing as models
-from schema.billing.invoices import BillingSubscriptionPayload, Invoice
+from schema.billing.invoice_inputs import BillingSubscriptionPayload
+from schema.billing.invoices import Invoice
 from schema.billing.plans import (
     BillingSubscription,
     BillingSubscriptionFilterInput,

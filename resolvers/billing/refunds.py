@@ -26,7 +26,7 @@ from schema.pagination import (
     connection,
     page_args,
 )
-from services.billing import refunds
+from services.billing import refund_processing, refunds
 from services.billing.refunds import RefundFilter
 
 
@@ -85,7 +85,7 @@ class RefundMutation:
             RequestRefundInput, strawberry.argument(description="The payment or order, amount and reason.")
         ],
     ) -> RefundPayload:
-        call = refunds.request_refund(
+        call = refund_processing.request_refund(
             info.context.services,
             provider_of(info),
             payment_id=optional_reference(input.payment_id, "Payment"),

@@ -15,18 +15,15 @@ from strawberry.types import Info
 from core.errors import NotFound
 from models import billing as models
 from models.billing import InvoiceStatus, PaymentStatus, RefundStatus
-from schema.billing.mail import MailMessage
 from schema.billing.plans import BillingSubscription
 from schema.billing.shared import user_of
 from schema.enums import documented_enum
-from schema.errors import UserError, user_errors_field
 from schema.identity.accounts import User
 from schema.money import Money
 from schema.nodes import Entity, load_nodes, node_or_none, node_type
 from schema.orders.types import Order
-from schema.pagination import OrderDirection
 from services.billing.access import can_see
-from services.billing.invoices import InvoiceOrderField, StatusFigures
+from services.billing.invoice_reads import InvoiceOrderField, StatusFigures
 
 documented_enum(
     InvoiceStatus,
@@ -353,83 +350,3 @@ class Refund(Entity):
         payments = await Payment.load(info, [str(r.payment_uuid) for r in refunds if r])
         visible = {p.payment_id for p in payments if p}
         return [r if r and str(r.payment_uuid) in visible else None for r in refunds]
-
-
-# ---- inputs -------------------------------------------------------------------------------------
-
-
-@strawberry.input(description="Which invoices to list; the conditions given all apply.")
-class InvoiceFilterInput:
-    status: InvoiceStatus | None = strawberry.field(default=None, description="Only invoices in this status.")
-    customer_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="Only this customer's (staff)."
-    )
-    order_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="Only the invoice of this order."
-    )
-    subscription_id: relay.GlobalID | None = strawberry.field(
-        default=None, description="Only this billing subscription's."
-    )
-    currency: str | None = strawberry.field(
-        default=None, description="Only invoices in this ISO 4217 currency."
-    )
-
-
-@strawberry.input(description="How invoices are sorted (ties in id order).")
-class InvoiceOrderInput:
-    field: InvoiceOrderField = strawberry.field(default=InvoiceOrderField.CREATED_AT, description="Sort key.")
-    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
-
-
-@strawberry.input(description="An invoice billing an order's lines.")
-class CreateInvoiceForOrderInput:
-    order_id: relay.GlobalID = strawberry.field(description="The order's global id (not cancelled).")
-    due_at: datetime | None = strawberry.field(default=None, description="Default: 14 days from now.")
-    issue: bool = strawberry.field(default=False, description="Issue it at once (OPEN) instead of DRAFT.")
-
-
-@strawberry.input(description="One invoice, by id.")
-class InvoiceIdInput:
-    id: relay.GlobalID = strawberry.field(description="The invoice's global id.")
-
-
-@strawberry.input(description="An invoice to mail, with its PDF attached.")
-class SendInvoiceInput:
-    id: relay.GlobalID = strawberry.field(description="The invoice's global id (OPEN, OVERDUE or PAID).")
-    to: str | None = strawberry.field(default=None, description="Default: the customer's e-mail.")
-
-
-# ---- payloads -----------------------------------------------------------------------------------
-
-
-@strawberry.type(description="The result of an invoice change: the invoice as it is now, or userErrors.")
-class InvoicePayload:
-    invoice: Invoice | None = strawberry.field(default=None, description="The invoice after the change.")
-    user_errors: list[UserError] = user_errors_field()
-
-
-@strawberry.type(description="The result of sending an invoice: it and the queued mail, or userErrors.")
-class SendInvoicePayload:
-    invoice: Invoice | None = strawberry.field(default=None, description="The invoice, with sentAt set.")
-    mail_message: MailMessage | None = strawberry.field(
-        default=None, description="The mail queued for delivery."
-    )
-    user_errors: list[UserError] = user_errors_field()
-
-
-@strawberry.type(description="The result of the overdue sweep.")
-class MarkOverdueInvoicesPayload:
-    count: int = strawberry.field(default=0, description="How many OPEN invoices became OVERDUE.")
-    user_errors: list[UserError] = user_errors_field()
-
-
-# Here rather than with the plans: it carries the new period's invoice.
-@strawberry.type(description="The result of a billing subscription change, or userErrors.")
-class BillingSubscriptionPayload:
-    subscription: BillingSubscription | None = strawberry.field(
-        default=None, description="The billing subscription after the change."
-    )
-    invoice: Invoice | None = strawberry.field(
-        default=None, description="The new period's invoice, if one began."
-    )
-    user_errors: list[UserError] = user_errors_field()

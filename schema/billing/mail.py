@@ -16,9 +16,9 @@ documented_enum(
     MailStatus,
     "Delivery state of an outgoing e-mail.",
     {
-        MailStatus.QUEUED: "Stored, waiting to be sent (or to be retried after an outage).",
+        MailStatus.QUEUED: "Stored, waiting to be sent (or to be retried at nextAttemptAt).",
         MailStatus.SENT: "Handed to the mail server.",
-        MailStatus.FAILED: "Refused for good by the mail server (see lastError).",
+        MailStatus.FAILED: "Never sent: refused for good (5xx), or every attempt failed (see lastError).",
     },
 )
 
@@ -37,6 +37,9 @@ class MailMessage:
     last_error: str | None = strawberry.field(description="Why the last attempt failed, if it did.")
     created_at: datetime = strawberry.field(description="When it was queued (UTC).")
     sent_at: datetime | None = strawberry.field(description="When it was sent (UTC).")
+    next_attempt_at: datetime | None = strawberry.field(
+        description="QUEUED after a failed attempt: not tried again before this (UTC)."
+    )
 
     @classmethod
     def from_model(cls, message: models.MailMessage) -> Self:
@@ -51,4 +54,5 @@ class MailMessage:
             last_error=message.last_error,
             created_at=message.created_at,
             sent_at=message.sent_at,
+            next_attempt_at=message.next_attempt_at,
         )

@@ -104,6 +104,17 @@ class ConfirmPaymentIntentInput:
     idempotency_key: str | None = strawberry.field(default=None, description="Or the Idempotency-Key header.")
 
 
+@strawberry.input(
+    description="Charge what is due on an invoice with a saved card of its customer (service-only)."
+)
+class ProcessInvoicePaymentInput:
+    invoice_id: relay.GlobalID = strawberry.field(description="The invoice's global id (OPEN or OVERDUE).")
+    payment_method_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A saved card of the invoice's customer; default: their default card."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description="Or the Idempotency-Key header.")
+
+
 @strawberry.input(description="A card to save with the payment provider.")
 class AddPaymentMethodInput:
     card_token: str = strawberry.field(description="The provider's card token, e.g. tok_visa.")

@@ -21,6 +21,7 @@ from schema.identity.accounts import User
 from schema.live import SharedPayload
 from schema.money import Money
 from schema.nodes import Entity, load_nodes, node_or_none, node_type
+from schema.orders.delivery import OrderItemDelivery, item_delivery
 from services.identity.users import can_read_user
 from services.orders import pricing
 from services.orders.cart import CartContents, product_available
@@ -156,6 +157,7 @@ class PostalAddress:
 
 @strawberry.type(description="What was bought: sku, name and unit price as they were when ordered.")
 class OrderItem:
+    id: strawberry.ID = strawberry.field(description="Opaque id of the item (for its delivery).")
     position: int = strawberry.field(description="1, 2, ... in the order.")
     sku: str = strawberry.field(description="The product's SKU when ordered.")
     name: str = strawberry.field(description="The product's name when ordered.")
@@ -174,6 +176,7 @@ class OrderItem:
             return Money.of(amount, currency)
 
         return cls(
+            id=strawberry.ID(str(item.id)),
             position=item.position,
             sku=item.sku,
             name=item.name,
@@ -192,6 +195,13 @@ class OrderItem:
         if self.product_uuid is None:
             return None
         return await node_or_none(Product, info, self.product_uuid)
+
+    @strawberry.field(
+        description="What the buyer receives for this item; null until set. The buyer sees it while "
+        "the order is PAID, PROVISIONING or COMPLETED, staff always."
+    )
+    async def delivery(self, info: Info) -> OrderItemDelivery | None:
+        return await item_delivery(info, uuid.UUID(self.id))
 
 
 @strawberry.type(description="One step of an order's life cycle.")

@@ -14,6 +14,7 @@ from services.billing.provider import (
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
     ProviderCard,
+    ProviderDispute,
     ProviderError,
     ProviderIntent,
     ProviderRefund,
@@ -57,6 +58,7 @@ class InProcessPaymentProvider:
     name: str = "stripe"
     intents: dict[str, _Intent] = field(default_factory=dict)
     methods: dict[str, ProviderCard] = field(default_factory=dict)
+    dispute_evidence: dict[str, dict[str, str]] = field(default_factory=dict)
     # The first answer to each idempotency key, replayed as Stripe does.
     _intent_replies: dict[tuple[str, str], ProviderIntent] = field(default_factory=dict)
     _refund_replies: dict[str, ProviderRefund] = field(default_factory=dict)
@@ -152,6 +154,13 @@ class InProcessPaymentProvider:
         self.methods[method.id] = method
         self._card_replies[idempotency_key] = method
         return method
+
+    async def submit_dispute_evidence(
+        self, dispute_id: str, *, evidence: Mapping[str, str], idempotency_key: str
+    ) -> ProviderDispute:
+        # Disputes come from the card holder's bank; in memory every one is known and under review.
+        self.dispute_evidence[dispute_id] = dict(evidence)
+        return ProviderDispute(id=dispute_id, status="under_review")
 
     async def attach_payment_method(self, method_id: str, *, customer: str) -> ProviderCard:
         method = self.methods.get(method_id)

@@ -15,27 +15,22 @@ so the invoice total equals the order total."""
 
 from __future__ import annotations
 
-import enum
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, InvalidInput, NotFound, invalid
 from core.permissions import BILLING_ADMINS, BILLING_STAFF, SERVICE_ONLY
-from core.principal import Principal
 from core.scope import TenantScope
-from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
 from models.billing import Invoice, InvoiceLine, InvoiceStatus, MailMessage
 from models.db import Database, locked_or_not_found
 from models.orders import Order, OrderItem, OrderStatus
-from services.billing.access import can_see, visible
 from services.billing.errors import BillingErrorCode
 from services.billing.invoice_pdf import format_money, invoice_document
 from services.billing.mail import queue_mail
@@ -329,108 +324,6 @@ async def mark_overdue_in_tenant(ctx: ServiceContext) -> int:
     if count:
         ctx.on_events_committed()
     return count
-
-
-# ---- reads ------------------------------------------------------------------------------------
-
-
-class InvoiceOrderField(enum.StrEnum):
-    CREATED_AT = "CREATED_AT"
-    DUE_AT = "DUE_AT"
-    NUMBER = "NUMBER"
-    TOTAL = "TOTAL"
-
-
-_ORDER_COLUMNS = {
-    InvoiceOrderField.CREATED_AT: Invoice.created_at,
-    InvoiceOrderField.DUE_AT: Invoice.due_at,
-    InvoiceOrderField.NUMBER: Invoice.number,
-    InvoiceOrderField.TOTAL: Invoice.total,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceFilter:
-    status: InvoiceStatus | None = None
-    customer_id: uuid.UUID | None = None
-    order_id: uuid.UUID | None = None
-    subscription_id: uuid.UUID | None = None
-    currency: str | None = None
-    # OVERDUE, or still OPEN past the due date (the job may not have run yet).
-    overdue: bool = False
-
-
-def overdue_condition(now: datetime) -> Any:
-    return or_(Invoice.status == S.OVERDUE, and_(Invoice.status == S.OPEN, Invoice.due_at < now))
-
-
-def _filtered(invoice_filter: InvoiceFilter, principal: Principal) -> Select[Invoice]:
-    f = invoice_filter
-    statement = where_given(
-        visible(select(Invoice), Invoice.customer_id, principal),
-        (Invoice.status, f.status),
-        (Invoice.customer_id, f.customer_id),
-        (Invoice.order_id, f.order_id),
-        (Invoice.subscription_id, f.subscription_id),
-    )
-    if f.currency:
-        statement = statement.where(Invoice.currency == f.currency.upper())
-    if f.overdue:
-        statement = statement.where(overdue_condition(utcnow()))
-    return statement
-
-
-async def list_invoices(
-    ctx: ServiceContext,
-    invoice_filter: InvoiceFilter,
-    order: InvoiceOrderField,
-    descending: bool,
-    page: PageArgs,
-) -> Page[Invoice]:
-    principal = ctx.require_principal()
-    column = _ORDER_COLUMNS[order]
-
-    return await paginate(
-        ctx.read, _filtered(invoice_filter, principal), SortKey(column, Invoice.id, descending), page
-    )
-
-
-async def get_invoice_by_number(ctx: ServiceContext, number: str) -> Invoice:
-    principal = ctx.require_principal()
-    async with ctx.read() as session:
-        invoice = await session.scalar(select(Invoice).where(Invoice.number == number.strip().upper()))
-    if invoice is None or not can_see(principal, invoice.customer_id):
-        raise NotFound("Invoice")
-    return invoice
-
-
-@dataclass(frozen=True, slots=True)
-class StatusFigures:
-    status: InvoiceStatus
-    currency: str
-    count: int
-    total: int
-    amount_paid: int
-
-
-async def invoice_statistics(ctx: ServiceContext) -> list[StatusFigures]:
-    """Count, total and paid amount per status and currency (amounts never mix currencies)."""
-    ctx.require_role(*BILLING_STAFF)
-    async with ctx.read() as session:
-        rows = (
-            await session.execute(
-                select(
-                    Invoice.status,
-                    Invoice.currency,
-                    func.count(),
-                    func.coalesce(func.sum(Invoice.total), 0),
-                    func.coalesce(func.sum(Invoice.amount_paid), 0),
-                )
-                .group_by(Invoice.status, Invoice.currency)
-                .order_by(Invoice.status, Invoice.currency)
-            )
-        ).all()
-    return [StatusFigures(InvoiceStatus(s), c, int(n), int(t), int(p)) for s, c, n, t, p in rows]
 
 
 # ---- sending ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from core.workers import PollingWorker, Round
 from models.db import Database
 from services.billing.invoices import mark_overdue_invoices
 from services.billing.plans import renew_due_billing_subscriptions
+from services.billing.usage_billing import bill_usage
 
 
 class BillingJobs(PollingWorker):
@@ -30,7 +31,8 @@ class BillingJobs(PollingWorker):
     async def run_once(self) -> tuple[int, int]:
         overdue = await mark_overdue_invoices(self.db)
         renewed = await renew_due_billing_subscriptions(self.db)
-        if (overdue or renewed) and self.on_events is not None:
+        usage = await bill_usage(self.db)  # the ended periods' unbilled usage
+        if (overdue or renewed or usage.invoices) and self.on_events is not None:
             self.on_events()
         return overdue, renewed
 

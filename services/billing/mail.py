@@ -5,10 +5,14 @@ mail exists exactly when the change that caused it does. When SMTP is configured
 (settings.smtp_url) every server process runs a ``MailSender`` that calls ``deliver_pending``:
 queued messages are claimed with SELECT ... FOR UPDATE SKIP LOCKED (one process sends each),
 attachments are rendered (the invoice PDF), the message goes out through the ``Mailer`` adapter
-and is marked SENT. While the SMTP server is unreachable a message stays QUEUED with ``attempts``
-and ``last_error`` updated and is sent on a later round: nothing is lost. A message the server
-refuses for good (5xx) becomes FAILED. Without SMTP, messages stay QUEUED in the table, where
-tests and the demo read them."""
+and is marked SENT. A message the server refuses for good (5xx) becomes FAILED at once. A failure
+that may pass (a 4xx answer, a refused or dropped connection, a timeout) keeps the message QUEUED
+with ``attempts`` and ``last_error`` updated and ``next_attempt_at`` set: it is not tried again
+before then (``retry_seconds`` after the first failure, doubling after each, at most an hour), and
+after ``max_attempts`` tries (settings.mail_max_attempts, default 8) it becomes FAILED with its
+last error kept, so nothing stays queued forever. Such a failure ends the round (the server is
+probably unwell; the rest wait for the next). Without SMTP, messages stay QUEUED in the table,
+where tests and the demo read them."""
 
 from __future__ import annotations
 
@@ -18,12 +22,13 @@ import smtplib
 import ssl
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.permissions import TENANT_ADMINS
@@ -42,6 +47,10 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 50
 MAX_BACKOFF_SECONDS = 60.0
 MESSAGE_ID_HEADER = "X-Tenantgraph-Message-Id"
+# settings.mail_max_attempts and settings.mail_retry_seconds give the sender its own.
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_RETRY_SECONDS = 60.0
+MAX_RETRY_DELAY_SECONDS = 3600.0
 
 
 class MailError(Exception):
@@ -112,6 +121,8 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    # The round ended early on a failure that may pass (the server is unreachable or unwell).
+    stopped: bool = False
 
 
 async def _attachments(session: AsyncSession, message: MailMessage) -> list[tuple[str, str, bytes]]:
@@ -141,17 +152,56 @@ async def _email(session: AsyncSession, message: MailMessage, mail_from: str) ->
     return email
 
 
+def retry_delay(attempts: int, retry_seconds: float) -> timedelta:
+    """How long a message waits after its ``attempts``-th failed try."""
+    return timedelta(seconds=min(retry_seconds * 2 ** max(attempts - 1, 0), MAX_RETRY_DELAY_SECONDS))
+
+
+def _failed_try(
+    message: MailMessage, exc: MailError, now: datetime, max_attempts: int, retry_seconds: float
+) -> bool:
+    """Records a failed try on ``message``; True when it is FAILED for good now."""
+    message.last_error = str(exc)[:1000]
+    if exc.permanent or message.attempts >= max_attempts:
+        message.status = MailStatus.FAILED
+        message.next_attempt_at = None
+        log.error(
+            "mail %s to %s failed for good after %d attempt(s): %s",
+            message.id,
+            message.to_address,
+            message.attempts,
+            exc,
+        )
+        return True
+    message.next_attempt_at = now + retry_delay(message.attempts, retry_seconds)
+    log.warning("mail %s not sent (attempt %d of %d): %s", message.id, message.attempts, max_attempts, exc)
+    return False
+
+
 async def deliver_pending(
-    db: Database, mailer: Mailer, mail_from: str, limit: int = BATCH_SIZE
+    db: Database,
+    mailer: Mailer,
+    mail_from: str,
+    limit: int = BATCH_SIZE,
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retry_seconds: float = 0.0,
 ) -> DeliveryReport:
-    """Send up to ``limit`` queued messages, oldest first. An unreachable server ends the round
-    (the rest wait for the next one); every try is counted on the message it was for."""
+    """Send up to ``limit`` queued messages that are due, oldest first. A failure that may pass
+    ends the round (the rest wait for the next one); every try is counted on the message it was
+    for, and its last one (``max_attempts``) fails it for good. A failed message waits
+    ``retry_seconds`` (doubling) before its next try; none by default, the sender passes its
+    settings'."""
     report = DeliveryReport()
+    now = utcnow()
     async with db.transaction(TenantScope.all_tenants()) as session:
         messages = list(
             await session.scalars(
                 select(MailMessage)
-                .where(MailMessage.status == MailStatus.QUEUED)
+                .where(
+                    MailMessage.status == MailStatus.QUEUED,
+                    or_(MailMessage.next_attempt_at.is_(None), MailMessage.next_attempt_at <= now),
+                )
                 .order_by(MailMessage.created_at, MailMessage.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -162,18 +212,18 @@ async def deliver_pending(
             try:
                 await mailer.send(await _email(session, message, mail_from))
             except MailError as exc:
-                message.last_error = str(exc)[:1000]
-                if exc.permanent:
-                    message.status = MailStatus.FAILED
+                if _failed_try(message, exc, now, max_attempts, retry_seconds):
                     report.failed += 1
-                    log.error("mail %s to %s failed for good: %s", message.id, message.to_address, exc)
-                    continue
-                report.retrying += 1
-                log.warning("mail %s not sent (attempt %d): %s", message.id, message.attempts, exc)
+                    if exc.permanent:
+                        continue
+                else:
+                    report.retrying += 1
+                report.stopped = True
                 break
             message.status = MailStatus.SENT
             message.sent_at = utcnow()
             message.last_error = None
+            message.next_attempt_at = None
             report.sent += 1
     return report
 
@@ -183,23 +233,45 @@ class MailSender(PollingWorker):
 
     name = "mail-sender"
 
-    def __init__(self, db: Database, mailer: Mailer, mail_from: str, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        mailer: Mailer,
+        mail_from: str,
+        poll_seconds: float,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        retry_seconds: float = DEFAULT_RETRY_SECONDS,
+    ) -> None:
         super().__init__(poll_seconds, max_retry_seconds=MAX_BACKOFF_SECONDS)
         self.db = db
         self.mailer = mailer
         self.mail_from = mail_from
+        self.max_attempts = max_attempts
+        self.retry_seconds = retry_seconds
 
     async def run_round(self) -> Round:
-        report = await deliver_pending(self.db, self.mailer, self.mail_from)
-        if report.retrying:
+        report = await deliver_pending(
+            self.db,
+            self.mailer,
+            self.mail_from,
+            max_attempts=self.max_attempts,
+            retry_seconds=self.retry_seconds,
+        )
+        if report.stopped:
             return Round.FAILED
         return Round.MORE if report.sent == BATCH_SIZE else Round.DONE
 
 
-async def list_mail(ctx: ServiceContext, page: PageArgs) -> Page[MailMessage]:
-    """The tenant's outgoing mail, newest first: for tenant admins (and the demo)."""
+async def list_mail(
+    ctx: ServiceContext, page: PageArgs, status: MailStatus | None = None
+) -> Page[MailMessage]:
+    """The tenant's outgoing mail, newest first, optionally of one status (FAILED: what never
+    went out): for tenant admins (and the demo)."""
     ctx.require_role(*TENANT_ADMINS)
-
+    query = select(MailMessage)
+    if status is not None:
+        query = query.where(MailMessage.status == status)
     return await paginate(
-        ctx.read, select(MailMessage), SortKey(MailMessage.created_at, MailMessage.id, descending=True), page
+        ctx.read, query, SortKey(MailMessage.created_at, MailMessage.id, descending=True), page
     )

@@ -62,6 +62,12 @@ class ProviderRefund:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderDispute:
+    id: str
+    status: str  # Stripe's words: needs_response, under_review, won, lost, ...
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderCard:
     id: str
     brand: str | None
@@ -87,6 +93,11 @@ class PaymentProvider(Protocol):
     ) -> ProviderRefund: ...
 
     async def create_payment_method(self, *, card_token: str, idempotency_key: str) -> ProviderCard: ...
+
+    async def submit_dispute_evidence(
+        self, dispute_id: str, *, evidence: Mapping[str, str], idempotency_key: str
+    ) -> ProviderDispute:
+        """Sends the evidence (Stripe's ``evidence[...]`` names) and submits it for review."""
 
     async def attach_payment_method(self, method_id: str, *, customer: str) -> ProviderCard: ...
 

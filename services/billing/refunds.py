@@ -1,21 +1,19 @@
-"""Refunds of succeeded payments, through the PaymentProvider adapter.
+"""Refunds of succeeded payments: the records and the rules every path shares.
 
-``request_refund`` works in three steps so that no money moves twice and no bound is overrun:
-1. under the payment's row lock, check the amount against what is left (paid - refunded - refunds
-   still REQUESTED or PROCESSING) and record the refund REQUESTED; commit;
-2. ask the provider, with the refund's id as the provider idempotency key;
-3. record the answer: SUCCEEDED (amounts and the order move), PROCESSING (the provider will tell
-   through its webhook), or FAILED with the reason.
-An unreachable provider ends in FAILED; if it did refund after all, its ``charge.refunded`` /
-``refund.updated`` webhook records that refund (services/billing/webhooks.py), so the books follow the
-provider. Disputes (chargebacks) are refunds with the ``disputed`` flag, opened by the webhook."""
+A refund is recorded REQUESTED under its payment's row lock, its amount checked against what is
+left (paid - refunded - refunds still REQUESTED or PROCESSING: ``refundable``), then processed
+(services/billing/refund_processing.py: the provider, with the refund's id in its idempotency key,
+or the buyer's wallet) and settled by ``apply_refund_status``: SUCCEEDED (amounts and the order
+move), PROCESSING (the provider will tell through its webhook), or FAILED with the reason. If the
+provider refunded without our knowing, its ``charge.refunded`` / ``refund.updated`` webhook records
+that refund (services/billing/webhooks.py), so the books follow the provider. Disputes
+(chargebacks, services/billing/disputes.py) hold their amount with a refund flagged ``disputed``."""
 
 from __future__ import annotations
 
 import enum
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -25,15 +23,12 @@ from core.errors import InvalidInput, NotFound, invalid
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
 from models.billing import Payment, PaymentStatus, Refund, RefundStatus
-from models.db import locked_or_not_found
 from models.orders import Order
 from services.billing.access import can_see, visible
 from services.billing.errors import BillingErrorCode
-from services.billing.invoice_pdf import format_money
-from services.billing.provider import CANCELED, FAILED, SUCCEEDED, PaymentProvider, ProviderError
+from services.billing.provider import CANCELED, FAILED, SUCCEEDED
 from services.context import ServiceContext
 from services.events import record_event
-from services.money import amount_problem
 from services.orders import states as order_states
 
 log = logging.getLogger(__name__)
@@ -144,14 +139,14 @@ async def apply_refund_status(
     return True
 
 
-async def _visible_payment(session: AsyncSession, ctx: ServiceContext, payment_id: uuid.UUID) -> Payment:
+async def visible_payment(session: AsyncSession, ctx: ServiceContext, payment_id: uuid.UUID) -> Payment:
     payment = await session.get(Payment, payment_id, with_for_update=True)
     if payment is None or not can_see(ctx.principal, payment.user_id):
         raise NotFound("Payment")
     return payment
 
 
-async def _payment_of_order(session: AsyncSession, ctx: ServiceContext, order_id: uuid.UUID) -> Payment:
+async def payment_of_order(session: AsyncSession, ctx: ServiceContext, order_id: uuid.UUID) -> Payment:
     order = await session.get(Order, order_id)
     if order is None or not can_see(ctx.principal, order.user_id):
         raise NotFound("Order")
@@ -171,83 +166,6 @@ async def _payment_of_order(session: AsyncSession, ctx: ServiceContext, order_id
     raise invalid(
         "orderId", BillingErrorCode.PAYMENT_NOT_REFUNDABLE, "This order has no succeeded payment to refund."
     )
-
-
-async def request_refund(
-    ctx: ServiceContext,
-    provider: PaymentProvider,
-    *,
-    payment_id: uuid.UUID | None = None,
-    order_id: uuid.UUID | None = None,
-    amount: int | None = None,
-    reason: str | None = None,
-) -> Refund:
-    """Refund ``amount`` (default: all that is left) of a payment, or of an order's payment; by the
-    payment's owner or staff."""
-    principal = ctx.require_principal()
-    find: Callable[[AsyncSession, ServiceContext, uuid.UUID], Awaitable[Payment]]
-    if payment_id is not None and order_id is None:
-        field, find, target = "paymentId", _visible_payment, payment_id
-    elif order_id is not None and payment_id is None:
-        field, find, target = "orderId", _payment_of_order, order_id
-    else:
-        raise invalid(None, BillingErrorCode.PAYMENT_OR_ORDER_REQUIRED, "Name either a payment or an order.")
-    if amount is not None and (problem := amount_problem("amount", amount, allow_zero=False)):
-        raise InvalidInput(problem)
-    reason = (reason or "").strip() or None  # at most MAX_REASON: the GraphQL layer refuses longer
-
-    async with ctx.transaction() as session:
-        payment = await find(session, ctx, target)
-        if payment.status != PaymentStatus.SUCCEEDED:
-            raise invalid(
-                field,
-                BillingErrorCode.PAYMENT_NOT_REFUNDABLE,
-                f"A {payment.status.value} payment cannot be refunded.",
-            )
-        left = await refundable(session, payment)
-        amount = left if amount is None else amount
-        if amount <= 0 or amount > left:
-            raise invalid(
-                "amount",
-                BillingErrorCode.REFUND_EXCEEDS_PAYMENT,
-                f"At most {format_money(left, payment.currency)} of this payment can be refunded.",
-            )
-        refund = new_refund(
-            session, payment, amount, RefundStatus.REQUESTED, reason, requested_by=principal.user_id
-        )
-        refund_event(session, refund, "refund")
-        provider_payment_id = payment.provider_payment_id
-
-    try:
-        answer = await provider.create_refund(
-            payment_intent=provider_payment_id,
-            amount=amount,
-            reason=reason,
-            idempotency_key=f"refund-{refund.id}",
-        )
-        error: str | None = None
-    except ProviderError as exc:
-        answer, error = None, exc.message
-        log.warning("refund %s failed at the provider: %s", refund.id, exc)
-
-    async with ctx.transaction() as session:
-        locked_payment = await locked_or_not_found(session, Payment, refund.payment_id)
-        locked = await locked_or_not_found(session, Refund, refund.id)
-        if answer is None:
-            await apply_refund_status(
-                session, locked, locked_payment, FAILED, actor="refund", failure_reason=error
-            )
-        else:
-            locked.provider_refund_id = answer.id
-            await apply_refund_status(
-                session,
-                locked,
-                locked_payment,
-                answer.status,
-                actor="refund",
-                failure_reason=answer.failure_reason,
-            )
-        return locked
 
 
 # ---- reads ------------------------------------------------------------------------------------

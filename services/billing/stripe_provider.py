@@ -10,7 +10,13 @@ from typing import Any
 
 import httpx
 
-from services.billing.provider import ProviderCard, ProviderError, ProviderIntent, ProviderRefund
+from services.billing.provider import (
+    ProviderCard,
+    ProviderDispute,
+    ProviderError,
+    ProviderIntent,
+    ProviderRefund,
+)
 
 
 def form_fields(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -150,6 +156,14 @@ class StripeHttpProvider:
             "/v1/payment_methods", {"type": "card", "card": {"token": card_token}}, idempotency_key
         )
         return _card(body)
+
+    async def submit_dispute_evidence(
+        self, dispute_id: str, *, evidence: Mapping[str, str], idempotency_key: str
+    ) -> ProviderDispute:
+        body = await self._post(
+            f"/v1/disputes/{dispute_id}", {"evidence": dict(evidence), "submit": True}, idempotency_key
+        )
+        return ProviderDispute(id=body["id"], status=body["status"])
 
     async def attach_payment_method(self, method_id: str, *, customer: str) -> ProviderCard:
         return _card(await self._post(f"/v1/payment_methods/{method_id}/attach", {"customer": customer}))

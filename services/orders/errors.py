@@ -28,3 +28,8 @@ class OrderErrorCode(enum.StrEnum):
     # Life cycle
     INVALID_TRANSITION = "INVALID_TRANSITION"  # the state machine forbids the move
     INVALID_AMOUNT = "INVALID_AMOUNT"  # a refund beyond what is left of the order's total
+    PAYMENT_CAPTURED = "PAYMENT_CAPTURED"  # revertPayment: money was taken and not refunded
+    PAYMENT_IN_PROGRESS = "PAYMENT_IN_PROGRESS"  # revertPayment: a payment is open or processing
+    ALREADY_DELIVERED = "ALREADY_DELIVERED"  # revertPayment: an item's delivery was sent
+    ORDER_NOT_PAID = "ORDER_NOT_PAID"  # delivery: only for PAID, PROVISIONING, COMPLETED orders
+    NO_DELIVERY = "NO_DELIVERY"  # deliverOrderItem: the item has no delivery info yet

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldProblem, Forbidden, InvalidInput, NotFound, invalid
-from core.permissions import ORDER_STAFF, ORDERS_READ, SERVICE_ONLY, RoleSet
+from core.permissions import ORDER_STAFF, ORDERS_READ, PAYMENT_REVERTERS, SERVICE_ONLY, RoleSet
 from core.principal import Principal
 from models.base import new_id, utcnow
 from models.catalog import Product
@@ -44,7 +44,7 @@ from services.orders.cart import (
 )
 from services.orders.errors import OrderErrorCode
 from services.orders.new_order import NewOrder, address_record, new_order_problems
-from services.orders.states import lock_order, move, record_created
+from services.orders.states import can_move, check_revertible, lock_order, move, record_created
 
 S = OrderStatus
 MAX_REASON_CHARS = 500
@@ -297,6 +297,8 @@ class Transition(enum.Enum):
     CANCEL = (S.CANCELLED, "order.cancel", None)
     START_PROVISIONING = (S.PROVISIONING, "order.start_provisioning", SERVICE_ONLY)
     COMPLETE = (S.COMPLETED, "order.complete", SERVICE_ONLY)
+    # AWAITING_PAYMENT or PAID -> PENDING, refused while money is held (states.check_revertible).
+    REVERT_PAYMENT = (S.PENDING, "order.revert_payment", PAYMENT_REVERTERS)
 
     @property
     def target(self) -> OrderStatus:
@@ -360,6 +362,8 @@ async def transition_order(
             actor = "user" if order.user_id == principal.user_id else "staff"
         else:
             actor = "service" if principal.is_service else "admin"
+        if transition is Transition.REVERT_PAYMENT and can_move(order.status, transition.target):
+            await check_revertible(session, order)
         move(session, order, transition.target, actor=actor, actor_user_id=principal.person_id, reason=reason)
         if transition is Transition.CANCEL:
             await restore_stock(session, order)

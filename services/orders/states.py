@@ -1,15 +1,26 @@
 """The order life cycle as an explicit state machine. Every move is checked here, recorded with its
-actor, and announced as a domain event in the same transaction."""
+actor, and announced as a domain event in the same transaction.
+
+Reverting a payment (AWAITING_PAYMENT or PAID -> PENDING, seed 000 /orders/:id/revert-payment) is
+refused while money is held or may still arrive: a payment of the order that SUCCEEDED and is not
+wholly refunded, or an invoice of the order with an amount paid, is PAYMENT_CAPTURED (refund it:
+that is the way back for captured money); a payment still REQUIRES_PAYMENT or PROCESSING is
+PAYMENT_IN_PROGRESS; an item whose delivery e-mail went out is ALREADY_DELIVERED. What passes is an
+order marked paid without money held (e.g. a bank transfer confirmed by hand that bounced), or
+one whose payments all failed or were cancelled."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound, invalid
 from models.base import utcnow
+from models.billing import Invoice, Payment, PaymentStatus
+from models.delivery import OrderItemDelivery
 from models.orders import Order, OrderStatus, OrderStatusChange
 from services.events import record_event
 from services.orders.errors import OrderErrorCode
@@ -20,7 +31,7 @@ S = OrderStatus
 ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING: frozenset({S.AWAITING_PAYMENT, S.CANCELLED}),
     S.AWAITING_PAYMENT: frozenset({S.PAID, S.CANCELLED, S.PENDING}),
-    S.PAID: frozenset({S.PROVISIONING, S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.PAID: frozenset({S.PROVISIONING, S.PARTIALLY_REFUNDED, S.REFUNDED, S.PENDING}),
     S.PROVISIONING: frozenset({S.COMPLETED, S.PARTIALLY_REFUNDED, S.REFUNDED}),
     S.COMPLETED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
     S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
@@ -114,6 +125,8 @@ def move(
     previous, order.status = order.status, target
     if target == S.PAID:
         order.paid_at = now
+    elif target == S.PENDING:
+        order.paid_at = None
     elif target == S.CANCELLED:
         order.cancelled_at = now
     order.updated_at = now
@@ -143,3 +156,40 @@ def apply_refund(
     change = move(session, order, target, actor=actor, actor_user_id=actor_user_id, reason=reason)
     order.refunded_total += amount
     return change
+
+
+async def check_revertible(session: AsyncSession, order: Order) -> None:
+    """Refuses reverting the payment of the locked ``order`` while money is held or may still
+    arrive (see the module's docstring); the state machine checks the status itself."""
+    open_payment = (Payment.order_id == order.id) & Payment.status.in_(
+        (PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.PROCESSING)
+    )
+    captured = (
+        (Payment.order_id == order.id)
+        & (Payment.status == PaymentStatus.SUCCEEDED)
+        & (Payment.amount_refunded < Payment.amount)
+    )
+    row = (
+        await session.execute(
+            select(
+                exists().where(captured),
+                exists().where((Invoice.order_id == order.id) & (Invoice.amount_paid > 0)),
+                exists().where(open_payment),
+                exists().where((OrderItemDelivery.order_id == order.id) & (OrderItemDelivery.send_count > 0)),
+            )
+        )
+    ).one()
+    if row[0] or row[1]:
+        raise invalid(
+            None,
+            OrderErrorCode.PAYMENT_CAPTURED,
+            "Money was taken for this order and not refunded: refund it instead.",
+        )
+    if row[2]:
+        raise invalid(
+            None,
+            OrderErrorCode.PAYMENT_IN_PROGRESS,
+            "A payment of this order is open or processing: cancel or settle it first.",
+        )
+    if row[3]:
+        raise invalid(None, OrderErrorCode.ALREADY_DELIVERED, "An item of this order was delivered already.")

@@ -180,7 +180,12 @@ async def mailing_app(
 ) -> Any:
     application = create_app(
         make_settings(
-            postgres.url, redis_server.url, smtp_url=smtp.url, mail_poll_seconds=0.2, billing_jobs_seconds=0
+            postgres.url,
+            redis_server.url,
+            smtp_url=smtp.url,
+            mail_poll_seconds=0.2,
+            mail_retry_seconds=0.2,
+            billing_jobs_seconds=0,
         )
     )
     async with application.router.lifespan_context(application):
