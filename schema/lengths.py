@@ -26,9 +26,11 @@ from core.lengths import (
 )
 from core.phones import MAX_PHONE_INPUT_LENGTH
 from services.audit import MAX_ACTION, MAX_TARGET_ID, MAX_TARGET_TYPE
+from services.billing.invoice_creation import MAX_DESCRIPTION as MAX_INVOICE_LINE_DESCRIPTION
 from services.billing.payments import MAX_CARD_TOKEN_LENGTH
 from services.billing.plans import MAX_PLAN_CODE_LENGTH
 from services.billing.refunds import MAX_REASON as MAX_REFUND_REASON
+from services.billing.usage import MAX_EVENT_ID
 from services.catalog.products import MAX_NAME as MAX_PRODUCT_NAME
 from services.catalog.reviews import MAX_COMMENT
 from services.catalog.validation import MAX_SKU_LENGTH, MAX_SLUG_LENGTH
@@ -68,6 +70,7 @@ from services.identity.user_admin import MAX_BAN_REASON_LENGTH
 from services.identity.verification import MAX_CODE_LENGTH as MAX_PHONE_CODE_LENGTH
 from services.identity.wallet import MAX_REASON_LENGTH as MAX_WALLET_REASON
 from services.identity.wallet import MAX_REFERENCE_LENGTH as MAX_WALLET_REFERENCE
+from services.orders.delivery import MAX_CARRIER_CHARS, MAX_CONTENT_CHARS, MAX_TRACKING_CHARS, MAX_URL_CHARS
 from services.orders.new_order import ADDRESS_FIELDS, MAX_NOTES_CHARS
 from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
 
@@ -76,6 +79,10 @@ from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
 ID_LENGTH = MAX_ID_LENGTH
 CURSOR_ARGUMENTS = frozenset({"after", "before"})
 CURSOR_LENGTH = MAX_CURSOR_LENGTH
+
+
+USAGE_METRIC_LENGTH = 64
+USAGE_PERIOD_LENGTH = 7  # YYYY-MM
 
 
 def _inputs(type_name: str, limit: int, *fields: str) -> dict[str, int]:
@@ -239,8 +246,28 @@ BY_SERVICES: dict[str, int] = {
             "OrderTransitionInput",
             "CreatePaymentIntentInput",
             "ConfirmPaymentIntentInput",
+            "CreateInvoiceInput",
+            "DeliverOrderItemInput",
+            "ProcessInvoicePaymentInput",
+            "StartGatewayPaymentInput",
         )
     },
+    # order item delivery (services/orders/delivery.py)
+    **_inputs("SetOrderItemDeliveryInput", MAX_CONTENT_CHARS, "content"),
+    **_inputs("SetOrderItemDeliveryInput", MAX_URL_CHARS, "downloadUrl", "trackingUrl"),
+    **_inputs("SetOrderItemDeliveryInput", MAX_CARRIER_CHARS, "carrier"),
+    **_inputs("SetOrderItemDeliveryInput", MAX_TRACKING_CHARS, "trackingNumber"),
+    # standalone invoices (services/billing/invoice_creation.py)
+    **_inputs("CreateInvoiceInput", CURRENCY_CODE_LENGTH, "currency"),
+    **_inputs("InvoiceLineInput", MAX_INVOICE_LINE_DESCRIPTION, "description"),
+    # usage and rating (services/billing/usage.py, pricing_rules.py): a metric is 1 to 64 of
+    # a-z0-9_.:- (INVALID_METRIC), a period YYYY-MM (INVALID_PERIOD)
+    **_inputs("RecordUsageInput", MAX_EVENT_ID, "eventId"),
+    **_inputs("RecordUsageInput", USAGE_METRIC_LENGTH, "metric"),
+    **_inputs("CreatePricingRuleInput", USAGE_METRIC_LENGTH, "metric"),
+    **_inputs("PricingInput", CURRENCY_CODE_LENGTH, "currency"),
+    **_inputs("BillUsageInput", USAGE_PERIOD_LENGTH, "period"),
+    "Query.calculateRating(period:)": USAGE_PERIOD_LENGTH,
     # billing
     **_inputs("AddPaymentMethodInput", MAX_CARD_TOKEN_LENGTH, "cardToken"),
     **_inputs("CreatePlanInput", MAX_PLAN_CODE_LENGTH, "code"),
@@ -277,6 +304,7 @@ BEFORE_RESOLVING: dict[str, int] = {
     ),
     **_inputs("TelegramAuthDataInput", MAX_URL_LENGTH, "photoUrl"),
     **_inputs("UserFilterInput", MAX_SEARCH_LENGTH, "search"),
+    **_inputs("UsageFilterInput", USAGE_METRIC_LENGTH, "metric"),
     **_inputs("TenantFilterInput", MAX_SEARCH_LENGTH, "search"),
     # audit
     **_inputs("AuditLogFilterInput", MAX_ACTION, "action"),
