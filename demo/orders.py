@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.catalog import Product, ProductStatus
 from models.identity.accounts import Tenant, User
 from models.orders import Order, OrderStatus
+from services.orders.checkout import place_order
 from services.orders.new_order import Address, NewOrder, NewOrderLine
-from services.orders.orders import place_order
 from services.orders.states import move
 
 DEMO_ADDRESS = Address(

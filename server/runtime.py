@@ -95,6 +95,7 @@ class Runtime:
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
         db = Database(settings.database_url)
+        payment_provider = _payment_provider(settings)
         broadcast = create_broadcast(settings.broadcast_url)
         rate_limiter = create_rate_limiter(
             settings.rate_limit_redis_url, settings.auth_rate_limit_window_seconds
@@ -105,8 +106,8 @@ class Runtime:
             broadcast=broadcast,
             rate_limiter=rate_limiter,
             dispatcher=OutboxDispatcher(db, broadcast, poll_seconds=settings.outbox_poll_seconds),
-            payment_provider=_payment_provider(settings),
-            billing_jobs=BillingJobs(db, settings.billing_jobs_seconds),
+            payment_provider=payment_provider,
+            billing_jobs=BillingJobs(db, settings.billing_jobs_seconds, payment_provider, settings),
             access=AccessStore(db, broadcast, settings.access_cache_seconds),
             fanout=Fanout(broadcast),
             websocket_limits=WebsocketLimits(settings),

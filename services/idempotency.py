@@ -57,7 +57,8 @@ async def run_once(
             tenant_id=principal.tenant_id,
             operation=operation,
             key=key,
-            user_id=principal.user_id,
+            # person_id: a service principal's user_id is its client's, not a row in users.
+            user_id=principal.person_id,
             request_hash=fingerprint,
             result={},
         )

@@ -43,7 +43,7 @@ from schema.pagination import (
     connection,
     page_args,
 )
-from services.orders import cart, live, orders, reads
+from services.orders import cart, checkout, live, orders, reads
 from services.orders.cart import CartContents
 from services.orders.new_order import NewOrder, NewOrderLine
 from services.orders.orders import OrderResult, Transition
@@ -208,7 +208,8 @@ class OrderMutation:
 
     @strawberry.mutation(
         extensions=access(AUTHENTICATED, WRITE),
-        description="Place a PENDING order from the cart or from items. Idempotency-Key: a repeat "
+        description="Place a PENDING order (AWAITING_PAYMENT with submit: true) from the cart or from "
+        "items. Idempotency-Key: a repeat "
         "returns the first order; the same key with another request is CONFLICT.",
     )
     async def create_order(
@@ -232,8 +233,9 @@ class OrderMutation:
             billing_address=input.billing_address.to_address() if input.billing_address else None,
             notes=input.notes,
             discount_code=input.discount_code,
+            submit=input.submit,
         )
-        call = orders.create_order(
+        call = checkout.create_order(
             info.context.services, new, info.context.idempotency_key(input.idempotency_key)
         )
         return await mutation_payload(OrderPayload, call, _order_payload)

@@ -81,6 +81,10 @@ class CreateOrderInput:
     )
     notes: str | None = strawberry.field(default=None, description="Notes for the tenant.")
     discount_code: str | None = strawberry.field(default=None, description="A discount code of the tenant.")
+    submit: bool = strawberry.field(
+        default=False,
+        description="Submit for payment at once: the order is created AWAITING_PAYMENT, in one step.",
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="Overrides the Idempotency-Key header: a repeat returns the first result."
     )

@@ -19,8 +19,8 @@ from models.billing import Invoice
 from models.identity.accounts import User
 from services.billing.errors import BillingErrorCode
 from services.billing.invoices import LineSpec, new_invoice
-from services.billing.service_idempotency import run_once_any
 from services.context import ServiceContext
+from services.idempotency import run_once
 from services.money import currency_problem
 
 MAX_LINES = 100
@@ -134,7 +134,7 @@ async def create_invoice(
         )
         return invoice.id
 
-    outcome = await run_once_any(ctx, "billing.createInvoice", idempotency_key, new.request(), perform)
+    outcome = await run_once(ctx, "billing.createInvoice", idempotency_key, new.request(), perform)
     async with ctx.transaction() as session:
         invoice = await session.get(Invoice, outcome.entity_id)
     if invoice is None:

@@ -21,8 +21,8 @@ from services.billing.errors import BillingErrorCode
 from services.billing.invoices import PAYABLE
 from services.billing.payments import _default_method, _own_method, _provider_failed, apply_intent
 from services.billing.provider import PaymentProvider, ProviderError
-from services.billing.service_idempotency import run_once_any
 from services.context import ServiceContext
+from services.idempotency import run_once
 
 
 async def process_invoice_payment(
@@ -91,7 +91,7 @@ async def process_invoice_payment(
         return payment_id
 
     request = {"invoiceId": str(invoice_id), "paymentMethodId": str(payment_method_id or "")}
-    outcome = await run_once_any(ctx, "billing.processInvoicePayment", idempotency_key, request, perform)
+    outcome = await run_once(ctx, "billing.processInvoicePayment", idempotency_key, request, perform)
     async with ctx.read() as session:
         payment = await session.get(Payment, outcome.entity_id)
     if payment is None:

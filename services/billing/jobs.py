@@ -1,26 +1,40 @@
-"""The periodic billing jobs: overdue invoices and billing subscription renewals."""
+"""The periodic billing jobs: overdue invoices, billing subscription renewals, usage billing and
+the retries of refunds the provider failed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.settings import Settings
 from core.workers import PollingWorker, Round
 from models.db import Database
 from services.billing.invoices import mark_overdue_invoices
 from services.billing.plans import renew_due_billing_subscriptions
+from services.billing.provider import PaymentProvider
+from services.billing.refund_processing import retry_due_refunds
 from services.billing.usage_billing import bill_usage
 
 
 class BillingJobs(PollingWorker):
-    """Overdue invoices and subscription renewals, every ``interval`` seconds, in each process
-    (rows are claimed with SKIP LOCKED, so processes share the work); an interval of 0 runs none."""
+    """Overdue invoices, subscription renewals, usage billing and refund retries, every
+    ``interval`` seconds, in each process (rows are claimed with SKIP LOCKED, so processes share
+    the work); an interval of 0 runs none."""
 
     name = "billing-jobs"
 
-    def __init__(self, db: Database, interval: float, on_events: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        interval: float,
+        provider: PaymentProvider,
+        settings: Settings,
+        on_events: Callable[[], None] | None = None,
+    ) -> None:
         # A failed round waits the interval too: these jobs are not urgent.
         super().__init__(interval, max_retry_seconds=interval)
         self.db = db
+        self.provider = provider
+        self.settings = settings
         self.interval = interval
         self.on_events = on_events
 
@@ -32,7 +46,8 @@ class BillingJobs(PollingWorker):
         overdue = await mark_overdue_invoices(self.db)
         renewed = await renew_due_billing_subscriptions(self.db)
         usage = await bill_usage(self.db)  # the ended periods' unbilled usage
-        if (overdue or renewed or usage.invoices) and self.on_events is not None:
+        refunds = await retry_due_refunds(self.db, self.provider, self.settings)
+        if (overdue or renewed or usage.invoices or refunds) and self.on_events is not None:
             self.on_events()
         return overdue, renewed
 

@@ -106,6 +106,7 @@ class NewOrder:
     billing_address: Address | None = None
     notes: str | None = None
     discount_code: str | None = None
+    submit: bool = False
 
     def request(self) -> dict[str, Any]:
         """The canonical request for the idempotency fingerprint."""

@@ -153,7 +153,7 @@ async def test_the_billing_job_bills_ended_periods_of_every_tenant(
 ) -> None:
     await usage_of_last_month(runtime, gql, "meter")
     await usage_of_last_month(runtime, gql, "meter-two")
-    jobs = BillingJobs(runtime.db, 0)
+    jobs = BillingJobs(runtime.db, 0, runtime.payment_provider, runtime.settings)
     await asyncio.gather(jobs.run_once(), jobs.run_once())
     assert await counts(runtime) == (4, 4, 10)  # this month's two records wait for the month's end
     async with runtime.db.session(ALL) as session:
