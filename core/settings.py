@@ -261,14 +261,17 @@ class Settings(BaseSettings):
         )
 
     def check_for_production(self) -> None:
-        """Refuse to start with token keys that cannot sign and verify (in any mode); in production
-        also with secrets anyone can read in our source, or with the in-process fake payment
-        provider. Every problem is named at once."""
+        """Refuse to start with token keys that cannot sign and verify, or half a ZarinPal set-up (in
+        any mode); in production also with secrets anyone can read in our source, with the
+        in-process fake payment provider, or with a gateway reached over plain HTTP. Every problem
+        is named at once."""
         problems = []
         try:
             self.token_keys  # noqa: B018 - loading them is the check
         except KeyProblems as refused:
             problems.extend(refused.problems)
+        if bool(self.zarinpal_url) != bool(self.zarinpal_merchant_id):
+            problems.append("set TENANTGRAPH_ZARINPAL_URL and TENANTGRAPH_ZARINPAL_MERCHANT_ID together")
         if not self.production:
             if problems:
                 raise ConfigurationError("; ".join(problems))
@@ -284,6 +287,10 @@ class Settings(BaseSettings):
         if not self.payment_provider_url:
             problems.append(
                 "TENANTGRAPH_PAYMENT_PROVIDER_URL is not set; the in-process fake provider is for development"
+            )
+        if self.zarinpal_url and not self.zarinpal_url.startswith("https://"):
+            problems.append(
+                "TENANTGRAPH_ZARINPAL_URL is not https: payment verification would travel in clear"
             )
         defaults = Settings.model_fields
         development_secrets = (

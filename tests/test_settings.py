@@ -55,6 +55,25 @@ def test_production_refuses_development_payment_settings(name: str, reason: str)
         Settings(**values).check_for_production()  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "half", [{"zarinpal_url": "https://gateway.example"}, {"zarinpal_merchant_id": "m-1"}]
+)
+def test_half_a_zarinpal_set_up_is_refused_in_any_mode(half: dict[str, str]) -> None:
+    with pytest.raises(
+        ConfigurationError, match="TENANTGRAPH_ZARINPAL_URL and TENANTGRAPH_ZARINPAL_MERCHANT_ID"
+    ):
+        Settings(**half).check_for_production()  # type: ignore[arg-type]
+
+
+def test_production_refuses_a_gateway_over_plain_http() -> None:
+    plain = {**PRODUCTION_SETTINGS, "zarinpal_url": "http://gateway.example", "zarinpal_merchant_id": "m-1"}
+    with pytest.raises(ConfigurationError, match="TENANTGRAPH_ZARINPAL_URL is not https"):
+        Settings(**plain).check_for_production()  # type: ignore[arg-type]
+    Settings(**{**plain, "zarinpal_url": "https://gateway.example"}).check_for_production()  # type: ignore[arg-type]
+    # Outside production a local fake gateway over plain HTTP is fine.
+    Settings(zarinpal_url="http://127.0.0.1:9", zarinpal_merchant_id="m-1").check_for_production()
+
+
 def test_production_names_every_problem_at_once() -> None:
     with pytest.raises(ConfigurationError) as refused:
         Settings(production=True).check_for_production()
