@@ -204,6 +204,9 @@ class Settings(BaseSettings):
     zarinpal_merchant_id: str = ""
     gateway_return_url: str = ""
     gateway_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A gateway payment the payer never came back from is verified with the gateway (paid or
+    # FAILED) by the billing job this long after it started.
+    gateway_payment_expiry_seconds: float = Field(default=1800.0, gt=0)
     log_level: str = "INFO"
 
     # Observability (server/metrics.py, server/tracing.py, server/observe.py). Set, /metrics answers

@@ -10,7 +10,11 @@ tenant (the caller says nothing about tenants). Status=OK is only a claim: the p
 with the gateway, server to server, for OUR amount, before it is marked paid through
 ``mark_succeeded`` (invoice and order updated there). The lock makes a repeated or concurrent
 callback wait and then find the payment paid: it is paid once. Status=NOK fails it (a later,
-verified OK callback still pays it: the gateway's word decides)."""
+verified OK callback still pays it: the gateway's word decides).
+
+``settle_abandoned_gateway_payments`` (services/billing/jobs.py): a payer who never comes back
+leaves a payment REQUIRES_PAYMENT; after ``gateway_payment_expiry_seconds`` the job asks the
+gateway, as a callback would, so nothing waits forever."""
 
 from __future__ import annotations
 
@@ -19,12 +23,14 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound, invalid
 from core.scope import TenantScope
+from core.settings import Settings
 from models.base import utcnow
 from models.billing import Invoice, Payment, PaymentStatus
 from models.db import Database
@@ -33,7 +39,7 @@ from models.orders import Order, OrderStatus
 from models.tenancy import SCOPE_KEY
 from services.billing.access import can_see, locked_to_change
 from services.billing.errors import BillingErrorCode
-from services.billing.gateways import GatewayError, RedirectGateway
+from services.billing.gateways import GatewayError, RedirectGateway, gateway_registry
 from services.billing.invoices import PAYABLE
 from services.billing.payments import mark_failed, mark_succeeded
 from services.context import ServiceContext
@@ -230,6 +236,26 @@ async def _verify(
     return CallbackOutcome.PAID
 
 
+async def _settle(
+    session: AsyncSession, gateway: RedirectGateway, row: GatewayPayment, status_ok: bool
+) -> CallbackResult:
+    """Settles the locked ``row``'s payment in the row's tenant, once."""
+    # From here on this session works in the payment's tenant, under the tenancy guard.
+    session.info[SCOPE_KEY] = TenantScope.of(row.tenant_id)
+    payment = await session.get(Payment, row.payment_id, with_for_update=True)
+    if payment is None:
+        return CallbackResult(CallbackOutcome.UNKNOWN)
+    actor = f"gateway:{gateway.name}"
+    if payment.status == PaymentStatus.SUCCEEDED:
+        outcome = CallbackOutcome.PAID
+    elif not status_ok:
+        mark_failed(session, payment, f"Cancelled by the payer at {gateway.name}.", actor=actor)
+        outcome = CallbackOutcome.CANCELLED
+    else:
+        outcome = await _verify(session, gateway, row, payment, actor)
+    return CallbackResult(outcome, payment.id)
+
+
 async def handle_callback(
     db: Database,
     gateway: RedirectGateway,
@@ -247,20 +273,45 @@ async def handle_callback(
         if row is None:
             log.warning("gateway %s callback for unknown authority %r", gateway.name, authority[:80])
             return CallbackResult(CallbackOutcome.UNKNOWN)
-        # From here on this session works in the payment's tenant, under the tenancy guard.
-        session.info[SCOPE_KEY] = TenantScope.of(row.tenant_id)
-        payment = await session.get(Payment, row.payment_id, with_for_update=True)
-        if payment is None:
-            return CallbackResult(CallbackOutcome.UNKNOWN)
         row.callbacks += 1
-        actor = f"gateway:{gateway.name}"
-        if payment.status == PaymentStatus.SUCCEEDED:
-            outcome = CallbackOutcome.PAID
-        elif not status_ok:
-            mark_failed(session, payment, f"Cancelled by the payer at {gateway.name}.", actor=actor)
-            outcome = CallbackOutcome.CANCELLED
-        else:
-            outcome = await _verify(session, gateway, row, payment, actor)
-        result = CallbackResult(outcome, payment.id)
+        result = await _settle(session, gateway, row, status_ok)
     on_events_committed()
     return result
+
+
+async def settle_abandoned_gateway_payments(
+    db: Database, settings: Settings, now: datetime | None = None, limit: int = 20
+) -> int:
+    """Gateway payments still unpaid ``gateway_payment_expiry_seconds`` after they started (the
+    payer never came back) are asked about, server to server: paid at the gateway -> paid here,
+    refused -> FAILED, the gateway unreachable -> asked again next round. Rows a callback holds are
+    skipped. Returns how many were settled."""
+    gateways = gateway_registry(settings)
+    if not gateways:
+        return 0
+    started_before = (now or utcnow()) - timedelta(seconds=settings.gateway_payment_expiry_seconds)
+    async with db.session(TenantScope.all_tenants()) as session:
+        abandoned = list(
+            await session.scalars(
+                select(GatewayPayment.id)
+                .join(Payment, Payment.id == GatewayPayment.payment_id)
+                .where(
+                    GatewayPayment.provider.in_(gateways),
+                    GatewayPayment.created_at < started_before,
+                    Payment.status == PaymentStatus.REQUIRES_PAYMENT,
+                )
+                .order_by(GatewayPayment.created_at)
+                .limit(limit)
+            )
+        )
+    settled = 0
+    for row_id in abandoned:  # one transaction each: a gateway call holds only its own row
+        async with db.transaction(TenantScope.all_tenants()) as session:
+            row = await session.scalar(
+                select(GatewayPayment).where(GatewayPayment.id == row_id).with_for_update(skip_locked=True)
+            )
+            if row is None:
+                continue
+            result = await _settle(session, gateways[row.provider], row, status_ok=True)
+            settled += result.outcome in (CallbackOutcome.PAID, CallbackOutcome.FAILED)
+    return settled

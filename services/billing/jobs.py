@@ -1,5 +1,5 @@
-"""The periodic billing jobs: overdue invoices, billing subscription renewals, usage billing and
-the retries of refunds the provider failed."""
+"""The periodic billing jobs: overdue invoices, billing subscription renewals, usage billing, the
+retries of refunds the provider failed and gateway payments the payer abandoned."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from core.settings import Settings
 from core.workers import PollingWorker, Round
 from models.db import Database
+from services.billing.gateway_payments import settle_abandoned_gateway_payments
 from services.billing.invoices import mark_overdue_invoices
 from services.billing.plans import renew_due_billing_subscriptions
 from services.billing.provider import PaymentProvider
@@ -47,7 +48,8 @@ class BillingJobs(PollingWorker):
         renewed = await renew_due_billing_subscriptions(self.db)
         usage = await bill_usage(self.db)  # the ended periods' unbilled usage
         refunds = await retry_due_refunds(self.db, self.provider, self.settings)
-        if (overdue or renewed or usage.invoices or refunds) and self.on_events is not None:
+        abandoned = await settle_abandoned_gateway_payments(self.db, self.settings)
+        if (overdue or renewed or usage.invoices or refunds or abandoned) and self.on_events is not None:
             self.on_events()
         return overdue, renewed
 

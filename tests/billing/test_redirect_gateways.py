@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,12 +18,14 @@ from starlette.applications import Starlette
 
 from core.permissions import Role
 from core.settings import Settings
+from models.base import utcnow
 from models.billing import Invoice, InvoiceStatus, Payment, PaymentStatus
 from models.events import OutboxEvent
 from models.gateways import GatewayPayment
 from models.orders import Order, OrderStatus
 from server.app import create_app
 from server.runtime import Runtime
+from services.billing.gateway_payments import settle_abandoned_gateway_payments
 from tests.billing.support import PlacedOrder, gid, invoice_for, make_order, raw_id, rows
 from tests.conftest import app_client, make_settings
 from tests.harness.servers import PostgresServer, RedisServer
@@ -423,3 +426,40 @@ async def test_without_a_configured_gateway_the_embedded_run_answers_a_clear_use
     assert payload["payment"] is None and payload["redirectUrl"] is None
     callback = await http.get("/payments/callback/zarinpal", params={"Authority": "A1", "Status": "OK"})
     assert callback.status_code == 404 and callback.headers["content-type"] == "application/problem+json"
+
+
+async def test_the_billing_job_asks_the_gateway_about_payments_the_payer_never_came_back_from(
+    runtime: Runtime,
+    ggql: GraphQLClient,
+    browser: httpx.AsyncClient,
+    gateway_settings: Settings,
+    fake_gateway: FakeGateway,
+) -> None:
+    buyer, invoice, order = await _invoiced(runtime, ggql)
+    paid_there = await _start(ggql, buyer, invoiceId=invoice["id"])
+    await _pay_at_gateway(browser, paid_there["redirectUrl"])  # the callback never arrives
+    other_buyer, other_invoice, _ = await _invoiced(runtime, ggql)
+    abandoned = await _start(ggql, other_buyer, invoiceId=other_invoice["id"])  # never even visited
+    expired = utcnow() + timedelta(seconds=gateway_settings.gateway_payment_expiry_seconds + 5)
+
+    async def statuses() -> dict[str, PaymentStatus]:
+        return {p.provider_payment_id: p.status for p in await rows(runtime, Payment)}
+
+    assert await settle_abandoned_gateway_payments(runtime.db, gateway_settings) == 0  # not yet due
+    fake_gateway.fail_verify = True
+    try:  # the gateway cannot be asked: nothing changes, the next round asks again
+        assert await settle_abandoned_gateway_payments(runtime.db, gateway_settings, now=expired) == 0
+    finally:
+        fake_gateway.fail_verify = False
+    assert set((await statuses()).values()) == {PaymentStatus.REQUIRES_PAYMENT}
+
+    assert await settle_abandoned_gateway_payments(runtime.db, gateway_settings, now=expired) == 2
+    assert await statuses() == {
+        paid_there["authority"]: PaymentStatus.SUCCEEDED,
+        abandoned["authority"]: PaymentStatus.FAILED,
+    }
+    (stored_order,) = await rows(runtime, Order, Order.id == order.id)
+    assert stored_order.status == OrderStatus.PAID
+    (failed,) = await rows(runtime, Payment, Payment.status == PaymentStatus.FAILED)
+    assert failed.failure_reason is not None and "(-51)" in failed.failure_reason
+    assert await settle_abandoned_gateway_payments(runtime.db, gateway_settings, now=expired) == 0
