@@ -10,6 +10,7 @@ from loaders.catalog import CatalogLoaders
 from loaders.delivery import DeliveryLoaders
 from loaders.identity import IdentityLoaders
 from loaders.orders import OrderLoaders
+from loaders.promotions import PromotionLoaders
 from loaders.tenant_profile import TenantProfileLoaders
 from loaders.usage import UsageLoaders
 from loaders.wallet import WalletLoaders
@@ -52,3 +53,7 @@ class Loaders:
     @cached_property
     def usage(self) -> UsageLoaders:
         return UsageLoaders(self.reads, self.scope)
+
+    @cached_property
+    def promotions(self) -> PromotionLoaders:
+        return PromotionLoaders(self.reads, self.scope)

@@ -1,4 +1,5 @@
-"""Order loaders: orders by id, and their items and status history by order id, batched per request."""
+"""Order loaders: orders and shipping methods by id, and orders' items and status history by order
+id, batched per request."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from loaders.base import LoaderSet
 from loaders.pagination import ChildPageKey, Page, SortKey, child_counts, child_pages
 from models.db import Reads
 from models.orders import Order, OrderItem, OrderStatusChange
+from models.shipping import ShippingMethod
 
 # A user's orders as User.orders lists them (served by ix_orders_user_created).
 ORDERS_BY_CREATION = SortKey(Order.created_at, Order.id)
@@ -26,9 +28,13 @@ class OrderLoaders(LoaderSet):
         self.history_of_order = self.loader(self._history)
         self.orders_of_user = self.loader(self._orders_of_users)
         self.order_count_of_user = self.loader(self._order_counts)
+        self.shipping_method = self.loader(self._shipping_methods)
 
     async def _orders(self, ids: Sequence[uuid.UUID]) -> list[Order | None]:
         return await self.rows_by_id(Order, ids)
+
+    async def _shipping_methods(self, ids: Sequence[uuid.UUID]) -> list[ShippingMethod | None]:
+        return await self.rows_by_id(ShippingMethod, ids)
 
     async def _items(self, order_ids: Sequence[uuid.UUID]) -> list[list[OrderItem]]:
         rows = await self.fetch(

@@ -11,6 +11,9 @@ from models import (  # noqa: F401
     gateways,
     idempotency,
     orders,
+    payouts,
+    promotions,
+    shipping,
     tenancy,
     usage,
 )

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     literal_column,
     text,
 )
@@ -102,6 +103,13 @@ class Product(TenantOwned, Base):
     status: Mapped[ProductStatus] = mapped_column(enum_column(ProductStatus), default=ProductStatus.DRAFT)
     # None: stock is not tracked for this product (services, digital goods).
     stock_quantity: Mapped[int | None]
+    # Digital goods ship nothing: an order of digital products only needs no shipping address.
+    is_digital: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A marketplace seller's product: their share of its paid lines is transferred to them
+    # (services/billing/payouts.py); None: the tenant's own.
+    seller_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     image_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Kept in the review's transaction so listing products never aggregates reviews.

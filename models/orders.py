@@ -74,6 +74,14 @@ class Order(TenantOwned, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     shipping_address: Mapped[dict[str, Any] | None]
     billing_address: Mapped[dict[str, Any] | None]
+    # The shipping method chosen at checkout (its price is in shipping_total), and the buyer's saved
+    # payment method named there (services/orders/shipping.py); either may be null.
+    shipping_method_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("shipping_methods.id", ondelete="SET NULL"), index=True
+    )
+    payment_method_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("payment_methods.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     paid_at: Mapped[datetime | None]

@@ -26,9 +26,12 @@ from core.lengths import (
 )
 from core.phones import MAX_PHONE_INPUT_LENGTH
 from services.audit import MAX_ACTION, MAX_TARGET_ID, MAX_TARGET_TYPE
+from services.billing.disputes import MAX_EVIDENCE_TEXT, MAX_PROVIDER_DISPUTE_ID
 from services.billing.invoice_creation import MAX_DESCRIPTION as MAX_INVOICE_LINE_DESCRIPTION
 from services.billing.payments import MAX_CARD_TOKEN_LENGTH
+from services.billing.payouts import MAX_URL_CHARS as MAX_ONBOARDING_URL
 from services.billing.plans import MAX_PLAN_CODE_LENGTH
+from services.billing.refund_processing import MAX_DETAILS as MAX_REFUND_DETAILS
 from services.billing.refunds import MAX_REASON as MAX_REFUND_REASON
 from services.billing.usage import MAX_EVENT_ID
 from services.catalog.products import MAX_NAME as MAX_PRODUCT_NAME
@@ -73,6 +76,8 @@ from services.identity.wallet import MAX_REFERENCE_LENGTH as MAX_WALLET_REFERENC
 from services.orders.delivery import MAX_CARRIER_CHARS, MAX_CONTENT_CHARS, MAX_TRACKING_CHARS, MAX_URL_CHARS
 from services.orders.new_order import ADDRESS_FIELDS, MAX_NOTES_CHARS
 from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
+from services.orders.shipping import MAX_CODE_CHARS as MAX_SHIPPING_CODE
+from services.orders.shipping import MAX_NAME_CHARS as MAX_SHIPPING_NAME
 
 # ID arguments and input fields, and the page cursors (String arguments of these names), all
 # checked before resolving.
@@ -237,6 +242,15 @@ BY_SERVICES: dict[str, int] = {
     # orders
     **{f"PostalAddressInput.{graphql}": limit for _, graphql, limit, _ in ADDRESS_FIELDS},
     **_inputs("CreateOrderInput", MAX_NOTES_CHARS, "notes"),
+    # promotion codes (services/orders/new_order.py, promotions.py: TOO_LONG, INVALID_PROMOTION_CODE)
+    **_inputs("CreateOrderInput", MAX_DISCOUNT_CODE_LENGTH, "promotionCodes"),  # each of them
+    **_inputs("CreatePromotionCodeInput", MAX_DISCOUNT_CODE_LENGTH, "code"),
+    **_inputs("UpdatePromotionCodeInput", MAX_DISCOUNT_CODE_LENGTH, "code"),
+    # seller onboarding (services/billing/payouts.py: INVALID_URL)
+    **_inputs("StartSellerOnboardingInput", MAX_ONBOARDING_URL, "returnUrl", "refreshUrl"),
+    # shipping methods (services/orders/shipping.py: INVALID_SHIPPING_METHOD)
+    **{f"{action}ShippingMethodInput.code": MAX_SHIPPING_CODE for action in ("Create", "Update")},
+    **{f"{action}ShippingMethodInput.name": MAX_SHIPPING_NAME for action in ("Create", "Update")},
     **_inputs("OrderTransitionInput", MAX_TRANSITION_REASON, "reason"),
     # idempotency keys (services/idempotency.py: BAD_USER_INPUT), with the Idempotency-Key header
     **{
@@ -345,8 +359,29 @@ BEFORE_RESOLVING: dict[str, int] = {
     # orders
     **_inputs("OrderFilterInput", MAX_SEARCH_LENGTH, "search"),
     **_inputs("CreateOrderInput", MAX_DISCOUNT_CODE_LENGTH, "discountCode"),
+    "Query.validatePromotionCode(code:)": MAX_DISCOUNT_CODE_LENGTH,
+    **_inputs("SubscribeInput", MAX_DISCOUNT_CODE_LENGTH, "promotionCode"),
     # billing
     "Query.invoiceByNumber(number:)": MAX_DOCUMENT_NUMBER_LENGTH,
     **_inputs("InvoiceFilterInput", CURRENCY_CODE_LENGTH, "currency"),
     **_inputs("RequestRefundInput", MAX_REFUND_REASON, "reason"),
+    **_inputs("RequestRefundInput", MAX_REFUND_DETAILS, "details"),
+    **_inputs("OpenDisputeInput", MAX_REFUND_REASON, "reason"),
+    **_inputs("OpenDisputeInput", MAX_PROVIDER_DISPUTE_ID, "providerDisputeId"),
+    **_inputs(
+        "DisputeEvidenceInput",
+        MAX_EVIDENCE_TEXT,
+        "productDescription",
+        "customerName",
+        "customerEmailAddress",
+        "billingAddress",
+        "shippingCarrier",
+        "shippingTrackingNumber",
+        "shippingDate",
+        "serviceDate",
+        "accessActivityLog",
+        "refundPolicyDisclosure",
+        "refundRefusalExplanation",
+        "uncategorizedText",
+    ),
 }

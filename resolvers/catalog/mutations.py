@@ -109,6 +109,8 @@ def _product_fields(input: CreateProductInput | UpdateProductInput) -> ProductFi
         sale_price=_price(input.sale_price),
         status=_kept(input.status),
         stock_quantity=_kept(input.stock_quantity),
+        is_digital=_required(_kept(input.is_digital), "isDigital"),
+        seller_id=_ref(input.seller_id, "User", "sellerId"),
         attributes=_attributes(input.attributes),
         image_urls=_kept(input.image_urls),
     )

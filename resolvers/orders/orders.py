@@ -229,11 +229,14 @@ class OrderMutation:
                 if input.items is not None
                 else None
             ),
-            shipping_address=input.shipping_address.to_address(),
+            shipping_address=input.shipping_address.to_address() if input.shipping_address else None,
             billing_address=input.billing_address.to_address() if input.billing_address else None,
             notes=input.notes,
             discount_code=input.discount_code,
+            promotion_codes=tuple(input.promotion_codes or ()),
             submit=input.submit,
+            shipping_method_id=optional_reference(input.shipping_method_id, "ShippingMethod"),
+            payment_method_id=optional_reference(input.payment_method_id, "PaymentMethod"),
         )
         call = checkout.create_order(
             info.context.services, new, info.context.idempotency_key(input.idempotency_key)

@@ -82,6 +82,12 @@ class CreateProductInput:
         default=ProductStatus.DRAFT, description="DRAFT (the default) until it should be seen."
     )
     stock_quantity: int | None = strawberry.field(default=None, description="Omit to not track stock.")
+    is_digital: bool = strawberry.field(
+        default=False, description="Digital goods ship nothing: an order of only these needs no address."
+    )
+    seller_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A marketplace seller (a user of the tenant) paid their share of its sales."
+    )
     attributes: JSON | None = strawberry.field(default=None, description="A JSON object, at most 100 keys.")
     image_urls: list[str] = strawberry.field(
         default_factory=list, description="Absolute http(s) URLs, at most 20."
@@ -111,6 +117,14 @@ class UpdateProductInput:
     status: ProductStatus | None = strawberry.field(default=strawberry.UNSET, description="New status.")
     stock_quantity: int | None = strawberry.field(
         default=strawberry.UNSET, description="New stock; null stops tracking it."
+    )
+    is_digital: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Whether it is a digital good (placed orders keep their shipping).",
+    )
+    seller_id: relay.GlobalID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="New seller (paid orders keep their transfers); null: the tenant's own.",
     )
     attributes: JSON | None = strawberry.field(
         default=strawberry.UNSET, description="Replaces the attributes as a whole."

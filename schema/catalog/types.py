@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.types.lazy_type import LazyType
 
 from core.errors import BadUserInput
 from loaders.catalog import ReviewPageKey
@@ -18,11 +19,16 @@ from models import catalog as models
 from models.catalog import ProductStatus
 from schema.enums import documented_enum
 from schema.money import Money
-from schema.nodes import Entity, LoadedNode, load_nodes, node_or_not_found, node_type
+from schema.nodes import Entity, LoadedNode, load_nodes, node_or_none, node_or_not_found, node_type
 from schema.pagination import After, Before, Connection, First, Last, connection
 from services.catalog.access import can_see_product
 from services.catalog.reviews import average_rating
 from services.catalog.search import ProductOrderField
+
+if TYPE_CHECKING:  # users' types build on the catalog's (orders list products): resolved lazily
+    from schema.identity.accounts import User
+
+USER_TYPE: LazyType[str, str] = LazyType("User", "schema.identity.accounts")
 
 documented_enum(
     ProductStatus,
@@ -195,6 +201,9 @@ class Product(Entity):
     sale_price: Money | None = strawberry.field(description="Set while the product is on sale.")
     price: Money = strawberry.field(description="What a buyer pays now: the sale price if set.")
     stock_quantity: int | None = strawberry.field(description="Null: stock is not tracked.")
+    is_digital: bool = strawberry.field(
+        description="A digital good ships nothing (an order of only these needs no shipping address)."
+    )
     attributes: JSON = strawberry.field(
         description="Free-form JSON object (size, colour, ...), at most 100 keys."
     )
@@ -207,6 +216,7 @@ class Product(Entity):
     updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
     category_uuid: strawberry.Private[uuid.UUID | None]
     brand_uuid: strawberry.Private[uuid.UUID | None]
+    seller_uuid: strawberry.Private[uuid.UUID | None]
 
     @classmethod
     def from_model(cls, product: models.Product) -> Self:
@@ -222,6 +232,7 @@ class Product(Entity):
             else None,
             price=Money.of(product.price, product.currency),
             stock_quantity=product.stock_quantity,
+            is_digital=product.is_digital,
             attributes=JSON(product.attributes),
             image_urls=list(product.image_urls or []),
             average_rating=average_rating(product),
@@ -230,6 +241,7 @@ class Product(Entity):
             updated_at=product.updated_at,
             category_uuid=product.category_id,
             brand_uuid=product.brand_id,
+            seller_uuid=product.seller_id,
         )
 
     @strawberry.field(description="Whether it can be ordered now: stock is untracked or above 0.")
@@ -249,6 +261,14 @@ class Product(Entity):
             return None
         brand = await info.context.loaders.catalog.brand.load(self.brand_uuid)
         return Brand.from_model(brand) if brand else None
+
+    @strawberry.field(
+        description="The marketplace seller paid their share of its sales (`transfers`); null for the "
+        "tenant's own products, or when that user is out of your reach."
+    )
+    async def seller(self, info: Info) -> Annotated[User, strawberry.lazy("schema.identity.accounts")] | None:
+        user_type: type[User] = USER_TYPE.resolve_type()
+        return await node_or_none(user_type, info, self.seller_uuid)
 
     @strawberry.field(description="Reviews, newest first.")
     async def reviews(

@@ -71,7 +71,10 @@ class OrderLineInput:
 
 @strawberry.input(description="Order the cart (fromCart: true) or the given items.")
 class CreateOrderInput:
-    shipping_address: PostalAddressInput = strawberry.field(description="Where it ships.")
+    shipping_address: PostalAddressInput | None = strawberry.field(
+        default=None,
+        description="Where it ships: required when any item is physical (not `isDigital`).",
+    )
     from_cart: bool = strawberry.field(default=False, description="Order the cart's lines (and empty it).")
     items: list[OrderLineInput] | None = strawberry.field(
         default=None, description="The lines, when not ordering the cart (at most 100)."
@@ -80,10 +83,27 @@ class CreateOrderInput:
         default=None, description="The shipping address when not given."
     )
     notes: str | None = strawberry.field(default=None, description="Notes for the tenant.")
-    discount_code: str | None = strawberry.field(default=None, description="A discount code of the tenant.")
+    discount_code: str | None = strawberry.field(
+        default=None,
+        description="A discount code of the tenant: one of its promotion codes, else one of its "
+        "`discountCodes` setting (prefer `promotionCodes`).",
+    )
+    promotion_codes: list[str] | None = strawberry.field(
+        default=None,
+        description="Promotion codes to apply (at most 5, case-insensitive); their discounts add up, "
+        "never beyond the subtotal. Any code that does not apply is a userError and no order is placed.",
+    )
     submit: bool = strawberry.field(
         default=False,
         description="Submit for payment at once: the order is created AWAITING_PAYMENT, in one step.",
+    )
+    shipping_method_id: relay.GlobalID | None = strawberry.field(
+        default=None,
+        description="One of the tenant's active `shippingMethods` in the order's currency: required "
+        "for physical items when the tenant has such methods; refused for a digital-only order.",
+    )
+    payment_method_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="One of your saved, unexpired payment methods, kept on the order."
     )
     idempotency_key: str | None = strawberry.field(
         default=None, description="Overrides the Idempotency-Key header: a repeat returns the first result."

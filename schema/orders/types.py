@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.types.lazy_type import LazyType
 
 from core.errors import NotFound
 from models import orders as models
@@ -22,12 +23,18 @@ from schema.live import SharedPayload
 from schema.money import Money
 from schema.nodes import Entity, load_nodes, node_or_none, node_type
 from schema.orders.delivery import OrderItemDelivery, item_delivery
+from schema.orders.shipping import ShippingMethod
 from services.identity.users import can_read_user
 from services.orders import pricing
 from services.orders.cart import CartContents, product_available
 from services.orders.orders import can_read_order
 from services.orders.reads import CurrencyStatistics, OrderSortField, RevenuePoint
 from services.orders.reads import OrderStatistics as OrderStatisticsResult
+
+if TYPE_CHECKING:  # schema.billing builds on orders: the card type is resolved lazily
+    from schema.billing.payments import PaymentMethod
+
+PAYMENT_METHOD_TYPE: LazyType[str, str] = LazyType("PaymentMethod", "schema.billing.payments")
 
 S = OrderStatus
 documented_enum(
@@ -234,6 +241,12 @@ class OrderStatusChange:
         return User.from_model(user) if user else None
 
 
+@strawberry.type(description="A promotion code an order took, and what it took off.")
+class AppliedPromotionCode:
+    code: str = strawberry.field(description="The code (upper-cased).")
+    discount: Money = strawberry.field(description="What it took off the order.")
+
+
 @node_type
 @strawberry.federation.type(keys=["id"], name="Order", description="An order of a user in a tenant.")
 class Order(Entity):
@@ -242,7 +255,7 @@ class Order(Entity):
     status: OrderStatus = strawberry.field(description="Where the order is in its life cycle.")
     currency: str = strawberry.field(description="ISO 4217 code of every amount of the order.")
     subtotal: Money = strawberry.field(description="Sum of the lines before discount and tax.")
-    discount_total: Money = strawberry.field(description="Discount of the discount code, if any.")
+    discount_total: Money = strawberry.field(description="Discount of its promotion and discount codes.")
     tax_total: Money = strawberry.field(description="Tax at the tenant's rate.")
     shipping_total: Money = strawberry.field(description="Shipping charged.")
     total: Money = strawberry.field(description="subtotal - discountTotal + taxTotal + shippingTotal.")
@@ -255,6 +268,8 @@ class Order(Entity):
     paid_at: datetime | None = strawberry.field(description="When it was paid (UTC); null until then.")
     cancelled_at: datetime | None = strawberry.field(description="When it was cancelled (UTC), if it was.")
     user_uuid: strawberry.Private[uuid.UUID]
+    shipping_method_uuid: strawberry.Private[uuid.UUID | None]
+    payment_method_uuid: strawberry.Private[uuid.UUID | None]
 
     @classmethod
     def from_model(cls, order: models.Order) -> Self:
@@ -278,7 +293,23 @@ class Order(Entity):
             paid_at=order.paid_at,
             cancelled_at=order.cancelled_at,
             user_uuid=order.user_id,
+            shipping_method_uuid=order.shipping_method_id,
+            payment_method_uuid=order.payment_method_id,
         )
+
+    @strawberry.field(description="The shipping method chosen at checkout; null for none (or digital).")
+    async def shipping_method(self, info: Info) -> ShippingMethod | None:
+        return await node_or_none(ShippingMethod, info, self.shipping_method_uuid)
+
+    @strawberry.field(
+        description="The buyer's saved card named at checkout (`paymentMethodId`); null if none, if it "
+        "was removed, or if billing records are out of your reach."
+    )
+    async def payment_method(
+        self, info: Info
+    ) -> Annotated[PaymentMethod, strawberry.lazy("schema.billing.payments")] | None:
+        card_type: type[PaymentMethod] = PAYMENT_METHOD_TYPE.resolve_type()
+        return await node_or_none(card_type, info, self.payment_method_uuid)
 
     @strawberry.field(description="Who placed the order.")
     async def user(self, info: Info) -> User:
@@ -296,6 +327,14 @@ class Order(Entity):
     async def status_history(self, info: Info) -> list[OrderStatusChange]:
         history = await info.context.loaders.orders.history_of_order.load(uuid.UUID(self.order_id))
         return [OrderStatusChange.from_model(change) for change in history]
+
+    @strawberry.field(description="The promotion codes the order took (by code), each with its discount.")
+    async def promotion_codes(self, info: Info) -> list[AppliedPromotionCode]:
+        uses = await info.context.loaders.promotions.uses_of_order.load(uuid.UUID(self.order_id))
+        return [
+            AppliedPromotionCode(code=code, discount=Money.of(use.amount, self.currency))
+            for use, code in uses
+        ]
 
     # relay.Node types ``required=True`` as returning no None; the overloads that would say so
     # do not satisfy schema.nodes.NodeType under mypy, and nothing here asks for ``required``.

@@ -15,6 +15,7 @@ from core.lengths import MAX_DESCRIPTION_LENGTH
 from core.permissions import PRODUCT_DELETERS, PRODUCTS_DELETE, PRODUCTS_WRITE
 from models.catalog import Brand, Category, Product, ProductStatus
 from models.db import locked_or_not_found
+from models.identity.accounts import User
 from models.orders import OrderItem
 from services.catalog.access import write_scope
 from services.catalog.errors import CatalogErrorCode
@@ -57,6 +58,8 @@ class ProductFields:
     sale_price: Price | Keep | None = KEEP
     status: ProductStatus | Keep = KEEP
     stock_quantity: int | Keep | None = KEEP
+    is_digital: bool | Keep = KEEP
+    seller_id: uuid.UUID | Keep | None = KEEP
     attributes: dict[str, Any] | Keep = KEEP
     image_urls: list[str] | Keep = KEEP
 
@@ -126,6 +129,8 @@ async def _reference_problems(session: AsyncSession, fields: ProductFields) -> l
         problems.append(problem("categoryId", CatalogErrorCode.NOT_FOUND, "No such category."))
     if isinstance(fields.brand_id, uuid.UUID) and await session.get(Brand, fields.brand_id) is None:
         problems.append(problem("brandId", CatalogErrorCode.NOT_FOUND, "No such brand."))
+    if isinstance(fields.seller_id, uuid.UUID) and await session.get(User, fields.seller_id) is None:
+        problems.append(problem("sellerId", CatalogErrorCode.NOT_FOUND, "No such user."))
     return problems
 
 
@@ -150,7 +155,16 @@ def _apply(product: Product, fields: ProductFields) -> None:
     if not isinstance(fields.sale_price, Keep):
         product.sale_price = fields.sale_price.amount if fields.sale_price else None
     set_given(
-        product, fields, "category_id", "brand_id", "status", "stock_quantity", "attributes", strip=False
+        product,
+        fields,
+        "category_id",
+        "brand_id",
+        "status",
+        "stock_quantity",
+        "is_digital",
+        "seller_id",
+        "attributes",
+        strip=False,
     )
     if not isinstance(fields.image_urls, Keep):
         product.image_urls = [url.strip() for url in fields.image_urls]
@@ -179,6 +193,7 @@ async def create_product(ctx: ServiceContext, fields: ProductFields) -> Product:
             status=ProductStatus.DRAFT,
             description=None,
             stock_quantity=None,
+            is_digital=False,
             attributes={},
             image_urls=[],
         )

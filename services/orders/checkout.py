@@ -7,6 +7,11 @@
   AWAITING_PAYMENT in the same transaction.
 - Tenant settings read here: ``taxRateBps`` (int, basis points, default 0) and ``discountCodes``
   ({"CODE": {"percentBps": 1000} | {"amount": 500, "currency": "EUR"}}; codes are case-insensitive).
+- Promotion codes (services/orders/promotions.py) are claimed under their rows' locks and their
+  uses recorded here; ``discountCode`` names a promotion code first, else one of ``discountCodes``.
+- Shipping (services/orders/shipping.py): physical items need a shipping address and, when the
+  tenant has active methods in the order's currency, one of them (its price is the order's
+  shipping); a digital-only order needs neither. ``paymentMethodId``: a saved card of the buyer.
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ from services.context import ServiceContext
 from services.counters import next_value
 from services.idempotency import run_once
 from services.money import MAX_AMOUNT
-from services.orders import pricing
+from services.orders import pricing, promotions, shipping
 from services.orders.cart import (
     cart_items,
     given_attributes,
     lock_cart,
+    path,
     product_available,
     quantity_problem,
     stock_problem,
@@ -151,16 +157,46 @@ async def place_order(
         problem = stock_problem(where, products[product_id], quantity) or quantity_problem(where, quantity)
         if problem:
             problems.append(problem)
+    physical = any(not products[line.product_id].is_digital for line in lines)
+    if physical and new.shipping_address is None:
+        problems.append(
+            FieldProblem(
+                path("shippingAddress"), OrderErrorCode.REQUIRED, "Physical items need a shipping address."
+            )
+        )
     if problems:
         raise InvalidInput(*problems)
 
     (currency,) = currencies
     tenant = await session.get(Tenant, tenant_id)
     settings = tenant.settings if tenant else {}
+    claim = await promotions.claim_codes(
+        session,
+        user_id=user_id,
+        codes=new.promotion_codes,
+        legacy_code=new.discount_code,
+        lines=[
+            promotions.PricedLine(line.product_id, products[line.product_id].price, line.quantity)
+            for line in lines
+        ],
+        currency=currency,
+    )
+    legacy = discount_for_code(settings, new.discount_code, currency) if claim.legacy_unmatched else None
+    priced_lines = [pricing.Line(products[line.product_id].price, line.quantity) for line in lines]
+    shipped = await shipping.checkout_shipping(
+        session,
+        method_id=new.shipping_method_id,
+        physical=physical,
+        currency=currency,
+        subtotal=pricing.subtotal(priced_lines),
+    )
+    paying_with = await shipping.checkout_payment_method(session, user_id, new.payment_method_id)
     priced = pricing.price_order(
-        [pricing.Line(products[line.product_id].price, line.quantity) for line in lines],
-        discount=discount_for_code(settings, new.discount_code, currency),
+        priced_lines,
+        discount=legacy,
+        discounts=claim.discounts,
         tax_rate_bps=tax_rate_bps(settings),
+        shipping=shipped.amount,
     )
     if max(priced.subtotal, priced.total) > MAX_AMOUNT:
         raise invalid(
@@ -184,6 +220,8 @@ async def place_order(
         notes=new.notes.strip() if new.notes and new.notes.strip() else None,
         shipping_address=address_record(new.shipping_address),
         billing_address=address_record(new.billing_address or new.shipping_address),
+        shipping_method_id=shipped.method.id if shipped.method else None,
+        payment_method_id=paying_with.id if paying_with else None,
         created_at=now,
         updated_at=now,
     )
@@ -210,6 +248,7 @@ async def place_order(
         product = products[product_id]
         if product.stock_quantity is not None:
             product.stock_quantity -= quantity
+    promotions.record_uses(session, order, claim.applied, priced.discounts[int(legacy is not None) :])
     record_created(session, order, actor=actor, actor_user_id=actor_user_id)
     if cart is not None:
         await session.execute(delete(CartItem).where(CartItem.cart_id == cart.id))

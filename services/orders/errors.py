@@ -33,3 +33,24 @@ class OrderErrorCode(enum.StrEnum):
     ALREADY_DELIVERED = "ALREADY_DELIVERED"  # revertPayment: an item's delivery was sent
     ORDER_NOT_PAID = "ORDER_NOT_PAID"  # delivery: only for PAID, PROVISIONING, COMPLETED orders
     NO_DELIVERY = "NO_DELIVERY"  # deliverOrderItem: the item has no delivery info yet
+    # Promotion codes (services/orders/promotions.py)
+    PROMOTION_CODE_UNKNOWN = "PROMOTION_CODE_UNKNOWN"  # no such code in the tenant, or deactivated
+    PROMOTION_CODE_NOT_STARTED = "PROMOTION_CODE_NOT_STARTED"
+    PROMOTION_CODE_EXPIRED = "PROMOTION_CODE_EXPIRED"
+    PROMOTION_CODE_USED_UP = "PROMOTION_CODE_USED_UP"  # maxUses reached
+    PROMOTION_CODE_USER_LIMIT = "PROMOTION_CODE_USER_LIMIT"  # maxUsesPerUser reached
+    PROMOTION_CODE_NOT_ELIGIBLE = "PROMOTION_CODE_NOT_ELIGIBLE"  # none of its products ordered
+    PROMOTION_CODE_CURRENCY_MISMATCH = "PROMOTION_CODE_CURRENCY_MISMATCH"  # a FIXED code of another currency
+    PROMOTION_CODE_REPEATED = "PROMOTION_CODE_REPEATED"  # the same code twice in one order
+    TOO_MANY_PROMOTION_CODES = "TOO_MANY_PROMOTION_CODES"
+    INVALID_PROMOTION_CODE = "INVALID_PROMOTION_CODE"  # staff: a code's definition does not hold
+    PROMOTION_CODE_TAKEN = "PROMOTION_CODE_TAKEN"  # staff: another code of the tenant reads the same
+    # Shipping methods and the payment method of an order (services/orders/shipping.py)
+    SHIPPING_METHOD_UNKNOWN = "SHIPPING_METHOD_UNKNOWN"  # no such method in the tenant, or deactivated
+    SHIPPING_METHOD_CURRENCY_MISMATCH = "SHIPPING_METHOD_CURRENCY_MISMATCH"
+    SHIPPING_METHOD_REQUIRED = "SHIPPING_METHOD_REQUIRED"  # physical items, and the tenant has methods
+    SHIPPING_NOT_NEEDED = "SHIPPING_NOT_NEEDED"  # a method named for a digital-only order
+    INVALID_SHIPPING_METHOD = "INVALID_SHIPPING_METHOD"  # staff: a method's definition does not hold
+    SHIPPING_METHOD_TAKEN = "SHIPPING_METHOD_TAKEN"  # staff: another method of the tenant has the code
+    PAYMENT_METHOD_UNKNOWN = "PAYMENT_METHOD_UNKNOWN"  # not a saved payment method of the buyer
+    PAYMENT_METHOD_EXPIRED = "PAYMENT_METHOD_EXPIRED"  # the saved card's expiry month has passed

@@ -1,5 +1,5 @@
-"""What a new order asks for (lines or the cart, addresses, notes, a discount code), and the
-checks of that input that need no database."""
+"""What a new order asks for (lines or the cart, addresses, notes, a discount code, a shipping
+method and a payment method), and the checks of that input that need no database."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.errors import FieldProblem
+from core.lengths import MAX_DISCOUNT_CODE_LENGTH
 from services.orders.cart import attributes_problem, path, quantity_problem
 from services.orders.errors import OrderErrorCode
 
 MAX_ORDER_LINES = 100
 MAX_NOTES_CHARS = 2_000
+MAX_PROMOTION_CODES = 5
+MAX_PROMOTION_CODE_CHARS = MAX_DISCOUNT_CODE_LENGTH
 
 # ISO 3166-1 alpha-2, every officially assigned code.
 _ISO_3166_ALPHA_2 = """
@@ -106,7 +109,12 @@ class NewOrder:
     billing_address: Address | None = None
     notes: str | None = None
     discount_code: str | None = None
+    # Promotion codes (services/orders/promotions.py), as given; checked by promotion_code_problems.
+    promotion_codes: tuple[str, ...] = ()
     submit: bool = False
+    # services/orders/shipping.py: checked at checkout, against the products and the buyer.
+    shipping_method_id: uuid.UUID | None = None
+    payment_method_id: uuid.UUID | None = None
 
     def request(self) -> dict[str, Any]:
         """The canonical request for the idempotency fingerprint."""
@@ -142,11 +150,8 @@ def new_order_problems(new: NewOrder) -> list[FieldProblem]:
             )
             if p
         ]
-    if new.shipping_address is None:
-        problems.append(
-            FieldProblem(path("shippingAddress"), OrderErrorCode.REQUIRED, "A shipping address is required.")
-        )
-    else:
+    # Whether an address is needed depends on the products (checkout: physical items ship).
+    if new.shipping_address is not None:
         problems += address_problems("shippingAddress", new.shipping_address)
     if new.billing_address is not None:
         problems += address_problems("billingAddress", new.billing_address)
@@ -156,4 +161,39 @@ def new_order_problems(new: NewOrder) -> list[FieldProblem]:
                 path("notes"), OrderErrorCode.TOO_LONG, f"Notes have at most {MAX_NOTES_CHARS} characters."
             )
         )
+    return problems + promotion_code_problems(new)
+
+
+def promotion_code_problems(new: NewOrder) -> list[FieldProblem]:
+    """At most MAX_PROMOTION_CODES codes, none empty or too long, none twice (``discountCode``
+    counts as one more)."""
+    codes = list(new.promotion_codes)
+    if len(codes) > MAX_PROMOTION_CODES:
+        return [
+            FieldProblem(
+                path("promotionCodes"),
+                OrderErrorCode.TOO_MANY_PROMOTION_CODES,
+                f"An order takes at most {MAX_PROMOTION_CODES} promotion codes.",
+            )
+        ]
+    problems: list[FieldProblem] = []
+    seen = {new.discount_code.strip().upper()} if new.discount_code and new.discount_code.strip() else set()
+    for i, code in enumerate(codes):
+        where = path(f"promotionCodes.{i}")
+        wanted = code.strip().upper()
+        if not wanted:
+            problems.append(FieldProblem(where, OrderErrorCode.REQUIRED, "A promotion code is not empty."))
+        elif len(wanted) > MAX_PROMOTION_CODE_CHARS:
+            problems.append(
+                FieldProblem(
+                    where,
+                    OrderErrorCode.TOO_LONG,
+                    f"A code has at most {MAX_PROMOTION_CODE_CHARS} characters.",
+                )
+            )
+        elif wanted in seen:
+            problems.append(
+                FieldProblem(where, OrderErrorCode.PROMOTION_CODE_REPEATED, "This code is given twice.")
+            )
+        seen.add(wanted)
     return problems

@@ -4,7 +4,9 @@ Pure functions on integers (minor units of one currency); no floats, no I/O.
 
 - line subtotal = unit price x quantity; subtotal = the sum of the line subtotals.
 - discount: a fixed amount, or a percentage in basis points of the subtotal (1 bp = 0.01 %);
-  never more than the subtotal.
+  never more than the subtotal. A discount may be for some lines only (``Discount.lines``): it is
+  then computed on, and spread over, those lines. Several discounts apply one after the other,
+  each never more than what is left of its lines, so together never more than the subtotal.
 - tax = ``tax_rate_bps`` of (subtotal - discount): prices are tax-exclusive, tax is charged on the
   discounted amount.
 - total = subtotal - discount + tax + shipping (shipping is order-level, not spread over lines).
@@ -35,10 +37,12 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Discount:
-    """Exactly one of ``amount`` (minor units) and ``percent_bps`` (0..10000)."""
+    """Exactly one of ``amount`` (minor units) and ``percent_bps`` (0..10000); ``lines``: the
+    positions of the lines it is for (None: every line)."""
 
     amount: int | None = None
     percent_bps: int | None = None
+    lines: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if (self.amount is None) == (self.percent_bps is None):
@@ -65,6 +69,8 @@ class OrderPrice:
     tax: int
     shipping: int
     total: int
+    # What each discount given to price_order took off, in order (they sum to ``discount``).
+    discounts: tuple[int, ...] = ()
 
 
 def round_half_even(numerator: int, denominator: int) -> int:
@@ -124,17 +130,39 @@ def allocate(amount: int, weights: Sequence[int]) -> list[int]:
     return allocated
 
 
+def _apply_discount(discount: Discount, line_subtotals: Sequence[int], line_discounts: list[int]) -> int:
+    """Adds ``discount``'s share to ``line_discounts`` (in place); returns what it took off."""
+    positions = range(len(line_subtotals)) if discount.lines is None else sorted(set(discount.lines))
+    if any(not 0 <= i < len(line_subtotals) for i in positions):
+        raise ValueError("a discount's lines are positions of the order's lines")
+    base = sum(line_subtotals[i] for i in positions)
+    left = [line_subtotals[i] - line_discounts[i] for i in positions]
+    taken = min(discount_amount(base, discount), sum(left))
+    # Spread over what is left of its lines, so that no line goes below zero.
+    for i, share in zip(positions, allocate(taken, left), strict=True):
+        line_discounts[i] += share
+    return taken
+
+
 def price_order(
-    lines: Sequence[Line], *, discount: Discount | None = None, tax_rate_bps: int = 0, shipping: int = 0
+    lines: Sequence[Line],
+    *,
+    discount: Discount | None = None,
+    discounts: Sequence[Discount] = (),
+    tax_rate_bps: int = 0,
+    shipping: int = 0,
 ) -> OrderPrice:
-    """Every amount of an order, per line and in total."""
+    """Every amount of an order, per line and in total; ``discount`` applies first, then each
+    of ``discounts`` in turn."""
     if shipping < 0:
         raise ValueError("shipping is not negative")
     line_subtotals = [line_subtotal(line.unit_price, line.quantity) for line in lines]
     order_subtotal = sum(line_subtotals)
-    order_discount = discount_amount(order_subtotal, discount)
+    line_discounts = [0] * len(line_subtotals)
+    given = ([discount] if discount is not None else []) + list(discounts)
+    parts = tuple(_apply_discount(d, line_subtotals, line_discounts) for d in given)
+    order_discount = sum(parts)
     order_tax = tax_amount(order_subtotal - order_discount, tax_rate_bps)
-    line_discounts = allocate(order_discount, line_subtotals)
     line_nets = [s - d for s, d in zip(line_subtotals, line_discounts, strict=True)]
     line_taxes = allocate(order_tax, line_nets)
     priced = tuple(
@@ -148,6 +176,7 @@ def price_order(
         tax=order_tax,
         shipping=shipping,
         total=order_subtotal - order_discount + order_tax + shipping,
+        discounts=parts,
     )
 
 

@@ -297,6 +297,32 @@ async def test_the_life_cycle_and_its_history(shop: Shop) -> None:
     ]
 
 
+async def test_an_order_can_be_submitted_as_it_is_created(shop: Shop) -> None:
+    buyer = await shop.account()
+    mug = await shop.product(1500, stock=3)
+    order = await shop.place(buyer, line(mug, 2), submit=True)
+    assert order["status"] == "AWAITING_PAYMENT"
+    history = await shop.gql(
+        "query($id: ID!) { order(id: $id) { statusHistory { from to actor } } }",
+        {"id": order["id"]},
+        token=buyer.token,
+    )
+    assert history.ok()["order"]["statusHistory"] == [
+        {"from": None, "to": "PENDING", "actor": "user"},
+        {"from": "PENDING", "to": "AWAITING_PAYMENT", "actor": "user"},
+    ]
+    assert [(e["from"], e["to"]) for e in await shop.events()] == [
+        (None, "PENDING"),
+        ("PENDING", "AWAITING_PAYMENT"),
+    ]
+    assert await shop.stock(mug) == 1
+    # Refused input places nothing, submitted or not.
+    before = await shop.counts()
+    refused = (await shop.create_order(buyer, order_input(line(mug, 5), submit=True))).ok()["createOrder"]
+    assert (refused["order"], [e["code"] for e in refused["userErrors"]]) == (None, ["OUT_OF_STOCK"])
+    assert await shop.counts() == before
+
+
 async def test_an_illegal_transition_is_a_user_error_and_changes_nothing(shop: Shop) -> None:
     buyer = await shop.account()
     order = await shop.place(buyer, line(await shop.product(1000, stock=4), 1))
