@@ -132,7 +132,7 @@ class PlanMutation:
         info: Info,
         input: Annotated[SubscribeInput, strawberry.argument(description="The plan to subscribe to.")],
     ) -> BillingSubscriptionPayload:
-        call = plans.subscribe(info.context.services, parse_uuid(input.plan_id, "Plan"))
+        call = plans.subscribe(info.context.services, parse_uuid(input.plan_id, "Plan"), input.promotion_code)
         return await mutation_payload(BillingSubscriptionPayload, call, _new_period_payload)
 
     @strawberry.mutation(extensions=access(AUTHENTICATED), description="Cancel at the period's end, or now.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -10,7 +10,13 @@ from strawberry.types import Info
 
 from resolvers.billing.payments import provider_of
 from schema.billing.invoices import Refund
-from schema.billing.refunds import RefundFilterInput, RefundOrderInput, RefundPayload, RequestRefundInput
+from schema.billing.refunds import (
+    ProcessRefundInput,
+    RefundFilterInput,
+    RefundOrderInput,
+    RefundPayload,
+    RequestRefundInput,
+)
 from schema.directives import AUTHENTICATED, access
 from schema.errors import mutation_payload
 from schema.nodes import optional_reference, parse_uuid
@@ -92,7 +98,27 @@ class RefundMutation:
             order_id=optional_reference(input.order_id, "Order"),
             amount=input.amount,
             reason=input.reason,
+            details=input.details,
+            refund_to=input.refund_to,
+            process=input.process,
         )
-        return await mutation_payload(
-            RefundPayload, call, lambda r: RefundPayload(refund=Refund.from_model(r))
+        return await mutation_payload(RefundPayload, call, _payload)
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED),
+        description="Send a REQUESTED refund now (POST /refunds/:id/process): billing staff and "
+        "services. One already sent, or being sent, comes back as it is: nothing is sent twice.",
+    )
+    async def process_refund(
+        self,
+        info: Info,
+        input: Annotated[ProcessRefundInput, strawberry.argument(description="The refund.")],
+    ) -> RefundPayload:
+        call = refund_processing.process_refund(
+            info.context.services, provider_of(info), parse_uuid(input.id, "Refund")
         )
+        return await mutation_payload(RefundPayload, call, _payload)
+
+
+def _payload(refund: Any) -> RefundPayload:
+    return RefundPayload(refund=Refund.from_model(refund))

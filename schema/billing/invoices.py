@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from core.errors import NotFound
 from models import billing as models
-from models.billing import InvoiceStatus, PaymentStatus, RefundStatus
+from models.billing import InvoiceStatus, PaymentStatus, RefundDestination, RefundStatus
 from schema.billing.plans import BillingSubscription
 from schema.billing.shared import user_of
 from schema.enums import documented_enum
@@ -55,6 +55,17 @@ documented_enum(
         RefundStatus.PROCESSING: "The provider is working on it.",
         RefundStatus.SUCCEEDED: "The money went back to the payer.",
         RefundStatus.FAILED: "The provider refused or failed it (see failureReason).",
+    },
+)
+documented_enum(
+    RefundDestination,
+    "Where a refund's money goes (seed 002 `refund_to`).",
+    {
+        RefundDestination.ORIGINAL_METHOD: "Back to the card, through the payment provider.",
+        RefundDestination.BALANCE: "To the buyer's wallet balance (`wallet`), at once and without a "
+        "provider call; the wallet's currency only.",
+        RefundDestination.PLAN_CREDIT: "Credit on the buyer's live billing subscription of a plan in the "
+        "payment's currency (`BillingSubscription.credit`), taken off its next periods' invoices.",
     },
 )
 documented_enum(
@@ -167,6 +178,14 @@ class Invoice(Entity):
             return None
         found = await info.context.loaders.billing.subscription.load(self.subscription_uuid)
         return BillingSubscription.from_model(found) if found else None
+
+    @strawberry.field(
+        description="Given back so far of what was paid: its payments' succeeded refunds, lost disputes "
+        "included (the invoice stays PAID: it was paid; this is what went back)."
+    )
+    async def amount_refunded(self, info: Info) -> Money:
+        rows = await info.context.loaders.billing.payments_of_invoice.load(uuid.UUID(self.invoice_id))
+        return Money.of(sum(p.amount_refunded for p in rows), self.currency)
 
     @strawberry.field(description="Payments made or attempted for this invoice, oldest first.")
     async def payments(self, info: Info) -> list[Payment]:
@@ -313,6 +332,13 @@ class Refund(Entity):
     )
     created_at: datetime = strawberry.field(description="When it was asked for (UTC).")
     processed_at: datetime | None = strawberry.field(description="When it succeeded or failed (UTC).")
+    refund_to: RefundDestination = strawberry.field(description="Where the money goes.")
+    details: str | None = strawberry.field(description="Notes given with the request.")
+    retry_count: int = strawberry.field(description="Provider attempts that failed so far (at most 5).")
+    last_error: str | None = strawberry.field(description="Why the last provider attempt failed.")
+    next_retry_at: datetime | None = strawberry.field(
+        description="When the billing job sends it again (UTC); null: no retry is due."
+    )
     payment_uuid: strawberry.Private[uuid.UUID]
     order_uuid: strawberry.Private[uuid.UUID | None]
 
@@ -328,6 +354,11 @@ class Refund(Entity):
             provider_refund_id=refund.provider_refund_id,
             created_at=refund.created_at,
             processed_at=refund.processed_at,
+            refund_to=refund.refund_to,
+            details=refund.details,
+            retry_count=refund.retry_count,
+            last_error=refund.last_error,
+            next_retry_at=refund.next_retry_at,
             payment_uuid=refund.payment_id,
             order_uuid=refund.order_id,
         )

@@ -89,6 +89,10 @@ class BillingSubscription(Entity):
         description="End of the period billed now (UTC): the next one begins then."
     )
     cancel_at_period_end: bool = strawberry.field(description="It ends when the current period ends.")
+    credit: Money | None = strawberry.field(
+        description="Refunded to the plan (`refundTo: PLAN_CREDIT`) and not used yet: taken off the next "
+        "periods' invoices; null when none."
+    )
     paused_at: datetime | None = strawberry.field(description="When it was paused (UTC), while PAUSED.")
     cancelled_at: datetime | None = strawberry.field(description="When it was cancelled (UTC).")
     created_at: datetime = strawberry.field(description="When it was started (UTC).")
@@ -104,6 +108,9 @@ class BillingSubscription(Entity):
             current_period_start=subscription.current_period_start,
             current_period_end=subscription.current_period_end,
             cancel_at_period_end=subscription.cancel_at_period_end,
+            credit=Money.of(subscription.credit_minor, subscription.credit_currency)
+            if subscription.credit_minor and subscription.credit_currency
+            else None,
             paused_at=subscription.paused_at,
             cancelled_at=subscription.cancelled_at,
             created_at=subscription.created_at,
@@ -149,6 +156,9 @@ class CreatePlanInput:
 @strawberry.input(description="Subscribe yourself to a plan; its first period is invoiced at once.")
 class SubscribeInput:
     plan_id: relay.GlobalID = strawberry.field(description="The plan's global id (active).")
+    promotion_code: str | None = strawberry.field(
+        default=None, description="A promotion code for this plan: its first period's invoice is discounted."
+    )
 
 
 @strawberry.input(description="One billing subscription, by id.")

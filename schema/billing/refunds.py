@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from models.billing import RefundStatus
+from models.billing import RefundDestination, RefundStatus
 from schema.billing.invoices import Refund
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
@@ -32,6 +32,22 @@ class RequestRefundInput:
         default=None, description="Minor units; default: everything not refunded yet."
     )
     reason: str | None = strawberry.field(default=None, description="Why; kept with the refund.")
+    details: str | None = strawberry.field(
+        default=None, description="Notes for staff and the buyer (seed 001 refund details), at most 2000."
+    )
+    refund_to: RefundDestination = strawberry.field(
+        default=RefundDestination.ORIGINAL_METHOD, description="Where the money goes."
+    )
+    process: bool = strawberry.field(
+        default=True,
+        description="Send it at once (the default); false: it stays REQUESTED, its amount reserved, "
+        "until `processRefund`.",
+    )
+
+
+@strawberry.input(description="The refund to process.")
+class ProcessRefundInput:
+    id: relay.GlobalID = strawberry.field(description="The refund (REQUESTED).")
 
 
 @strawberry.input(description="Which refunds to list; the conditions given all apply.")
@@ -56,5 +72,5 @@ class RefundOrderInput:
 
 @strawberry.type(description="The result of a refund request: the refund, or userErrors.")
 class RefundPayload:
-    refund: Refund | None = strawberry.field(default=None, description="The refund requested.")
+    refund: Refund | None = strawberry.field(default=None, description="The refund after the step.")
     user_errors: list[UserError] = user_errors_field()

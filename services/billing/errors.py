@@ -33,6 +33,15 @@ class BillingErrorCode(enum.StrEnum):
     PAYMENT_NOT_REFUNDABLE = "PAYMENT_NOT_REFUNDABLE"
     REFUND_EXCEEDS_PAYMENT = "REFUND_EXCEEDS_PAYMENT"
     REFUND_CURRENCY_MISMATCH = "REFUND_CURRENCY_MISMATCH"  # BALANCE: the wallet keeps another currency
+    REFUND_DESTINATION_UNAVAILABLE = "REFUND_DESTINATION_UNAVAILABLE"  # ORIGINAL_METHOD of a gateway payment
+    # Seller payouts (services/billing/payouts.py)
+    TRANSFER_NOT_FAILED = "TRANSFER_NOT_FAILED"  # only FAILED transfers are retried
+    INVALID_URL = "INVALID_URL"  # onboarding return and refresh URLs
+    # Disputes (their amounts use REFUND_EXCEEDS_PAYMENT, provider refusals PAYMENT_PROVIDER_ERROR)
+    DISPUTE_ALREADY_RECORDED = "DISPUTE_ALREADY_RECORDED"
+    DISPUTE_NOT_OPEN = "DISPUTE_NOT_OPEN"
+    DISPUTE_CLOSED = "DISPUTE_CLOSED"
+    INVALID_EVIDENCE = "INVALID_EVIDENCE"
     # Plans and billing subscriptions
     INVALID_CODE = "INVALID_CODE"
     INVALID_NAME = "INVALID_NAME"

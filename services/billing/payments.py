@@ -17,18 +17,20 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound, invalid
 from core.permissions import SERVICE_ONLY
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
-from models.billing import Invoice, Payment, PaymentMethod, PaymentStatus
+from models.billing import Invoice, Payment, PaymentMethod, PaymentStatus, ProviderCustomer
 from models.identity.accounts import User
 from models.orders import Order, OrderStatus
 from services.billing.access import can_see, locked_to_change, visible
 from services.billing.errors import BillingErrorCode
 from services.billing.invoices import PAYABLE, apply_payment
+from services.billing.payouts import schedule_transfers
 from services.billing.provider import (
     CANCELED,
     PROCESSING,
@@ -36,7 +38,6 @@ from services.billing.provider import (
     PaymentProvider,
     ProviderError,
     ProviderIntent,
-    customer_reference,
 )
 from services.context import ServiceContext
 from services.events import record_event
@@ -110,6 +111,7 @@ async def mark_succeeded(
                 actor_user_id=actor_user_id,
                 reason=f"payment {payment.provider_payment_id}",
             )
+            await schedule_transfers(session, order, actor=actor)
     _payment_event(session, PAYMENT_SUCCEEDED, payment, actor)
     return True
 
@@ -355,6 +357,46 @@ async def _make_default(session: AsyncSession, method: PaymentMethod) -> None:
     method.is_default = True
 
 
+async def _stored_customer(session: AsyncSession, user_id: uuid.UUID, provider: str) -> str | None:
+    return await session.scalar(
+        select(ProviderCustomer.provider_customer_id).where(
+            ProviderCustomer.user_id == user_id, ProviderCustomer.provider == provider
+        )
+    )
+
+
+async def _provider_customer(ctx: ServiceContext, provider: PaymentProvider) -> str:
+    """The caller's customer at the provider, created there with their first card."""
+    principal = ctx.require_principal()
+    async with ctx.read() as session:
+        existing = await _stored_customer(session, principal.user_id, provider.name)
+        email = await session.scalar(select(User.email).where(User.id == principal.user_id))
+    if existing is not None:
+        return existing
+    # One key per tenant and user: a retry, or a concurrent first card, gets the same customer back.
+    customer_id = await provider.create_customer(
+        reference=str(principal.user_id),
+        email=email,
+        idempotency_key=f"cus-{principal.tenant_id}-{principal.user_id}",
+    )
+    try:
+        # Not ctx.transaction: the call's audit entry belongs with the card's transaction.
+        async with ctx.db.transaction(ctx.scope) as session:
+            session.add(
+                ProviderCustomer(
+                    user_id=principal.user_id, provider=provider.name, provider_customer_id=customer_id
+                )
+            )
+    except IntegrityError:
+        # A concurrent first card stored its customer first: that one is used (read from the primary).
+        async with ctx.db.session(ctx.scope) as session:
+            winner = await _stored_customer(session, principal.user_id, provider.name)
+        if winner is None:
+            raise
+        return winner
+    return customer_id
+
+
 async def add_payment_method(
     ctx: ServiceContext, provider: PaymentProvider, card_token: str, *, make_default: bool = False
 ) -> PaymentMethod:
@@ -366,8 +408,9 @@ async def add_payment_method(
             "cardToken", BillingErrorCode.INVALID_CARD_TOKEN, "Give the card token the provider returned."
         )
     try:
+        customer = await _provider_customer(ctx, provider)
         card = await provider.create_payment_method(card_token=token, idempotency_key=f"pm-{uuid.uuid4()}")
-        card = await provider.attach_payment_method(card.id, customer=customer_reference(principal.user_id))
+        card = await provider.attach_payment_method(card.id, customer=customer)
     except ProviderError as exc:
         raise invalid(
             "cardToken", BillingErrorCode.CARD_REJECTED, f"The card was not accepted: {exc.message}"

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import FieldProblem, InvalidInput, NotFound, invalid
@@ -24,15 +24,16 @@ from core.permissions import BILLING_ADMINS
 from core.scope import TenantScope
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.base import utcnow
-from models.billing import BillingSubscription, Invoice, Plan, PlanInterval, SubscriptionStatus
+from models.billing import BillingSubscription, Invoice, InvoiceStatus, Plan, PlanInterval, SubscriptionStatus
 from models.db import Database
 from models.identity.accounts import User
 from services.billing.access import locked_to_change, visible
 from services.billing.errors import BillingErrorCode
-from services.billing.invoices import LineSpec, new_invoice
+from services.billing.invoices import LineSpec, move_invoice, new_invoice
 from services.context import ServiceContext
 from services.events import record_event
 from services.money import amount_problem, currency_problem
+from services.orders import pricing, promotions
 
 SUBSCRIPTION_CHANGED = "billing_subscription.changed"
 LIVE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAUSED)
@@ -134,11 +135,15 @@ def _changed(session: AsyncSession, subscription: BillingSubscription, change: s
     )
 
 
-async def _period_invoice(session: AsyncSession, subscription: BillingSubscription, plan: Plan) -> Invoice:
+async def _period_invoice(
+    session: AsyncSession, subscription: BillingSubscription, plan: Plan, discount: int = 0
+) -> Invoice:
     """The invoice of the subscription's current period, issued (billing is in advance)."""
     start, end = subscription.current_period_start, subscription.current_period_end
-    line = LineSpec(f"{plan.name}: {start:%Y-%m-%d} to {end:%Y-%m-%d}", 1, plan.amount)
-    return await new_invoice(
+    line = LineSpec(
+        f"{plan.name}: {start:%Y-%m-%d} to {end:%Y-%m-%d}", 1, plan.amount, discount_amount=discount
+    )
+    invoice = await new_invoice(
         session,
         tenant_id=subscription.tenant_id,
         customer_id=subscription.user_id,
@@ -147,6 +152,9 @@ async def _period_invoice(session: AsyncSession, subscription: BillingSubscripti
         subscription_id=subscription.id,
         issue=True,
     )
+    if invoice.total == 0:  # a 100 % promotion code: nothing is due, so nothing can fall overdue
+        move_invoice(session, invoice, InvoiceStatus.PAID)
+    return invoice
 
 
 def _start_period(subscription: BillingSubscription, plan: Plan, start: datetime) -> None:
@@ -157,8 +165,41 @@ def _start_period(subscription: BillingSubscription, plan: Plan, start: datetime
 async def _start_invoiced_period(
     session: AsyncSession, subscription: BillingSubscription, plan: Plan, start: datetime
 ) -> Invoice:
+    """The next period, invoiced less what it can take of the subscription's plan credit."""
     _start_period(subscription, plan, start)
-    return await _period_invoice(session, subscription, plan)
+    credit = subscription.credit_minor if subscription.credit_currency == plan.currency else 0
+    used = min(credit, plan.amount)
+    subscription.credit_minor -= used
+    return await _period_invoice(session, subscription, plan, used)
+
+
+async def subscription_to_credit(
+    session: AsyncSession, user_id: uuid.UUID, currency: str
+) -> BillingSubscription | None:
+    """The buyer's live subscription that a PLAN_CREDIT refund in ``currency`` goes to: of a plan
+    in that currency, the next to renew; None when there is none."""
+    found: BillingSubscription | None = await session.scalar(
+        select(BillingSubscription)
+        .join(Plan, Plan.id == BillingSubscription.plan_id)
+        .where(
+            BillingSubscription.user_id == user_id,
+            BillingSubscription.status.in_(LIVE),
+            Plan.currency == currency,
+            # Credit left in another currency (the plan changed since) is never mixed with it.
+            or_(BillingSubscription.credit_minor == 0, BillingSubscription.credit_currency == currency),
+        )
+        .order_by(BillingSubscription.current_period_end, BillingSubscription.id)
+        .limit(1)
+        .with_for_update(of=BillingSubscription)
+    )
+    return found
+
+
+def add_credit(session: AsyncSession, subscription: BillingSubscription, amount: int, currency: str) -> None:
+    """Credit on the locked ``subscription``, taken off its next periods' invoices."""
+    subscription.credit_minor += amount
+    subscription.credit_currency = currency
+    _changed(session, subscription, "credited")
 
 
 async def _plan(session: AsyncSession, plan_id: uuid.UUID) -> Plan:
@@ -176,10 +217,15 @@ async def _active_plan(session: AsyncSession, plan_id: uuid.UUID) -> Plan:
 
 
 async def subscribe_user(
-    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, plan: Plan
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    plan: Plan,
+    promotion_code: str | None = None,
 ) -> tuple[BillingSubscription, Invoice]:
     """A new ACTIVE subscription and its first period's invoice, in the caller's transaction (the
-    caller holds the user's row lock)."""
+    caller holds the user's row lock); a promotion code for the plan discounts that first period
+    (services/orders/promotions.py: its use is taken under the code's row lock)."""
     live = await session.scalar(
         select(BillingSubscription.id).where(
             BillingSubscription.user_id == user_id,
@@ -189,6 +235,9 @@ async def subscribe_user(
     )
     if live:
         raise invalid("planId", BillingErrorCode.ALREADY_SUBSCRIBED, "You already subscribe to this plan.")
+    code = (promotion_code or "").strip()
+    taken = await promotions.claim_plan_code(session, user_id=user_id, code=code, plan=plan) if code else None
+    discount = pricing.discount_amount(plan.amount, taken.discount) if taken else 0
     now = utcnow()
     subscription = BillingSubscription(
         id=uuid.uuid4(),
@@ -201,18 +250,22 @@ async def subscribe_user(
     _start_period(subscription, plan, now)
     session.add(subscription)
     await session.flush()
-    invoice = await _period_invoice(session, subscription, plan)
+    invoice = await _period_invoice(session, subscription, plan, discount)
+    if taken is not None:
+        promotions.record_plan_use(session, subscription, taken, discount)
     _changed(session, subscription, "subscribed")
     return subscription, invoice
 
 
-async def subscribe(ctx: ServiceContext, plan_id: uuid.UUID) -> tuple[BillingSubscription, Invoice]:
+async def subscribe(
+    ctx: ServiceContext, plan_id: uuid.UUID, promotion_code: str | None = None
+) -> tuple[BillingSubscription, Invoice]:
     principal = ctx.require_principal()
     async with ctx.transaction() as session:
         if await session.get(User, principal.user_id, with_for_update=True) is None:
             raise NotFound("User")
         plan = await _active_plan(session, plan_id)
-        return await subscribe_user(session, principal.tenant_id, principal.user_id, plan)
+        return await subscribe_user(session, principal.tenant_id, principal.user_id, plan, promotion_code)
 
 
 async def _own_billing_subscription(

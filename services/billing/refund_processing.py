@@ -13,7 +13,11 @@ later by staff or a service (``process_refund``, seed 000 ``POST /refunds/:id/pr
   ``MAX_ATTEMPTS`` it is FAILED. A request the provider refuses outright (4xx) is FAILED at once.
 - BALANCE: no provider call; the buyer's wallet (services/identity/wallet.py's ledger) is credited
   in the transaction that marks the refund SUCCEEDED, its entry referenced ``refund:<id>`` (unique
-  per user: credited once)."""
+  per user: credited once).
+- PLAN_CREDIT (seed 002 ``refund_to`` Plan): no provider call; the amount becomes credit on the
+  buyer's live billing subscription of a plan in the payment's currency (the next to renew), taken
+  off its next periods' invoices (services/billing/plans.py), in the transaction that marks the
+  refund SUCCEEDED; a buyer without one is refused at the request."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 from sqlalchemy import func, or_, select
@@ -32,41 +36,38 @@ from core.permissions import BILLING_STAFF
 from core.scope import TenantScope
 from core.settings import Settings
 from models.base import utcnow
-from models.billing import Payment, PaymentStatus, Refund, RefundDestination, RefundStatus
+from models.billing import Payment, Refund, RefundDestination, RefundStatus
 from models.db import Database, locked_or_not_found
 from models.identity.accounts import User
 from models.identity.wallet import WalletEntry, WalletKind
 from services.billing.errors import BillingErrorCode
-from services.billing.invoice_pdf import format_money
+from services.billing.plans import add_credit, subscription_to_credit
 from services.billing.provider import CANCELED, FAILED, SUCCEEDED, PaymentProvider, ProviderError
 from services.billing.refunds import (
     MAX_REASON,
+    amount_to_take,
     apply_refund_status,
     new_refund,
     payment_of_order,
     refund_event,
-    refundable,
     visible_payment,
 )
+from services.billing.retries import CLAIM, MAX_ATTEMPTS, backoff
 from services.context import ServiceContext
-from services.identity.wallet import _locked_wallet
+from services.identity.wallet import locked_wallet
 from services.money import amount_problem
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-CLAIM = timedelta(seconds=120)  # a provider call in flight holds the refund this long at most
-FIRST_BACKOFF = timedelta(seconds=30)
-MAX_BACKOFF = timedelta(hours=1)
+# Destinations paid here, without a provider call.
+IN_HOUSE = (RefundDestination.BALANCE, RefundDestination.PLAN_CREDIT)
+NO_PLAN_TO_CREDIT = (
+    "The buyer has no live plan subscription to credit any more: ask again with another refundTo."
+)
+
 MAX_DETAILS = 2000
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-
-
-def backoff(retry_count: int) -> timedelta:
-    """30 s, 1 min, 2 min, ... at most an hour."""
-    delay: timedelta = FIRST_BACKOFF * 2 ** max(retry_count - 1, 0)
-    return min(delay, MAX_BACKOFF)
 
 
 def idempotency_key(refund: Refund) -> str:
@@ -104,25 +105,27 @@ async def request_refund(
 
     async with ctx.transaction() as session:
         payment = await find(session, ctx, target)
-        if payment.status != PaymentStatus.SUCCEEDED:
+        amount = await amount_to_take(session, payment, amount, field=field, verb="refunded")
+        if refund_to == RefundDestination.ORIGINAL_METHOD and payment.provider != provider.name:
+            # Redirect gateways (services/billing/gateways.py) take no refunds through an API.
             raise invalid(
-                field,
-                BillingErrorCode.PAYMENT_NOT_REFUNDABLE,
-                f"A {payment.status.value} payment cannot be refunded.",
+                "refundTo",
+                BillingErrorCode.REFUND_DESTINATION_UNAVAILABLE,
+                f"A payment through {payment.provider} cannot be refunded to it: refund to the balance.",
+            )
+        if refund_to == RefundDestination.PLAN_CREDIT and not await subscription_to_credit(
+            session, payment.user_id, payment.currency
+        ):
+            raise invalid(
+                "refundTo",
+                BillingErrorCode.REFUND_DESTINATION_UNAVAILABLE,
+                f"The buyer has no live plan subscription in {payment.currency} to credit.",
             )
         if refund_to == RefundDestination.BALANCE and payment.currency != ctx.settings.wallet_currency:
             raise invalid(
                 "refundTo",
                 BillingErrorCode.REFUND_CURRENCY_MISMATCH,
                 f"Wallets are kept in {ctx.settings.wallet_currency}; this payment is in {payment.currency}.",
-            )
-        left = await refundable(session, payment)
-        amount = left if amount is None else amount
-        if amount <= 0 or amount > left:
-            raise invalid(
-                "amount",
-                BillingErrorCode.REFUND_EXCEEDS_PAYMENT,
-                f"At most {format_money(left, payment.currency)} of this payment can be refunded.",
             )
         refund = new_refund(
             session, payment, amount, RefundStatus.REQUESTED, reason, requested_by=principal.user_id
@@ -204,10 +207,16 @@ async def _send(
     """Processes a refund this caller has claimed; returns it as stored afterwards."""
     async with transaction() as session:
         payment, refund = await _locked(session, refund_id)
-        if refund.refund_to == RefundDestination.BALANCE:
+        if refund.refund_to in IN_HOUSE:
             if refund.status == RefundStatus.REQUESTED:
-                await _credit_wallet(session, settings, refund, payment)
                 refund.claimed_until = refund.next_retry_at = None
+                if refund.refund_to == RefundDestination.BALANCE:
+                    await _credit_wallet(session, settings, refund, payment)
+                elif not await _credit_plan(session, refund, payment):
+                    await apply_refund_status(
+                        session, refund, payment, FAILED, actor=actor, failure_reason=NO_PLAN_TO_CREDIT
+                    )
+                    return refund
                 await apply_refund_status(session, refund, payment, SUCCEEDED, actor=actor)
             return refund
         payment_intent, key = payment.provider_payment_id, idempotency_key(refund)
@@ -262,12 +271,22 @@ async def _attempt_failed(
         refund_event(session, refund, actor)
 
 
+async def _credit_plan(session: AsyncSession, refund: Refund, payment: Payment) -> bool:
+    """The plan credit of a PLAN_CREDIT refund, in the caller's transaction (subscription locked);
+    False when the buyer has no subscription to credit any more (cancelled since the request)."""
+    subscription = await subscription_to_credit(session, payment.user_id, refund.currency)
+    if subscription is None:
+        return False
+    add_credit(session, subscription, refund.amount, refund.currency)
+    return True
+
+
 async def _credit_wallet(session: AsyncSession, settings: Settings, refund: Refund, payment: Payment) -> None:
     """The wallet credit of a BALANCE refund, in the caller's transaction (wallet row locked)."""
     user = await session.get(User, payment.user_id)
     if user is None:
         raise NotFound("User")
-    wallet = await _locked_wallet(session, user, settings)
+    wallet = await locked_wallet(session, user, settings)
     if wallet.currency != refund.currency:
         raise invalid(
             "refundTo",

@@ -26,6 +26,7 @@ from models.billing import Payment, PaymentStatus, Refund, RefundStatus
 from models.orders import Order
 from services.billing.access import can_see, visible
 from services.billing.errors import BillingErrorCode
+from services.billing.invoice_pdf import format_money
 from services.billing.provider import CANCELED, FAILED, SUCCEEDED
 from services.context import ServiceContext
 from services.events import record_event
@@ -95,6 +96,28 @@ async def refundable(session: AsyncSession, payment: Payment) -> int:
         )
     )
     return max(payment.amount - payment.amount_refunded - int(reserved or 0), 0)
+
+
+async def amount_to_take(
+    session: AsyncSession, payment: Payment, amount: int | None, *, field: str, verb: str
+) -> int:
+    """What a new refund or dispute of ``payment`` takes: ``amount``, or all that is left when
+    None; a userError when the payment did not succeed (at ``field``) or less is left."""
+    if payment.status != PaymentStatus.SUCCEEDED:
+        raise invalid(
+            field,
+            BillingErrorCode.PAYMENT_NOT_REFUNDABLE,
+            f"A {payment.status.value} payment cannot be {verb}.",
+        )
+    left = await refundable(session, payment)
+    amount = left if amount is None else amount
+    if amount <= 0 or amount > left:
+        raise invalid(
+            "amount",
+            BillingErrorCode.REFUND_EXCEEDS_PAYMENT,
+            f"At most {format_money(left, payment.currency)} of this payment can be {verb}.",
+        )
+    return amount
 
 
 async def apply_refund_status(

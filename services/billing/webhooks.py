@@ -4,7 +4,7 @@ Each provider's JSON is parsed into an ``InboundEvent``; ``receive_event`` then,
 transaction: claims the provider's event id with the unique WebhookEvent row (a replay, or the
 same event delivered twice at the same moment, finds the row taken and changes nothing), does the
 work, and records the outcome on that row: PROCESSED, IGNORED (an event type we do not handle,
-logged) or FLAGGED (the payment or refund it names is unknown here). The work being in the same
+logged) or FLAGGED (the payment, refund or dispute it names is unknown here). The work being in the same
 transaction as the claim, an event is acted on once or not at all.
 
 Webhooks are tenant-agnostic: the payment is looked up across tenants, then the session narrows
@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,14 +28,12 @@ from core.scope import TenantScope
 from models.billing import Payment, Refund, RefundStatus, WebhookEvent, WebhookOutcome
 from models.db import Database
 from models.tenancy import SCOPE_KEY
+from services.billing.disputes import DisputeOutcome, close_recorded, record_dispute
 from services.billing.payments import mark_failed, mark_succeeded
 from services.billing.provider import FAILED, PENDING, SUCCEEDED
-from services.billing.refunds import apply_refund_status, new_refund, refund_event
-from services.events import record_event
+from services.billing.refunds import apply_refund_status, new_refund
 
 log = logging.getLogger(__name__)
-
-PAYMENT_DISPUTED = "payment.disputed"
 
 
 class Kind(enum.Enum):
@@ -42,6 +41,7 @@ class Kind(enum.Enum):
     PAYMENT_FAILED = "payment_failed"
     REFUNDS = "refunds"
     DISPUTE_OPENED = "dispute_opened"
+    DISPUTE_CLOSED = "dispute_closed"
     UNHANDLED = "unhandled"
 
 
@@ -67,6 +67,8 @@ class InboundEvent:
     dispute_id: str | None = None
     dispute_amount: int | None = None
     dispute_reason: str | None = None
+    dispute_due_by: datetime | None = None
+    dispute_outcome: DisputeOutcome | None = None  # DISPUTE_CLOSED: None for a status we do not know
 
 
 class MalformedEvent(ValueError):
@@ -89,6 +91,11 @@ def _int(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    seconds = _int(value)
+    return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -121,6 +128,13 @@ def _stripe_refund(obj: Mapping[str, Any]) -> RefundReport | None:
         amount=_int(obj.get("amount")),
         failure_reason=_text(obj.get("failure_reason"), "reason", required=False),
     )
+
+
+_STRIPE_DISPUTE_OUTCOMES = {
+    "won": DisputeOutcome.WON,
+    "warning_closed": DisputeOutcome.WON,
+    "lost": DisputeOutcome.LOST,
+}
 
 
 def parse_stripe_event(payload: Any) -> InboundEvent:
@@ -166,6 +180,16 @@ def parse_stripe_event(payload: Any) -> InboundEvent:
             dispute_id=_text(obj.get("id"), "dispute id", required=False),
             dispute_amount=_int(obj.get("amount")),
             dispute_reason=_text(obj.get("reason"), "reason", required=False),
+            dispute_due_by=_timestamp(_mapping(obj.get("evidence_details")).get("due_by")),
+        )
+    if event_type == "charge.dispute.closed":
+        return InboundEvent(
+            **base,
+            kind=Kind.DISPUTE_CLOSED,
+            payment_ref=_text(obj.get("payment_intent"), "payment intent", required=False),
+            dispute_id=_text(obj.get("id"), "dispute id", required=False),
+            # warning_closed: an inquiry that ended without a chargeback, the money stays.
+            dispute_outcome=_STRIPE_DISPUTE_OUTCOMES.get(str(obj.get("status"))),
         )
     return InboundEvent(**base, kind=Kind.UNHANDLED)
 
@@ -220,6 +244,13 @@ def parse_hyperswitch_event(payload: Any) -> InboundEvent:
             dispute_id=_text(obj.get("dispute_id"), "dispute_id", required=False),
             dispute_amount=_int(obj.get("amount")),
             dispute_reason=_text(obj.get("reason") or obj.get("dispute_reason"), "reason", required=False),
+        )
+    if event_type in ("dispute_won", "dispute_lost"):
+        return InboundEvent(
+            **base,
+            kind=Kind.DISPUTE_CLOSED,
+            dispute_id=_text(obj.get("dispute_id"), "dispute_id", required=False),
+            dispute_outcome=DisputeOutcome.WON if event_type == "dispute_won" else DisputeOutcome.LOST,
         )
     return InboundEvent(**base, kind=Kind.UNHANDLED)
 
@@ -292,37 +323,28 @@ async def _refunds(
     return (WebhookOutcome.PROCESSED if matched else WebhookOutcome.FLAGGED), "; ".join(notes)
 
 
-async def _dispute(
+async def _dispute_opened(
     session: AsyncSession, event: InboundEvent, payment: Payment, actor: str
 ) -> tuple[WebhookOutcome, str]:
-    dispute_id = event.dispute_id or event.event_id
-    existing = await session.scalar(select(Refund).where(Refund.provider_refund_id == dispute_id))
-    if existing is not None:
-        return WebhookOutcome.PROCESSED, f"dispute {dispute_id} already recorded"
-    amount = min(event.dispute_amount or payment.amount, payment.amount)
-    refund = new_refund(
+    dispute, note = await record_dispute(
         session,
         payment,
-        amount,
-        RefundStatus.PROCESSING,
-        f"Dispute: {event.dispute_reason or 'unspecified'}",
-        provider_refund_id=dispute_id,
-        disputed=True,
+        event.dispute_id or event.event_id,
+        event.dispute_amount,
+        event.dispute_reason,
+        event.dispute_due_by,
+        actor=actor,
     )
-    refund_event(session, refund, actor)
-    record_event(
-        session,
-        topic=PAYMENT_DISPUTED,
-        tenant_id=payment.tenant_id,
-        payload={
-            "paymentId": str(payment.id),
-            "refundId": str(refund.id),
-            "amount": amount,
-            "currency": payment.currency,
-            "reason": event.dispute_reason,
-        },
-    )
-    return WebhookOutcome.PROCESSED, f"dispute {dispute_id} opened for {amount}"
+    return (WebhookOutcome.PROCESSED if dispute else WebhookOutcome.FLAGGED), note
+
+
+async def _dispute_closed(
+    session: AsyncSession, event: InboundEvent, payment: Payment, actor: str
+) -> tuple[WebhookOutcome, str]:
+    if event.dispute_id is None or event.dispute_outcome is None:
+        return WebhookOutcome.FLAGGED, "the event names no dispute, or no status it closed with"
+    known, note = await close_recorded(session, payment, event.dispute_id, event.dispute_outcome, actor=actor)
+    return (WebhookOutcome.PROCESSED if known else WebhookOutcome.FLAGGED), note
 
 
 async def _act(
@@ -356,7 +378,10 @@ async def _act(
     if event.kind == Kind.REFUNDS:
         outcome, note = await _refunds(session, event, payment, actor)
         return outcome, note, payment.tenant_id
-    outcome, note = await _dispute(session, event, payment, actor)
+    if event.kind == Kind.DISPUTE_OPENED:
+        outcome, note = await _dispute_opened(session, event, payment, actor)
+    else:
+        outcome, note = await _dispute_closed(session, event, payment, actor)
     return outcome, note, payment.tenant_id
 
 

@@ -104,7 +104,7 @@ async def _owner(session: AsyncSession, user_id: uuid.UUID) -> User:
     return user
 
 
-async def _locked_wallet(session: AsyncSession, user: User, settings: Settings) -> Wallet:
+async def locked_wallet(session: AsyncSession, user: User, settings: Settings) -> Wallet:
     """The user's wallet row, locked until the transaction ends; created on the first change."""
     statement = select(Wallet).where(Wallet.user_id == user.id).with_for_update()
     wallet = await session.scalar(statement)
@@ -178,7 +178,7 @@ async def post_entry(ctx: ServiceContext, new: NewEntry) -> Posted:
     reference = new.reference.strip() if new.reference is not None else None
     async with ctx.transaction(principal.scope) as session:
         user = await _owner(session, new.user_id)
-        wallet = await _locked_wallet(session, user, ctx.settings)
+        wallet = await locked_wallet(session, user, ctx.settings)
         if new.currency is not None and new.currency.upper() != wallet.currency:
             message = f"The wallet is kept in {wallet.currency}."
             raise invalid("currency", IdentityErrorCode.CURRENCY_MISMATCH, message)
@@ -227,7 +227,7 @@ async def consume_quota(ctx: ServiceContext, user_id: uuid.UUID, count: int) -> 
         raise invalid("count", IdentityErrorCode.INVALID_AMOUNT, message)
     async with ctx.transaction(principal.scope) as session:
         user = await _owner(session, user_id)
-        wallet = await _locked_wallet(session, user, ctx.settings)
+        wallet = await locked_wallet(session, user, ctx.settings)
         now = utcnow()
         quota = wallet_state(ctx.settings, user.id, wallet, now).quota
         if count > quota.remaining:
@@ -262,7 +262,7 @@ async def set_quota(
     )
     async with ctx.transaction(principal.scope) as session:
         user = await _owner(session, user_id)
-        wallet = await _locked_wallet(session, user, ctx.settings)
+        wallet = await locked_wallet(session, user, ctx.settings)
         if use_defaults:
             wallet.daily_quota = wallet.parallel_ceiling = None
         if daily_quota is not None:

@@ -8,7 +8,7 @@ import asyncio
 import uuid
 
 from core.permissions import Role
-from models.billing import Payment, PaymentMethod
+from models.billing import Payment, PaymentMethod, ProviderCustomer
 from models.events import OutboxEvent
 from models.orders import Order, OrderStatus, OrderStatusChange
 from server.runtime import Runtime
@@ -277,7 +277,8 @@ async def test_payment_methods_keep_exactly_one_default(
     provider_id = (await rows(runtime, PaymentMethod, PaymentMethod.id == raw_id(visa["id"])))[
         0
     ].provider_method_id
-    assert fake_stripe.methods[provider_id]["customer"] == f"cus_tg_{buyer.user_id.hex}"
+    (customer,) = await rows(runtime, ProviderCustomer, ProviderCustomer.user_id == buyer.user_id)
+    assert fake_stripe.methods[provider_id]["customer"] == customer.provider_customer_id
     master = await add_card(bgql, buyer, "tok_mastercard")
     assert master["isDefault"] is False
     made_default = await bgql(

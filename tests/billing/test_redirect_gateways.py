@@ -19,14 +19,14 @@ from starlette.applications import Starlette
 from core.permissions import Role
 from core.settings import Settings
 from models.base import utcnow
-from models.billing import Invoice, InvoiceStatus, Payment, PaymentStatus
+from models.billing import Invoice, InvoiceStatus, Payment, PaymentStatus, Refund
 from models.events import OutboxEvent
 from models.gateways import GatewayPayment
 from models.orders import Order, OrderStatus
 from server.app import create_app
 from server.runtime import Runtime
 from services.billing.gateway_payments import settle_abandoned_gateway_payments
-from tests.billing.support import PlacedOrder, gid, invoice_for, make_order, raw_id, rows
+from tests.billing.support import REQUEST_REFUND, PlacedOrder, gid, invoice_for, make_order, raw_id, rows
 from tests.conftest import app_client, make_settings
 from tests.harness.servers import PostgresServer, RedisServer
 from tests.support.fake_gateway import CARD_PAN, FakeGateway
@@ -192,6 +192,19 @@ async def test_an_order_without_an_invoice_is_paid_directly(
     assert [(e["field"], e["code"]) for e in again["userErrors"]] == [
         (["input", "orderId"], "ORDER_NOT_PAYABLE")
     ]
+    # The gateway takes no refunds through an API: back to the card is refused, with its reason;
+    # the wallet keeps EUR, so a refund to the balance is refused too.
+    for destination, error in (
+        ("ORIGINAL_METHOD", "REFUND_DESTINATION_UNAVAILABLE"),
+        ("BALANCE", "REFUND_CURRENCY_MISMATCH"),
+    ):
+        refused = (
+            await ggql(
+                REQUEST_REFUND, {"input": {"orderId": order.gid, "refundTo": destination}}, token=buyer.token
+            )
+        ).ok()["requestRefund"]
+        assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [(["input", "refundTo"], error)]
+    assert await rows(runtime, Refund) == []
 
 
 async def test_a_forged_ok_callback_is_not_paid_until_the_gateway_verifies(

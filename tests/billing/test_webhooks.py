@@ -24,6 +24,7 @@ from models.billing import (
     WebhookEvent,
     WebhookOutcome,
 )
+from models.disputes import Dispute, DisputeStatus
 from models.events import OutboxEvent
 from models.orders import Order, OrderStatus, OrderStatusChange
 from server.runtime import Runtime
@@ -315,7 +316,7 @@ async def test_refund_and_dispute_events_update_refunds(
     )
     assert (await post_stripe(bhttp, unknown)).json()["outcome"] == "FLAGGED"
 
-    # A dispute: a refund with the dispute flag, under way, reserving its amount.
+    # A dispute: a Dispute row, its amount held by a refund with the dispute flag, under way.
     dispute = stripe_event(
         "charge.dispute.created",
         {"id": "du_1", "object": "dispute", "amount": 3000, "payment_intent": intent, "reason": "fraudulent"},
@@ -326,9 +327,16 @@ async def test_refund_and_dispute_events_update_refunds(
         RefundStatus.PROCESSING,
         3000,
         "Dispute: fraudulent",
-        "du_1",
+        None,
     )
-    (event,) = await rows(runtime, OutboxEvent, OutboxEvent.topic == "payment.disputed")
+    (recorded,) = await rows(runtime, Dispute)
+    assert (recorded.provider_dispute_id, recorded.status, recorded.amount, recorded.refund_id) == (
+        "du_1",
+        DisputeStatus.OPEN,
+        3000,
+        disputed.id,
+    )
+    (event,) = await rows(runtime, OutboxEvent, OutboxEvent.topic == "dispute.opened")
     assert event.payload["amount"] == 3000 and event.payload["reason"] == "fraudulent"
     over = (
         await bgql(REQUEST_REFUND, {"input": {"paymentId": payment["id"], "amount": 4501}}, token=buyer.token)
