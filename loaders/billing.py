@@ -1,5 +1,6 @@
-"""Billing loaders: invoices, their lines and payments, payments' refunds, payment methods, plans and
-subscriptions, batched per request (one statement per kind, whatever the number of parents)."""
+"""Billing loaders: invoices, their lines and payments, payments' refunds, disputes, payment methods,
+plans and subscriptions, sellers' transfers, batched per request (one statement per kind, whatever
+the number of parents)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from core.scope import TenantScope
 from loaders.base import LoaderSet
 from models.billing import BillingSubscription, Invoice, InvoiceLine, Payment, PaymentMethod, Plan, Refund
 from models.db import Reads
+from models.disputes import Dispute
+from models.payouts import Transfer
 
 Row = TypeVar("Row")
 
@@ -34,9 +37,14 @@ class BillingLoaders(LoaderSet):
         self.payments_of_invoice = self.loader(self._payments_of_invoices)
         self.refund = self.loader(self._refunds)
         self.refunds_of_payment = self.loader(self._refunds_of_payments)
+        self.dispute = self.loader(self._disputes)
         self.payment_method = self.loader(self._methods)
         self.plan = self.loader(self._plans)
         self.subscription = self.loader(self._subscriptions)
+        self.transfer = self.loader(self._transfers)
+
+    async def _transfers(self, ids: Sequence[uuid.UUID]) -> list[Transfer | None]:
+        return await self.rows_by_id(Transfer, ids)
 
     async def _invoices(self, ids: Sequence[uuid.UUID]) -> list[Invoice | None]:
         return await self.rows_by_id(Invoice, ids)
@@ -68,6 +76,9 @@ class BillingLoaders(LoaderSet):
             select(Refund).where(Refund.payment_id.in_(payment_ids)).order_by(Refund.created_at, Refund.id)
         )
         return _grouped(rows, lambda refund: refund.payment_id, payment_ids)
+
+    async def _disputes(self, ids: Sequence[uuid.UUID]) -> list[Dispute | None]:
+        return await self.rows_by_id(Dispute, ids)
 
     async def _methods(self, ids: Sequence[uuid.UUID]) -> list[PaymentMethod | None]:
         return await self.rows_by_id(PaymentMethod, ids)

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, new_id, utcnow
@@ -41,6 +41,7 @@ class RefundStatus(enum.StrEnum):
 class RefundDestination(enum.StrEnum):
     ORIGINAL_METHOD = "ORIGINAL_METHOD"  # back through the payment provider
     BALANCE = "BALANCE"  # the buyer's wallet (services/identity/wallet.py ledger)
+    PLAN_CREDIT = "PLAN_CREDIT"  # credit on the buyer's billing subscription, taken off its next periods
 
 
 class PlanInterval(enum.StrEnum):
@@ -124,6 +125,19 @@ class PaymentMethod(TenantOwned, Base):
     exp_month: Mapped[int | None]
     exp_year: Mapped[int | None]
     is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProviderCustomer(TenantOwned, Base):
+    """The payment provider's customer of one of our users: their cards are attached to it."""
+
+    __tablename__ = "provider_customers"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id", "provider"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_customer_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -216,6 +230,7 @@ class Plan(TenantOwned, Base):
 
 class BillingSubscription(TenantOwned, Base):
     __tablename__ = "billing_subscriptions"
+    __table_args__ = (CheckConstraint("credit_minor >= 0", name="credit_not_negative"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -226,6 +241,10 @@ class BillingSubscription(TenantOwned, Base):
     current_period_start: Mapped[datetime]
     current_period_end: Mapped[datetime]
     cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
+    # Refunded to the plan (RefundDestination.PLAN_CREDIT): taken off the next periods' invoices
+    # of a plan in ``credit_currency`` (services/billing/plans.py).
+    credit_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    credit_currency: Mapped[str | None] = mapped_column(String(3))
     paused_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

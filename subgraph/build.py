@@ -22,7 +22,9 @@ from strawberry.types.execution import PreExecutionError
 from core.errors import BadUserInput
 from core.settings import Settings
 from resolvers.audit import AuditMutation, AuditQuery
+from resolvers.billing.disputes import DisputeMutation, DisputeQuery
 from resolvers.billing.gateways import GatewayMutation
+from resolvers.billing.payouts import PayoutMutation, PayoutQuery
 from resolvers.billing.roots import BillingMutation, BillingQuery
 from resolvers.billing.usage import UsageMutation, UsageQuery
 from resolvers.catalog.mutations import CatalogMutation
@@ -48,6 +50,8 @@ from resolvers.identity.wallet import WalletMutation, WalletQuery
 from resolvers.nodes import NodeQuery
 from resolvers.orders.delivery import OrderDeliveryMutation
 from resolvers.orders.orders import OrderMutation, OrderQuery, OrderSubscription
+from resolvers.orders.promotions import PromotionMutation, PromotionQuery
+from resolvers.orders.shipping import ShippingMutation, ShippingQuery
 from schema.audit import AuditedRefusals, audit_every_field
 from schema.billing.invoices import Invoice, Payment, Refund
 from schema.billing.payments import PaymentMethod
@@ -88,8 +92,12 @@ QUERIES: tuple[type, ...] = (
     WalletQuery,
     CatalogQuery,
     OrderQuery,
+    PromotionQuery,
+    ShippingQuery,
     BillingQuery,
     UsageQuery,
+    PayoutQuery,
+    DisputeQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
@@ -113,9 +121,13 @@ MUTATIONS: tuple[type, ...] = (
     CatalogMutation,
     OrderMutation,
     OrderDeliveryMutation,
+    PromotionMutation,
+    ShippingMutation,
     BillingMutation,
     UsageMutation,
     GatewayMutation,
+    PayoutMutation,
+    DisputeMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription)
 # Federation entities and Relay nodes (reachable through _entities and node).

@@ -13,6 +13,7 @@ from services.billing.provider import (
     PENDING,
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
+    ProviderBalance,
     ProviderCard,
     ProviderDispute,
     ProviderError,
@@ -63,6 +64,11 @@ class InProcessPaymentProvider:
     _intent_replies: dict[tuple[str, str], ProviderIntent] = field(default_factory=dict)
     _refund_replies: dict[str, ProviderRefund] = field(default_factory=dict)
     _card_replies: dict[str, ProviderCard] = field(default_factory=dict)
+    _customer_replies: dict[str, str] = field(default_factory=dict)
+    _account_replies: dict[str, str] = field(default_factory=dict)
+    # Money transferred to each connected account, by currency (it is at once available).
+    transferred: dict[str, dict[str, int]] = field(default_factory=dict)
+    _transfer_replies: dict[str, str] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _new_id(self, prefix: str) -> str:
@@ -144,6 +150,13 @@ class InProcessPaymentProvider:
         self._refund_replies[idempotency_key] = reply
         return reply
 
+    async def create_customer(self, *, reference: str, email: str | None, idempotency_key: str) -> str:
+        if idempotency_key in self._customer_replies:
+            return self._customer_replies[idempotency_key]
+        customer_id = self._new_id("cus")
+        self._customer_replies[idempotency_key] = customer_id
+        return customer_id
+
     async def create_payment_method(self, *, card_token: str, idempotency_key: str) -> ProviderCard:
         if idempotency_key in self._card_replies:
             return self._card_replies[idempotency_key]
@@ -166,10 +179,34 @@ class InProcessPaymentProvider:
         method = self.methods.get(method_id)
         if method is None:
             raise ProviderError(f"No such PaymentMethod: '{method_id}'", code="resource_missing")
+        # Any customer is accepted: ours are stored in the database and outlive this memory.
         return method
 
     async def detach_payment_method(self, method_id: str) -> None:
         self.methods.pop(method_id, None)
+
+    async def create_connected_account(
+        self, *, reference: str, email: str | None, idempotency_key: str
+    ) -> str:
+        if idempotency_key not in self._account_replies:
+            self._account_replies[idempotency_key] = self._new_id("acct")
+        return self._account_replies[idempotency_key]
+
+    async def create_account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        # Nothing to fill in here: the seller goes straight back, onboarded.
+        return return_url
+
+    async def get_balance(self, account_id: str) -> ProviderBalance:
+        return ProviderBalance(available=dict(self.transferred.get(account_id, {})), pending={})
+
+    async def create_transfer(
+        self, *, amount: int, currency: str, destination: str, transfer_group: str, idempotency_key: str
+    ) -> str:
+        if idempotency_key not in self._transfer_replies:
+            balance = self.transferred.setdefault(destination, {})
+            balance[currency.upper()] = balance.get(currency.upper(), 0) + amount
+            self._transfer_replies[idempotency_key] = self._new_id("tr")
+        return self._transfer_replies[idempotency_key]
 
     async def aclose(self) -> None:
         return None

@@ -1,5 +1,6 @@
 """The periodic billing jobs: overdue invoices, billing subscription renewals, usage billing, the
-retries of refunds the provider failed and gateway payments the payer abandoned."""
+retries of refunds the provider failed, gateway payments the payer abandoned and sellers'
+transfers."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from core.workers import PollingWorker, Round
 from models.db import Database
 from services.billing.gateway_payments import settle_abandoned_gateway_payments
 from services.billing.invoices import mark_overdue_invoices
+from services.billing.payouts import send_due_transfers
 from services.billing.plans import renew_due_billing_subscriptions
 from services.billing.provider import PaymentProvider
 from services.billing.refund_processing import retry_due_refunds
@@ -17,7 +19,7 @@ from services.billing.usage_billing import bill_usage
 
 
 class BillingJobs(PollingWorker):
-    """Overdue invoices, subscription renewals, usage billing and refund retries, every
+    """Overdue invoices, subscription renewals, usage billing, refund retries and transfers, every
     ``interval`` seconds, in each process (rows are claimed with SKIP LOCKED, so processes share
     the work); an interval of 0 runs none."""
 
@@ -49,7 +51,10 @@ class BillingJobs(PollingWorker):
         usage = await bill_usage(self.db)  # the ended periods' unbilled usage
         refunds = await retry_due_refunds(self.db, self.provider, self.settings)
         abandoned = await settle_abandoned_gateway_payments(self.db, self.settings)
-        if (overdue or renewed or usage.invoices or refunds or abandoned) and self.on_events is not None:
+        transfers = await send_due_transfers(self.db, self.provider)
+        if (
+            overdue or renewed or usage.invoices or refunds or abandoned or transfers
+        ) and self.on_events is not None:
             self.on_events()
         return overdue, renewed
 

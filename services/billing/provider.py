@@ -12,7 +12,8 @@ memory: card tokens ``tok_visa`` (4242), ``tok_mastercard`` (4444), ``tok_amex``
 stay pending, as Stripe's refund-failure test card does until it sends ``refund.updated``); the
 Stripe test payment methods ``pm_card_visa``, ``pm_card_chargeDeclined``, ... are accepted as is.
 Its memory ends with the process: refunds of payment intents it does not know (paid before a
-restart, or the demo's seeded payment) are accepted, bounded by our own books only.
+restart, or the demo's seeded payment) are accepted, bounded by our own books only, and so are
+cards attached to customers it did not create (they are stored in the database).
 """
 
 from __future__ import annotations
@@ -68,6 +69,15 @@ class ProviderDispute:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderBalance:
+    """A connected (seller) account's money, minor units by ISO currency: ``available`` can be paid
+    out to the seller's bank, ``pending`` not yet."""
+
+    available: Mapping[str, int]
+    pending: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderCard:
     id: str
     brand: str | None
@@ -92,6 +102,9 @@ class PaymentProvider(Protocol):
         self, *, payment_intent: str, amount: int, reason: str | None, idempotency_key: str
     ) -> ProviderRefund: ...
 
+    async def create_customer(self, *, reference: str, email: str | None, idempotency_key: str) -> str:
+        """Creates the provider's customer of one of our users (``reference``); returns its id."""
+
     async def create_payment_method(self, *, card_token: str, idempotency_key: str) -> ProviderCard: ...
 
     async def submit_dispute_evidence(
@@ -99,13 +112,25 @@ class PaymentProvider(Protocol):
     ) -> ProviderDispute:
         """Sends the evidence (Stripe's ``evidence[...]`` names) and submits it for review."""
 
-    async def attach_payment_method(self, method_id: str, *, customer: str) -> ProviderCard: ...
+    async def attach_payment_method(self, method_id: str, *, customer: str) -> ProviderCard:
+        """``customer``: an id ``create_customer`` returned (Stripe refuses any other)."""
 
     async def detach_payment_method(self, method_id: str) -> None: ...
 
+    # Seller payouts (Stripe Connect): sellers' connected accounts and transfers to them.
+    async def create_connected_account(
+        self, *, reference: str, email: str | None, idempotency_key: str
+    ) -> str:
+        """Creates a seller's connected account (``reference``: our user); returns its id."""
+
+    async def create_account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        """The provider-hosted onboarding page's URL for the seller (short-lived)."""
+
+    async def get_balance(self, account_id: str) -> ProviderBalance: ...
+
+    async def create_transfer(
+        self, *, amount: int, currency: str, destination: str, transfer_group: str, idempotency_key: str
+    ) -> str:
+        """Moves ``amount`` from the platform's balance to a connected account; returns its id."""
+
     async def aclose(self) -> None: ...
-
-
-def customer_reference(user_id: object) -> str:
-    """The provider-side customer of one of our users (cards are attached to it)."""
-    return f"cus_tg_{str(user_id).replace('-', '')}"

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from services.billing.provider import (
+    ProviderBalance,
     ProviderCard,
     ProviderDispute,
     ProviderError,
@@ -83,8 +84,11 @@ class StripeHttpProvider:
         self, path: str, params: Mapping[str, Any], idempotency_key: str | None = None
     ) -> dict[str, Any]:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return await self._call("POST", path, data=dict(form_fields(params)), headers=headers)
+
+    async def _call(self, method: str, path: str, **request: Any) -> dict[str, Any]:
         try:
-            response = await self._client.post(path, data=dict(form_fields(params)), headers=headers)
+            response = await self._client.request(method, path, **request)
         except httpx.HTTPError as exc:
             raise ProviderError(f"Payment provider unreachable: {exc}", transient=True) from exc
         try:
@@ -151,6 +155,12 @@ class StripeHttpProvider:
             failure_reason=body.get("failure_reason"),
         )
 
+    async def create_customer(self, *, reference: str, email: str | None, idempotency_key: str) -> str:
+        body = await self._post(
+            "/v1/customers", {"email": email, "metadata": {"tenantgraph_user": reference}}, idempotency_key
+        )
+        return str(body["id"])
+
     async def create_payment_method(self, *, card_token: str, idempotency_key: str) -> ProviderCard:
         body = await self._post(
             "/v1/payment_methods", {"type": "card", "card": {"token": card_token}}, idempotency_key
@@ -170,6 +180,63 @@ class StripeHttpProvider:
 
     async def detach_payment_method(self, method_id: str) -> None:
         await self._post(f"/v1/payment_methods/{method_id}/detach", {})
+
+    async def create_connected_account(
+        self, *, reference: str, email: str | None, idempotency_key: str
+    ) -> str:
+        body = await self._post(
+            "/v1/accounts",
+            {
+                "type": "express",
+                "email": email,
+                "capabilities": {"transfers": {"requested": True}},
+                "metadata": {"tenantgraph_user": reference},
+            },
+            idempotency_key,
+        )
+        return str(body["id"])
+
+    async def create_account_link(self, account_id: str, *, refresh_url: str, return_url: str) -> str:
+        body = await self._post(
+            "/v1/account_links",
+            {
+                "account": account_id,
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+                "type": "account_onboarding",
+            },
+        )
+        return str(body["url"])
+
+    async def get_balance(self, account_id: str) -> ProviderBalance:
+        # The connected account's balance: the platform's key, acting as that account.
+        body = await self._call("GET", "/v1/balance", headers={"Stripe-Account": account_id})
+
+        def by_currency(entries: Any) -> dict[str, int]:
+            totals: dict[str, int] = {}
+            for entry in entries or []:
+                currency = str(entry["currency"]).upper()
+                totals[currency] = totals.get(currency, 0) + int(entry["amount"])
+            return totals
+
+        return ProviderBalance(
+            available=by_currency(body.get("available")), pending=by_currency(body.get("pending"))
+        )
+
+    async def create_transfer(
+        self, *, amount: int, currency: str, destination: str, transfer_group: str, idempotency_key: str
+    ) -> str:
+        body = await self._post(
+            "/v1/transfers",
+            {
+                "amount": amount,
+                "currency": currency.lower(),
+                "destination": destination,
+                "transfer_group": transfer_group,
+            },
+            idempotency_key,
+        )
+        return str(body["id"])
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -3,7 +3,9 @@ uvicorn in a thread on a free port. Our code reaches it over real HTTP, exactly 
 Stripe; nothing of ours is patched.
 
 Routes: POST /v1/payment_intents, POST /v1/payment_intents/{id}/confirm, GET /v1/payment_intents/{id},
-POST /v1/refunds, POST /v1/payment_methods, POST /v1/payment_methods/{id}/attach and /detach.
+POST /v1/refunds, POST /v1/customers, POST /v1/payment_methods, POST /v1/payment_methods/{id}/attach
+(to a known customer only) and /detach, POST /v1/disputes/{id} (evidence for a dispute a test
+opened with ``open_dispute``, as the card holder's bank would; ``submit=true`` puts it under review).
 Behaviour: bearer secret key required (401 otherwise); form-encoded bodies; ``Idempotency-Key``
 replays the first answer (a different body with the same key is an ``idempotency_error``);
 test card tokens ``tok_visa`` (4242), ``tok_mastercard`` (4444), ``tok_chargeDeclined`` (0002:
@@ -66,7 +68,14 @@ class FakeStripe:
     calls: list[Call] = field(default_factory=list)
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    disputes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Stripe Connect: connected accounts, and the transfers to them (their balance).
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # An outage: the next N calls to a path are answered 500 (Stripe's api_error), then it works.
+    outages: dict[str, int] = field(default_factory=dict)
     _replies: dict[str, tuple[Form, int, dict[str, Any]]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _server: ThreadedServer = field(default_factory=lambda: ThreadedServer("fake-stripe"))
@@ -81,6 +90,22 @@ class FakeStripe:
     def calls_to(self, path_prefix: str) -> list[Call]:
         return [c for c in self.calls if c.path.startswith(path_prefix)]
 
+    def open_dispute(self, payment_intent: str, amount: int, reason: str = "fraudulent") -> dict[str, Any]:
+        """A chargeback of the card holder's bank: the dispute object its webhook carries."""
+        dispute = {
+            "id": self._id("du"),
+            "object": "dispute",
+            "amount": amount,
+            "currency": self.intents[payment_intent]["currency"],
+            "payment_intent": payment_intent,
+            "reason": reason,
+            "status": "needs_response",
+            "evidence": {},
+            "evidence_details": {"due_by": int(time.time()) + 7 * 86400, "submission_count": 0},
+        }
+        self.disputes[dispute["id"]] = dispute
+        return dict(dispute)
+
     # ---- the app ------------------------------------------------------------------------------
 
     def app(self) -> Starlette:
@@ -90,9 +115,15 @@ class FakeStripe:
                 Route("/v1/payment_intents/{id}", self._endpoint(self._get_intent), methods=["GET"]),
                 Route("/v1/payment_intents/{id}/confirm", self._endpoint(self._confirm), methods=["POST"]),
                 Route("/v1/refunds", self._endpoint(self._refund), methods=["POST"]),
+                Route("/v1/customers", self._endpoint(self._create_customer), methods=["POST"]),
                 Route("/v1/payment_methods", self._endpoint(self._create_method), methods=["POST"]),
                 Route("/v1/payment_methods/{id}/attach", self._endpoint(self._attach), methods=["POST"]),
                 Route("/v1/payment_methods/{id}/detach", self._endpoint(self._detach), methods=["POST"]),
+                Route("/v1/disputes/{id}", self._endpoint(self._update_dispute), methods=["POST"]),
+                Route("/v1/accounts", self._endpoint(self._create_account), methods=["POST"]),
+                Route("/v1/account_links", self._endpoint(self._account_link), methods=["POST"]),
+                Route("/v1/balance", self._endpoint(self._balance), methods=["GET"]),
+                Route("/v1/transfers", self._endpoint(self._transfer), methods=["POST"]),
             ]
         )
 
@@ -111,6 +142,9 @@ class FakeStripe:
         form = {k: str(v) for k, v in (await request.form()).items()}
         key = request.headers.get("idempotency-key")
         self.calls.append(Call(request.method, request.url.path, form, key))
+        if self.outages.get(request.url.path, 0) > 0:
+            self.outages[request.url.path] -= 1
+            return form, _error(500, "api_error", "An error occurred with our connection to Stripe.")
         if key:
             replay = self._replies.get(key)
             if replay is not None:
@@ -243,6 +277,79 @@ class FakeStripe:
         self.refunds[refund["id"]] = refund
         return self._answer(request, form, refund)
 
+    async def _create_customer(self, request: Request, form: Form) -> JSONResponse:
+        customer = {
+            "id": self._id("cus"),
+            "object": "customer",
+            "email": form.get("email"),
+            "metadata": _metadata(form),
+            "created": int(time.time()),
+        }
+        self.customers[customer["id"]] = customer
+        return self._answer(request, form, customer)
+
+    async def _create_account(self, request: Request, form: Form) -> JSONResponse:
+        account = {
+            "id": self._id("acct"),
+            "object": "account",
+            "type": form.get("type"),
+            "email": form.get("email"),
+            "metadata": _metadata(form),
+            "payouts_enabled": False,
+        }
+        self.accounts[account["id"]] = account
+        return self._answer(request, form, account)
+
+    async def _account_link(self, request: Request, form: Form) -> JSONResponse:
+        if form.get("account") not in self.accounts:
+            return _missing("account")
+        link = {
+            "object": "account_link",
+            "url": f"{self.url}/connect/onboarding/{form['account']}",
+            "expires_at": int(time.time()) + 300,
+        }
+        return self._answer(request, form, link)
+
+    async def _balance(self, request: Request, form: Form) -> JSONResponse:
+        account = request.headers.get("stripe-account")
+        if account not in self.accounts:
+            return _missing("account")
+        totals: dict[str, int] = {}
+        for transfer in self.transfers.values():
+            if transfer["destination"] == account:
+                totals[transfer["currency"]] = totals.get(transfer["currency"], 0) + transfer["amount"]
+        # Money transferred to a connected account is pending there for a while, as in Stripe.
+        pending = [{"amount": amount, "currency": currency} for currency, amount in sorted(totals.items())]
+        return JSONResponse({"object": "balance", "available": [], "pending": pending})
+
+    async def _transfer(self, request: Request, form: Form) -> JSONResponse:
+        if form.get("destination") not in self.accounts:
+            return _missing("destination")
+        transfer = {
+            "id": self._id("tr"),
+            "object": "transfer",
+            "amount": int(form["amount"]),
+            "currency": form["currency"],
+            "destination": form["destination"],
+            "transfer_group": form.get("transfer_group"),
+        }
+        self.transfers[transfer["id"]] = transfer
+        return self._answer(request, form, transfer)
+
+    async def _update_dispute(self, request: Request, form: Form) -> JSONResponse:
+        dispute = self.disputes.get(request.path_params["id"])
+        if dispute is None:
+            return _missing("dispute")
+        if dispute["status"] not in ("needs_response", "warning_needs_response"):
+            return _error(
+                400, "invalid_request_error", "This dispute is already closed or its evidence submitted."
+            )
+        dispute["evidence"].update({k[9:-1]: v for k, v in form.items() if k.startswith("evidence[")})
+        if form.get("submit") == "true":
+            dispute["status"] = "under_review"
+            dispute["evidence_details"]["submission_count"] += 1
+        return self._answer(request, form, {**dispute, "evidence": dict(dispute["evidence"])})
+
     async def _create_method(self, request: Request, form: Form) -> JSONResponse:
         card = CARDS.get(form.get("card[token]", ""))
         if form.get("type") != "card" or card is None:
@@ -258,7 +365,10 @@ class FakeStripe:
         return self._answer(request, form, method)
 
     async def _attach(self, request: Request, form: Form) -> JSONResponse:
-        return self._set_customer(request, form, form.get("customer"))
+        customer = form.get("customer", "")
+        if customer not in self.customers:
+            return _missing(f"customer: '{customer}'")
+        return self._set_customer(request, form, customer)
 
     async def _detach(self, request: Request, form: Form) -> JSONResponse:
         return self._set_customer(request, form, None)
