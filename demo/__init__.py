@@ -1,4 +1,4 @@
-"""Demo data for the embedded run and tests: tenants, accounts, a catalog, orders and invoices.
+"""Demo data for the embedded run and tests: tenants, accounts, a catalog, orders, a seller and invoices.
 
 Kept apart from the domain logic: it only calls services and models. ``seed_demo`` is idempotent."""
 
@@ -15,6 +15,7 @@ from demo.catalog import seed_demo_catalog
 from demo.mfa import DEMO_MFA_EMAIL, DEMO_MFA_ROLES, DEMO_MFA_TENANT, seed_demo_mfa
 from demo.orders import seed_demo_orders
 from demo.roles import seed_demo_permission, seed_demo_role
+from demo.sellers import seed_demo_sellers
 from demo.usage import seed_demo_usage
 from models.db import Database
 from models.identity.accounts import TenantKind
@@ -44,6 +45,7 @@ DEMO_STAFF = (
     ("admin", "Admin", (Role.TENANT_ADMIN,)),
     ("manager", "Manager", (Role.MANAGER,)),
     ("user", "User", (Role.USER,)),
+    ("seller", "Seller", (Role.USER,)),  # demo/sellers.py: a marketplace seller
 )
 PLATFORM_DEMO_ADMIN = DemoAccount(
     PLATFORM_TENANT_SLUG, "admin@platform.example", DEMO_PASSWORD, (Role.PLATFORM_ADMIN,)
@@ -80,6 +82,7 @@ async def seed_demo(db: Database, mfa_encryption_key: str = DEVELOPMENT_MFA_KEY)
                 await seed_demo_mfa(session, tenant, DEMO_PASSWORD, mfa_encryption_key)
             await seed_demo_catalog(session, tenant)
             await seed_demo_orders(session, tenant)
+            await seed_demo_sellers(session, tenant)
             await seed_demo_billing(session, tenant)
             await seed_demo_usage(session, tenant)
             await seed_demo_api_key(session, tenant)

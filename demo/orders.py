@@ -17,7 +17,7 @@ DEMO_ADDRESS = Address(
 )
 
 
-async def _demo_products(session: AsyncSession, tenant: Tenant) -> list[Product]:
+async def demo_products(session: AsyncSession, tenant: Tenant) -> list[Product]:
     """Two sellable products of one currency from the demo catalog (seeded before the orders)."""
     sellable = list(
         await session.scalars(
@@ -44,7 +44,7 @@ async def seed_demo_orders(session: AsyncSession, tenant: Tenant) -> None:
         return
     if await session.scalar(select(Order.id).where(Order.user_id == user.id).limit(1)) is not None:
         return
-    products = await _demo_products(session, tenant)
+    products = await demo_products(session, tenant)
     if not products:
         return
     lines = [NewOrderLine(p.id, n + 1, {}) for n, p in enumerate(products)]

@@ -51,7 +51,7 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     assert "admin@platform.example" in first and DEMO_PASSWORD in first
     assert first == second  # the same accounts, listed again
     with sqlite3.connect(path) as db:
-        assert db.execute("select count(*) from users").fetchone() == (8,)
+        assert db.execute("select count(*) from users").fetchone() == (10,)
         assert db.execute("select count(*) from tenants").fetchone() == (3,)
     return url
 
@@ -97,7 +97,7 @@ async def demo_admin_reads_users(client: httpx.AsyncClient) -> None:
             "{ users(first: 100, orderBy: {field: EMAIL}) { totalCount nodes { email } } }", token=token
         )
     ).ok()["users"]
-    assert everyone["totalCount"] == 8
+    assert everyone["totalCount"] == 10
     acme_admin = await sign_in(gql, "acme", "admin@acme.example")
     acme = (
         await gql("{ users(orderBy: {field: EMAIL}) { nodes { email tenant { slug } } } }", token=acme_admin)
@@ -106,6 +106,7 @@ async def demo_admin_reads_users(client: httpx.AsyncClient) -> None:
         "admin@acme.example",
         "manager@acme.example",
         "mfa@acme.example",
+        "seller@acme.example",
         "user@acme.example",
     ]
     assert {u["tenant"]["slug"] for u in acme} == {"acme"}

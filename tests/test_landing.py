@@ -34,9 +34,11 @@ async def test_development_landing_page(http: httpx.AsyncClient) -> None:
         ("acme", "admin@acme.example", "TENANT_ADMIN"),
         ("acme", "manager@acme.example", "MANAGER"),
         ("acme", "user@acme.example", "USER"),
+        ("acme", "seller@acme.example", "USER"),
         ("globex", "admin@globex.example", "TENANT_ADMIN"),
         ("globex", "manager@globex.example", "MANAGER"),
         ("globex", "user@globex.example", "USER"),
+        ("globex", "seller@globex.example", "USER"),
         ("acme", "mfa@acme.example", "USER"),
     ]
 

@@ -19,9 +19,14 @@ from models.billing import (
     PaymentStatus,
     Plan,
 )
+from models.catalog import Product
 from models.identity.accounts import Tenant
 from models.orders import Order, OrderStatus
+from models.payouts import Transfer, TransferStatus
+from models.promotions import PromotionCode
 from server.runtime import Runtime
+from services.billing.in_process_provider import InProcessPaymentProvider
+from services.billing.payouts import send_due_transfers
 from tests.billing.support import rows
 from tests.support.identity import Identity
 
@@ -83,3 +88,36 @@ async def test_the_demo_has_plans_a_subscription_and_invoices_for_the_demo_order
         )
     ).ok()["invoices"]
     assert listed["totalCount"] == len(invoices)
+
+
+async def test_the_demo_seller_is_paid_by_the_billing_job(runtime: Runtime, identity: Identity) -> None:
+    await seed_demo(runtime.db)
+    await seed_demo(runtime.db)  # again: nothing twice
+    async with runtime.db.session(TenantScope.all_tenants()) as session:
+        acme = await session.scalar(select(Tenant).where(Tenant.slug == "acme"))
+    assert acme is not None
+    (transfer,) = await rows(runtime, Transfer, Transfer.tenant_id == acme.id)
+    (order,) = await rows(runtime, Order, Order.id == transfer.order_id)
+    (sold,) = [p for p in await rows(runtime, Product, Product.tenant_id == acme.id) if p.seller_id]
+    assert order.status == OrderStatus.PAID and sold.seller_id == transfer.seller_id
+    assert (transfer.status, transfer.amount, transfer.platform_fee) == (
+        TransferStatus.PENDING,
+        sold.price,
+        0,
+    )
+    assert len(await rows(runtime, Transfer)) == 2  # one per demo tenant
+    assert [c.code for c in await rows(runtime, PromotionCode, PromotionCode.tenant_id == acme.id)] == [
+        "WELCOME10"
+    ]
+
+    # The embedded default's in-process provider pays it; the seller reads it through the API.
+    provider = InProcessPaymentProvider()
+    assert await send_due_transfers(runtime.db, provider) == 2
+    signed_in = (await identity.login("acme", "seller@acme.example", DEMO_PASSWORD)).ok()["login"]
+    mine = (
+        await identity.gql(
+            "query { transfers { nodes { status amount { amount } } } }", token=signed_in["accessToken"]
+        )
+    ).ok()["transfers"]["nodes"]
+    assert mine == [{"status": "PAID", "amount": {"amount": transfer.amount}}]
+    assert provider.transferred[f"acct_demo_{acme.slug}"] == {order.currency: transfer.amount}
