@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import time
 
+from graphql import build_schema, parse, specified_rules, validate
+
 from core.settings import Settings
-from subgraph.limits import parse_cached
+from subgraph.limits import bounded_rules, parse_cached
 from tests.support.graphql import GraphQLClient, GraphQLResult
 
 
@@ -169,3 +171,26 @@ async def test_a_syntax_error_keeps_its_location(gql: GraphQLClient) -> None:
     assert result.error_codes == ["BAD_USER_INPUT"]
     assert result.errors[0]["locations"] == [{"line": 3, "column": 3}]
     assert result.errors[0]["message"] == "Syntax Error: Unexpected character: '^'."
+
+
+async def test_our_swapped_rules_find_what_graphql_cores_find() -> None:
+    """The cheaper UniqueDirectivesPerLocation and UniqueArgumentNames report the same errors."""
+    schema = build_schema(
+        "directive @tag repeatable on FIELD\ntype Query { f(a: Int, b: Int): Int, q: Query }"
+    )
+    documents = [
+        "{ f @include(if: true) @include(if: false) }",
+        "{ ... @skip(if: true) @skip(if: false) { f } }",
+        "{ ...F } fragment F on Query @skip(if: true) @skip(if: false) { f }",
+        "query Q($v: Int @deprecated @deprecated) { f(a: $v) }",
+        "{ f(a: 1, a: 2) }",
+        "{ f @include(if: true, if: false) }",
+        "{ q @skip(if: false) { f(a: 1, b: 2) @tag @tag } }",
+    ]
+    for document in documents:
+        ours = [error.message for error in validate(schema, parse(document), bounded_rules(specified_rules))]
+        theirs = [error.message for error in validate(schema, parse(document), specified_rules)]
+        assert ours == theirs, document
+    # The documents with a duplicate are refused for it.
+    found = [validate(schema, parse(d), bounded_rules(specified_rules)) for d in documents]
+    assert [bool(errors) for errors in found] == [True] * 6 + [False]
