@@ -62,7 +62,7 @@ class DnsPythonNsResolver:
         except dns.exception.DNSException as exc:
             raise DelegationLookupFailed(str(exc) or type(exc).__name__) from exc
         return sorted(
-            rdata.target.to_text(omit_final_dot=True).lower()  # type: ignore[attr-defined]
+            rdata.target.to_text(omit_final_dot=True).lower()
             for rdata in answer
             if rdata.rdtype == dns.rdatatype.NS
         )

@@ -151,8 +151,7 @@ async def _apply(session: AsyncSession, zone: DnsZone, changes: Changes) -> Appl
             continue
         final[uuid.uuid4()] = (prefix, found)
         creates.append(found)
-    raise_problems(problems)
-    raise_problems(set_problems(list(final.values())))
+    raise_problems([*problems, *set_problems(list(final.values()))])
     if len(final) > MAX_RECORDS_PER_ZONE:
         raise invalid(
             None, DnsErrorCode.TOO_MANY_RECORDS, f"A zone holds at most {MAX_RECORDS_PER_ZONE} records."
@@ -185,11 +184,6 @@ async def bulk_change(ctx: ServiceContext, zone_id: uuid.UUID, changes: Changes)
     return await change_records(ctx, zone_id, changes)
 
 
-async def create_record(ctx: ServiceContext, zone_id: uuid.UUID, draft: RecordDraft) -> DnsRecord:
-    applied = await change_records(ctx, zone_id, Changes(create=[("", draft)]))
-    return applied.created[0]
-
-
 async def _zone_of_record(ctx: ServiceContext, record_id: uuid.UUID) -> uuid.UUID:
     async with ctx.read(write_scope(ctx)) as session:
         zone_id = await session.scalar(select(DnsRecord.zone_id).where(DnsRecord.id == record_id))
@@ -198,13 +192,12 @@ async def _zone_of_record(ctx: ServiceContext, record_id: uuid.UUID) -> uuid.UUI
     return zone_id
 
 
-async def update_record(ctx: ServiceContext, record_id: uuid.UUID, patch: RecordPatch) -> DnsRecord:
+async def update_record(ctx: ServiceContext, record_id: uuid.UUID, patch: RecordPatch) -> Applied:
+    """One record changed; userErrors name its fields below ``changes``."""
     zone_id = await _zone_of_record(ctx, record_id)
-    applied = await change_records(ctx, zone_id, Changes(update=[("", record_id, patch)]))
-    return applied.updated[0]
+    return await change_records(ctx, zone_id, Changes(update=[("changes", record_id, patch)]))
 
 
-async def delete_record(ctx: ServiceContext, record_id: uuid.UUID) -> tuple[uuid.UUID, DnsZone]:
+async def delete_record(ctx: ServiceContext, record_id: uuid.UUID) -> Applied:
     zone_id = await _zone_of_record(ctx, record_id)
-    applied = await change_records(ctx, zone_id, Changes(delete=[("", record_id)]))
-    return record_id, applied.zone
+    return await change_records(ctx, zone_id, Changes(delete=[("", record_id)]))

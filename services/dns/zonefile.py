@@ -42,7 +42,8 @@ class _Line:
 
 def _logical_lines(text: str) -> Iterator[_Line]:
     """Comments stripped (outside quotes), parenthesised groups joined into one line."""
-    depth, quoted, start, parts = 0, False, 0, []
+    depth, quoted, start, inherits = 0, False, 0, False
+    parts: list[str] = []
     for number, physical in enumerate(text.splitlines(), start=1):
         if depth == 0:
             start, parts = number, []
@@ -154,7 +155,7 @@ class _Reader:
             )
             return
         rdata = dns.rdata.from_text(
-            dns.rdataclass.IN, dns.rdatatype.from_text(kind), rest, origin=self.origin
+            dns.rdataclass.IN, dns.rdatatype.from_text(kind), rest, origin=self.origin, relativize=False
         )
         draft = _draft(DnsRecordType(kind), self.owner.to_text(), ttl or self.default_ttl, rdata)
         self.records.append((f"zoneFile.{line.number}", draft))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,7 @@ from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
 from models.db import locked_or_not_found
 from models.dns import DnsRecord, DnsRecordType, DnsZone, DnsZoneStatus, DnsZoneTemplate
 from services.context import ServiceContext
-from services.dns.access import admin_scope, next_serial, read_scope, write_scope, zone_changed
+from services.dns.access import admin_scope, read_scope, write_scope, zone_changed
 from services.dns.errors import DnsErrorCode
 from services.dns.names import BadName, zone_name
 from services.dns.records import (
@@ -139,7 +140,7 @@ async def create_zone(
             nameservers=nameservers,
             soa_mname=(ctx.settings.dns_soa_mname or nameservers[0]).rstrip(".").lower(),
             soa_rname=ctx.settings.dns_soa_rname.rstrip(".").lower(),
-            serial=next_serial(0),
+            serial=0,  # zone_changed below makes it YYYYMMDD00
             default_ttl=settings.default_ttl or DEFAULT_TTL,
             template_id=template_id,
             check_nameservers=[],
@@ -197,7 +198,7 @@ class ZoneFilter:
     tenant_id: uuid.UUID | None = None  # the cross-tenant list only
 
 
-def _filtered(zone_filter: ZoneFilter) -> Select[tuple[DnsZone]]:
+def _filtered(zone_filter: ZoneFilter) -> Select[Any]:
     statement = where_given(select(DnsZone), (DnsZone.status, zone_filter.status))
     if zone_filter.search and zone_filter.search.strip():
         statement = statement.where(
