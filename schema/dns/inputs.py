@@ -89,7 +89,7 @@ class DnsRecordInput:
 @strawberry.input(description="A new record of a zone.")
 class CreateDnsRecordInput:
     zone_id: relay.GlobalID = strawberry.field(description="The zone.")
-    record: DnsRecordInput = strawberry.field(description="The record.")
+    record: DnsRecordInput = strawberry.field(description="The new record's type, name, content and fields.")
 
 
 @strawberry.input(
@@ -225,7 +225,7 @@ class BulkDnsRecordsPayload:
 
 @strawberry.type(description="The result of a zone template change.")
 class DnsZoneTemplatePayload:
-    template: DnsZoneTemplate | None = strawberry.field(default=None, description="The template.")
+    template: DnsZoneTemplate | None = strawberry.field(default=None, description="The template as stored.")
     user_errors: list[UserError] = user_errors_field()
 
 

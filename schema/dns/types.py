@@ -315,7 +315,7 @@ class ReverseDns:
 
 @strawberry.type(description="A count per zone status.")
 class DnsZoneStatusCount:
-    status: DnsZoneStatus = strawberry.field(description="The status.")
+    status: DnsZoneStatus = strawberry.field(description="A zone status.")
     count: int = strawberry.field(description="Zones in it, across every tenant.")
 
 
