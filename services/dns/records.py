@@ -205,6 +205,10 @@ def normalise(
         _not_taken(check, draft, "priority", "weight", "port")
         tag, flags, caa_value = _caa(check, draft)
         value = replace(value, content=caa_value, flags=flags, tag=tag)
+    if not check.problems and not check_rdata(value):  # a last guard: the export must read back
+        check.add(
+            "content", DnsErrorCode.INVALID_TEXT, f"This {kind} record cannot be written to a zone file."
+        )
     return check.problems or value
 
 
