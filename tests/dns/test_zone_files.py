@@ -194,3 +194,20 @@ async def test_an_oversized_zone_file_is_refused(acme: Tenant, size: int) -> Non
     )
     payload = result.data["importDnsZone"] if result.data else None
     assert payload is None or codes(payload) == ["TOO_LONG"], result.body
+
+
+async def test_unicode_text_and_names_round_trip(acme: Tenant) -> None:
+    zone = await acme.zone("bücher.example")
+    await acme.record(zone["id"], type="TXT", name="straße", content='grüße "✓" ; not a comment')
+    exported = (await acme.call(EXPORT, {"id": zone["id"]}))["dnsZone"]["bindExport"]
+    parsed = dns.zone.from_text(exported, origin="xn--bcher-kva.example.")
+    txt = parsed.find_rdataset("xn--strae-oqa", "TXT")[0]
+    assert b"".join(txt.strings).decode() == 'grüße "✓" ; not a comment'
+    # and the file imports back into another zone unchanged
+    other = await acme.zone("copy.example")
+    body = exported.replace("xn--bcher-kva.example", "copy.example")
+    payload = (await acme.call(IMPORT, {"input": {"zoneId": other["id"], "zoneFile": body}}))["importDnsZone"]
+    assert payload["userErrors"] == []
+    assert [(r["name"], r["content"]) for r in payload["created"]] == [
+        ("xn--strae-oqa", 'grüße "✓" ; not a comment')
+    ]
