@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidInput, NotFound, invalid
 from core.scope import TenantScope
@@ -43,11 +44,9 @@ def _not_allocated() -> InvalidInput:
     return invalid("ip", DnsErrorCode.ADDRESS_NOT_ALLOCATED, "This address is not allocated to your tenant.")
 
 
-async def _allocation(session: object, address: str) -> IpAllocation | None:
-    found: IpAllocation | None = await session.scalar(  # type: ignore[attr-defined]
-        select(IpAllocation).where(IpAllocation.address == address).with_for_update()
-    )
-    return found
+async def _allocation(session: AsyncSession, address: str) -> IpAllocation | None:
+    """The tenant's allocation of the address, locked; None when it is not the tenant's."""
+    return await session.scalar(select(IpAllocation).where(IpAllocation.address == address).with_for_update())
 
 
 async def set_reverse(ctx: ServiceContext, raw_address: str, ptr: str) -> IpAllocation:
