@@ -49,6 +49,11 @@ SERVICE_ONLY: RoleSet = (Role.PLATFORM_ADMIN,)
 PROVISIONING_RUNNERS = SERVICE_ONLY
 AUDIT_WRITERS = SERVICE_ONLY
 NOTIFICATION_SENDERS = SERVICE_ONLY
+# DNS zones and records (services/dns/): the tenant's staff read them, managers and admins
+# change them; zone templates, IP allocations and the cross-tenant views are platform-level.
+DNS_READERS = TENANT_STAFF
+DNS_WRITERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
+DNS_ADMINS = PLATFORM_ADMINS
 # Who besides service principals may move an order's payment back (revertPayment).
 PAYMENT_REVERTERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
 # Who besides service principals sets an order item's delivery and (re)sends its e-mail.

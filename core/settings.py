@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     dns_nameserver: str = ""
     dns_port: int = Field(default=53, gt=0, lt=65536)
     dns_timeout_seconds: float = Field(default=5.0, gt=0)
+    # DNS zones (services/dns/): the nameservers every hosted zone is assigned (comma-separated
+    # hostnames; the parent must delegate to them), the SOA's mname (empty: the first nameserver)
+    # and rname (the hostmaster mailbox as a domain name), and the resolvers NS delegation is
+    # checked against (comma-separated ip or ip:port; empty: dns_nameserver above, else the system's).
+    dns_zone_nameservers: str = "ns1.tenantgraph.test,ns2.tenantgraph.test"
+    dns_soa_mname: str = ""
+    dns_soa_rname: str = "hostmaster.tenantgraph.test"
+    dns_delegation_resolvers: str = ""
+    dns_delegation_timeout_seconds: float = Field(default=3.0, gt=0)
     # HTTP_FILE domain checks (services/identity/domain_checks.py): GET http://<hostname>:<port>
     # /.well-known/tenantgraph-challenge/<token>, addresses from the resolver above; private,
     # loopback and link-local addresses refused unless allowed (tests, closed networks).
@@ -234,6 +243,14 @@ class Settings(BaseSettings):
         if isinstance(origins, str):
             data["allowed_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
         return data
+
+    @property
+    def dns_assigned_nameservers(self) -> list[str]:
+        return [n.strip().lower().rstrip(".") for n in self.dns_zone_nameservers.split(",") if n.strip()]
+
+    @property
+    def dns_resolver_addresses(self) -> list[str]:
+        return [r.strip() for r in self.dns_delegation_resolvers.split(",") if r.strip()]
 
     @property
     def graphiql_enabled(self) -> bool:

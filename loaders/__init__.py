@@ -8,6 +8,7 @@ from core.scope import TenantScope
 from loaders.billing import BillingLoaders
 from loaders.catalog import CatalogLoaders
 from loaders.delivery import DeliveryLoaders
+from loaders.dns import DnsLoaders
 from loaders.identity import IdentityLoaders
 from loaders.orders import OrderLoaders
 from loaders.promotions import PromotionLoaders
@@ -57,3 +58,7 @@ class Loaders:
     @cached_property
     def promotions(self) -> PromotionLoaders:
         return PromotionLoaders(self.reads, self.scope)
+
+    @cached_property
+    def dns(self) -> DnsLoaders:
+        return DnsLoaders(self.reads, self.scope)

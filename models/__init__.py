@@ -7,6 +7,7 @@ from models import (  # noqa: F401
     counters,
     delivery,
     disputes,
+    dns,
     events,
     gateways,
     idempotency,

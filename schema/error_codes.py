@@ -10,6 +10,7 @@ from core.scopes import RefusalReason
 from schema.enums import documented_enum
 from services.billing.errors import BillingErrorCode
 from services.catalog.errors import CatalogErrorCode
+from services.dns.errors import DnsErrorCode
 from services.identity.errors import IdentityErrorCode
 from services.money import MoneyErrorCode
 from services.orders.errors import OrderErrorCode
@@ -357,6 +358,47 @@ documented_enum(
 )
 
 
+DN = DnsErrorCode
+documented_enum(
+    DnsErrorCode,
+    "userError codes of the DNS mutations (zones, records, templates, reverse DNS).",
+    {
+        DN.REQUIRED: "A field the record type needs is missing.",
+        DN.TOO_LONG: "Over the field's maximum length (stated in its description).",
+        DN.INVALID_ZONE_NAME: "Not a zone FQDN: 2+ labels of letters, digits and inner hyphens, each at most "
+        "63 characters, at most 253 in all (Unicode names are IDNA-encoded).",
+        DN.ZONE_TAKEN: "This zone is hosted here already (by whom is not told).",
+        DN.INVALID_NAME: "Not a record name (labels, '_' service labels, a leading '*').",
+        DN.NAME_OUTSIDE_ZONE: "An absolute name that is not inside the zone.",
+        DN.INVALID_TTL: "A TTL is 60 to 86400 seconds.",
+        DN.INVALID_ADDRESS: "Not an IPv4 (A) or IPv6 (AAAA) address.",
+        DN.INVALID_TARGET: "The target (CNAME, MX, NS, SRV, PTR) is not a hostname.",
+        DN.INVALID_PRIORITY: "An MX preference or SRV priority is 0 to 65535 (and required).",
+        DN.INVALID_WEIGHT: "An SRV weight is 0 to 65535 (and required).",
+        DN.INVALID_PORT: "An SRV port is 0 to 65535 (and required).",
+        DN.INVALID_TEXT: "TXT text holds no line breaks or control characters.",
+        DN.INVALID_CAA: "CAA flags 0 or 128, tag issue/issuewild/iodef, a value that fits the tag.",
+        DN.INVALID_SOA: "An SOA timer outside its bounds (stated in the field's description).",
+        DN.NOT_APPLICABLE: "A field the record type does not take (e.g. a priority on an A record).",
+        DN.CNAME_AT_APEX: "The zone apex cannot hold a CNAME.",
+        DN.CNAME_CONFLICT: "A CNAME is the only record at its name.",
+        DN.APEX_NS_MANAGED: "The apex NS records are the zone's assigned nameservers.",
+        DN.DUPLICATE_RECORD: "The zone has this record already (or the input names it twice).",
+        DN.TOO_MANY_RECORDS: "A zone holds at most 1000 records.",
+        DN.TOO_MANY_OPERATIONS: "At most 100 operations in one bulk call.",
+        DN.NOT_FOUND: "A record, template, tenant or address that does not exist or is out of reach.",
+        DN.ZONE_SUSPENDED: "The zone is suspended: nothing of it changes.",
+        DN.ZONE_FILE_TOO_LARGE: "A zone file is at most 20000 characters.",
+        DN.ZONE_FILE_SYNTAX: "A line of the zone file does not parse (the message says why).",
+        DN.UNSUPPORTED_TYPE: "A record type we do not host (A, AAAA, CNAME, MX, TXT, NS, SRV, CAA, PTR).",
+        DN.INVALID_TEMPLATE: "The template's name or records do not hold (or do not fit the zone).",
+        DN.TEMPLATE_TAKEN: "Another template has this name.",
+        DN.ADDRESS_TAKEN: "The address is allocated already.",
+        DN.ADDRESS_NOT_ALLOCATED: "The address is not allocated to your tenant.",
+    },
+)
+
+
 ERROR_CODES: list[type] = [
     ErrorCode,
     RefusalReason,
@@ -366,4 +408,5 @@ ERROR_CODES: list[type] = [
     CatalogErrorCode,
     OrderErrorCode,
     BillingErrorCode,
+    DnsErrorCode,
 ]

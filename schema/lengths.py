@@ -37,6 +37,11 @@ from services.billing.usage import MAX_EVENT_ID
 from services.catalog.products import MAX_NAME as MAX_PRODUCT_NAME
 from services.catalog.reviews import MAX_COMMENT
 from services.catalog.validation import MAX_SKU_LENGTH, MAX_SLUG_LENGTH
+from services.dns.records import MAX_TEXT as MAX_DNS_CONTENT
+from services.dns.reverse import MAX_ADDRESS_INPUT
+from services.dns.templates import MAX_TEMPLATE_DESCRIPTION, MAX_TEMPLATE_NAME
+from services.dns.zonefile import MAX_ZONE_FILE
+from services.dns.zones import MAX_ZONE_INPUT
 from services.idempotency import MAX_KEY_LENGTH
 from services.identity.api_keys import MAX_NAME_CHARS as MAX_API_KEY_NAME
 from services.identity.api_keys import MAX_NETWORK_CHARS
@@ -295,6 +300,22 @@ BY_SERVICES: dict[str, int] = {
 # Checked before the resolver runs: query arguments (BAD_USER_INPUT) and the mutation inputs no
 # service checks (a userError TOO_LONG naming the field).
 BEFORE_RESOLVING: dict[str, int] = {
+    # DNS (services/dns/): names as typed (Unicode names grow in punycode), record content, zone files
+    **_inputs("DnsZoneFilterInput", MAX_SEARCH_LENGTH, "search"),
+    **_inputs("AdminDnsZoneFilterInput", MAX_SEARCH_LENGTH, "search"),
+    **_inputs("DnsRecordFilterInput", MAX_ZONE_INPUT, "name"),
+    **_inputs("CreateDnsZoneInput", MAX_ZONE_INPUT, "name"),
+    **{f"{t}.name": MAX_ZONE_INPUT for t in ("DnsRecordInput", "DnsRecordChangeInput")},
+    **{f"{t}.content": MAX_DNS_CONTENT for t in ("DnsRecordInput", "DnsRecordChangeInput")},
+    **{f"{t}.tag": 16 for t in ("DnsRecordInput", "DnsRecordChangeInput")},
+    **_inputs("ImportDnsZoneInput", MAX_ZONE_FILE, "zoneFile"),
+    **_inputs("CreateDnsZoneTemplateInput", MAX_TEMPLATE_NAME, "name"),
+    **_inputs("CreateDnsZoneTemplateInput", MAX_TEMPLATE_DESCRIPTION, "description"),
+    **_inputs("SetReverseDnsInput", MAX_ADDRESS_INPUT, "ip"),
+    **_inputs("SetReverseDnsInput", MAX_ZONE_INPUT, "ptr"),
+    **_inputs("ReverseDnsIpInput", MAX_ADDRESS_INPUT, "ip"),
+    **_inputs("AllocateIpAddressInput", MAX_ADDRESS_INPUT, "ip"),
+    "Query.reverseDns(ip:)": MAX_ADDRESS_INPUT,
     **_inputs("ConfirmEmailChangeInput", MAX_TOKEN_LENGTH, "token"),
     # identity
     "Query.tenantBySlug(slug:)": MAX_TENANT_SLUG_LENGTH,

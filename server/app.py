@@ -15,6 +15,7 @@ from server.audit_logs import AuditedShims, audit_logs
 from server.avatars import avatar_upload, library_avatar, uploaded_avatar
 from server.cors import TenantCors
 from server.data_exports import data_export_download
+from server.dns_export import dns_zone_export
 from server.downloads import invoice_pdf_download
 from server.errors import EXCEPTION_HANDLERS
 from server.gpc import GpcMiddleware
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/webhooks/hyperswitch", hyperswitch_webhook, methods=["POST"]),
             Route("/payments/callback/{provider}", payment_callback, methods=["GET"]),
             Route("/invoices/{invoice_id}/pdf", invoice_pdf_download, methods=["GET"]),
+            Route("/dns/zones/{zone_id}/export", dns_zone_export, methods=["GET"]),
             Route("/privacy/exports/{export_id}", data_export_download, methods=["GET"]),
             Route("/users/me/avatar", avatar_upload, methods=["POST"]),
             Route("/avatars/library/{avatar_id}.svg", library_avatar, methods=["GET"]),

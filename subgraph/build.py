@@ -29,6 +29,8 @@ from resolvers.billing.roots import BillingMutation, BillingQuery
 from resolvers.billing.usage import UsageMutation, UsageQuery
 from resolvers.catalog.mutations import CatalogMutation
 from resolvers.catalog.queries import CatalogQuery
+from resolvers.dns.mutations import DnsMutation
+from resolvers.dns.queries import DnsQuery
 from resolvers.federation import FederationQuery
 from resolvers.identity.accounts import IdentityMutation, IdentityQuery, IdentitySubscription
 from resolvers.identity.api_keys import ApiKeyMutation, ApiKeyQuery
@@ -59,6 +61,7 @@ from schema.billing.plans import BillingSubscription, Plan
 from schema.catalog.types import Brand, Category, Product, Review
 from schema.context import RequestContext
 from schema.directives import describe_access
+from schema.dns.types import DnsRecord, DnsZone, DnsZoneTemplate
 from schema.error_codes import ERROR_CODES
 from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity.accounts import Tenant, User
@@ -98,6 +101,7 @@ QUERIES: tuple[type, ...] = (
     UsageQuery,
     PayoutQuery,
     DisputeQuery,
+    DnsQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
@@ -128,11 +132,13 @@ MUTATIONS: tuple[type, ...] = (
     GatewayMutation,
     PayoutMutation,
     DisputeMutation,
+    DnsMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription)
 # Federation entities and Relay nodes (reachable through _entities and node).
 ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
 ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
+ENTITIES += [DnsZone, DnsRecord, DnsZoneTemplate]
 
 
 def _root(name: str, types: tuple[type, ...], description: str) -> type:

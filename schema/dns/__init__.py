@@ -1,0 +1,1 @@
+"""DNS schema: types and inputs."""
