@@ -11,6 +11,7 @@ from loaders.delivery import DeliveryLoaders
 from loaders.identity import IdentityLoaders
 from loaders.orders import OrderLoaders
 from loaders.promotions import PromotionLoaders
+from loaders.provisioning import ProvisioningLoaders
 from loaders.tenant_profile import TenantProfileLoaders
 from loaders.usage import UsageLoaders
 from loaders.wallet import WalletLoaders
@@ -57,3 +58,7 @@ class Loaders:
     @cached_property
     def promotions(self) -> PromotionLoaders:
         return PromotionLoaders(self.reads, self.scope)
+
+    @cached_property
+    def provisioning(self) -> ProvisioningLoaders:
+        return ProvisioningLoaders(self.reads, self.scope)

@@ -52,6 +52,7 @@ from resolvers.orders.delivery import OrderDeliveryMutation
 from resolvers.orders.orders import OrderMutation, OrderQuery, OrderSubscription
 from resolvers.orders.promotions import PromotionMutation, PromotionQuery
 from resolvers.orders.shipping import ShippingMutation, ShippingQuery
+from resolvers.provisioning import ProvisioningMutation, ProvisioningQuery, ProvisioningSubscription
 from schema.audit import AuditedRefusals, audit_every_field
 from schema.billing.invoices import Invoice, Payment, Refund
 from schema.billing.payments import PaymentMethod
@@ -64,6 +65,7 @@ from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity.accounts import Tenant, User
 from schema.money import SCALARS
 from schema.orders.types import Order
+from schema.provisioning.types import ProvisioningRequest
 from subgraph.cost import QueryCost
 from subgraph.lengths import limit_string_inputs
 from subgraph.limits import CACHE_SIZE, BoundedValidation, CachedParse, Limits, ValidationResults, refusal
@@ -98,6 +100,7 @@ QUERIES: tuple[type, ...] = (
     UsageQuery,
     PayoutQuery,
     DisputeQuery,
+    ProvisioningQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
@@ -128,11 +131,13 @@ MUTATIONS: tuple[type, ...] = (
     GatewayMutation,
     PayoutMutation,
     DisputeMutation,
+    ProvisioningMutation,
 )
-SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription)
+SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription, ProvisioningSubscription)
 # Federation entities and Relay nodes (reachable through _entities and node).
 ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
 ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
+ENTITIES += [ProvisioningRequest]
 
 
 def _root(name: str, types: tuple[type, ...], description: str) -> type:
