@@ -1,6 +1,6 @@
 """``provisioningProgress`` and ``provisioningUpdates`` end to end: a real server process speaking
-graphql-transport-ws, the outbox and Redis. Requests change in the test's process (a worker of the
-test's own); the events reach the server process through Redis."""
+graphql-transport-ws, the outbox and Redis (stopped and started once). Requests change in the
+test's process (a worker of the test's own); the events reach the server process through Redis."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from services.provisioning.provider import SimulatedProvider
 from services.provisioning.states import PROVISIONING_CHANGED
 from services.provisioning.worker import run_steps_once
 from tests.conftest import TEST_SIGNING_KEY
+from tests.harness.servers import RedisServer
 from tests.provisioning.conftest import ADVANCE, SUSPEND, Cloud
 from tests.support.live_server import LiveServer, LiveServers, TransportWsClient, server_env
 
@@ -188,3 +189,26 @@ async def test_updates_reach_the_owner_and_staff_and_nobody_else(
     finally:
         for client in clients.values():
             await client.close()
+
+
+async def test_progress_gets_to_active_across_a_redis_restart(
+    cloud: Cloud, server: LiveServer, settings: Settings, redis_server: RedisServer
+) -> None:
+    owner = await cloud.shop.account()
+    request = await cloud.request(owner, status=S.RUNNING)
+    ws = await TransportWsClient.connected(server.ws_url, owner.token)
+    try:
+        await ws.subscribe(PROGRESS, {"id": request})
+        assert (await ws.next_data("1", TIMEOUT))["provisioningProgress"]["percent"] == 0
+        await wait_subscribed(settings.broadcast_url, cloud.shop.tenant_id)
+        redis_server.stop()
+        try:
+            # Every step runs while Redis is away: the events wait in the outbox.
+            assert await run_steps_once(cloud.worker())
+            assert (await cloud.row(request)).status == S.ACTIVE
+        finally:
+            redis_server.start()
+        rest = await progress_until_complete(ws)
+    finally:
+        await ws.close()
+    assert rest and (rest[-1]["status"], rest[-1]["percent"]) == ("ACTIVE", 100)
