@@ -153,6 +153,8 @@ async def create_request(ctx: ServiceContext, new: NewRequest) -> ProvisioningRe
     """A PENDING request of the caller for a product that needs provisioning (or a plan); a
     service starts it (startProvisioningRequest)."""
     principal = ctx.require_principal()
+    if principal.is_service:
+        raise Forbidden("A provisioning request is a user's: services start them, users ask for them.")
     parameters = check_parameters(new.parameters)
     if new.product_id is None and new.plan_id is None:
         raise invalid("productId", ProvisioningErrorCode.PRODUCT_REQUIRED, "Name a product or a plan.")
@@ -171,7 +173,7 @@ async def create_request(ctx: ServiceContext, new: NewRequest) -> ProvisioningRe
             session,
             tenant_id=principal.tenant_id,
             user_id=principal.user_id,
-            actor="service" if principal.is_service else "user",
+            actor="user",
             actor_user_id=principal.person_id,
             product_id=new.product_id,
             plan_id=new.plan_id,

@@ -5,8 +5,9 @@ cloud provider adapter, and renews the lease while a step runs. Any number run, 
 A worker that dies mid-step stops renewing: once the lease has expired another worker claims the
 request and runs that step again with the same idempotency key (request, step, attempt), so the
 provider applies its effect once. A worker whose lease was taken over throws its result away
-(the state is written only under a lease it still holds). Every round also writes the worker's
-heartbeat row (``provisioning_workers``), which the worker status reads."""
+(the state is written only under a lease it still holds). A worker writes its heartbeat row
+(``provisioning_workers``, read by the worker status) every BEAT_SECONDS while idle and after each
+request it ran; ``stop`` deletes it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -42,6 +44,8 @@ from services.provisioning.states import move, percent_of, steps_of, touch
 log = logging.getLogger(__name__)
 S = ProvisioningStatus
 ACTOR = "worker"
+# How often an idle worker writes its heartbeat (well within provisioning_worker_stale_seconds).
+BEAT_SECONDS = 5.0
 
 
 def new_worker_id() -> str:
@@ -79,6 +83,8 @@ class ProvisioningWorker(PollingWorker):
         self.started_at = utcnow()
         self.steps_completed = 0
         self.current: uuid.UUID | None = None
+        self._beaten_at: float | None = None
+        self._worked = False
 
     def start(self) -> None:
         if self.poll_seconds > 0:
@@ -93,7 +99,10 @@ class ProvisioningWorker(PollingWorker):
                 )
 
     async def run_round(self) -> Round:
-        await self.beat()
+        # An idle worker beats every BEAT_SECONDS; one that just ran a request at once (its count).
+        if self._beaten_at is None or self._worked or time.monotonic() - self._beaten_at >= BEAT_SECONDS:
+            await self.beat()
+            self._beaten_at, self._worked = time.monotonic(), False
         claim = await self.claim()
         if claim is None:
             return Round.DONE
@@ -102,6 +111,7 @@ class ProvisioningWorker(PollingWorker):
             await self.run_request(claim)
         finally:
             self.current = None
+            self._worked = True
         return Round.MORE
 
     # ---- heartbeat and claims ---------------------------------------------------------------
