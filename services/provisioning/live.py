@@ -77,6 +77,16 @@ def provisioning_updates(
     return live_events(services, fanout, access, PROVISIONING_CHANGED, prepare, visible, messenger)
 
 
+async def _readable(
+    services: ServiceContext, principal: Principal, request_id: uuid.UUID
+) -> ProvisioningRequest:
+    async with services.db.session(principal.scope) as session:
+        request = await session.get(ProvisioningRequest, request_id)
+    if request is None or not can_read_request(principal, request):
+        raise NotFound("ProvisioningRequest")
+    return request
+
+
 async def provisioning_progress(
     services: ServiceContext, fanout: Fanout, access: AccessStore, request_id: uuid.UUID
 ) -> AsyncIterator[Change]:
@@ -85,7 +95,9 @@ async def provisioning_progress(
     NOT_FOUND for a request the caller may not read."""
     claimed = services.require_principal()
     prepare = partial(load_change, services.db)
-    async with fanout.subscribe(PROVISIONING_CHANGED, claimed.tenant_id, prepare) as inbox:
+    # The request's tenant names the channel (a platform admin may follow another tenant's).
+    found = await _readable(services, await access.current(claimed), request_id)
+    async with fanout.subscribe(PROVISIONING_CHANGED, found.tenant_id, prepare) as inbox:
         with access.watching(claimed, inbox.notify):
             principal = services.principal = await access.current(claimed)
             loaders = Loaders(services.db, principal.scope)

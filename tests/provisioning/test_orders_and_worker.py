@@ -236,3 +236,26 @@ async def test_heartbeats_and_the_worker_status(cloud: Cloud) -> None:
     status = (await shop.gql(query, token=shop.admin.token)).ok()["provisioningWorkerStatus"]
     assert status["workers"] == []
     assert (await shop.gql(query, token=owner.token)).error_codes == ["FORBIDDEN"]
+
+
+async def test_catalog_staff_mark_products_as_needing_provisioning(cloud: Cloud) -> None:
+    shop = cloud.shop
+    create = """mutation($input: CreateProductInput!) {
+      createProduct(input: $input) { product { id requiresProvisioning } userErrors { code } } }"""
+    update = """mutation($input: UpdateProductInput!) {
+      updateProduct(input: $input) { product { requiresProvisioning } userErrors { code } } }"""
+    product = {"sku": "vm-1", "name": "VM", "basePrice": {"amount": 900, "currency": "EUR"}}
+    made = (await shop.gql(create, {"input": product}, token=shop.admin.token)).ok()["createProduct"]
+    assert made["product"]["requiresProvisioning"] is False
+    flagged = (
+        await shop.gql(
+            create,
+            {"input": {**product, "sku": "vm-2", "requiresProvisioning": True}},
+            token=shop.admin.token,
+        )
+    ).ok()
+    assert flagged["createProduct"]["product"]["requiresProvisioning"] is True
+    changed = await shop.gql(
+        update, {"input": {"id": made["product"]["id"], "requiresProvisioning": True}}, token=shop.admin.token
+    )
+    assert changed.ok()["updateProduct"]["product"]["requiresProvisioning"] is True

@@ -212,3 +212,21 @@ async def test_progress_gets_to_active_across_a_redis_restart(
     finally:
         await ws.close()
     assert rest and (rest[-1]["status"], rest[-1]["percent"]) == ("ACTIVE", 100)
+
+
+async def test_a_platform_admin_follows_another_tenants_request(
+    cloud: Cloud, server: LiveServer, settings: Settings
+) -> None:
+    owner = await cloud.shop.account()
+    request = await cloud.request(owner, status=S.RUNNING)
+    ws = await TransportWsClient.connected(server.ws_url, cloud.shop.operator.token)
+    try:
+        await ws.subscribe(PROGRESS, {"id": request})
+        first = (await ws.next_data("1", TIMEOUT))["provisioningProgress"]
+        assert (first["status"], first["request"]["owner"]) == ("RUNNING", {"email": owner.email})
+        await wait_subscribed(settings.broadcast_url, cloud.shop.tenant_id)
+        assert await run_steps_once(cloud.worker())
+        rest = await progress_until_complete(ws)
+    finally:
+        await ws.close()
+    assert rest[-1]["status"] == "ACTIVE"
