@@ -171,18 +171,28 @@ class ProvisioningWorker(PollingWorker):
             self.on_events()
 
     async def _renew(self, claim: Claim) -> None:
-        """Keeps the lease while a step runs at the provider (every third of the lease)."""
+        """Keeps the lease while a step runs at the provider (every third of the lease); returns
+        once the request is no longer this worker's or no longer RUNNING (taken over, failed by a
+        service, retried), so that the step's call is abandoned. A failed renewal is tried again."""
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
-            async with self.db.transaction(TenantScope.of(claim.tenant_id)) as session:
-                await session.execute(
-                    update(ProvisioningRequest)
-                    .where(
-                        ProvisioningRequest.id == claim.request_id,
-                        ProvisioningRequest.lease_owner == self.worker_id,
+            try:
+                async with self.db.transaction(TenantScope.of(claim.tenant_id)) as session:
+                    renewed = await session.execute(
+                        update(ProvisioningRequest)
+                        .where(
+                            ProvisioningRequest.id == claim.request_id,
+                            ProvisioningRequest.lease_owner == self.worker_id,
+                            ProvisioningRequest.status == S.RUNNING,
+                        )
+                        .values(lease_expires_at=utcnow() + timedelta(seconds=self.lease_seconds))
+                        .execution_options(synchronize_session=False)
                     )
-                    .values(lease_expires_at=utcnow() + timedelta(seconds=self.lease_seconds))
-                )
+            except Exception as error:  # the database may be away for a moment
+                log.warning("renewing the lease of %s failed: %s", claim.request_id, error)
+                continue
+            if renewed.rowcount == 0:  # type: ignore[attr-defined]
+                return
 
     def _holds(self, request: ProvisioningRequest) -> bool:
         return request.lease_owner == self.worker_id
@@ -195,15 +205,22 @@ class ProvisioningWorker(PollingWorker):
             call = await self._begin_step(claim)
             if call is None:
                 return
+            step = asyncio.ensure_future(self.provider.run_step(call))
             renewing = asyncio.create_task(self._renew(claim))
             try:
-                outcome: Any = await self.provider.run_step(call)
-            except ProviderError as error:
-                outcome = error
+                await asyncio.wait({step, renewing}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                renewing.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await renewing
+                for task in (step, renewing):
+                    if not task.done():
+                        task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+            if step.cancelled():
+                return  # the lease was lost or the request left RUNNING meanwhile: not ours now
+            error = step.exception()
+            if error is not None and not isinstance(error, ProviderError):
+                raise error
+            outcome: Any = error if error is not None else step.result()
             if not await self._finish_step(claim, call, outcome):
                 return
 

@@ -13,7 +13,7 @@ from services.provisioning.provider import SimulatedProvider, StepCall, StepOutc
 from services.provisioning.worker import run_steps_once
 from tests.billing.support import invoice_for, pay
 from tests.orders.conftest import CONFIRM, SUBMIT, line
-from tests.provisioning.conftest import DEPROVISION, RETRY, Cloud
+from tests.provisioning.conftest import DEPROVISION, FAIL, RETRY, Cloud
 
 S = ProvisioningStatus
 ORDER_REQUESTS = """
@@ -259,3 +259,18 @@ async def test_catalog_staff_mark_products_as_needing_provisioning(cloud: Cloud)
         update, {"input": {"id": made["product"]["id"], "requiresProvisioning": True}}, token=shop.admin.token
     )
     assert changed.ok()["updateProduct"]["product"]["requiresProvisioning"] is True
+
+
+async def test_a_request_failed_mid_step_frees_its_worker_at_the_next_renewal(cloud: Cloud) -> None:
+    owner = await cloud.shop.account()
+    request = await cloud.request(owner, status=S.RUNNING, parameters={"simulate": {"stepSeconds": 30}})
+    worker = cloud.worker(lease_seconds=0.6)
+    claim = await worker.claim()
+    assert claim is not None
+    running = asyncio.create_task(worker.run_request(claim))
+    await asyncio.sleep(0.3)
+    failed = await cloud.act(FAIL, cloud.shop.operator, request, reason="cancelled by the operator")
+    assert failed["request"]["status"] == "FAILED"
+    await asyncio.wait_for(running, 3)  # not the step's 30 seconds
+    row = await cloud.row(request)
+    assert (row.status, row.failure_reason) == (S.FAILED, "cancelled by the operator")

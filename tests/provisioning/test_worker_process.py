@@ -97,12 +97,11 @@ async def test_a_worker_process_killed_mid_step_leaves_the_request_to_another(
     try:
         request = await cloud.request(owner, status=S.RUNNING, parameters={"simulate": {"stepSeconds": 1.0}})
         for _ in range(600):  # until the process runs the first step
-            row = await cloud.row(request)
-            if row.lease_owner is not None:
+            if (await cloud.steps(request))[0].status.value == "RUNNING":
                 break
             assert process.returncode is None, (tmp_path / "worker.log").read_text()
             await asyncio.sleep(0.05)
-        assert row.lease_owner is not None
+        assert (await cloud.row(request)).lease_owner is not None
         assert (await cloud.steps(request))[0].status.value == "RUNNING"
         process.kill()  # SIGKILL: no clean-up of any kind
         await process.wait()
