@@ -12,7 +12,7 @@ from core.permissions import Role
 from models.provisioning import ProvisioningStatus
 from server.runtime import Runtime
 from services.provisioning.worker import run_steps_once
-from tests.orders.conftest import CONFIRM, SUBMIT, gid, line, new_shop
+from tests.orders.conftest import CONFIRM, SUBMIT, gid, line, new_shop, uuid_of
 from tests.provisioning.conftest import ADVANCE, REQUEST_FIELDS, REQUEST_QUERY, Cloud, new_cloud
 from tests.support.graphql import GraphQLClient, count_statements
 from tests.support.identity import Identity
@@ -161,3 +161,18 @@ async def test_an_orders_requests_cost_one_batch(cloud: Cloud) -> None:
     assert [len(n["provisioningRequests"]) for n in nodes] == [2, 2, 2]
     kept = [s for s in counter.statements if "outbox_events" not in s]
     assert len(kept) <= 3, kept  # orders, their requests, the requests' steps
+
+
+async def test_federation_references_and_relay_nodes_keep_the_visibility_rule(cloud: Cloud) -> None:
+    owner, stranger = await cloud.shop.account(), await cloud.shop.account()
+    request = await cloud.request(owner)
+    raw = str(uuid_of(request))
+    entities = """query($reps: [_Any!]!) {
+      _entities(representations: $reps) { ... on ProvisioningRequest { id status } } }"""
+    reps = {"reps": [{"__typename": "ProvisioningRequest", "id": raw}]}
+    found = (await cloud.gql(entities, reps, token=owner.token)).ok()["_entities"]
+    assert found == [{"id": request, "status": "PENDING"}]
+    assert (await cloud.gql(entities, reps, token=stranger.token)).error_codes == ["NOT_FOUND"]
+    node = "query($id: ID!) { node(id: $id) { ... on ProvisioningRequest { status } } }"
+    assert (await cloud.gql(node, {"id": request}, token=owner.token)).ok()["node"] == {"status": "PENDING"}
+    assert (await cloud.gql(node, {"id": request}, token=stranger.token)).error_codes == ["NOT_FOUND"]
