@@ -234,8 +234,13 @@ order_states.PAID_HOOKS.append(_start_for_paid_order)
 
 
 async def complete_order_if_done(session: AsyncSession, request: ProvisioningRequest, *, actor: str) -> None:
-    """After ``request`` went ACTIVE: its order COMPLETED once every request of it is ACTIVE."""
+    """After ``request`` went ACTIVE: its order COMPLETED once every request of it is ACTIVE. The
+    order is locked before the others are looked at, so two workers finishing the last two
+    requests at once take turns, and the second sees the first's commit."""
     if request.order_id is None:
+        return
+    order = await session.get(Order, request.order_id, with_for_update=True, populate_existing=True)
+    if order is None or order.status != OrderStatus.PROVISIONING:
         return
     statuses = set(
         await session.scalars(
@@ -244,10 +249,7 @@ async def complete_order_if_done(session: AsyncSession, request: ProvisioningReq
             )
         )
     )
-    if statuses - {S.ACTIVE}:
-        return
-    order = await session.get(Order, request.order_id, with_for_update=True, populate_existing=True)
-    if order is not None and order.status == OrderStatus.PROVISIONING:
+    if not statuses - {S.ACTIVE}:
         order_states.move(session, order, OrderStatus.COMPLETED, actor=actor, reason="provisioned")
 
 

@@ -274,3 +274,18 @@ async def test_a_request_failed_mid_step_frees_its_worker_at_the_next_renewal(cl
     await asyncio.wait_for(running, 3)  # not the step's 30 seconds
     row = await cloud.row(request)
     assert (row.status, row.failure_reason) == (S.FAILED, "cancelled by the operator")
+
+
+async def test_two_workers_finishing_an_orders_last_requests_together_complete_it(cloud: Cloud) -> None:
+    shop = cloud.shop
+    buyer = await shop.account()
+    for _ in range(3):
+        order = await shop.place(buyer, line(cloud.product_id, 1), line(cloud.product_id, 1))
+        await shop.move(SUBMIT, buyer, order["id"])
+        await shop.move(CONFIRM, shop.operator, order["id"])
+        provider = SimulatedProvider(step_seconds=0.01)
+        first, second = cloud.worker(provider, name="a"), cloud.worker(provider, name="b")
+        claims = await asyncio.gather(first.claim(), second.claim())
+        assert claims[0] is not None and claims[1] is not None
+        await asyncio.gather(first.run_request(claims[0]), second.run_request(claims[1]))
+        assert (await shop.order_row(order["id"])).status == OrderStatus.COMPLETED
