@@ -44,9 +44,12 @@ PLATFORM_ADMINS: RoleSet = (Role.PLATFORM_ADMIN,)
 # an invoice, confirm an order's payment, confirm (process) someone else's payment, start and
 # complete an order's fulfilment (provisioning).
 SERVICE_ONLY: RoleSet = (Role.PLATFORM_ADMIN,)
-# Service-only too, for the operations not built yet: provisioning start/advance/fail, writing
-# audit entries, sending notifications.
+# Service-only too: provisioning start/advance/fail (services/provisioning), writing audit
+# entries, sending notifications.
 PROVISIONING_RUNNERS = SERVICE_ONLY
+# Who besides a request's owner sees and manages every provisioning request of the tenant (retry,
+# suspend, reactivate, complete manual ones, deprovision) and reads the worker status.
+PROVISIONING_STAFF = TENANT_STAFF
 AUDIT_WRITERS = SERVICE_ONLY
 NOTIFICATION_SENDERS = SERVICE_ONLY
 # DNS zones and records (services/dns/): the tenant's staff read them, managers and admins

@@ -36,6 +36,9 @@ class ApiScope(enum.StrEnum):
     API_KEYS_VALIDATE = "api_keys:validate"  # a gateway checks API keys: POST /api-keys/validate
     WALLET_READ = "wallet:read"  # read any user's wallet (userWallet)
     WALLET_WRITE = "wallet:write"  # post wallet entries, count usage, set quotas
+    PROVISIONING_READ = "provisioning:read"  # read provisioning requests, statistics, workers
+    PROVISIONING_WRITE = "provisioning:write"  # ask for, retry, suspend, reactivate, deprovision
+    PROVISIONING_RUN = "provisioning:run"  # start, advance and fail requests (service-only)
 
 
 class RefusalReason(enum.StrEnum):

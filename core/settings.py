@@ -199,6 +199,20 @@ class Settings(BaseSettings):
     mail_retry_seconds: float = Field(default=60.0, ge=0)
     # Overdue invoices and subscription renewals are checked this often (0 turns the job off).
     billing_jobs_seconds: float = Field(default=60.0, ge=0)
+    # Provisioning workers (services/provisioning/worker.py): each server process runs one unless
+    # provisioning_worker_in_server is false (then run `tenantgraph worker` processes); they look
+    # for work every provisioning_poll_seconds (0: never) and hold a request for
+    # provisioning_lease_seconds, renewed while a step runs; a worker not seen for
+    # provisioning_worker_stale_seconds is no longer counted as live.
+    provisioning_worker_in_server: bool = True
+    provisioning_poll_seconds: float = Field(default=1.0, ge=0)
+    provisioning_lease_seconds: float = Field(default=30.0, gt=0)
+    provisioning_worker_stale_seconds: float = Field(default=30.0, gt=0)
+    # The simulated cloud provider (services/provisioning/provider.py): seconds per step, and
+    # failure injection: comma-separated step names that always fail (e.g. "DEPLOY"). A request's
+    # parameters may inject a failure of their own: {"simulate": {"failStep": "DEPLOY"}}.
+    provisioning_step_seconds: float = Field(default=1.0, ge=0, le=600)
+    provisioning_fail_steps: str = ""
     # A Stripe-compatible payment API (e.g. https://api.stripe.com); empty uses the in-process fake
     # provider of services/billing/provider.py, which keeps its state in memory (embedded run only).
     payment_provider_url: str = ""

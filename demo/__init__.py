@@ -1,5 +1,5 @@
-"""Demo data for the embedded run and tests: tenants, accounts, a catalog, orders, a seller, invoices and
-a DNS zone.
+"""Demo data for the embedded run and tests: tenants, accounts, a catalog, orders, a seller, invoices,
+a DNS zone and a running provisioning request.
 
 Kept apart from the domain logic: it only calls services and models. ``seed_demo`` is idempotent."""
 
@@ -16,6 +16,7 @@ from demo.catalog import seed_demo_catalog
 from demo.dns import seed_demo_dns
 from demo.mfa import DEMO_MFA_EMAIL, DEMO_MFA_ROLES, DEMO_MFA_TENANT, seed_demo_mfa
 from demo.orders import seed_demo_orders
+from demo.provisioning import seed_demo_provisioning
 from demo.roles import seed_demo_permission, seed_demo_role
 from demo.sellers import seed_demo_sellers
 from demo.usage import seed_demo_usage
@@ -90,4 +91,5 @@ async def seed_demo(db: Database, mfa_encryption_key: str = DEVELOPMENT_MFA_KEY)
             await seed_demo_api_key(session, tenant)
             await seed_demo_role(session, tenant)
             await seed_demo_dns(session, tenant)
+            await seed_demo_provisioning(session, tenant)
     return demo_accounts()

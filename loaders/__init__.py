@@ -12,6 +12,7 @@ from loaders.dns import DnsLoaders
 from loaders.identity import IdentityLoaders
 from loaders.orders import OrderLoaders
 from loaders.promotions import PromotionLoaders
+from loaders.provisioning import ProvisioningLoaders
 from loaders.tenant_profile import TenantProfileLoaders
 from loaders.usage import UsageLoaders
 from loaders.wallet import WalletLoaders
@@ -62,3 +63,7 @@ class Loaders:
     @cached_property
     def dns(self) -> DnsLoaders:
         return DnsLoaders(self.reads, self.scope)
+
+    @cached_property
+    def provisioning(self) -> ProvisioningLoaders:
+        return ProvisioningLoaders(self.reads, self.scope)

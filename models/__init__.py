@@ -14,6 +14,7 @@ from models import (  # noqa: F401
     orders,
     payouts,
     promotions,
+    provisioning,
     shipping,
     tenancy,
     usage,

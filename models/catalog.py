@@ -105,6 +105,9 @@ class Product(TenantOwned, Base):
     stock_quantity: Mapped[int | None]
     # Digital goods ship nothing: an order of digital products only needs no shipping address.
     is_digital: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A service that must be set up once paid (services/provisioning): paying an order of it
+    # opens a provisioning request per such line, and the order completes when they are ACTIVE.
+    requires_provisioning: Mapped[bool] = mapped_column(default=False, server_default=false())
     # A marketplace seller's product: their share of its paid lines is transferred to them
     # (services/billing/payouts.py); None: the tenant's own.
     seller_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -16,6 +16,7 @@ from realtime.fanout import Fanout
 from services.billing.provider import PaymentProvider
 from services.context import ServiceContext
 from services.identity.access import AccessStore
+from services.provisioning.provider import CloudProvider, SimulatedProvider
 
 # Anonymous callers get a scope that matches no tenant: public fields never reach tenant data.
 NOBODY = TenantScope.of(uuid.UUID(int=0))
@@ -39,6 +40,8 @@ class RequestContext:
     # Set by strawberry from the websocket connection_init payload.
     connection_params: dict[str, Any] | None = None
     bearer_token: str | None = None
+    # The cloud provider adapter (services/provisioning/provider.py): metrics and health.
+    cloud_provider: CloudProvider = field(default_factory=SimulatedProvider)
     # Representations `_entities` was asked for so far in this request (capped by the subgraph).
     entities_requested: int = 0
     _loaders: Loaders | None = field(default=None, repr=False)

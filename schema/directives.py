@@ -66,6 +66,12 @@ documented_enum(
         "(service-only).",
         ApiScope.ORDERS_PAYMENTS: "orders:payments - move an order's payment back to PENDING "
         "(revertPayment).",
+        ApiScope.PROVISIONING_READ: "provisioning:read - read provisioning requests, statistics, "
+        "instances and the workers' status.",
+        ApiScope.PROVISIONING_WRITE: "provisioning:write - ask for, retry, suspend, reactivate, "
+        "complete and deprovision provisioning requests.",
+        ApiScope.PROVISIONING_RUN: "provisioning:run - start, advance and fail provisioning "
+        "requests (service-only).",
     },
 )
 

@@ -14,6 +14,7 @@ from services.dns.errors import DnsErrorCode
 from services.identity.errors import IdentityErrorCode
 from services.money import MoneyErrorCode
 from services.orders.errors import OrderErrorCode
+from services.provisioning.errors import ProvisioningErrorCode
 
 documented_enum(
     ErrorCode,
@@ -357,6 +358,22 @@ documented_enum(
     },
 )
 
+PR = ProvisioningErrorCode
+documented_enum(
+    ProvisioningErrorCode,
+    "userError codes of the provisioning mutations.",
+    {
+        PR.INVALID_TRANSITION: "The request's status does not allow this step (nothing changed).",
+        PR.INVALID_PARAMETERS: "Parameters are a JSON object of at most 8 KiB and 5 levels of nesting.",
+        PR.TOO_LONG: "Over the field's maximum length (stated in its description).",
+        PR.PRODUCT_REQUIRED: "Name a product or a plan to set up.",
+        PR.PRODUCT_NOT_PROVISIONED: "No product of the tenant with this id needs provisioning.",
+        PR.PLAN_NOT_FOUND: "The tenant has no plan with this id.",
+        PR.NOT_MANUAL: "The workers run this request: only manual ones are completed by hand.",
+        PR.NO_STEP_LEFT: "Every step of the request is done already.",
+    },
+)
+
 
 DN = DnsErrorCode
 documented_enum(
@@ -409,4 +426,5 @@ ERROR_CODES: list[type] = [
     OrderErrorCode,
     BillingErrorCode,
     DnsErrorCode,
+    ProvisioningErrorCode,
 ]

@@ -83,6 +83,7 @@ from services.orders.new_order import ADDRESS_FIELDS, MAX_NOTES_CHARS
 from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
 from services.orders.shipping import MAX_CODE_CHARS as MAX_SHIPPING_CODE
 from services.orders.shipping import MAX_NAME_CHARS as MAX_SHIPPING_NAME
+from services.provisioning.requests import MAX_REASON_CHARS as MAX_PROVISIONING_REASON
 
 # ID arguments and input fields, and the page cursors (String arguments of these names), all
 # checked before resolving.
@@ -257,6 +258,8 @@ BY_SERVICES: dict[str, int] = {
     **{f"{action}ShippingMethodInput.code": MAX_SHIPPING_CODE for action in ("Create", "Update")},
     **{f"{action}ShippingMethodInput.name": MAX_SHIPPING_NAME for action in ("Create", "Update")},
     **_inputs("OrderTransitionInput", MAX_TRANSITION_REASON, "reason"),
+    # provisioning (services/provisioning/requests.py: TOO_LONG)
+    **_inputs("ProvisioningTransitionInput", MAX_PROVISIONING_REASON, "reason"),
     # idempotency keys (services/idempotency.py: BAD_USER_INPUT), with the Idempotency-Key header
     **{
         f"{type_name}.idempotencyKey": MAX_KEY_LENGTH

@@ -1,10 +1,12 @@
-"""tenantgraph command line: serve, migrate, seed-demo, export-schema, create-admin."""
+"""tenantgraph command line: serve, worker, migrate, seed-demo, export-schema, create-admin."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -23,9 +25,11 @@ from models.db import Database
 from server.app import create_app
 from server.metrics import shared_between_workers
 from server.migration_state import ROOT, migration_state, script_heads, upgrade_to_head
+from server.runtime import provisioning_worker
 from services.identity.accounts import email_problem
 from services.identity.bootstrap import create_platform_admin
 from services.identity.passwords import password_problem
+from services.provisioning.provider import create_provider
 from subgraph.build import build_schema
 
 Result = TypeVar("Result")
@@ -105,6 +109,32 @@ async def _create_platform_admin(db: Database, email: str, name: str, password: 
     return await create_platform_admin(db, email, name, password)
 
 
+async def _run_worker(settings: Settings, db: Database) -> None:
+    """A provisioning worker until SIGINT or SIGTERM (any number of these may run; they share the
+    work through SKIP LOCKED claims and leases). Its events reach subscribers through the outbox,
+    which the servers' dispatchers publish."""
+    provider = create_provider(settings.provisioning_step_seconds, settings.provisioning_fail_steps)
+    worker = provisioning_worker(db, provider, settings)
+    if worker.poll_seconds <= 0:
+        worker.poll_seconds = 1.0
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stopping.set)
+    worker.start()
+    print(f"provisioning worker {worker.worker_id} running", flush=True)
+    try:
+        await stopping.wait()
+    finally:
+        await worker.stop()
+    print(f"provisioning worker {worker.worker_id} stopped", flush=True)
+
+
+def run_worker(settings: Settings) -> None:
+    asyncio.run(_with_migrated_db(settings, partial(_run_worker, settings)))
+
+
 def _database_failure(error: Exception) -> str:
     cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
     first_line = (str(cause).strip().splitlines() or [""])[0]
@@ -166,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument(
         "--workers", type=_positive, default=1, help="server processes sharing the port (default 1)"
     )
+    commands.add_parser("worker", help="run a provisioning worker (also inside every server by default)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("seed-demo", help="load demo tenants and accounts (idempotent)")
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
@@ -205,6 +236,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         case "migrate":
             migrate(settings)
             print(f"the database is at the migrations' head ({', '.join(sorted(script_heads()))})")
+        case "worker":
+            run_worker(settings)
         case "seed-demo":
             seed_demo(settings)
         case "export-schema":

@@ -202,6 +202,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             services=services,
             broadcast=runtime.broadcast,
             payment_provider=runtime.payment_provider,
+            cloud_provider=runtime.cloud_provider,
             fanout=runtime.fanout,
             access=runtime.access,
             correlation_id=request.scope.get("state", {}).get("correlation_id", "-"),

@@ -1,6 +1,7 @@
 """Everything one server process holds for its lifetime: settings, database, broadcast, the
 rate limiter, the outbox dispatcher, the access store and the subscriptions' fan-out, the payment
-provider and the billing workers (mail sender, overdue invoices and subscription renewals)."""
+provider and the billing workers (mail sender, overdue invoices and subscription renewals), the
+cloud provider adapter and a provisioning worker."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from services.context import ServiceContext
 from services.identity.access import AccessStore
 from services.identity.api_keys import KeyGate
 from services.identity.data_export import DataExportWorker
+from services.provisioning.provider import CloudProvider, create_provider
+from services.provisioning.worker import ProvisioningWorker
 from services.ratelimit import RateLimiter, create_rate_limiter
 
 log = logging.getLogger(__name__)
@@ -67,6 +70,10 @@ class Runtime:
     api_keys: KeyGate
     # Collects personal data exports (GDPR), in every process (jobs are claimed SKIP LOCKED).
     data_exports: DataExportWorker
+    # The cloud provider adapter and this process's provisioning worker (started unless
+    # provisioning_worker_in_server is false: then `tenantgraph worker` processes run the steps).
+    cloud_provider: CloudProvider
+    provisioning_worker: ProvisioningWorker
     # Only when SMTP is configured; otherwise queued mail stays in the table.
     mail_sender: MailSender | None = None
 
@@ -100,6 +107,7 @@ class Runtime:
         rate_limiter = create_rate_limiter(
             settings.rate_limit_redis_url, settings.auth_rate_limit_window_seconds
         )
+        cloud_provider = create_provider(settings.provisioning_step_seconds, settings.provisioning_fail_steps)
         return cls(
             settings=settings,
             db=db,
@@ -114,6 +122,8 @@ class Runtime:
             migrations=MigrationWatch(db),
             api_keys=KeyGate(db, rate_limiter, settings.api_key_usage_flush_seconds),
             data_exports=DataExportWorker(db, settings),
+            cloud_provider=cloud_provider,
+            provisioning_worker=provisioning_worker(db, cloud_provider, settings),
             mail_sender=(
                 MailSender(
                     db,
@@ -140,9 +150,13 @@ class Runtime:
         self.billing_jobs.start()
         self.api_keys.usage.start()
         self.data_exports.start()
+        if self.settings.provisioning_worker_in_server:
+            self.provisioning_worker.on_events = self.dispatcher.wake
+            self.provisioning_worker.start()
         settle_garbage_collector()
 
     async def stop(self) -> None:
+        await self.provisioning_worker.stop()
         await self.data_exports.stop()
         await self.api_keys.usage.stop()
         await self.billing_jobs.stop()
@@ -155,6 +169,15 @@ class Runtime:
         await self.broadcast.disconnect()
         await self.rate_limiter.close()
         await self.db.dispose()
+
+
+def provisioning_worker(db: Database, provider: CloudProvider, settings: Settings) -> ProvisioningWorker:
+    return ProvisioningWorker(
+        db,
+        provider,
+        poll_seconds=settings.provisioning_poll_seconds,
+        lease_seconds=settings.provisioning_lease_seconds,
+    )
 
 
 def _payment_provider(settings: Settings) -> PaymentProvider:

@@ -54,6 +54,7 @@ from resolvers.orders.delivery import OrderDeliveryMutation
 from resolvers.orders.orders import OrderMutation, OrderQuery, OrderSubscription
 from resolvers.orders.promotions import PromotionMutation, PromotionQuery
 from resolvers.orders.shipping import ShippingMutation, ShippingQuery
+from resolvers.provisioning import ProvisioningMutation, ProvisioningQuery, ProvisioningSubscription
 from schema.audit import AuditedRefusals, audit_every_field
 from schema.billing.invoices import Invoice, Payment, Refund
 from schema.billing.payments import PaymentMethod
@@ -67,6 +68,7 @@ from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity.accounts import Tenant, User
 from schema.money import SCALARS
 from schema.orders.types import Order
+from schema.provisioning.types import ProvisioningRequest
 from subgraph.cost import QueryCost
 from subgraph.lengths import limit_string_inputs
 from subgraph.limits import CACHE_SIZE, BoundedValidation, CachedParse, Limits, ValidationResults, refusal
@@ -102,6 +104,7 @@ QUERIES: tuple[type, ...] = (
     PayoutQuery,
     DisputeQuery,
     DnsQuery,
+    ProvisioningQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
@@ -133,12 +136,14 @@ MUTATIONS: tuple[type, ...] = (
     PayoutMutation,
     DisputeMutation,
     DnsMutation,
+    ProvisioningMutation,
 )
-SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription)
+SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription, ProvisioningSubscription)
 # Federation entities and Relay nodes (reachable through _entities and node).
 ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
 ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
 ENTITIES += [DnsZone, DnsRecord, DnsZoneTemplate]
+ENTITIES += [ProvisioningRequest]
 
 
 def _root(name: str, types: tuple[type, ...], description: str) -> type:

@@ -70,6 +70,8 @@ def make_settings(database_url: str, broadcast_url: str, **overrides: object) ->
         "outbox_poll_seconds": 0.2,
         "auth_rate_limit_per_account": 1000,
         "auth_rate_limit_per_ip": 1000,
+        # The shared apps run no provisioning worker: tests/provisioning runs its own.
+        "provisioning_poll_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

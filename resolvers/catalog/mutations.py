@@ -110,6 +110,7 @@ def _product_fields(input: CreateProductInput | UpdateProductInput) -> ProductFi
         status=_kept(input.status),
         stock_quantity=_kept(input.stock_quantity),
         is_digital=_required(_kept(input.is_digital), "isDigital"),
+        requires_provisioning=_required(_kept(input.requires_provisioning), "requiresProvisioning"),
         seller_id=_ref(input.seller_id, "User", "sellerId"),
         attributes=_attributes(input.attributes),
         image_urls=_kept(input.image_urls),

@@ -85,6 +85,9 @@ class CreateProductInput:
     is_digital: bool = strawberry.field(
         default=False, description="Digital goods ship nothing: an order of only these needs no address."
     )
+    requires_provisioning: bool = strawberry.field(
+        default=False, description="A service set up once paid: each paid line opens a provisioning request."
+    )
     seller_id: relay.GlobalID | None = strawberry.field(
         default=None, description="A marketplace seller (a user of the tenant) paid their share of its sales."
     )
@@ -121,6 +124,10 @@ class UpdateProductInput:
     is_digital: bool | None = strawberry.field(
         default=strawberry.UNSET,
         description="Whether it is a digital good (placed orders keep their shipping).",
+    )
+    requires_provisioning: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Whether paying for it opens a provisioning request (paid orders keep theirs).",
     )
     seller_id: relay.GlobalID | None = strawberry.field(
         default=strawberry.UNSET,

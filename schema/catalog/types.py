@@ -204,6 +204,9 @@ class Product(Entity):
     is_digital: bool = strawberry.field(
         description="A digital good ships nothing (an order of only these needs no shipping address)."
     )
+    requires_provisioning: bool = strawberry.field(
+        description="A service set up once paid: each paid order line opens a provisioning request."
+    )
     attributes: JSON = strawberry.field(
         description="Free-form JSON object (size, colour, ...), at most 100 keys."
     )
@@ -233,6 +236,7 @@ class Product(Entity):
             price=Money.of(product.price, product.currency),
             stock_quantity=product.stock_quantity,
             is_digital=product.is_digital,
+            requires_provisioning=product.requires_provisioning,
             attributes=JSON(product.attributes),
             image_urls=list(product.image_urls or []),
             average_rating=average_rating(product),

@@ -31,10 +31,12 @@ from services.orders.orders import can_read_order
 from services.orders.reads import CurrencyStatistics, OrderSortField, RevenuePoint
 from services.orders.reads import OrderStatistics as OrderStatisticsResult
 
-if TYPE_CHECKING:  # schema.billing builds on orders: the card type is resolved lazily
+if TYPE_CHECKING:  # schema.billing and schema.provisioning build on orders: resolved lazily
     from schema.billing.payments import PaymentMethod
+    from schema.provisioning.types import ProvisioningRequest
 
 PAYMENT_METHOD_TYPE: LazyType[str, str] = LazyType("PaymentMethod", "schema.billing.payments")
+PROVISIONING_TYPE: LazyType[str, str] = LazyType("ProvisioningRequest", "schema.provisioning.types")
 
 S = OrderStatus
 documented_enum(
@@ -310,6 +312,17 @@ class Order(Entity):
     ) -> Annotated[PaymentMethod, strawberry.lazy("schema.billing.payments")] | None:
         card_type: type[PaymentMethod] = PAYMENT_METHOD_TYPE.resolve_type()
         return await node_or_none(card_type, info, self.payment_method_uuid)
+
+    @strawberry.field(
+        description="The provisioning requests its paid items opened (products that need "
+        "provisioning), oldest first; empty for none."
+    )
+    async def provisioning_requests(
+        self, info: Info
+    ) -> list[Annotated[ProvisioningRequest, strawberry.lazy("schema.provisioning.types")]]:
+        request_type: type[ProvisioningRequest] = PROVISIONING_TYPE.resolve_type()
+        rows = await info.context.loaders.provisioning.requests_of_order.load(uuid.UUID(self.order_id))
+        return [request_type.from_model(row) for row in rows]
 
     @strawberry.field(description="Who placed the order.")
     async def user(self, info: Info) -> User:

@@ -59,6 +59,7 @@ class ProductFields:
     status: ProductStatus | Keep = KEEP
     stock_quantity: int | Keep | None = KEEP
     is_digital: bool | Keep = KEEP
+    requires_provisioning: bool | Keep = KEEP
     seller_id: uuid.UUID | Keep | None = KEEP
     attributes: dict[str, Any] | Keep = KEEP
     image_urls: list[str] | Keep = KEEP
@@ -162,6 +163,7 @@ def _apply(product: Product, fields: ProductFields) -> None:
         "status",
         "stock_quantity",
         "is_digital",
+        "requires_provisioning",
         "seller_id",
         "attributes",
         strip=False,
@@ -194,6 +196,7 @@ async def create_product(ctx: ServiceContext, fields: ProductFields) -> Product:
             description=None,
             stock_quantity=None,
             is_digital=False,
+            requires_provisioning=False,
             attributes={},
             image_urls=[],
         )

@@ -12,6 +12,7 @@ one whose payments all failed or were cancelled."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import exists, select
@@ -38,6 +39,18 @@ ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELLED: frozenset(),
     S.REFUNDED: frozenset(),
 }
+
+
+# Run in the transaction that made an order PAID, right after the move (payments' success in
+# services/billing/payments.py, confirmPayment): services/provisioning registers the start of the
+# order's provisioning here (it builds on orders, so orders cannot call it by name).
+PaidHook = Callable[[AsyncSession, Order, str], Awaitable[object]]
+PAID_HOOKS: list[PaidHook] = []
+
+
+async def after_paid(session: AsyncSession, order: Order, *, actor: str) -> None:
+    for hook in PAID_HOOKS:
+        await hook(session, order, actor)
 
 
 def can_move(current: OrderStatus, target: OrderStatus) -> bool:

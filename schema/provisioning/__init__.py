@@ -1,0 +1,1 @@
+"""Provisioning types, inputs and payloads."""
