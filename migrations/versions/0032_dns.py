@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import models.base
-from migrations.tenant_policies import protect, unprotect
+from migrations.tenant_policies import protect, protect_platform_table, unprotect, unprotect_platform_table
 
 revision: str = "0032"
 down_revision: str | None = "0031"
@@ -147,11 +147,13 @@ def upgrade() -> None:
         batch_op.create_index("ix_dns_records_zone_name", ["zone_id", "name", "id"], unique=False)
     for table in ("dns_ip_allocations", "dns_zones", "dns_records"):
         protect(table)
+    protect_platform_table("dns_zone_templates")
 
 
 def downgrade() -> None:
     for table in ("dns_records", "dns_zones", "dns_ip_allocations"):
         unprotect(table)
+    unprotect_platform_table("dns_zone_templates")
     with op.batch_alter_table("dns_records", schema=None) as batch_op:
         batch_op.drop_index("ix_dns_records_zone_name")
         batch_op.drop_index(batch_op.f("ix_dns_records_tenant_id"))

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import models.base
-from migrations.tenant_policies import protect, unprotect
+from migrations.tenant_policies import protect, protect_platform_table, unprotect, unprotect_platform_table
 
 revision: str = "0033"
 down_revision: str | None = "0032"
@@ -255,6 +255,7 @@ def upgrade() -> None:
 
     for table in ("provisioning_requests", "provisioning_steps", "provisioning_transitions"):
         protect(table)
+    protect_platform_table("provisioning_workers")
 
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.add_column(
@@ -268,6 +269,7 @@ def downgrade() -> None:
 
     for table in ("provisioning_transitions", "provisioning_steps", "provisioning_requests"):
         unprotect(table)
+    unprotect_platform_table("provisioning_workers")
 
     with op.batch_alter_table("provisioning_transitions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_provisioning_transitions_tenant_id"))

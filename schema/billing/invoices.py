@@ -16,9 +16,8 @@ from core.errors import NotFound
 from models import billing as models
 from models.billing import InvoiceStatus, PaymentStatus, RefundDestination, RefundStatus
 from schema.billing.plans import BillingSubscription
-from schema.billing.shared import user_of
 from schema.enums import documented_enum
-from schema.identity.accounts import User
+from schema.identity.accounts import User, user_of
 from schema.money import Money
 from schema.nodes import Entity, load_nodes, node_or_none, node_type
 from schema.orders.types import Order

@@ -13,10 +13,9 @@ from strawberry.types import Info
 
 from models import payouts as models
 from models.payouts import TransferStatus
-from schema.billing.shared import user_of
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
-from schema.identity.accounts import User
+from schema.identity.accounts import User, user_of
 from schema.money import Money
 from schema.nodes import Entity, load_nodes, node_or_none, node_type
 from schema.orders.types import Order

@@ -13,10 +13,9 @@ from strawberry.types import Info
 from core.errors import NotFound
 from models import billing as models
 from models.billing import PlanInterval, SubscriptionStatus
-from schema.billing.shared import user_of
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
-from schema.identity.accounts import User
+from schema.identity.accounts import User, user_of
 from schema.money import Money, MoneyInput
 from schema.nodes import Entity, load_nodes, node_type
 from schema.pagination import OrderDirection

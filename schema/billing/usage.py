@@ -15,11 +15,10 @@ from strawberry.types import Info
 from models import usage as models
 from models.usage import PricingModel
 from schema.billing.invoices import Invoice
-from schema.billing.shared import user_of
 from schema.catalog.types import Product
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
-from schema.identity.accounts import User
+from schema.identity.accounts import User, user_of
 from schema.money import BigInt, Money
 from schema.nodes import LoadedNode, load_nodes, node_or_none, node_type
 from services.billing.pricing_rules import RatedLine, Rating

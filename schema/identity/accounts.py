@@ -422,3 +422,19 @@ class CreateTenantPayload:
         default=None, description="Shown once when no admin password was given; never again."
     )
     user_errors: list[UserError] = user_errors_field()
+
+
+async def user_of(info: Info, user_id: uuid.UUID) -> User:
+    """The user a row points to (a foreign key: missing only if deleted under us)."""
+    user = await info.context.loaders.identity.user.load(user_id)
+    if user is None:
+        raise NotFound("User")
+    return User.from_model(user)
+
+
+async def readable_user(info: Info, user_id: uuid.UUID | None) -> User | None:
+    """The user who acted on something, when there was one and the caller may see them."""
+    if user_id is None or not can_read_user(info.context.services, user_id):
+        return None
+    user = await info.context.loaders.identity.user.load(user_id)
+    return User.from_model(user) if user else None

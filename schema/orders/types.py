@@ -13,18 +13,16 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 from strawberry.types.lazy_type import LazyType
 
-from core.errors import NotFound
 from models import orders as models
 from models.orders import OrderStatus
 from schema.catalog.types import Product
 from schema.enums import documented_enum
-from schema.identity.accounts import User
+from schema.identity.accounts import User, readable_user, user_of
 from schema.live import SharedPayload
 from schema.money import Money
 from schema.nodes import Entity, load_nodes, node_or_none, node_type
 from schema.orders.delivery import OrderItemDelivery, item_delivery
 from schema.orders.shipping import ShippingMethod
-from services.identity.users import can_read_user
 from services.orders import pricing
 from services.orders.cart import CartContents, product_available
 from services.orders.orders import can_read_order
@@ -237,10 +235,7 @@ class OrderStatusChange:
 
     @strawberry.field(description="The user who acted, when there was one and you may see them.")
     async def actor_user(self, info: Info) -> User | None:
-        if self.actor_uuid is None or not can_read_user(info.context.services, self.actor_uuid):
-            return None
-        user = await info.context.loaders.identity.user.load(self.actor_uuid)
-        return User.from_model(user) if user else None
+        return await readable_user(info, self.actor_uuid)
 
 
 @strawberry.type(description="A promotion code an order took, and what it took off.")
@@ -326,10 +321,7 @@ class Order(Entity):
 
     @strawberry.field(description="Who placed the order.")
     async def user(self, info: Info) -> User:
-        user = await info.context.loaders.identity.user.load(self.user_uuid)
-        if user is None:
-            raise NotFound("User")
-        return User.from_model(user)
+        return await user_of(info, self.user_uuid)
 
     @strawberry.field(description="The order's items in order (at most 100).")
     async def items(self, info: Info) -> list[OrderItem]:

@@ -12,16 +12,14 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.errors import NotFound
 from models import provisioning as models
 from models.provisioning import ProvisioningStatus, StepName, StepStatus
 from schema.catalog.types import Product
 from schema.enums import documented_enum
-from schema.identity.accounts import User
+from schema.identity.accounts import User, readable_user, user_of
 from schema.live import SharedPayload
 from schema.nodes import Entity, load_nodes, node_or_none, node_type
 from schema.orders.types import Order
-from services.identity.users import can_read_user
 from services.provisioning import reads
 from services.provisioning.provider import ProviderHealth as ProviderHealthResult
 from services.provisioning.provider import ServiceMetrics as ServiceMetricsResult
@@ -112,10 +110,7 @@ class ProvisioningTransition:
 
     @strawberry.field(description="The user who acted, when there was one and you may see them.")
     async def actor_user(self, info: Info) -> User | None:
-        if self.actor_uuid is None or not can_read_user(info.context.services, self.actor_uuid):
-            return None
-        user = await info.context.loaders.identity.user.load(self.actor_uuid)
-        return User.from_model(user) if user else None
+        return await readable_user(info, self.actor_uuid)
 
 
 @strawberry.type(description="Live metrics of a provisioned service, as its provider reports them now.")
@@ -190,10 +185,7 @@ class ProvisioningRequest(Entity):
 
     @strawberry.field(description="Who the service is for.")
     async def owner(self, info: Info) -> User:
-        user = await info.context.loaders.identity.user.load(self.user_uuid)
-        if user is None:
-            raise NotFound("User")
-        return User.from_model(user)
+        return await user_of(info, self.user_uuid)
 
     @strawberry.field(
         description="The order it was opened for; null when asked for directly or out of reach."

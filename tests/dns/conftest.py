@@ -12,7 +12,7 @@ import pytest
 from core.permissions import Role
 from server.runtime import Runtime
 from services.identity.bootstrap import PLATFORM_TENANT_SLUG
-from tests.dns.nameserver import Nameserver, nameserver
+from tests.support.fake_dns import FakeDns, fake_dns
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Account, quick_account
 
@@ -124,9 +124,9 @@ async def platform(runtime: Runtime, gql: GraphQLClient) -> Tenant:
 
 
 @pytest.fixture
-def dns_server(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[Nameserver]:
+def dns_server(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDns]:
     """The local nameserver, the only resolver the app's delegation check asks."""
-    with nameserver() as server:
+    with fake_dns() as server:
         monkeypatch.setattr(runtime.settings, "dns_delegation_resolvers", f"127.0.0.1:{server.port}")
         monkeypatch.setattr(runtime.settings, "dns_delegation_timeout_seconds", 0.5)
         yield server
