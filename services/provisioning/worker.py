@@ -92,8 +92,11 @@ class ProvisioningWorker(PollingWorker):
 
     async def stop(self) -> None:
         await super().stop()
-        with contextlib.suppress(Exception):  # the database may be gone already
-            async with self.db.transaction(TenantScope.all_tenants()) as session:
+        if self._beaten_at is None:
+            return  # never beat: no heartbeat row to take back
+        # The database may be gone already, or hang: a process that stops waits 5 s at most.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(5), self.db.transaction(TenantScope.all_tenants()) as session:
                 await session.execute(
                     delete(ProvisioningWorkerBeat).where(ProvisioningWorkerBeat.id == self.worker_id)
                 )
@@ -102,7 +105,7 @@ class ProvisioningWorker(PollingWorker):
         # An idle worker beats every BEAT_SECONDS; one that just ran a request at once (its count).
         if self._beaten_at is None or self._worked or time.monotonic() - self._beaten_at >= BEAT_SECONDS:
             await self.beat()
-            self._beaten_at, self._worked = time.monotonic(), False
+            self._worked = False
         claim = await self.claim()
         if claim is None:
             return Round.DONE
@@ -131,6 +134,7 @@ class ProvisioningWorker(PollingWorker):
             row.last_seen_at = utcnow()
             row.steps_completed = self.steps_completed
             row.current_request_id = self.current
+        self._beaten_at = time.monotonic()
 
     async def claim(self, now: datetime | None = None) -> Claim | None:
         """One runnable request (RUNNING and not manual, or DEPROVISIONING) whose lease is free or
