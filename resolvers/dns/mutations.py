@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from core.errors import NotFound, invalid
 from core.permissions import DNS_ADMINS, DNS_WRITERS
+from models import dns as models
 from schema.directives import HasRole, access
 from schema.dns.inputs import (
     AllocateIpAddressInput,
@@ -101,6 +102,13 @@ def _template_id(raw: relay.GlobalID | None) -> Any:
 
 def _zone_payload(zone: Any) -> DnsZonePayload:
     return DnsZonePayload(zone=DnsZone.from_model(zone))
+
+
+def _record_payload(applied: Applied, record: models.DnsRecord) -> DnsRecordPayload:
+    """The one record a write changed, with its zone (whose serial rose)."""
+    return DnsRecordPayload(
+        record=DnsRecord.from_model(record, applied.zone.name), zone=DnsZone.from_model(applied.zone)
+    )
 
 
 def _bulk_payload(applied: Applied) -> BulkDnsRecordsPayload:
@@ -204,10 +212,7 @@ class DnsMutation:
         return await mutation_payload(
             DnsRecordPayload,
             call,
-            lambda applied: DnsRecordPayload(
-                record=DnsRecord.from_model(applied.created[0], applied.zone.name),
-                zone=DnsZone.from_model(applied.zone),
-            ),
+            lambda applied: _record_payload(applied, applied.created[0]),
         )
 
     @strawberry.mutation(extensions=access(WRITERS), description="Change a record.")
@@ -222,10 +227,7 @@ class DnsMutation:
         return await mutation_payload(
             DnsRecordPayload,
             call,
-            lambda applied: DnsRecordPayload(
-                record=DnsRecord.from_model(applied.updated[0], applied.zone.name),
-                zone=DnsZone.from_model(applied.zone),
-            ),
+            lambda applied: _record_payload(applied, applied.updated[0]),
         )
 
     @strawberry.mutation(extensions=access(WRITERS), description="Delete a record.")
