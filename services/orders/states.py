@@ -41,15 +41,16 @@ ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
-# Run in the transaction that made an order PAID, right after the move (payments' success in
-# services/billing/payments.py, confirmPayment): services/provisioning registers the start of the
-# order's provisioning here (it builds on orders, so orders cannot call it by name).
-PaidHook = Callable[[AsyncSession, Order, str], Awaitable[object]]
-PAID_HOOKS: list[PaidHook] = []
+# Run in the transaction that moved an order, right after the move, by the status it reached
+# (payments' success and confirmPayment reach PAID, a refund of everything REFUNDED):
+# services/provisioning registers the start and the teardown of the order's provisioning here (it
+# builds on orders, so orders cannot call it by name).
+OrderHook = Callable[[AsyncSession, Order, str], Awaitable[object]]
+STATUS_HOOKS: dict[OrderStatus, list[OrderHook]] = {S.PAID: [], S.REFUNDED: []}
 
 
-async def after_paid(session: AsyncSession, order: Order, *, actor: str) -> None:
-    for hook in PAID_HOOKS:
+async def after_move(session: AsyncSession, order: Order, *, actor: str) -> None:
+    for hook in STATUS_HOOKS.get(order.status, ()):
         await hook(session, order, actor)
 
 

@@ -29,6 +29,7 @@ from services.orders import states as order_states
 from services.provisioning.errors import ProvisioningErrorCode
 from services.provisioning.states import (
     add_steps,
+    can_move,
     lock_request,
     move,
     percent_of,
@@ -229,14 +230,38 @@ async def _start_for_paid_order(session: AsyncSession, order: Order, actor: str)
     return await start_for_order(session, order, actor=actor)
 
 
-# Every move of an order to PAID starts its provisioning (services/orders/states.py).
-order_states.PAID_HOOKS.append(_start_for_paid_order)
+async def deprovision_for_order(session: AsyncSession, order: Order, actor: str) -> int:
+    """In the transaction that refunded all of ``order``: every request of it that runs or ran goes
+    DEPROVISIONING (the workers release the service), one never started DEPROVISIONED; returns
+    how many moved. A partial refund keeps the services: what it pays back is not said per item."""
+    requests = await session.scalars(
+        select(ProvisioningRequest)
+        .where(ProvisioningRequest.order_id == order.id)
+        .order_by(ProvisioningRequest.created_at, ProvisioningRequest.id)
+        .with_for_update()
+    )
+    moved = 0
+    for request in requests:
+        target = S.DEPROVISIONED if request.status == S.PENDING else S.DEPROVISIONING
+        if can_move(request.status, target):
+            move(session, request, target, actor=actor, reason=f"order {order.number} refunded")
+            moved += 1
+    return moved
+
+
+# An order's move to PAID starts its provisioning, to REFUNDED tears it down (services/orders/states.py).
+order_states.STATUS_HOOKS[OrderStatus.PAID].append(_start_for_paid_order)
+order_states.STATUS_HOOKS[OrderStatus.REFUNDED].append(deprovision_for_order)
+
+# What an order waits for no more: a service that runs (or ran and was released).
+SETTLED = frozenset({S.ACTIVE, S.SUSPENDED, S.DEPROVISIONED})
 
 
 async def complete_order_if_done(session: AsyncSession, request: ProvisioningRequest, *, actor: str) -> None:
-    """After ``request`` went ACTIVE: its order COMPLETED once every request of it is ACTIVE. The
-    order is locked before the others are looked at, so two workers finishing the last two
-    requests at once take turns, and the second sees the first's commit."""
+    """After ``request`` went ACTIVE or DEPROVISIONED: its order COMPLETED once every request of it
+    is settled (a failed one waits for its retry, or for being deprovisioned). The order is locked
+    before the others are looked at, so two workers finishing the last two requests at once take
+    turns, and the second sees the first's commit."""
     if request.order_id is None:
         return
     order = await session.get(Order, request.order_id, with_for_update=True, populate_existing=True)
@@ -249,7 +274,7 @@ async def complete_order_if_done(session: AsyncSession, request: ProvisioningReq
             )
         )
     )
-    if not statuses - {S.ACTIVE}:
+    if statuses <= SETTLED:
         order_states.move(session, order, OrderStatus.COMPLETED, actor=actor, reason="provisioned")
 
 
@@ -362,6 +387,8 @@ async def _perform(
             await complete_order_if_done(session, request, actor=actor)
         case Action.DEPROVISION:
             to(S.DEPROVISIONED if request.status == S.PENDING else S.DEPROVISIONING)
+            if request.status == S.DEPROVISIONED:
+                await complete_order_if_done(session, request, actor=actor)
 
 
 async def _advance(

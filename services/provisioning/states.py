@@ -8,6 +8,7 @@ same transaction.
        |        FAILED -> DEPROVISIONING -> DEPROVISIONED
        |          | (retry: back to RUNNING)
        +-> ACTIVE (manual requests) / FAILED / DEPROVISIONED (never started)
+    RUNNING -> DEPROVISIONING as well (its order refunded, or its owner gave up mid-run)
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ PROVISIONING_CHANGED = "provisioning.changed"
 S = ProvisioningStatus
 ALLOWED: dict[ProvisioningStatus, frozenset[ProvisioningStatus]] = {
     S.PENDING: frozenset({S.RUNNING, S.ACTIVE, S.FAILED, S.DEPROVISIONED}),
-    S.RUNNING: frozenset({S.ACTIVE, S.FAILED}),
+    S.RUNNING: frozenset({S.ACTIVE, S.FAILED, S.DEPROVISIONING}),
     S.ACTIVE: frozenset({S.SUSPENDED, S.DEPROVISIONING}),
     S.FAILED: frozenset({S.RUNNING, S.DEPROVISIONING}),
     S.SUSPENDED: frozenset({S.ACTIVE, S.DEPROVISIONING}),

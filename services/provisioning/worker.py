@@ -303,6 +303,7 @@ class ProvisioningWorker(PollingWorker):
             log.warning("releasing provisioning request %s failed: %s", request.id, error)
             return
         move(session, request, S.DEPROVISIONED, actor=ACTOR, reason=message[:500])
+        await complete_order_if_done(session, request, actor=ACTOR)
 
 
 async def run_steps_once(worker: ProvisioningWorker) -> bool:

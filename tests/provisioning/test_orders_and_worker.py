@@ -1,7 +1,8 @@
 """Paying an order starts the provisioning of its items; workers run the steps through the
 provider adapter (SKIP LOCKED claims and leases), a takeover after an expired lease applies each
-step's effect once, injected failures end in FAILED and a retry gets to ACTIVE, and the order is
-COMPLETED once all its requests are ACTIVE."""
+step's effect once, injected failures end in FAILED and a retry gets to ACTIVE, the order is
+COMPLETED once all its requests are settled (ACTIVE, or a failed one deprovisioned), and refunding
+all of it tears its services down."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from models.orders import OrderStatus
 from models.provisioning import ProvisioningStatus, StepName, StepStatus
 from services.provisioning.provider import SimulatedProvider, StepCall, StepOutcome
 from services.provisioning.worker import run_steps_once
-from tests.billing.support import invoice_for, pay
+from tests.billing.support import REQUEST_REFUND, invoice_for, pay
 from tests.orders.conftest import CONFIRM, SUBMIT, line
 from tests.provisioning.conftest import DEPROVISION, FAIL, RETRY, Cloud
 
 S = ProvisioningStatus
+ORDER_QUERY_IDS = "query($id: ID!) { order(id: $id) { provisioningRequests { id } } }"
 ORDER_REQUESTS = """
 query($id: ID!) {
   order(id: $id) {
@@ -64,6 +66,59 @@ async def test_paying_an_invoice_starts_provisioning(cloud: Cloud) -> None:
     assert (await shop.order_row(order["id"])).status == OrderStatus.PROVISIONING
     data = (await shop.gql(ORDER_REQUESTS, {"id": order["id"]}, token=buyer.token)).ok()["order"]
     assert [r["status"] for r in data["provisioningRequests"]] == ["RUNNING"]
+
+
+async def test_a_failed_request_holds_the_order_until_it_is_deprovisioned(cloud: Cloud) -> None:
+    shop = cloud.shop
+    buyer = await shop.account()
+    order = await shop.place(buyer, line(cloud.product_id, 1), line(cloud.product_id, 1))
+    await shop.move(SUBMIT, buyer, order["id"])
+    await shop.move(CONFIRM, shop.operator, order["id"])
+    worker = cloud.worker(SimulatedProvider(step_seconds=0, fail_steps=frozenset({StepName.DEPLOY})))
+    assert await run_steps_once(worker) and await run_steps_once(worker)
+    assert (await shop.order_row(order["id"])).status == OrderStatus.PROVISIONING  # both FAILED: retry?
+    requests = (await shop.gql(ORDER_QUERY_IDS, {"id": order["id"]}, token=buyer.token)).ok()
+    first, second = (r["id"] for r in requests["order"]["provisioningRequests"])
+    assert (await cloud.act(RETRY, buyer, first))["request"]["status"] == "RUNNING"
+    assert await run_steps_once(cloud.worker())
+    assert (await shop.order_row(order["id"])).status == OrderStatus.PROVISIONING  # the second still FAILED
+    assert (await cloud.act(DEPROVISION, buyer, second))["request"]["status"] == "DEPROVISIONING"
+    assert await run_steps_once(cloud.worker())  # releases it: nothing left to wait for
+    data = (await shop.gql(ORDER_REQUESTS, {"id": order["id"]}, token=buyer.token)).ok()["order"]
+    assert data["status"] == "COMPLETED"
+    assert [r["status"] for r in data["provisioningRequests"]] == ["ACTIVE", "DEPROVISIONED"]
+
+
+async def test_refunding_all_of_an_order_deprovisions_its_services(cloud: Cloud) -> None:
+    shop = cloud.shop
+    buyer = await shop.account()
+    order = await shop.place(buyer, line(cloud.product_id, 1), line(cloud.product_id, 1))
+    await shop.move(SUBMIT, buyer, order["id"])
+    invoice = await invoice_for(shop.gql, shop.admin, _Placed(order["id"]))  # type: ignore[arg-type]
+    payment = await pay(shop.gql, buyer, invoice["id"])
+    worker = cloud.worker()
+    assert await run_steps_once(worker)  # one ACTIVE, the other still RUNNING
+    total = payment["amount"]["amount"]
+    partial = (
+        await shop.gql(
+            REQUEST_REFUND, {"input": {"paymentId": payment["id"], "amount": 1}}, token=buyer.token
+        )
+    ).ok()
+    assert partial["requestRefund"]["refund"]["order"]["status"] == "PARTIALLY_REFUNDED"
+    data = (await shop.gql(ORDER_REQUESTS, {"id": order["id"]}, token=buyer.token)).ok()["order"]
+    assert sorted(r["status"] for r in data["provisioningRequests"]) == ["ACTIVE", "RUNNING"]  # kept
+    rest = {"paymentId": payment["id"], "amount": total - 1}
+    full = (await shop.gql(REQUEST_REFUND, {"input": rest}, token=buyer.token)).ok()["requestRefund"]
+    assert full["userErrors"] == [] and full["refund"]["order"]["status"] == "REFUNDED", full
+    data = (await shop.gql(ORDER_REQUESTS, {"id": order["id"]}, token=buyer.token)).ok()["order"]
+    assert [r["status"] for r in data["provisioningRequests"]] == ["DEPROVISIONING"] * 2
+    assert await run_steps_once(worker) and await run_steps_once(worker)
+    assert not await run_steps_once(worker)
+    data = (await shop.gql(ORDER_REQUESTS, {"id": order["id"]}, token=buyer.token)).ok()["order"]
+    assert (data["status"], [r["status"] for r in data["provisioningRequests"]]) == (
+        "REFUNDED",
+        ["DEPROVISIONED"] * 2,
+    )
 
 
 class _Placed:

@@ -46,6 +46,7 @@ LEGAL: dict[tuple[str, S], S] = {
     ("suspend", S.ACTIVE): S.SUSPENDED,
     ("reactivate", S.SUSPENDED): S.ACTIVE,
     ("deprovision", S.PENDING): S.DEPROVISIONED,
+    ("deprovision", S.RUNNING): S.DEPROVISIONING,
     ("deprovision", S.ACTIVE): S.DEPROVISIONING,
     ("deprovision", S.SUSPENDED): S.DEPROVISIONING,
     ("deprovision", S.FAILED): S.DEPROVISIONING,
