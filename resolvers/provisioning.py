@@ -3,6 +3,7 @@ life-cycle mutations; the ``provisioningProgress`` and ``provisioningUpdates`` s
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncGenerator
 from functools import partial
 from operator import attrgetter
@@ -12,6 +13,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from core.errors import NotFound
 from core.scopes import ApiScope
 from models.provisioning import StepName
 from schema.directives import AUTHENTICATED, SERVICE_ONLY, HasScope, access
@@ -25,6 +27,12 @@ from schema.provisioning.inputs import (
     ProvisioningRequestPayload,
     ProvisioningTransitionInput,
 )
+from schema.provisioning.operations import (
+    Operation,
+    OperationFilterInput,
+    RetryOperationInput,
+    RetryOperationPayload,
+)
 from schema.provisioning.types import (
     ProviderHealth,
     ProvisioningRequest,
@@ -32,7 +40,8 @@ from schema.provisioning.types import (
     ProvisioningUpdate,
     ProvisioningWorkerStatus,
 )
-from services.provisioning import live, reads, requests
+from services.provisioning import live, operations, reads, requests
+from services.provisioning.operations import OperationFilter, OperationKind
 from services.provisioning.reads import RequestFilter
 from services.provisioning.requests import Action, NewRequest
 
@@ -53,6 +62,20 @@ async def _act(info: Info, action: Action, input: ProvisioningTransitionInput) -
         info.context.services, action, parse_uuid(input.id, "ProvisioningRequest"), reason=input.reason
     )
     return await mutation_payload(ProvisioningRequestPayload, call, _payload)
+
+
+_OPERATION_KINDS = {
+    "ProvisioningRequest": OperationKind.PROVISIONING,
+    "DnsZone": OperationKind.DNS_VERIFICATION,
+}
+
+
+def _operation_source(operation_id: relay.GlobalID) -> tuple[OperationKind, uuid.UUID]:
+    """The kind and source row of an Operation.id (a ProvisioningRequest's or a DnsZone's id)."""
+    kind = _OPERATION_KINDS.get(operation_id.type_name)
+    if kind is None:
+        raise NotFound("Operation")
+    return kind, parse_uuid(operation_id, operation_id.type_name)
 
 
 def _update(change: live.Change) -> ProvisioningUpdate:
@@ -146,6 +169,41 @@ class ProvisioningQuery:
         health = await reads.provider_health(info.context.services, info.context.cloud_provider)
         return ProviderHealth.from_result(health)
 
+    @strawberry.field(
+        extensions=access(AUTHENTICATED, READ),
+        description="The operations center: the tenant's provisioning runs and DNS verifications in "
+        "one list, newest first. Yours for anyone; the tenant's provisioning runs for MANAGER, "
+        "SUPPORT_AGENT and TENANT_ADMIN, with the DNS verifications for those who read DNS.",
+    )
+    async def operations(
+        self,
+        info: Info,
+        filter: Annotated[OperationFilterInput | None, FILTER] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Operation]:
+        f = filter or OperationFilterInput()
+        page = await operations.list_operations(
+            info.context.services,
+            OperationFilter(kind=f.kind, status=f.status),
+            page_args(first, after, last, before),
+        )
+        return connection(page, Operation.from_result)
+
+    @strawberry.field(
+        extensions=access(AUTHENTICATED, READ),
+        description="One operation with its details (its target's steps, audit trail or checks).",
+    )
+    async def operation(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="Operation.id.")],
+    ) -> Operation:
+        kind, source_id = _operation_source(id)
+        return Operation.from_result(await operations.get_operation(info.context.services, kind, source_id))
+
 
 @strawberry.type
 class ProvisioningMutation:
@@ -206,6 +264,24 @@ class ProvisioningMutation:
         self, info: Info, input: TransitionArgument
     ) -> ProvisioningRequestPayload:
         return await _act(info, Action.RETRY, input)
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED, WRITE),
+        description="Run a FAILED operation again: a provisioning run from its failed step (owner or "
+        "staff), a DNS verification now (MANAGER, TENANT_ADMIN). Any other status is NOT_RETRYABLE.",
+    )
+    async def retry_operation(
+        self,
+        info: Info,
+        input: Annotated[RetryOperationInput, strawberry.argument(description="The operation.")],
+    ) -> RetryOperationPayload:
+        kind, source_id = _operation_source(input.id)
+        call = operations.retry_operation(info.context.services, kind, source_id)
+        return await mutation_payload(
+            RetryOperationPayload,
+            call,
+            lambda done: RetryOperationPayload(operation=Operation.from_result(done)),
+        )
 
     @strawberry.mutation(
         extensions=access(AUTHENTICATED, WRITE), description="ACTIVE -> SUSPENDED (owner or staff)."

@@ -371,6 +371,7 @@ documented_enum(
         PR.PLAN_NOT_FOUND: "The tenant has no plan with this id.",
         PR.NOT_MANUAL: "The workers run this request: only manual ones are completed by hand.",
         PR.NO_STEP_LEFT: "Every step of the request is done already.",
+        PR.NOT_RETRYABLE: "retryOperation: only a FAILED operation is retried.",
     },
 )
 

@@ -20,6 +20,7 @@ from server.app import create_app
 from server.cli import migrate
 from server.runtime import Runtime
 from tests.harness.servers import PostgresServer, RedisServer
+from tests.support.fake_dns import FakeDns, fake_dns
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Identity
 
@@ -157,6 +158,15 @@ def gql(http: httpx.AsyncClient) -> GraphQLClient:
 @pytest.fixture
 def identity(runtime: Runtime, gql: GraphQLClient) -> Identity:
     return Identity(runtime.db, gql)
+
+
+@pytest.fixture
+def dns_server(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDns]:
+    """The local DNS server (tests/support/fake_dns.py): the only resolver delegation checks ask."""
+    with fake_dns() as server:
+        monkeypatch.setattr(runtime.settings, "dns_delegation_resolvers", f"127.0.0.1:{server.port}")
+        monkeypatch.setattr(runtime.settings, "dns_delegation_timeout_seconds", 0.5)
+        yield server
 
 
 @pytest.fixture

@@ -14,3 +14,4 @@ class ProvisioningErrorCode(enum.StrEnum):
     PLAN_NOT_FOUND = "PLAN_NOT_FOUND"
     NOT_MANUAL = "NOT_MANUAL"  # completeManualProvisioning of a request the workers run
     NO_STEP_LEFT = "NO_STEP_LEFT"  # advance: every step is done already
+    NOT_RETRYABLE = "NOT_RETRYABLE"  # retryOperation of an operation that has not FAILED

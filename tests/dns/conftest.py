@@ -3,7 +3,6 @@ the app's delegation resolver asks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 from core.permissions import Role
 from server.runtime import Runtime
 from services.identity.bootstrap import PLATFORM_TENANT_SLUG
-from tests.support.fake_dns import FakeDns, fake_dns
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Account, quick_account
 
@@ -121,12 +119,3 @@ async def globex(runtime: Runtime, gql: GraphQLClient) -> Tenant:
 @pytest.fixture
 async def platform(runtime: Runtime, gql: GraphQLClient) -> Tenant:
     return await open_tenant(runtime, gql, PLATFORM_TENANT_SLUG, Role.PLATFORM_ADMIN)
-
-
-@pytest.fixture
-def dns_server(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDns]:
-    """The local nameserver, the only resolver the app's delegation check asks."""
-    with fake_dns() as server:
-        monkeypatch.setattr(runtime.settings, "dns_delegation_resolvers", f"127.0.0.1:{server.port}")
-        monkeypatch.setattr(runtime.settings, "dns_delegation_timeout_seconds", 0.5)
-        yield server
