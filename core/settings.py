@@ -199,12 +199,16 @@ class Settings(BaseSettings):
     mail_retry_seconds: float = Field(default=60.0, ge=0)
     # Overdue invoices and subscription renewals are checked this often (0 turns the job off).
     billing_jobs_seconds: float = Field(default=60.0, ge=0)
-    # Provisioning workers (services/provisioning/worker.py): each server process runs one unless
-    # provisioning_worker_in_server is false (then run `tenantgraph worker` processes); they look
-    # for work every provisioning_poll_seconds (0: never) and hold a request for
-    # provisioning_lease_seconds, renewed while a step runs; a worker not seen for
-    # provisioning_worker_stale_seconds is no longer counted as live.
+    # Provisioning workers (services/provisioning/worker.py): each server process runs
+    # provisioning_workers_in_server of them unless provisioning_worker_in_server is false (then run
+    # `tenantgraph worker` processes); they look for work every provisioning_poll_seconds (0: never)
+    # and hold a request for provisioning_lease_seconds, renewed while a step runs; a worker not seen
+    # for provisioning_worker_stale_seconds is no longer counted as live. With
+    # provisioning_auto_start (unset: on in development, off in production) the workers start
+    # PENDING requests themselves, as the orchestrating service would (the demo has none).
     provisioning_worker_in_server: bool = True
+    provisioning_workers_in_server: int = Field(default=2, ge=1, le=16)
+    provisioning_auto_start: bool | None = None
     provisioning_poll_seconds: float = Field(default=1.0, ge=0)
     provisioning_lease_seconds: float = Field(default=30.0, gt=0)
     provisioning_worker_stale_seconds: float = Field(default=30.0, gt=0)
@@ -269,6 +273,10 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return not self.production if self.graphiql is None else self.graphiql
+
+    @property
+    def provisioning_starts_itself(self) -> bool:
+        return not self.production if self.provisioning_auto_start is None else self.provisioning_auto_start
 
     @cached_property
     def rate_limit_redis_url(self) -> str | None:

@@ -70,10 +70,10 @@ class Runtime:
     api_keys: KeyGate
     # Collects personal data exports (GDPR), in every process (jobs are claimed SKIP LOCKED).
     data_exports: DataExportWorker
-    # The cloud provider adapter and this process's provisioning worker (started unless
+    # The cloud provider adapter and this process's provisioning workers (started unless
     # provisioning_worker_in_server is false: then `tenantgraph worker` processes run the steps).
     cloud_provider: CloudProvider
-    provisioning_worker: ProvisioningWorker
+    provisioning_workers: tuple[ProvisioningWorker, ...]
     # Only when SMTP is configured; otherwise queued mail stays in the table.
     mail_sender: MailSender | None = None
 
@@ -123,7 +123,10 @@ class Runtime:
             api_keys=KeyGate(db, rate_limiter, settings.api_key_usage_flush_seconds),
             data_exports=DataExportWorker(db, settings),
             cloud_provider=cloud_provider,
-            provisioning_worker=provisioning_worker(db, cloud_provider, settings),
+            provisioning_workers=tuple(
+                provisioning_worker(db, cloud_provider, settings)
+                for _ in range(settings.provisioning_workers_in_server)
+            ),
             mail_sender=(
                 MailSender(
                     db,
@@ -151,12 +154,14 @@ class Runtime:
         self.api_keys.usage.start()
         self.data_exports.start()
         if self.settings.provisioning_worker_in_server:
-            self.provisioning_worker.on_events = self.dispatcher.wake
-            self.provisioning_worker.start()
+            for worker in self.provisioning_workers:
+                worker.on_events = self.dispatcher.wake
+                worker.start()
         settle_garbage_collector()
 
     async def stop(self) -> None:
-        await self.provisioning_worker.stop()
+        for worker in self.provisioning_workers:
+            await worker.stop()
         await self.data_exports.stop()
         await self.api_keys.usage.stop()
         await self.billing_jobs.stop()
@@ -177,6 +182,7 @@ def provisioning_worker(db: Database, provider: CloudProvider, settings: Setting
         provider,
         poll_seconds=settings.provisioning_poll_seconds,
         lease_seconds=settings.provisioning_lease_seconds,
+        auto_start=settings.provisioning_starts_itself,
     )
 
 

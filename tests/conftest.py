@@ -73,6 +73,7 @@ def make_settings(database_url: str, broadcast_url: str, **overrides: object) ->
         "auth_rate_limit_per_ip": 1000,
         # The shared apps run no provisioning worker: tests/provisioning runs its own.
         "provisioning_poll_seconds": 0,
+        "provisioning_auto_start": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -73,11 +73,14 @@ class ProvisioningWorker(PollingWorker):
         lease_seconds: float,
         worker_id: str | None = None,
         on_events: Callable[[], None] | None = None,
+        auto_start: bool = False,
     ) -> None:
         super().__init__(poll_seconds, max_retry_seconds=max(poll_seconds, 5.0))
         self.db = db
         self.provider = provider
         self.lease_seconds = lease_seconds
+        # Whether PENDING requests are runnable too (started here, as the orchestrating service would).
+        self.auto_start = auto_start
         self.worker_id = worker_id or new_worker_id()
         self.on_events = on_events
         self.started_at = utcnow()
@@ -137,15 +140,17 @@ class ProvisioningWorker(PollingWorker):
         self._beaten_at = time.monotonic()
 
     async def claim(self, now: datetime | None = None) -> Claim | None:
-        """One runnable request (RUNNING and not manual, or DEPROVISIONING) whose lease is free or
-        expired, leased to this worker; rows other workers hold locked are skipped."""
+        """One runnable request (RUNNING and not manual, or DEPROVISIONING; with auto_start PENDING
+        and not manual too) whose lease is free or expired, leased to this worker; rows other
+        workers hold locked are skipped."""
         now = now or utcnow()
+        runnable = [S.RUNNING, S.PENDING] if self.auto_start else [S.RUNNING]
         async with self.db.transaction(TenantScope.all_tenants()) as session:
             request = await session.scalar(
                 select(ProvisioningRequest)
                 .where(
                     or_(
-                        (ProvisioningRequest.status == S.RUNNING) & ProvisioningRequest.manual.is_(False),
+                        ProvisioningRequest.status.in_(runnable) & ProvisioningRequest.manual.is_(False),
                         ProvisioningRequest.status == S.DEPROVISIONING,
                     ),
                     or_(
@@ -238,6 +243,9 @@ class ProvisioningWorker(PollingWorker):
             if request.status == S.DEPROVISIONING:
                 await self._release(session, request)
                 return None
+            if request.status == S.PENDING and self.auto_start and not request.manual:
+                move(session, request, S.RUNNING, actor=ACTOR, reason="started by a worker (auto-start)")
+                request.lease_owner = self.worker_id  # the move let every lease go; this one stays
             if request.status != S.RUNNING or request.manual:
                 request.lease_owner = request.lease_expires_at = None
                 return None

@@ -170,6 +170,7 @@ class Cloud:
         *,
         lease_seconds: float = 30.0,
         name: str | None = None,
+        auto_start: bool = False,
     ) -> ProvisioningWorker:
         return ProvisioningWorker(
             self.shop.db,
@@ -178,6 +179,7 @@ class Cloud:
             lease_seconds=lease_seconds,
             worker_id=name,
             on_events=self.runtime.dispatcher.wake,
+            auto_start=auto_start,
         )
 
 

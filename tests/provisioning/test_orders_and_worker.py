@@ -264,6 +264,21 @@ async def test_deprovisioning_releases_the_service(cloud: Cloud) -> None:
     assert row.status == S.DEPROVISIONED and row.finished_at is not None
 
 
+async def test_workers_start_pending_requests_only_when_told_to(cloud: Cloud) -> None:
+    owner = await cloud.shop.account()
+    request = await cloud.request(owner)
+    manual = await cloud.request(owner, manual=True)
+    assert not await run_steps_once(cloud.worker())  # PENDING waits for a service to start it
+    assert await run_steps_once(cloud.worker(auto_start=True, name="starter"))
+    assert not await run_steps_once(cloud.worker(auto_start=True))  # the manual one stays PENDING
+    assert (await cloud.row(request)).status == S.ACTIVE and (await cloud.row(manual)).status == S.PENDING
+    assert await cloud.trail(request) == [
+        (None, "PENDING", "test"),
+        ("PENDING", "RUNNING", "worker"),
+        ("RUNNING", "ACTIVE", "worker"),
+    ]
+
+
 async def test_manual_requests_are_left_to_people(cloud: Cloud) -> None:
     owner = await cloud.shop.account()
     await cloud.request(owner, status=S.RUNNING, manual=True)
