@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # GraphiQL at GET /graphql, from our own assets (server/graphiql.py); unset: on in development,
     # off in production.
     graphiql: bool | None = None
+    # The live demo dashboard at GET /demo (server/demo_dashboard.py; it signs in as a demo user
+    # whose password it carries); unset: on in development, off in production.
+    demo_dashboard: bool | None = None
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     frontend_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1024 * 1024
@@ -200,8 +203,9 @@ class Settings(BaseSettings):
     # Overdue invoices and subscription renewals are checked this often (0 turns the job off).
     billing_jobs_seconds: float = Field(default=60.0, ge=0)
     # Provisioning workers (services/provisioning/worker.py): each server process runs
-    # provisioning_workers_in_server of them unless provisioning_worker_in_server is false (then run
-    # `tenantgraph worker` processes); they look for work every provisioning_poll_seconds (0: never)
+    # provisioning_workers_in_server of them (one on SQLite) unless provisioning_worker_in_server is
+    # false (then run `tenantgraph worker` processes); they look for work every
+    # provisioning_poll_seconds (0: never)
     # and hold a request for provisioning_lease_seconds, renewed while a step runs; a worker not seen
     # for provisioning_worker_stale_seconds is no longer counted as live. With
     # provisioning_auto_start (unset: on in development, off in production) the workers start
@@ -273,6 +277,10 @@ class Settings(BaseSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return not self.production if self.graphiql is None else self.graphiql
+
+    @property
+    def demo_dashboard_enabled(self) -> bool:
+        return not self.production if self.demo_dashboard is None else self.demo_dashboard
 
     @property
     def provisioning_starts_itself(self) -> bool:

@@ -15,6 +15,7 @@ from server.audit_logs import AuditedShims, audit_logs
 from server.avatars import avatar_upload, library_avatar, uploaded_avatar
 from server.cors import TenantCors
 from server.data_exports import data_export_download
+from server.demo_dashboard import demo_routes
 from server.dns_export import dns_zone_export
 from server.downloads import invoice_pdf_download
 from server.errors import EXCEPTION_HANDLERS
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *graphiql_routes(settings),
+            *demo_routes(settings),
             Route("/health", health),
             Route("/healthz", health),
             Route("/readyz", readiness),

@@ -1,4 +1,4 @@
-"""GraphiQL served from our own static assets (server/static/graphiql/, built by web/graphiql/build.sh):
+"""GraphiQL served from our own static assets (server/static/graphiql/, built by web/build.sh graphiql):
 the page a browser gets at GET /graphql, and its scripts, styles, workers and font under /graphiql/.
 
 Nothing on the page comes from another origin, and its Content-Security-Policy says so. In
@@ -44,7 +44,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     )
 )
-_PAGE_HEADERS = {
+PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Cache-Control": "no-cache",  # it names the assets of the current build
     "X-Content-Type-Options": "nosniff",
@@ -83,20 +83,20 @@ class Asset:
 
 # Each asset's gzipped body, made on its first request in a worker thread (the bundle is megabytes:
 # a fifth of a second of the event loop).
-_gzipped: dict[str, bytes | None] = {}
+_gzipped: dict[tuple[Path, str], bytes | None] = {}
 
 
-async def gzipped(name: str, asset: Asset) -> bytes | None:
-    if name not in _gzipped:
-        _gzipped[name] = await run_in_threadpool(asset.compressed)
-    return _gzipped[name]
+async def gzipped(directory: Path, name: str, asset: Asset) -> bytes | None:
+    if (directory, name) not in _gzipped:
+        _gzipped[directory, name] = await run_in_threadpool(asset.compressed)
+    return _gzipped[directory, name]
 
 
 @cache
-def assets() -> dict[str, Asset]:
-    """Every file of the build, by name; read once per process."""
+def assets(directory: Path = ASSET_DIR) -> dict[str, Asset]:
+    """Every file of a build (GraphiQL's, or the demo dashboard's), by name; read once per process."""
     found = {}
-    for path in sorted(ASSET_DIR.iterdir()):
+    for path in sorted(directory.iterdir()) if directory.is_dir() else ():
         content_type = _CONTENT_TYPES.get(path.suffix)
         if content_type is None or not path.is_file():
             continue
@@ -108,10 +108,10 @@ def assets() -> dict[str, Asset]:
 @cache
 def manifest() -> dict[str, str]:
     """The build's entry script and style (web/graphiql/build.mjs writes manifest.json)."""
-    built = assets().get("manifest.json") if ASSET_DIR.is_dir() else None
+    built = assets().get("manifest.json")
     if built is None:
         raise ConfigurationError(
-            f"GraphiQL's assets are missing from {ASSET_DIR}: run web/graphiql/build.sh, "
+            f"GraphiQL's assets are missing from {ASSET_DIR}: run web/build.sh graphiql, "
             "or set TENANTGRAPH_GRAPHIQL=false"
         )
     names: dict[str, str] = json.loads(built.body)
@@ -144,15 +144,17 @@ Loading GraphiQL…</div>
 
 def graphiql_page(settings: Settings) -> HTMLResponse:
     """The GraphiQL page; the sign-in panel in development only."""
-    return HTMLResponse(page_html(sign_in=not settings.production), headers=_PAGE_HEADERS)
+    return HTMLResponse(page_html(sign_in=not settings.production), headers=PAGE_HEADERS)
 
 
-async def graphiql_asset(request: Request) -> Response:
+async def asset_response(request: Request, directory: Path) -> Response:
+    """The file ``name`` of a build directory, gzipped when the client takes it, with its ETag."""
     name = request.path_params["name"]
-    asset = assets().get(name)
+    asset = assets(directory).get(name)
     if asset is None:
         return Response("Not Found", status_code=404, media_type="text/plain")
-    zipped = await gzipped(name, asset) if "gzip" in request.headers.get("accept-encoding", "") else None
+    wanted = "gzip" in request.headers.get("accept-encoding", "")
+    zipped = await gzipped(directory, name, asset) if wanted else None
     # Each encoding is a representation of its own, with its own entity tag.
     etag = asset.etag[:-1] + '-gzip"' if zipped is not None else asset.etag
     headers = {
@@ -166,6 +168,10 @@ async def graphiql_asset(request: Request) -> Response:
     if zipped is not None:
         headers["Content-Encoding"] = "gzip"
     return Response(zipped or asset.body, headers=headers, media_type=asset.content_type)
+
+
+async def graphiql_asset(request: Request) -> Response:
+    return await asset_response(request, ASSET_DIR)
 
 
 def graphiql_routes(settings: Settings) -> list[BaseRoute]:

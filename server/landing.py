@@ -22,6 +22,7 @@ VERSION = version(NAME)
 SCHEMA_PATH = "/schema.graphql"
 
 _GRAPHIQL = ("/graphql", "GraphiQL", "run queries, mutations and subscriptions in the browser")
+_DEMO = ("/demo", "/demo", "the live dashboard: provisioning progress bars and order status changes")
 _LINKS = (
     ("/readyz", "/readyz", "readiness: ready, degraded or not_ready (503)"),
     ("/health/deep", "/health/deep", "every dependency with its numbers, and the configuration"),
@@ -68,9 +69,9 @@ has the password <code>{password}</code>. Sign in with the <code>login</code> mu
 
 
 class Landing:
-    def __init__(self, schema: BaseSchema, graphiql: bool) -> None:
+    def __init__(self, schema: BaseSchema, graphiql: bool, demo: bool) -> None:
         self.schema = schema
-        self.links = (_GRAPHIQL, *_LINKS) if graphiql else _LINKS
+        self.links = (*((_GRAPHIQL,) if graphiql else ()), *((_DEMO,) if demo else ()), *_LINKS)
 
     @cached_property
     def page(self) -> str:
@@ -110,7 +111,7 @@ async def production_landing(request: Request) -> Response:
 def landing_routes(schema: BaseSchema, settings: Settings) -> list[BaseRoute]:
     if settings.production:
         return [Route("/", production_landing, methods=["GET"])]
-    landing = Landing(schema, settings.graphiql_enabled)
+    landing = Landing(schema, settings.graphiql_enabled, settings.demo_dashboard_enabled)
     return [
         Route("/", landing.html, methods=["GET"]),
         Route(SCHEMA_PATH, landing.schema_download, methods=["GET"]),

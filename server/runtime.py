@@ -123,9 +123,10 @@ class Runtime:
             api_keys=KeyGate(db, rate_limiter, settings.api_key_usage_flush_seconds),
             data_exports=DataExportWorker(db, settings),
             cloud_provider=cloud_provider,
+            # SQLite has no row locks to share work by: one worker there.
             provisioning_workers=tuple(
                 provisioning_worker(db, cloud_provider, settings)
-                for _ in range(settings.provisioning_workers_in_server)
+                for _ in range(1 if db.is_sqlite else settings.provisioning_workers_in_server)
             ),
             mail_sender=(
                 MailSender(

@@ -25,7 +25,7 @@ async def test_development_landing_page(http: httpx.AsyncClient) -> None:
     assert "<title>tenantgraph 0.1.0</title>" in page
     urls = [href or css for href, css in _URL.findall(page)]
     # Only our own paths (and the empty data: favicon, so the browser asks nobody for one).
-    assert urls == ["data:,", "/graphql", "/readyz", "/health/deep", "/metrics", "/schema.graphql"]
+    assert urls == ["data:,", "/graphql", "/demo", "/readyz", "/health/deep", "/metrics", "/schema.graphql"]
     assert "//" not in page.replace("<!doctype html>", "")  # no scheme-relative or absolute URL at all
     assert f"<code>{DEMO_PASSWORD}</code>" in page
     rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", page)

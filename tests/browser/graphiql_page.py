@@ -45,6 +45,17 @@ class GraphiQLPage:
     @classmethod
     async def open(cls, browser: Browser, base_url: str) -> GraphiQLPage:
         """GraphiQL in a context of its own (GraphiQL keeps its state in local storage)."""
+        opened = await cls.open_page(browser, base_url, None)
+        # The schema is loaded (introspection answered) before GraphiQL is of any use.
+        async with opened.page.expect_response(lambda r: "IntrospectionQuery" in (r.request.post_data or "")):
+            await opened.page.goto(f"{base_url}/graphql")
+        await opened.page.locator(".graphiql-query-editor .monaco-editor").wait_for()
+        return opened
+
+    @classmethod
+    async def open_page(cls, browser: Browser, base_url: str, path: str | None) -> GraphiQLPage:
+        """A page of ours in a context of its own, watched (requests, websockets, console, CSP);
+        at ``path`` unless None."""
         context = await browser.new_context(viewport={"width": 1400, "height": 850})
         page = await context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
@@ -54,10 +65,8 @@ class GraphiQLPage:
         page.on("console", opened._console)
         page.on("pageerror", lambda error: opened.problems.append(f"page error: {error}"))
         await page.add_init_script(_WATCH_CSP)
-        # The schema is loaded (introspection answered) before GraphiQL is of any use.
-        async with page.expect_response(lambda r: "IntrospectionQuery" in (r.request.post_data or "")):
-            await page.goto(f"{base_url}/graphql")
-        await page.locator(".graphiql-query-editor .monaco-editor").wait_for()
+        if path is not None:
+            await page.goto(f"{base_url}{path}")
         return opened
 
     def _requested(self, request: Request) -> None:

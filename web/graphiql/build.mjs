@@ -96,7 +96,7 @@ function licences(results) {
     });
   const header =
     "Third-party software in the GraphiQL bundle of tenantgraph (server/static/graphiql/),\n" +
-    `built by web/graphiql/build.sh from the packages pinned in web/graphiql/package-lock.json.\n` +
+    `built by web/build.sh graphiql from the packages pinned in web/graphiql/package-lock.json.\n` +
     `${packages.size} packages; each with its licence as shipped in its npm package.\n\n`;
   return header + sections.join("\n");
 }
