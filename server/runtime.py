@@ -28,6 +28,7 @@ from services.context import ServiceContext
 from services.identity.access import AccessStore
 from services.identity.api_keys import KeyGate
 from services.identity.data_export import DataExportWorker
+from services.platform.maintenance import MaintenanceGate
 from services.provisioning.provider import CloudProvider, create_provider
 from services.provisioning.worker import ProvisioningWorker
 from services.ratelimit import RateLimiter, create_rate_limiter
@@ -74,6 +75,8 @@ class Runtime:
     # provisioning_worker_in_server is false: then `tenantgraph worker` processes run the steps).
     cloud_provider: CloudProvider
     provisioning_worker: ProvisioningWorker
+    # Maintenance mode as this process knows it (services/platform/maintenance.py).
+    maintenance: MaintenanceGate
     # Only when SMTP is configured; otherwise queued mail stays in the table.
     mail_sender: MailSender | None = None
 
@@ -124,6 +127,7 @@ class Runtime:
             data_exports=DataExportWorker(db, settings),
             cloud_provider=cloud_provider,
             provisioning_worker=provisioning_worker(db, cloud_provider, settings),
+            maintenance=MaintenanceGate(db, broadcast, settings.maintenance_cache_seconds),
             mail_sender=(
                 MailSender(
                     db,
@@ -142,6 +146,7 @@ class Runtime:
         await self.migrations.warn_if_pending()
         await self.broadcast.connect()
         await self.access.start()
+        await self.maintenance.start()
         self.dispatcher.attach_gap_filler()
         self.dispatcher.start()
         if self.mail_sender is not None:
@@ -166,6 +171,7 @@ class Runtime:
         await self.dispatcher.stop()
         await self.fanout.close()
         await self.access.stop()
+        await self.maintenance.stop()
         await self.broadcast.disconnect()
         await self.rate_limiter.close()
         await self.db.dispose()
