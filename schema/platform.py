@@ -179,7 +179,7 @@ class MaintenanceModePayload:
 
 @strawberry.type(description="The announcement made, or userErrors.")
 class AnnouncementPayload:
-    announcement: Announcement | None = strawberry.field(default=None, description="The announcement.")
+    announcement: Announcement | None = strawberry.field(default=None, description="The announcement made.")
     user_errors: list[UserError] = user_errors_field()
 
 

@@ -13,8 +13,10 @@ from schema.streams.types import ModerationReport, Stream, StreamKey
 @strawberry.input(description="A new stream of yours (DRAFT, with a key of its own).")
 class CreateStreamInput:
     title: str = strawberry.field(description="1 to 200 characters.")
-    description: str | None = strawberry.field(default=None, description="At most 5000 characters.")
-    category: str | None = strawberry.field(default=None, description="At most 100 characters.")
+    description: str | None = strawberry.field(
+        default=None, description="What it is about; at most 5000 characters."
+    )
+    category: str | None = strawberry.field(default=None, description="Its category; at most 100 characters.")
     tags: list[str] | None = strawberry.field(default=None, description="At most 20 tags of 50 characters.")
 
 
@@ -22,10 +24,10 @@ class CreateStreamInput:
 class UpdateStreamInput:
     id: relay.GlobalID = strawberry.field(description="The stream's global id.")
     title: str | None = strawberry.field(default=None, description="1 to 200 characters.")
-    description: str | None = strawberry.field(default=None, description="At most 5000 characters.")
-    category: str | None = strawberry.field(
-        default=None, description="At most 100 characters; empty clears it."
+    description: str | None = strawberry.field(
+        default=None, description="What it is about; at most 5000 characters."
     )
+    category: str | None = strawberry.field(default=None, description="Its category; empty clears it.")
     tags: list[str] | None = strawberry.field(default=None, description="The new tags (replacing the old).")
 
 
