@@ -23,7 +23,7 @@ from models.identity.accounts import User
 from models.streams import ModerationReport, ReportAction, ReportStatus, ReportTarget, Stream
 from services.context import ServiceContext
 from services.streams.errors import StreamErrorCode
-from services.streams.streams import end_stream, is_moderator
+from services.streams.streams import bounded_text, end_stream, is_moderator
 
 MAX_REASON = 100
 MAX_DETAILS = 2000
@@ -45,13 +45,6 @@ class NewReport:
     details: str = ""
 
 
-def _bounded(field: str, value: str, maximum: int) -> str:
-    value = value.strip()
-    if len(value) > maximum:
-        raise invalid(field, StreamErrorCode.TOO_LONG, f"{field} has at most {maximum} characters.")
-    return value
-
-
 async def _target_exists(session: AsyncSession, target: ReportTarget, target_id: uuid.UUID) -> bool:
     if target is ReportTarget.USER:
         return await session.get(User, target_id) is not None
@@ -65,10 +58,10 @@ async def report(ctx: ServiceContext, new: NewReport) -> ModerationReport:
     principal = ctx.require_principal()
     if principal.is_service:
         raise Forbidden("Reports are made by users.")
-    reason = _bounded("reason", new.reason, MAX_REASON)
+    reason = bounded_text("reason", new.reason, MAX_REASON)
     if not reason:
         raise invalid("reason", StreamErrorCode.TOO_LONG, "Give a reason (1 to 100 characters).")
-    details = _bounded("details", new.details, MAX_DETAILS)
+    details = bounded_text("details", new.details, MAX_DETAILS)
     async with ctx.transaction(TenantScope.of(principal.tenant_id)) as session:
         if not await _target_exists(session, new.target_type, new.target_id):
             raise invalid("targetId", StreamErrorCode.NOT_FOUND, "No such user or stream in your tenant.")
@@ -123,7 +116,7 @@ async def resolve_report(
 ) -> ModerationReport:
     """Closes a PENDING report with ``action`` (see the module's docstring)."""
     principal = _moderator(ctx)
-    note = (_bounded("note", note, MAX_NOTE) or None) if note is not None else None
+    note = (bounded_text("note", note, MAX_NOTE) or None) if note is not None else None
     async with ctx.transaction() as session:
         found = await session.get(ModerationReport, report_id, with_for_update=True, populate_existing=True)
         if found is None:

@@ -89,7 +89,8 @@ class StreamFields:
     tags: list[str] | None = None
 
 
-def _text(field: str, value: str, maximum: int) -> str:
+def bounded_text(field: str, value: str, maximum: int) -> str:
+    """``value`` stripped; TOO_LONG over ``maximum`` characters."""
     value = value.strip()
     if len(value) > maximum:
         raise invalid(field, StreamErrorCode.TOO_LONG, f"{field} has at most {maximum} characters.")
@@ -98,17 +99,17 @@ def _text(field: str, value: str, maximum: int) -> str:
 
 def _apply(stream: Stream, fields: StreamFields) -> None:
     if fields.title is not None:
-        stream.title = _text("title", fields.title, MAX_TITLE)
+        stream.title = bounded_text("title", fields.title, MAX_TITLE)
         if not stream.title:
             raise invalid("title", StreamErrorCode.TITLE_REQUIRED, "A stream needs a title.")
     if fields.description is not None:
-        stream.description = _text("description", fields.description, MAX_DESCRIPTION)
+        stream.description = bounded_text("description", fields.description, MAX_DESCRIPTION)
     if fields.category is not None:
-        stream.category = _text("category", fields.category, MAX_CATEGORY) or None
+        stream.category = bounded_text("category", fields.category, MAX_CATEGORY) or None
     if fields.tags is not None:
         if len(fields.tags) > MAX_TAGS:
             raise invalid("tags", StreamErrorCode.TOO_MANY_TAGS, f"At most {MAX_TAGS} tags.")
-        tags = [_text("tags", tag, MAX_TAG) for tag in fields.tags]
+        tags = [bounded_text("tags", tag, MAX_TAG) for tag in fields.tags]
         stream.tags = list(dict.fromkeys(tag for tag in tags if tag))
 
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from core.permissions import Role
 from core.settings import Settings
@@ -22,7 +20,7 @@ from services.streams.streams import STREAM_CHANGED
 from tests.conftest import TEST_SIGNING_KEY
 from tests.streams.conftest import Studio, new_studio
 from tests.support.identity import Account, quick_account
-from tests.support.live_server import LiveServer, LiveServers, TransportWsClient, server_env
+from tests.support.live_server import LiveServer, LiveServers, TransportWsClient, server_env, wait_subscribed
 
 TIMEOUT = 10.0
 CHANGED = """
@@ -61,21 +59,6 @@ async def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
         await pool.stop_all()
 
 
-async def wait_subscribed(redis_url: str, tenant_id: uuid.UUID) -> None:
-    channel = channel_name(STREAM_CHANGED, tenant_id)
-    client = Redis.from_url(redis_url)
-    try:
-        deadline = time.monotonic() + 5.0
-        while True:
-            [(_, count)] = await client.pubsub_numsub(channel)
-            if count >= 1:
-                break
-            assert time.monotonic() < deadline, f"nobody listens on {channel}"
-            await asyncio.sleep(0.02)
-    finally:
-        await client.aclose()
-
-
 async def _admin(studio: Studio) -> Account:
     return await quick_account(studio.runtime, PLATFORM_TENANT_SLUG, Role.PLATFORM_ADMIN)
 
@@ -92,7 +75,7 @@ async def test_live_viewers_and_ended_reach_subscribers_of_the_tenant_only(
     try:
         await ws.subscribe(CHANGED, {})
         await one.subscribe(CHANGED, {"id": stream_id})
-        await wait_subscribed(settings.broadcast_url, studio.streamer.tenant_id)
+        await wait_subscribed(settings.broadcast_url, channel_name(STREAM_CHANGED, studio.streamer.tenant_id))
         await asyncio.sleep(0.2)
         assert await other.publish(other_key) == 204  # another tenant: nothing for ours
         assert await studio.publish(key) == 204
