@@ -7,11 +7,14 @@ import uuid
 
 from sqlalchemy import select, update
 
+from core.permissions import Role
 from core.scope import TenantScope
 from models.events import OutboxEvent
 from models.identity.accounts import User, UserStatus
-from tests.streams.conftest import REGENERATE, REPORT, RESOLVE, STREAM, Studio
-from tests.support.identity import global_id
+from services.identity.bootstrap import PLATFORM_TENANT_SLUG
+from tests.streams.conftest import REGENERATE, REPORT, RESOLVE, STREAM, Studio, new_studio
+from tests.support.graphql import count_statements
+from tests.support.identity import global_id, quick_account
 
 LIST_REPORTS = """
 query($filter: ModerationReportFilterInput) {
@@ -173,3 +176,23 @@ async def test_reports_of_missing_targets_are_user_errors(studio: Studio) -> Non
         )
     )["reportContent"]
     assert comment["report"]["targetType"] == "COMMENT"
+
+
+async def test_platform_admins_list_reports_of_every_tenant_in_two_selects(studio: Studio) -> None:
+    other = await new_studio(studio.runtime, studio.gql, studio.http)
+    for place in (studio, other):
+        _, stream_id = await place.key(place.streamer)
+        await place.ok(
+            REPORT, place.viewer, input={"targetType": "STREAM", "targetId": stream_id, "reason": "r"}
+        )
+    admin = await quick_account(studio.runtime, PLATFORM_TENANT_SLUG, Role.PLATFORM_ADMIN)
+    everything = (await studio.ok(LIST_REPORTS, admin))["moderationReports"]["edges"]
+    emails = {e["node"]["reporter"]["email"] for e in everything}
+    assert emails == {studio.viewer.email, other.viewer.email}
+    ours = (await studio.ok(LIST_REPORTS, studio.moderator))["moderationReports"]["edges"]
+    assert [e["node"]["reporter"]["email"] for e in ours] == [studio.viewer.email]
+    await studio.gql.warm(admin.token)
+    with count_statements(studio.runtime.db.engine) as counter:
+        await studio.ok(LIST_REPORTS, admin)
+    selects = [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2, counter.statements  # the page, one batch of reporters
