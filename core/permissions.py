@@ -57,6 +57,12 @@ NOTIFICATION_SENDERS = SERVICE_ONLY
 DNS_READERS = TENANT_STAFF
 DNS_WRITERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
 DNS_ADMINS = PLATFORM_ADMINS
+# Live streams and moderation (services/streams): who lists and resolves reports (and sees
+# banned streams) in a tenant; platform admins do it in every tenant. Who manages the tenant's
+# help links and reads its client error reports (services/platform).
+STREAM_MODERATORS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
+HELP_LINK_EDITORS = TENANT_ADMINS
+CLIENT_ERROR_READERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
 # Who besides service principals may move an order's payment back (revertPayment).
 PAYMENT_REVERTERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
 # Who besides service principals sets an order item's delivery and (re)sends its e-mail.

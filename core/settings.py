@@ -221,6 +221,17 @@ class Settings(BaseSettings):
     # parameters may inject a failure of their own: {"simulate": {"failStep": "DEPLOY"}}.
     provisioning_step_seconds: float = Field(default=1.0, ge=0, le=600)
     provisioning_fail_steps: str = ""
+    # Live streams (services/streams): the RTMP URL streamers push to (shown with their key), and
+    # the shared secret the ingest server (nginx-rtmp on_publish / on_publish_done) sends as the
+    # form field or query parameter `secret`; production refuses the default.
+    stream_rtmp_ingest_url: str = "rtmp://localhost:1935/live"
+    stream_ingest_secret: str = "development-only-stream-ingest-secret"
+    # Maintenance mode (services/platform/maintenance.py): how long a process trusts its cached
+    # state when no change event has come (the events make it exact sooner).
+    maintenance_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # Client error reports (reportClientError): reports per user per rate-limit window
+    # (auth_rate_limit_window_seconds, the one window of services/ratelimit.py).
+    client_error_reports_per_window: int = Field(default=20, gt=0)
     # A Stripe-compatible payment API (e.g. https://api.stripe.com); empty uses the in-process fake
     # provider of services/billing/provider.py, which keeps its state in memory (embedded run only).
     payment_provider_url: str = ""
@@ -348,6 +359,7 @@ class Settings(BaseSettings):
             "stripe_webhook_secret",
             "hyperswitch_webhook_key",
             "mfa_encryption_key",
+            "stream_ingest_secret",
         )
         for name in development_secrets:
             if getattr(self, name) == defaults[name].default:

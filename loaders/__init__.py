@@ -13,6 +13,7 @@ from loaders.identity import IdentityLoaders
 from loaders.orders import OrderLoaders
 from loaders.promotions import PromotionLoaders
 from loaders.provisioning import ProvisioningLoaders
+from loaders.streams import StreamLoaders
 from loaders.tenant_profile import TenantProfileLoaders
 from loaders.usage import UsageLoaders
 from loaders.wallet import WalletLoaders
@@ -67,3 +68,7 @@ class Loaders:
     @cached_property
     def provisioning(self) -> ProvisioningLoaders:
         return ProvisioningLoaders(self.reads, self.scope)
+
+    @cached_property
+    def streams(self) -> StreamLoaders:
+        return StreamLoaders(self.reads, self.scope)

@@ -13,9 +13,11 @@ from models import (  # noqa: F401
     idempotency,
     orders,
     payouts,
+    platform,
     promotions,
     provisioning,
     shipping,
+    streams,
     tenancy,
     usage,
 )

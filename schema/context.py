@@ -16,6 +16,7 @@ from realtime.fanout import Fanout
 from services.billing.provider import PaymentProvider
 from services.context import ServiceContext
 from services.identity.access import AccessStore
+from services.platform.maintenance import MaintenanceGate
 from services.provisioning.provider import CloudProvider, SimulatedProvider
 
 # Anonymous callers get a scope that matches no tenant: public fields never reach tenant data.
@@ -42,6 +43,8 @@ class RequestContext:
     bearer_token: str | None = None
     # The cloud provider adapter (services/provisioning/provider.py): metrics and health.
     cloud_provider: CloudProvider = field(default_factory=SimulatedProvider)
+    # This process's view of maintenance mode (services/platform/maintenance.py).
+    maintenance: MaintenanceGate | None = None
     # Representations `_entities` was asked for so far in this request (capped by the subgraph).
     entities_requested: int = 0
     _loaders: Loaders | None = field(default=None, repr=False)

@@ -72,6 +72,7 @@ documented_enum(
         "complete and deprovision provisioning requests.",
         ApiScope.PROVISIONING_RUN: "provisioning:run - start, advance and fail provisioning "
         "requests (service-only).",
+        ApiScope.STREAMS_INGEST: "streams:ingest - report live streams' viewer counts (service-only).",
     },
 )
 

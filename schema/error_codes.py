@@ -14,7 +14,9 @@ from services.dns.errors import DnsErrorCode
 from services.identity.errors import IdentityErrorCode
 from services.money import MoneyErrorCode
 from services.orders.errors import OrderErrorCode
+from services.platform.errors import PlatformErrorCode
 from services.provisioning.errors import ProvisioningErrorCode
+from services.streams.errors import StreamErrorCode
 
 documented_enum(
     ErrorCode,
@@ -375,6 +377,36 @@ documented_enum(
     },
 )
 
+ST = StreamErrorCode
+documented_enum(
+    StreamErrorCode,
+    "userError codes of the stream and moderation mutations.",
+    {
+        ST.TOO_LONG: "Over the field's maximum length (stated in its description), or empty where required.",
+        ST.TITLE_REQUIRED: "A stream needs a title.",
+        ST.TOO_MANY_TAGS: "At most 20 tags.",
+        ST.INVALID_TRANSITION: "The stream's status does not allow this (viewers of a stream not LIVE).",
+        ST.INVALID_VIEWER_COUNT: "A viewer count is 0 or more.",
+        ST.NOT_FOUND: "No such user or stream in your tenant.",
+        ST.ALREADY_RESOLVED: "The report is closed already.",
+    },
+)
+
+PL = PlatformErrorCode
+documented_enum(
+    PlatformErrorCode,
+    "userError codes of the platform-operations mutations (maintenance, announcements, flags, "
+    "help links, client error reports).",
+    {
+        PL.TOO_LONG: "Over the field's maximum length (stated in its description).",
+        PL.REQUIRED: "The field may not be empty.",
+        PL.INVALID_WINDOW: "An announcement ends after it starts; times carry a timezone offset.",
+        PL.INVALID_NAME: "A name or key is 1 to 64 of a-z, 0-9, '.', '_' and '-'.",
+        PL.INVALID_URL: "A help link is an http(s) URL.",
+        PL.TOO_LARGE: "A client error report is at most 64 KiB (16 KiB of extra JSON).",
+    },
+)
+
 
 DN = DnsErrorCode
 documented_enum(
@@ -428,4 +460,6 @@ ERROR_CODES: list[type] = [
     BillingErrorCode,
     DnsErrorCode,
     ProvisioningErrorCode,
+    StreamErrorCode,
+    PlatformErrorCode,
 ]

@@ -26,6 +26,7 @@ from server.health import deep_health, health, readiness
 from server.jwks import jwks
 from server.landing import landing_routes
 from server.logging import configure_logging
+from server.maintenance import MaintenanceMiddleware
 from server.metrics import instrument_database, metrics, process_stopped
 from server.middleware import BodyLimitMiddleware, CorrelationIdMiddleware, OutageMiddleware
 from server.oauth import oauth_routes
@@ -33,6 +34,7 @@ from server.oauth_token import oauth_token
 from server.observe import OperationObserver
 from server.payment_callbacks import payment_callback
 from server.runtime import Runtime
+from server.stream_ingest import ingest_publish, ingest_publish_done
 from server.tracing import Tracing
 from server.webhooks import hyperswitch_webhook, stripe_webhook
 from services.identity.origins import TenantOrigins
@@ -50,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         observers.append(tracing.extension())
         tracing.instrument(runtime.db)
     tenant_origins = TenantOrigins(runtime.db, settings.tenant_origins_refresh_seconds)
-    graphql = GraphQLEndpoint(build_schema(settings, observers), runtime, tenant_origins)
+    graphql = GraphQLEndpoint(build_schema(settings, observers, runtime.maintenance), runtime, tenant_origins)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     middleware += [
         Middleware(OutageMiddleware),
         Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(MaintenanceMiddleware, gate=runtime.maintenance),
         # Innermost: it sees each REST shim's own answer (services/audit.py).
         Middleware(AuditedShims),
     ]
@@ -96,6 +99,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/payments/callback/{provider}", payment_callback, methods=["GET"]),
             Route("/invoices/{invoice_id}/pdf", invoice_pdf_download, methods=["GET"]),
             Route("/dns/zones/{zone_id}/export", dns_zone_export, methods=["GET"]),
+            Route("/streams/ingest/publish", ingest_publish, methods=["POST"]),
+            Route("/streams/ingest/publish-done", ingest_publish_done, methods=["POST"]),
             Route("/privacy/exports/{export_id}", data_export_download, methods=["GET"]),
             Route("/users/me/avatar", avatar_upload, methods=["POST"]),
             Route("/avatars/library/{avatar_id}.svg", library_avatar, methods=["GET"]),

@@ -205,6 +205,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             cloud_provider=runtime.cloud_provider,
             fanout=runtime.fanout,
             access=runtime.access,
+            maintenance=runtime.maintenance,
             correlation_id=request.scope.get("state", {}).get("correlation_id", "-"),
             request=request,
             response=response,

@@ -28,6 +28,7 @@ from services.context import ServiceContext
 from services.identity.access import AccessStore
 from services.identity.api_keys import KeyGate
 from services.identity.data_export import DataExportWorker
+from services.platform.maintenance import MaintenanceGate
 from services.provisioning.provider import CloudProvider, create_provider
 from services.provisioning.worker import ProvisioningWorker
 from services.ratelimit import RateLimiter, create_rate_limiter
@@ -74,6 +75,8 @@ class Runtime:
     # provisioning_worker_in_server is false: then `tenantgraph worker` processes run the steps).
     cloud_provider: CloudProvider
     provisioning_workers: tuple[ProvisioningWorker, ...]
+    # Maintenance mode as this process knows it (services/platform/maintenance.py).
+    maintenance: MaintenanceGate
     # Only when SMTP is configured; otherwise queued mail stays in the table.
     mail_sender: MailSender | None = None
 
@@ -128,6 +131,7 @@ class Runtime:
                 provisioning_worker(db, cloud_provider, settings)
                 for _ in range(1 if db.is_sqlite else settings.provisioning_workers_in_server)
             ),
+            maintenance=MaintenanceGate(db, broadcast, settings.maintenance_cache_seconds),
             mail_sender=(
                 MailSender(
                     db,
@@ -146,6 +150,7 @@ class Runtime:
         await self.migrations.warn_if_pending()
         await self.broadcast.connect()
         await self.access.start()
+        await self.maintenance.start()
         self.dispatcher.attach_gap_filler()
         self.dispatcher.start()
         if self.mail_sender is not None:
@@ -172,6 +177,7 @@ class Runtime:
         await self.dispatcher.stop()
         await self.fanout.close()
         await self.access.stop()
+        await self.maintenance.stop()
         await self.broadcast.disconnect()
         await self.rate_limiter.close()
         await self.db.dispose()

@@ -54,7 +54,9 @@ from resolvers.orders.delivery import OrderDeliveryMutation
 from resolvers.orders.orders import OrderMutation, OrderQuery, OrderSubscription
 from resolvers.orders.promotions import PromotionMutation, PromotionQuery
 from resolvers.orders.shipping import ShippingMutation, ShippingQuery
+from resolvers.platform import PlatformMutation, PlatformQuery
 from resolvers.provisioning import ProvisioningMutation, ProvisioningQuery, ProvisioningSubscription
+from resolvers.streams import StreamMutation, StreamQuery, StreamSubscription
 from schema.audit import AuditedRefusals, audit_every_field
 from schema.billing.invoices import Invoice, Payment, Refund
 from schema.billing.payments import PaymentMethod
@@ -69,10 +71,13 @@ from schema.identity.accounts import Tenant, User
 from schema.money import SCALARS
 from schema.orders.types import Order
 from schema.provisioning.types import ProvisioningRequest
+from schema.streams.types import ModerationReport, Stream
+from services.platform.maintenance import MaintenanceGate
 from subgraph.cost import QueryCost
 from subgraph.lengths import limit_string_inputs
 from subgraph.limits import CACHE_SIZE, BoundedValidation, CachedParse, Limits, ValidationResults, refusal
 from subgraph.live import EventSharingExecutor
+from subgraph.maintenance import MaintenanceCheck
 from subgraph.strings import CleanStrings
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
@@ -105,6 +110,8 @@ QUERIES: tuple[type, ...] = (
     DisputeQuery,
     DnsQuery,
     ProvisioningQuery,
+    StreamQuery,
+    PlatformQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
@@ -137,13 +144,21 @@ MUTATIONS: tuple[type, ...] = (
     DisputeMutation,
     DnsMutation,
     ProvisioningMutation,
+    StreamMutation,
+    PlatformMutation,
 )
-SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription, ProvisioningSubscription)
+SUBSCRIPTIONS: tuple[type, ...] = (
+    IdentitySubscription,
+    OrderSubscription,
+    ProvisioningSubscription,
+    StreamSubscription,
+)
 # Federation entities and Relay nodes (reachable through _entities and node).
 ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
 ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
 ENTITIES += [DnsZone, DnsRecord, DnsZoneTemplate]
 ENTITIES += [ProvisioningRequest]
+ENTITIES += [Stream, ModerationReport]
 
 
 def _root(name: str, types: tuple[type, ...], description: str) -> type:
@@ -215,9 +230,12 @@ class Subgraph(strawberry.federation.Schema):
 
 
 def build_schema(
-    settings: Settings, observers: Sequence[Callable[[], SchemaExtension]] = ()
+    settings: Settings,
+    observers: Sequence[Callable[[], SchemaExtension]] = (),
+    maintenance: MaintenanceGate | None = None,
 ) -> strawberry.federation.Schema:
-    """``observers`` (metrics, tracing) run first, so that they end last, after ErrorPolicy."""
+    """``observers`` (metrics, tracing) run first, so that they end last, after ErrorPolicy;
+    with a ``maintenance`` gate, operations are refused while maintenance mode is on."""
     # The validation rules are made once: limiter extensions built per request would each create
     # new rule classes, and the validation cache (keyed by text and rules) would never hit.
     rules = DisableIntrospection().validation_rules if settings.production else []
@@ -244,6 +262,9 @@ def build_schema(
         lambda: CachedParse(limits),
         lambda: BoundedValidation(limits, validated, hide_suggestions=settings.production),
     ]
+    if maintenance is not None:
+        gate = maintenance
+        extensions.append(lambda: MaintenanceCheck(gate))
     return Subgraph(
         query=Query,
         mutation=Mutation,

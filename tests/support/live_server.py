@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
+from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
@@ -375,3 +376,18 @@ async def deliveries(server: LiveServer) -> dict[str, float]:
 async def deliveries_since(before: dict[str, float], server: LiveServer) -> dict[str, float]:
     now = await deliveries(server)
     return {way: now[way] - before[way] for way in now}
+
+
+async def wait_subscribed(redis_url: str, channel: str, within: float = 5.0) -> None:
+    """Until some process (a server's feed) listens on the Redis ``channel``."""
+    client = Redis.from_url(redis_url)
+    try:
+        deadline = time.monotonic() + within
+        while True:
+            [(_, count)] = await client.pubsub_numsub(channel)
+            if count >= 1:
+                return
+            assert time.monotonic() < deadline, f"nobody listens on {channel}"
+            await asyncio.sleep(0.02)
+    finally:
+        await client.aclose()

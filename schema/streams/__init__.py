@@ -1,0 +1,1 @@
+"""Stream and moderation types, inputs and payloads."""

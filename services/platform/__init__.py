@@ -1,0 +1,1 @@
+"""Platform operations: maintenance mode, announcements, feature flags, help links, client error reports."""

@@ -1,0 +1,1 @@
+"""Live streams: keys, reads and updates, the ingest callbacks, moderation, live events."""
