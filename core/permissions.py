@@ -57,6 +57,10 @@ NOTIFICATION_SENDERS = SERVICE_ONLY
 DNS_READERS = TENANT_STAFF
 DNS_WRITERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
 DNS_ADMINS = PLATFORM_ADMINS
+# Support tickets (services/tickets/): everyone opens tickets and sees their own; these see every
+# ticket of the tenant, write internal notes, set status and priority, and are who tickets are
+# assigned to.
+TICKET_STAFF: RoleSet = (Role.SUPPORT_AGENT, Role.TENANT_ADMIN, Role.MANAGER)
 # Who besides service principals may move an order's payment back (revertPayment).
 PAYMENT_REVERTERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
 # Who besides service principals sets an order item's delivery and (re)sends its e-mail.

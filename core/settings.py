@@ -213,6 +213,9 @@ class Settings(BaseSettings):
     # parameters may inject a failure of their own: {"simulate": {"failStep": "DEPLOY"}}.
     provisioning_step_seconds: float = Field(default=1.0, ge=0, le=600)
     provisioning_fail_steps: str = ""
+    # A ticket's requester may reopen it for this many days after it was SOLVED or CLOSED (staff
+    # always may).
+    ticket_reopen_window_days: int = Field(default=7, ge=0, le=3650)
     # A Stripe-compatible payment API (e.g. https://api.stripe.com); empty uses the in-process fake
     # provider of services/billing/provider.py, which keeps its state in memory (embedded run only).
     payment_provider_url: str = ""

@@ -14,6 +14,7 @@ from loaders.orders import OrderLoaders
 from loaders.promotions import PromotionLoaders
 from loaders.provisioning import ProvisioningLoaders
 from loaders.tenant_profile import TenantProfileLoaders
+from loaders.tickets import TicketLoaders
 from loaders.usage import UsageLoaders
 from loaders.wallet import WalletLoaders
 from models.db import Reads
@@ -67,3 +68,7 @@ class Loaders:
     @cached_property
     def provisioning(self) -> ProvisioningLoaders:
         return ProvisioningLoaders(self.reads, self.scope)
+
+    @cached_property
+    def tickets(self) -> TicketLoaders:
+        return TicketLoaders(self.reads, self.scope)

@@ -17,6 +17,7 @@ from models import (  # noqa: F401
     provisioning,
     shipping,
     tenancy,
+    tickets,
     usage,
 )
 from models.base import Base

@@ -55,6 +55,7 @@ from resolvers.orders.orders import OrderMutation, OrderQuery, OrderSubscription
 from resolvers.orders.promotions import PromotionMutation, PromotionQuery
 from resolvers.orders.shipping import ShippingMutation, ShippingQuery
 from resolvers.provisioning import ProvisioningMutation, ProvisioningQuery, ProvisioningSubscription
+from resolvers.tickets import TicketMutation, TicketQuery, TicketSubscription
 from schema.audit import AuditedRefusals, audit_every_field
 from schema.billing.invoices import Invoice, Payment, Refund
 from schema.billing.payments import PaymentMethod
@@ -69,6 +70,7 @@ from schema.identity.accounts import Tenant, User
 from schema.money import SCALARS
 from schema.orders.types import Order
 from schema.provisioning.types import ProvisioningRequest
+from schema.tickets.types import Ticket
 from subgraph.cost import QueryCost
 from subgraph.lengths import limit_string_inputs
 from subgraph.limits import CACHE_SIZE, BoundedValidation, CachedParse, Limits, ValidationResults, refusal
@@ -105,6 +107,7 @@ QUERIES: tuple[type, ...] = (
     DisputeQuery,
     DnsQuery,
     ProvisioningQuery,
+    TicketQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
@@ -137,13 +140,20 @@ MUTATIONS: tuple[type, ...] = (
     DisputeMutation,
     DnsMutation,
     ProvisioningMutation,
+    TicketMutation,
 )
-SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription, ProvisioningSubscription)
+SUBSCRIPTIONS: tuple[type, ...] = (
+    IdentitySubscription,
+    OrderSubscription,
+    ProvisioningSubscription,
+    TicketSubscription,
+)
 # Federation entities and Relay nodes (reachable through _entities and node).
 ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
 ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
 ENTITIES += [DnsZone, DnsRecord, DnsZoneTemplate]
 ENTITIES += [ProvisioningRequest]
+ENTITIES += [Ticket]
 
 
 def _root(name: str, types: tuple[type, ...], description: str) -> type:
