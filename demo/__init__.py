@@ -1,5 +1,5 @@
 """Demo data for the embedded run and tests: tenants, accounts, a catalog, orders, a seller, invoices,
-a DNS zone and a running provisioning request.
+a DNS zone, a running provisioning request and support tickets.
 
 Kept apart from the domain logic: it only calls services and models. ``seed_demo`` is idempotent."""
 
@@ -19,6 +19,7 @@ from demo.orders import seed_demo_orders
 from demo.provisioning import seed_demo_provisioning
 from demo.roles import seed_demo_permission, seed_demo_role
 from demo.sellers import seed_demo_sellers
+from demo.tickets import seed_demo_tickets
 from demo.usage import seed_demo_usage
 from models.db import Database
 from models.identity.accounts import TenantKind
@@ -92,4 +93,5 @@ async def seed_demo(db: Database, mfa_encryption_key: str = DEVELOPMENT_MFA_KEY)
             await seed_demo_role(session, tenant)
             await seed_demo_dns(session, tenant)
             await seed_demo_provisioning(session, tenant)
+            await seed_demo_tickets(session, tenant)
     return demo_accounts()
