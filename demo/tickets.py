@@ -12,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.base import utcnow
 from models.identity.accounts import Tenant, User
 from models.tickets import Ticket, TicketComment, TicketPriority, TicketStatus
-from services.counters import next_value
-from services.tickets.states import ChangeKind, announce, record_change
-from services.tickets.tickets import TICKET_COUNTER
+from services.tickets.states import record_change
+from services.tickets.tickets import NewTicket, add_ticket
 
 DEMO_TICKETS = (
     (
@@ -44,27 +43,17 @@ async def seed_demo_tickets(session: AsyncSession, tenant: Tenant) -> None:
     for index, (subject, description, priority) in enumerate(DEMO_TICKETS):
         answered = index == 0
         opened = start + timedelta(hours=index)
-        ticket = Ticket(
-            id=uuid.uuid4(),
+        ticket = await add_ticket(
+            session,
+            NewTicket(subject, description, priority, "database" if answered else "billing"),
             tenant_id=tenant.id,
-            number=await next_value(session, tenant.id, TICKET_COUNTER),
-            subject=subject,
-            description=description,
-            status=TicketStatus.PENDING if answered else TicketStatus.OPEN,
-            priority=priority,
-            category="database" if answered else "billing",
             requester_id=user.id,
-            assignee_id=manager.id if answered else None,
-            created_at=opened,
-            updated_at=opened + timedelta(minutes=20) if answered else opened,
-            first_response_at=opened + timedelta(minutes=20) if answered else None,
-            version=1,
+            at=opened,
         )
-        session.add(ticket)
-        record_change(session, ticket, "status", None, "OPEN", actor_id=user.id, at=opened)
-        announce(session, ticket, ChangeKind.CREATED, actor_id=user.id)
         if not answered:
             continue
+        ticket.status, ticket.assignee_id = TicketStatus.PENDING, manager.id
+        ticket.updated_at = ticket.first_response_at = opened + timedelta(minutes=20)
         for minutes, body, internal in (
             (15, "Their plan is the smallest size: suggest the next one.", True),
             (20, "We see heavy load on your instance; would a larger size suit you?", False),

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,14 +61,20 @@ def can_read_comment(principal: Principal | None, comment: TicketComment) -> boo
     return principal is not None and (not comment.internal or is_staff(principal))
 
 
-def _text(field: str, value: str | None, limit: int, *, required: bool = True) -> str | None:
+def _optional_text(field: str, value: str | None, limit: int) -> str | None:
+    """``value`` stripped (None when empty), at most ``limit`` characters (else TOO_LONG)."""
     text = value.strip() if value is not None else None
     if not text:
-        if required:
-            raise invalid(field, TicketErrorCode.REQUIRED, f"`{field}` must not be empty.")
         return None
     if len(text) > limit:
         raise invalid(field, TicketErrorCode.TOO_LONG, f"`{field}` has at most {limit} characters.")
+    return text
+
+
+def _text(field: str, value: str | None, limit: int) -> str:
+    text = _optional_text(field, value, limit)
+    if text is None:
+        raise invalid(field, TicketErrorCode.REQUIRED, f"`{field}` must not be empty.")
     return text
 
 
@@ -98,35 +104,53 @@ async def _check_related(session: AsyncSession, principal: Principal, new: NewTi
             )
 
 
+async def add_ticket(
+    session: AsyncSession,
+    new: NewTicket,
+    *,
+    tenant_id: uuid.UUID,
+    requester_id: uuid.UUID,
+    at: datetime | None = None,
+) -> Ticket:
+    """An OPEN ticket numbered next in the tenant, its first history entry and its ``created``
+    event, in the caller's transaction (``new`` is checked already)."""
+    now = at or utcnow()
+    ticket = Ticket(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        number=await next_value(session, tenant_id, TICKET_COUNTER),
+        subject=new.subject,
+        description=new.description,
+        status=S.OPEN,
+        priority=new.priority,
+        category=new.category,
+        requester_id=requester_id,
+        order_id=new.order_id,
+        provisioning_request_id=new.provisioning_request_id,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    session.add(ticket)
+    record_change(session, ticket, "status", None, S.OPEN.value, actor_id=requester_id, at=now)
+    announce(session, ticket, ChangeKind.CREATED, actor_id=requester_id)
+    return ticket
+
+
 async def create_ticket(ctx: ServiceContext, new: NewTicket) -> Ticket:
     """An OPEN ticket of the caller, numbered next in the tenant."""
     principal = ctx.require_principal()
-    subject = _text("subject", new.subject, MAX_SUBJECT_CHARS)
-    description = _text("description", new.description, MAX_DESCRIPTION_CHARS)
-    category = _text("category", new.category, MAX_CATEGORY_CHARS, required=False)
+    checked = replace(
+        new,
+        subject=_text("subject", new.subject, MAX_SUBJECT_CHARS),
+        description=_text("description", new.description, MAX_DESCRIPTION_CHARS),
+        category=_optional_text("category", new.category, MAX_CATEGORY_CHARS),
+    )
     async with ctx.transaction() as session:
-        await _check_related(session, principal, new)
-        now = utcnow()
-        ticket = Ticket(
-            id=uuid.uuid4(),
-            tenant_id=principal.tenant_id,
-            number=await next_value(session, principal.tenant_id, TICKET_COUNTER),
-            subject=subject,
-            description=description,
-            status=S.OPEN,
-            priority=new.priority,
-            category=category,
-            requester_id=principal.user_id,
-            order_id=new.order_id,
-            provisioning_request_id=new.provisioning_request_id,
-            created_at=now,
-            updated_at=now,
-            version=1,
+        await _check_related(session, principal, checked)
+        return await add_ticket(
+            session, checked, tenant_id=principal.tenant_id, requester_id=principal.user_id
         )
-        session.add(ticket)
-        record_change(session, ticket, "status", None, S.OPEN.value, actor_id=principal.person_id, at=now)
-        announce(session, ticket, ChangeKind.CREATED, actor_id=principal.person_id)
-    return ticket
 
 
 async def read_ticket(ctx: ServiceContext, ticket_id: uuid.UUID) -> Ticket:
@@ -171,7 +195,7 @@ async def update_ticket(ctx: ServiceContext, ticket_id: uuid.UUID, edit: TicketE
         if edit.description is not None
         else None
     )
-    category = _text("category", edit.category, MAX_CATEGORY_CHARS, required=False)
+    category = _optional_text("category", edit.category, MAX_CATEGORY_CHARS)
 
     async def apply(session: AsyncSession, principal: Principal, ticket: Ticket) -> None:
         if edit.priority is not None and not is_staff(principal):

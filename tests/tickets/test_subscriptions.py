@@ -5,14 +5,10 @@ member who loses the role gets nothing more."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from core.settings import Settings
 from realtime.stream import channel_name
@@ -21,7 +17,7 @@ from services.tickets.states import TICKET_CHANGED
 from tests.conftest import TEST_SIGNING_KEY
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Identity
-from tests.support.live_server import LiveServer, LiveServers, TransportWsClient, server_env
+from tests.support.live_server import LiveServer, TransportWsClient, one_server, wait_listening
 from tests.tickets.conftest import ASSIGN, COMMENT, SET_STATUS, Desk, new_desk
 
 UPDATED = """
@@ -39,34 +35,14 @@ TIMEOUT = 10.0
 
 @pytest.fixture(scope="module")
 async def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    env = server_env(
+    async with one_server(
         settings.database_url,
         settings.broadcast_url,
         TEST_SIGNING_KEY,
+        tmp_path_factory.mktemp("ticket-servers"),
         TENANTGRAPH_PROVISIONING_POLL_SECONDS="0",
-    )
-    pool = LiveServers(tmp_path_factory.mktemp("ticket-servers"), env)
-    try:
-        (started,) = await pool.start(1)
+    ) as started:
         yield started
-    finally:
-        await pool.stop_all()
-
-
-async def wait_subscribed(redis_url: str, tenant_id: uuid.UUID) -> None:
-    channel = channel_name(TICKET_CHANGED, tenant_id)
-    client = Redis.from_url(redis_url)
-    try:
-        deadline = time.monotonic() + 5.0
-        while True:
-            [(_, count)] = await client.pubsub_numsub(channel)
-            if count >= 1:
-                break
-            assert time.monotonic() < deadline, f"nobody listens on {channel}"
-            await asyncio.sleep(0.02)
-    finally:
-        await client.aclose()
-    await asyncio.sleep(0.3)
 
 
 async def update(ws: TransportWsClient) -> dict[str, Any]:
@@ -107,7 +83,7 @@ async def test_updates_reach_requester_and_staff_internal_notes_staff_only(
         # Someone else's ticket, or another tenant's, does not exist for them.
         assert await refused(clients["other"]) == ["NOT_FOUND"]
         assert await refused(clients["elsewhere"]) == ["NOT_FOUND"]
-        await wait_subscribed(settings.broadcast_url, desk.shop.tenant_id)
+        await wait_listening(settings.broadcast_url, channel_name(TICKET_CHANGED, desk.shop.tenant_id))
 
         await desk.call(COMMENT, desk.agent, ticketId=ticket["id"], body="Their router again.", internal=True)
         await desk.call(COMMENT, desk.agent, ticketId=ticket["id"], body="Please restart the router.")
