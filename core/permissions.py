@@ -63,6 +63,10 @@ DNS_ADMINS = PLATFORM_ADMINS
 STREAM_MODERATORS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
 HELP_LINK_EDITORS = TENANT_ADMINS
 CLIENT_ERROR_READERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
+# Support tickets (services/tickets/): everyone opens tickets and sees their own; these see every
+# ticket of the tenant, write internal notes, set status and priority, and are who tickets are
+# assigned to.
+TICKET_STAFF: RoleSet = (Role.SUPPORT_AGENT, Role.TENANT_ADMIN, Role.MANAGER)
 # Who besides service principals may move an order's payment back (revertPayment).
 PAYMENT_REVERTERS: RoleSet = (Role.MANAGER, Role.TENANT_ADMIN)
 # Who besides service principals sets an order item's delivery and (re)sends its e-mail.

@@ -232,6 +232,9 @@ class Settings(BaseSettings):
     # Client error reports (reportClientError): reports per user per rate-limit window
     # (auth_rate_limit_window_seconds, the one window of services/ratelimit.py).
     client_error_reports_per_window: int = Field(default=20, gt=0)
+    # A ticket's requester may reopen it for this many days after it was SOLVED or CLOSED (staff
+    # always may).
+    ticket_reopen_window_days: int = Field(default=7, ge=0, le=3650)
     # A Stripe-compatible payment API (e.g. https://api.stripe.com); empty uses the in-process fake
     # provider of services/billing/provider.py, which keeps its state in memory (embedded run only).
     payment_provider_url: str = ""

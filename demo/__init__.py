@@ -1,5 +1,6 @@
 """Demo data for the embedded run and tests: tenants, accounts, a catalog, orders, a seller, invoices,
-a DNS zone, a running provisioning request, streams (one LIVE), an announcement and a feature flag.
+a DNS zone, a running provisioning request, streams (one LIVE), an announcement, a feature flag and
+support tickets.
 
 Kept apart from the domain logic: it only calls services and models. ``seed_demo`` is idempotent."""
 
@@ -20,6 +21,7 @@ from demo.provisioning import seed_demo_provisioning
 from demo.roles import seed_demo_permission, seed_demo_role
 from demo.sellers import seed_demo_sellers
 from demo.streams import seed_demo_platform, seed_demo_streams
+from demo.tickets import seed_demo_tickets
 from demo.usage import seed_demo_usage
 from models.db import Database
 from models.identity.accounts import TenantKind
@@ -94,5 +96,6 @@ async def seed_demo(db: Database, mfa_encryption_key: str = DEVELOPMENT_MFA_KEY)
             await seed_demo_dns(session, tenant)
             await seed_demo_provisioning(session, tenant)
             await seed_demo_streams(session, tenant, mfa_encryption_key)
+            await seed_demo_tickets(session, tenant)
         await seed_demo_platform(session)
     return demo_accounts()

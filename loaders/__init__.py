@@ -15,6 +15,7 @@ from loaders.promotions import PromotionLoaders
 from loaders.provisioning import ProvisioningLoaders
 from loaders.streams import StreamLoaders
 from loaders.tenant_profile import TenantProfileLoaders
+from loaders.tickets import TicketLoaders
 from loaders.usage import UsageLoaders
 from loaders.wallet import WalletLoaders
 from models.db import Reads
@@ -72,3 +73,7 @@ class Loaders:
     @cached_property
     def streams(self) -> StreamLoaders:
         return StreamLoaders(self.reads, self.scope)
+
+    @cached_property
+    def tickets(self) -> TicketLoaders:
+        return TicketLoaders(self.reads, self.scope)

@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -212,11 +212,13 @@ async def child_pages(
     key: SortKey,
     keys: Sequence[ChildPageKey],
     count: Callable[[ChildPageKey], Awaitable[int]],
+    where: ColumnElement[bool] | None = None,
 ) -> list[Page[Any]]:
     """The pages of many parents in one statement per distinct (page arguments, narrowing):
-    every parent's rows are ranked in key order (``row_number() OVER (PARTITION BY parent)``) and
-    the first ``size + 1`` of each are read, so the statements grow with the query's depth, not
-    with its parents. Cursors keep the single-list format of ``paginate``."""
+        every parent's rows are ranked in key order (``row_number() OVER (PARTITION BY parent)``) and
+        the first ``size + 1`` of each are read, so the statements grow with the query's depth, not
+        with its parents. Cursors keep the single-list format of ``paginate``. ``where`` narrows every
+    parent's rows alike (e.g. only public comments)."""
     pages: dict[ChildPageKey, Page[Any]] = {}
     groups: dict[tuple[PageArgs, uuid.UUID | None], list[uuid.UUID]] = defaultdict(list)
     for page_key in keys:
@@ -229,6 +231,8 @@ async def child_pages(
         order = _order(key, forward)
         rank = func.row_number().over(partition_by=parent_column, order_by=order).label("child_rank")
         ranked = select(model, rank).where(parent_column.in_(parent_ids))
+        if where is not None:
+            ranked = ranked.where(where)
         if only_id is not None:
             ranked = ranked.where(key.id_column == only_id)
         if args.after:
@@ -267,6 +271,7 @@ async def child_counts(
     parent_column: InstrumentedAttribute[Any],
     id_column: InstrumentedAttribute[Any],
     keys: Sequence[ChildPageKey],
+    where: ColumnElement[bool] | None = None,
 ) -> list[int]:
     """The total of each parent's relation (narrowed as its key says), one statement per narrowing."""
     totals: dict[tuple[uuid.UUID, uuid.UUID | None], int] = {}
@@ -277,6 +282,8 @@ async def child_counts(
         statement = (
             select(parent_column, func.count()).where(parent_column.in_(parent_ids)).group_by(parent_column)
         )
+        if where is not None:
+            statement = statement.where(where)
         if only_id is not None:
             statement = statement.where(id_column == only_id)
         for parent_id, total in await fetch_rows(statement):

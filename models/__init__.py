@@ -19,6 +19,7 @@ from models import (  # noqa: F401
     shipping,
     streams,
     tenancy,
+    tickets,
     usage,
 )
 from models.base import Base

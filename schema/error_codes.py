@@ -17,6 +17,7 @@ from services.orders.errors import OrderErrorCode
 from services.platform.errors import PlatformErrorCode
 from services.provisioning.errors import ProvisioningErrorCode
 from services.streams.errors import StreamErrorCode
+from services.tickets.errors import TicketErrorCode
 
 documented_enum(
     ErrorCode,
@@ -448,6 +449,22 @@ documented_enum(
     },
 )
 
+TK = TicketErrorCode
+documented_enum(
+    TicketErrorCode,
+    "userError codes of the support ticket mutations.",
+    {
+        TK.INVALID_TRANSITION: "The ticket's status does not allow this move (nothing changed).",
+        TK.REQUIRED: "A required text (subject, description, comment) is empty.",
+        TK.TOO_LONG: "Over the field's maximum length (stated in its description).",
+        TK.NOT_FOUND: "The related order or provisioning request does not exist or is out of your reach.",
+        TK.NOT_ALLOWED: "Only support staff set this (the priority, an internal note).",
+        TK.ASSIGNEE_NOT_AGENT: "Not an active support agent or staff member of the tenant.",
+        TK.REOPEN_WINDOW_EXPIRED: "The reopening window after resolution has passed: open a new ticket.",
+        TK.TICKET_CLOSED: "A CLOSED ticket takes no comments: reopen it first.",
+    },
+)
+
 
 ERROR_CODES: list[type] = [
     ErrorCode,
@@ -462,4 +479,5 @@ ERROR_CODES: list[type] = [
     ProvisioningErrorCode,
     StreamErrorCode,
     PlatformErrorCode,
+    TicketErrorCode,
 ]

@@ -84,6 +84,7 @@ from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
 from services.orders.shipping import MAX_CODE_CHARS as MAX_SHIPPING_CODE
 from services.orders.shipping import MAX_NAME_CHARS as MAX_SHIPPING_NAME
 from services.provisioning.requests import MAX_REASON_CHARS as MAX_PROVISIONING_REASON
+from services.tickets import tickets as ticket_limits
 
 # ID arguments and input fields, and the page cursors (String arguments of these names), all
 # checked before resolving.
@@ -260,6 +261,17 @@ BY_SERVICES: dict[str, int] = {
     **_inputs("OrderTransitionInput", MAX_TRANSITION_REASON, "reason"),
     # provisioning (services/provisioning/requests.py: TOO_LONG)
     **_inputs("ProvisioningTransitionInput", MAX_PROVISIONING_REASON, "reason"),
+    # support tickets (services/tickets/tickets.py: TOO_LONG)
+    **{
+        f"{action}TicketInput.{field}": limit
+        for action in ("Create", "Update")
+        for field, limit in (
+            ("subject", ticket_limits.MAX_SUBJECT_CHARS),
+            ("description", ticket_limits.MAX_DESCRIPTION_CHARS),
+            ("category", ticket_limits.MAX_CATEGORY_CHARS),
+        )
+    },
+    **_inputs("AddTicketCommentInput", ticket_limits.MAX_COMMENT_CHARS, "body"),
     # idempotency keys (services/idempotency.py: BAD_USER_INPUT), with the Idempotency-Key header
     **{
         f"{type_name}.idempotencyKey": MAX_KEY_LENGTH
@@ -304,6 +316,7 @@ BY_SERVICES: dict[str, int] = {
 # service checks (a userError TOO_LONG naming the field).
 BEFORE_RESOLVING: dict[str, int] = {
     # DNS (services/dns/): names as typed (Unicode names grow in punycode), record content, zone files
+    **_inputs("TicketFilterInput", ticket_limits.MAX_CATEGORY_CHARS, "category"),
     **_inputs("DnsZoneFilterInput", MAX_SEARCH_LENGTH, "search"),
     **_inputs("AdminDnsZoneFilterInput", MAX_SEARCH_LENGTH, "search"),
     **_inputs("DnsRecordFilterInput", MAX_ZONE_INPUT, "name"),

@@ -57,6 +57,7 @@ from resolvers.orders.shipping import ShippingMutation, ShippingQuery
 from resolvers.platform import PlatformMutation, PlatformQuery
 from resolvers.provisioning import ProvisioningMutation, ProvisioningQuery, ProvisioningSubscription
 from resolvers.streams import StreamMutation, StreamQuery, StreamSubscription
+from resolvers.tickets import TicketMutation, TicketQuery, TicketSubscription
 from schema.audit import AuditedRefusals, audit_every_field
 from schema.billing.invoices import Invoice, Payment, Refund
 from schema.billing.payments import PaymentMethod
@@ -72,6 +73,7 @@ from schema.money import SCALARS
 from schema.orders.types import Order
 from schema.provisioning.types import ProvisioningRequest
 from schema.streams.types import ModerationReport, Stream
+from schema.tickets.types import Ticket
 from services.platform.maintenance import MaintenanceGate
 from subgraph.cost import QueryCost
 from subgraph.lengths import limit_string_inputs
@@ -112,6 +114,7 @@ QUERIES: tuple[type, ...] = (
     ProvisioningQuery,
     StreamQuery,
     PlatformQuery,
+    TicketQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
@@ -146,12 +149,14 @@ MUTATIONS: tuple[type, ...] = (
     ProvisioningMutation,
     StreamMutation,
     PlatformMutation,
+    TicketMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (
     IdentitySubscription,
     OrderSubscription,
     ProvisioningSubscription,
     StreamSubscription,
+    TicketSubscription,
 )
 # Federation entities and Relay nodes (reachable through _entities and node).
 ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
@@ -159,6 +164,7 @@ ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
 ENTITIES += [DnsZone, DnsRecord, DnsZoneTemplate]
 ENTITIES += [ProvisioningRequest]
 ENTITIES += [Stream, ModerationReport]
+ENTITIES += [Ticket]
 
 
 def _root(name: str, types: tuple[type, ...], description: str) -> type:

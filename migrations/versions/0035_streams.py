@@ -2,7 +2,7 @@
 per tenant), help links and client error reports.
 
 Revision ID: 0035
-Revises: 0033
+Revises: 0034
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ TENANT_TABLES = (
 PLATFORM_TABLES = ("maintenance_state", "announcements", "feature_flags")
 
 revision: str = "0035"
-down_revision: str | None = "0033"
+down_revision: str | None = "0034"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

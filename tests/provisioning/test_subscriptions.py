@@ -4,7 +4,6 @@ test's process (a worker of the test's own); the events reach the server process
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,8 +20,7 @@ from services.provisioning.worker import run_steps_once
 from tests.conftest import TEST_SIGNING_KEY
 from tests.harness.servers import RedisServer
 from tests.provisioning.conftest import ADVANCE, SUSPEND, Cloud
-from tests.support.live_server import LiveServer, LiveServers, TransportWsClient, server_env
-from tests.support.live_server import wait_subscribed as listened
+from tests.support.live_server import LiveServer, LiveServers, TransportWsClient, server_env, wait_listening
 
 S = ProvisioningStatus
 PROGRESS = """
@@ -55,8 +53,8 @@ async def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
 
 
 async def wait_subscribed(redis_url: str, tenant_id: uuid.UUID) -> None:
-    await listened(redis_url, channel_name(PROVISIONING_CHANGED, tenant_id))
-    await asyncio.sleep(0.3)
+    """Until the server listens on the tenant's channel (subscribing is not acknowledged)."""
+    await wait_listening(redis_url, channel_name(PROVISIONING_CHANGED, tenant_id))
 
 
 async def progress_until_complete(ws: TransportWsClient, id: str = "1") -> list[dict[str, Any]]:

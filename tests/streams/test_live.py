@@ -20,7 +20,7 @@ from services.streams.streams import STREAM_CHANGED
 from tests.conftest import TEST_SIGNING_KEY
 from tests.streams.conftest import Studio, new_studio
 from tests.support.identity import Account, quick_account
-from tests.support.live_server import LiveServer, LiveServers, TransportWsClient, server_env, wait_subscribed
+from tests.support.live_server import LiveServer, LiveServers, TransportWsClient, server_env, wait_listening
 
 TIMEOUT = 10.0
 CHANGED = """
@@ -75,7 +75,7 @@ async def test_live_viewers_and_ended_reach_subscribers_of_the_tenant_only(
     try:
         await ws.subscribe(CHANGED, {})
         await one.subscribe(CHANGED, {"id": stream_id})
-        await wait_subscribed(settings.broadcast_url, channel_name(STREAM_CHANGED, studio.streamer.tenant_id))
+        await wait_listening(settings.broadcast_url, channel_name(STREAM_CHANGED, studio.streamer.tenant_id))
         await asyncio.sleep(0.2)
         assert await other.publish(other_key) == 204  # another tenant: nothing for ours
         assert await studio.publish(key) == 204

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -378,16 +378,31 @@ async def deliveries_since(before: dict[str, float], server: LiveServer) -> dict
     return {way: now[way] - before[way] for way in now}
 
 
-async def wait_subscribed(redis_url: str, channel: str, within: float = 5.0) -> None:
-    """Until some process (a server's feed) listens on the Redis ``channel``."""
+@contextlib.asynccontextmanager
+async def one_server(
+    database_url: str, broadcast_url: str, signing_key: str, log_dir: Path, **extra: str
+) -> AsyncIterator[LiveServer]:
+    """One server process of ``server_env`` (plus ``extra``) for the block, stopped when it ends."""
+    pool = LiveServers(log_dir, server_env(database_url, broadcast_url, signing_key, **extra))
+    try:
+        (started,) = await pool.start(1)
+        yield started
+    finally:
+        await pool.stop_all()
+
+
+async def wait_listening(redis_url: str, channel: str, settle: float = 0.3) -> None:
+    """Until some process listens on ``channel`` in Redis (subscribing is not acknowledged to the
+    client), then ``settle`` seconds for the other subscriptions of that process to register."""
     client = Redis.from_url(redis_url)
     try:
-        deadline = time.monotonic() + within
+        deadline = time.monotonic() + 5.0
         while True:
             [(_, count)] = await client.pubsub_numsub(channel)
             if count >= 1:
-                return
+                break
             assert time.monotonic() < deadline, f"nobody listens on {channel}"
             await asyncio.sleep(0.02)
     finally:
         await client.aclose()
+    await asyncio.sleep(settle)

@@ -1,0 +1,1 @@
+"""Support ticket types, inputs and payloads."""
