@@ -191,4 +191,5 @@ PRODUCTION_SETTINGS: dict[str, object] = {
     "stripe_webhook_secret": "whsec_production_like",
     "hyperswitch_webhook_key": "hyperswitch-production-like",
     "mfa_encryption_key": "mfa-encryption-key-production-like",
+    "stream_ingest_secret": "stream-ingest-secret-production-like",
 }

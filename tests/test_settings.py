@@ -77,7 +77,9 @@ def test_production_refuses_a_gateway_over_plain_http() -> None:
 def test_production_names_every_problem_at_once() -> None:
     with pytest.raises(ConfigurationError) as refused:
         Settings(production=True).check_for_production()
-    assert str(refused.value).count("TENANTGRAPH_") == 6
+    problems = str(refused.value)
+    assert problems.count("TENANTGRAPH_") == 7
+    assert "TENANTGRAPH_STREAM_INGEST_SECRET is the development default" in problems
 
 
 def _cli_env(**extra: str) -> dict[str, str]:
