@@ -83,7 +83,13 @@ from services.orders.new_order import ADDRESS_FIELDS, MAX_NOTES_CHARS
 from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
 from services.orders.shipping import MAX_CODE_CHARS as MAX_SHIPPING_CODE
 from services.orders.shipping import MAX_NAME_CHARS as MAX_SHIPPING_NAME
+from services.platform import announcements, flags
+from services.platform import help as platform_help
+from services.platform.maintenance import MAX_MESSAGE as MAX_MAINTENANCE_MESSAGE
+from services.platform.texts import MAX_NAME as MAX_PLATFORM_NAME
 from services.provisioning.requests import MAX_REASON_CHARS as MAX_PROVISIONING_REASON
+from services.streams import moderation
+from services.streams import streams as stream_limits
 from services.tickets import tickets as ticket_limits
 
 # ID arguments and input fields, and the page cursors (String arguments of these names), all
@@ -272,6 +278,33 @@ BY_SERVICES: dict[str, int] = {
         )
     },
     **_inputs("AddTicketCommentInput", ticket_limits.MAX_COMMENT_CHARS, "body"),
+    # live streams and moderation (services/streams/: TOO_LONG; a tag's limit is each tag's)
+    **{
+        f"{action}StreamInput.{field}": limit
+        for action in ("Create", "Update")
+        for field, limit in (
+            ("title", stream_limits.MAX_TITLE),
+            ("description", stream_limits.MAX_DESCRIPTION),
+            ("category", stream_limits.MAX_CATEGORY),
+            ("tags", stream_limits.MAX_TAG),
+        )
+    },
+    **_inputs("ReportContentInput", moderation.MAX_REASON, "reason"),
+    **_inputs("ReportContentInput", moderation.MAX_DETAILS, "details"),
+    **_inputs("ResolveReportInput", moderation.MAX_NOTE, "note"),
+    # platform operations (services/platform/: TOO_LONG, INVALID_NAME)
+    **_inputs("CreateAnnouncementInput", announcements.MAX_TITLE, "title"),
+    **_inputs("CreateAnnouncementInput", announcements.MAX_CONTENT, "content"),
+    **_inputs("SetFeatureFlagInput", MAX_PLATFORM_NAME, "name"),
+    **_inputs("SetFeatureFlagInput", flags.MAX_DESCRIPTION, "description"),
+    **_inputs("UpsertHelpLinkInput", MAX_PLATFORM_NAME, "key"),
+    **_inputs("UpsertHelpLinkInput", platform_help.MAX_TITLE, "title"),
+    **_inputs("UpsertHelpLinkInput", platform_help.MAX_URL, "url"),
+    **_inputs("ReportClientErrorInput", platform_help.MAX_MESSAGE, "message"),
+    **_inputs("ReportClientErrorInput", platform_help.MAX_STACK, "stack"),
+    **_inputs("ReportClientErrorInput", platform_help.MAX_URL, "url"),
+    **_inputs("ReportClientErrorInput", platform_help.MAX_USER_AGENT, "userAgent"),
+    **_inputs("SetMaintenanceModeInput", MAX_MAINTENANCE_MESSAGE, "message"),
     # idempotency keys (services/idempotency.py: BAD_USER_INPUT), with the Idempotency-Key header
     **{
         f"{type_name}.idempotencyKey": MAX_KEY_LENGTH
@@ -317,6 +350,9 @@ BY_SERVICES: dict[str, int] = {
 BEFORE_RESOLVING: dict[str, int] = {
     # DNS (services/dns/): names as typed (Unicode names grow in punycode), record content, zone files
     **_inputs("TicketFilterInput", ticket_limits.MAX_CATEGORY_CHARS, "category"),
+    **_inputs("StreamFilterInput", stream_limits.MAX_CATEGORY, "category"),
+    "Mutation.clearFeatureFlagOverride(name:)": MAX_PLATFORM_NAME,
+    "Mutation.deleteHelpLink(key:)": MAX_PLATFORM_NAME,
     **_inputs("DnsZoneFilterInput", MAX_SEARCH_LENGTH, "search"),
     **_inputs("AdminDnsZoneFilterInput", MAX_SEARCH_LENGTH, "search"),
     **_inputs("DnsRecordFilterInput", MAX_ZONE_INPUT, "name"),

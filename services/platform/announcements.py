@@ -24,6 +24,8 @@ from services.platform.texts import bounded
 
 NEWEST_FIRST = SortKey(Announcement.created_at, Announcement.id, descending=True)
 MAX_ACTIVE = 50
+MAX_TITLE = 200
+MAX_CONTENT = 5000
 
 
 def _admin(ctx: ServiceContext) -> Principal:
@@ -44,8 +46,8 @@ class NewAnnouncement:
 
 async def create_announcement(ctx: ServiceContext, new: NewAnnouncement) -> Announcement:
     principal = _admin(ctx)
-    title = bounded("title", new.title, 200, required=True)
-    content = bounded("content", new.content, 5000, required=True)
+    title = bounded("title", new.title, MAX_TITLE, required=True)
+    content = bounded("content", new.content, MAX_CONTENT, required=True)
     for field, moment in (("startsAt", new.starts_at), ("endsAt", new.ends_at)):
         if moment is not None and moment.tzinfo is None:
             raise invalid(field, PlatformErrorCode.INVALID_WINDOW, "Give times with a timezone offset.")

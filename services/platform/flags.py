@@ -19,6 +19,7 @@ from services.context import ServiceContext
 from services.platform.texts import bounded, name
 
 MAX_FLAGS = 200
+MAX_DESCRIPTION = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ async def set_flag(
     override."""
     _admin(ctx)
     flag_name = name("name", flag_name)
-    text = bounded("description", description, 500) if description is not None else None
+    text = bounded("description", description, MAX_DESCRIPTION) if description is not None else None
     async with ctx.transaction(TenantScope.all_tenants()) as session:
         if tenant_id is not None and await session.get(Tenant, tenant_id) is None:
             raise NotFound("Tenant")

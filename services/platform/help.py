@@ -26,6 +26,11 @@ from services.platform.texts import bounded, name
 MAX_LINKS = 100
 MAX_REPORT_BYTES = 64 * 1024
 MAX_EXTRA_BYTES = 16 * 1024
+MAX_TITLE = 200
+MAX_URL = 2000
+MAX_MESSAGE = 2000
+MAX_STACK = 20000
+MAX_USER_AGENT = 500
 NEWEST_FIRST = SortKey(ClientErrorReport.created_at, ClientErrorReport.id, descending=True)
 
 
@@ -49,8 +54,8 @@ class HelpLinkFields:
 async def upsert_help_link(ctx: ServiceContext, fields: HelpLinkFields) -> HelpLink:
     principal = ctx.require_role(*HELP_LINK_EDITORS)
     key = name("key", fields.key)
-    title = bounded("title", fields.title, 200, required=True)
-    url = bounded("url", fields.url, 2000, required=True)
+    title = bounded("title", fields.title, MAX_TITLE, required=True)
+    url = bounded("url", fields.url, MAX_URL, required=True)
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise invalid("url", PlatformErrorCode.INVALID_URL, "A help link is an http(s) URL.")
@@ -97,10 +102,10 @@ async def report_client_error(ctx: ServiceContext, report: ClientError) -> Clien
             PlatformErrorCode.TOO_LARGE,
             f"A report takes at most {MAX_REPORT_BYTES} bytes ({MAX_EXTRA_BYTES} of them extra).",
         )
-    message = bounded("message", report.message, 2000, required=True)
-    stack = bounded("stack", report.stack, 20000) or None
-    url = bounded("url", report.url, 2000) or None
-    user_agent = bounded("userAgent", report.user_agent or ctx.user_agent, 500) or None
+    message = bounded("message", report.message, MAX_MESSAGE, required=True)
+    stack = bounded("stack", report.stack, MAX_STACK) or None
+    url = bounded("url", report.url, MAX_URL) or None
+    user_agent = bounded("userAgent", report.user_agent or ctx.user_agent, MAX_USER_AGENT) or None
     await ctx.rate_limiter.check(
         "client-error-report",
         {"user": (str(principal.user_id), ctx.settings.client_error_reports_per_window)},

@@ -6,11 +6,15 @@ Each process keeps the state in memory (``MaintenanceGate``): no statement per r
 records a ``maintenance.changed`` event in its transaction; the process that made it forgets its
 state right after commit, every other process when the event arrives (a listener on the
 broadcast, as access changes travel), and when the link to the other processes comes back. A
-short TTL (maintenance_cache_seconds) bounds what a lost event could cost."""
+short TTL (maintenance_cache_seconds) bounds what a lost event could cost: a state older than it
+is still the answer while a task of its own (outside any request's context) reads it again, so
+no request waits for, or is charged with, that read."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -27,6 +31,7 @@ from services.context import ServiceContext
 from services.events import record_event
 from services.platform.errors import PlatformErrorCode
 
+log = logging.getLogger(__name__)
 MAINTENANCE_CHANGED = "maintenance.changed"
 STATE_ID = 1
 MAX_MESSAGE = 500
@@ -57,6 +62,9 @@ class MaintenanceGate:
         self.ttl_seconds = ttl_seconds
         self._status: MaintenanceStatus | None = None
         self._read_at = 0.0
+        # Bumped by every forget: a read that started before it must not keep what it read.
+        self._generation = 0
+        self._refresh: asyncio.Task[MaintenanceStatus] | None = None
         self._lock = asyncio.Lock()
         self._exit = AsyncExitStack()
         # Statements run (cache misses), for the tests.
@@ -71,6 +79,8 @@ class MaintenanceGate:
         )
 
     async def stop(self) -> None:
+        if self._refresh is not None:
+            self._refresh.cancel()
         await self._exit.aclose()
         self.forget()
 
@@ -79,25 +89,31 @@ class MaintenanceGate:
 
     def forget(self) -> None:
         self._status = None
-
-    def _fresh(self) -> MaintenanceStatus | None:
-        status = self._status
-        if status is not None and time.monotonic() - self._read_at < self.ttl_seconds:
-            return status
-        return None
+        self._generation += 1
 
     async def current(self) -> MaintenanceStatus:
-        if (status := self._fresh()) is not None:
-            return status
+        status = self._status
+        if status is None:
+            return await self._read()
+        if time.monotonic() - self._read_at >= self.ttl_seconds and self._refresh is None:
+            self._refresh = asyncio.create_task(self._read(), context=contextvars.Context())
+            self._refresh.add_done_callback(self._refreshed)
+        return status
+
+    def _refreshed(self, task: asyncio.Task[MaintenanceStatus]) -> None:
+        self._refresh = None
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("maintenance state not read again: %s", task.exception())
+
+    async def _read(self) -> MaintenanceStatus:
         async with self._lock:
-            if (status := self._fresh()) is not None:
+            status = self._status
+            if status is not None and time.monotonic() - self._read_at < self.ttl_seconds:
                 return status
-            self._status = None
-            read_at = time.monotonic()
+            generation, read_at = self._generation, time.monotonic()
             self.reads += 1
             status = await read_status(self._db)
-            # An event that arrived while reading wins: keep nothing then.
-            if self._status is None:
+            if generation == self._generation:  # no change announced while reading
                 self._status, self._read_at = status, read_at
             return status
 

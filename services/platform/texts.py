@@ -7,7 +7,8 @@ import re
 from core.errors import invalid
 from services.platform.errors import PlatformErrorCode
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MAX_NAME = 64
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # MAX_NAME characters
 
 
 def bounded(field: str, value: str | None, maximum: int, *, required: bool = False) -> str:
