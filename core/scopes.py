@@ -39,6 +39,7 @@ class ApiScope(enum.StrEnum):
     PROVISIONING_READ = "provisioning:read"  # read provisioning requests, statistics, workers
     PROVISIONING_WRITE = "provisioning:write"  # ask for, retry, suspend, reactivate, deprovision
     PROVISIONING_RUN = "provisioning:run"  # start, advance and fail requests (service-only)
+    NOTIFICATIONS_SEND = "notifications:send"  # sendNotification (service-only)
 
 
 class RefusalReason(enum.StrEnum):

@@ -72,6 +72,7 @@ documented_enum(
         "complete and deprovision provisioning requests.",
         ApiScope.PROVISIONING_RUN: "provisioning:run - start, advance and fail provisioning "
         "requests (service-only).",
+        ApiScope.NOTIFICATIONS_SEND: "notifications:send - send notifications to users (service-only).",
     },
 )
 

@@ -28,6 +28,7 @@ from services.context import ServiceContext
 from services.identity.access import AccessStore
 from services.identity.api_keys import KeyGate
 from services.identity.data_export import DataExportWorker
+from services.notifications.hooks import BEFORE_COMMIT
 from services.provisioning.provider import CloudProvider, create_provider
 from services.provisioning.worker import ProvisioningWorker
 from services.ratelimit import RateLimiter, create_rate_limiter
@@ -101,7 +102,7 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, before_commit=BEFORE_COMMIT)
         payment_provider = _payment_provider(settings)
         broadcast = create_broadcast(settings.broadcast_url)
         rate_limiter = create_rate_limiter(

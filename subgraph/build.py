@@ -50,6 +50,7 @@ from resolvers.identity.user_admin import UserAdminMutation
 from resolvers.identity.verification import VerificationMutation
 from resolvers.identity.wallet import WalletMutation, WalletQuery
 from resolvers.nodes import NodeQuery
+from resolvers.notifications import NotificationMutation, NotificationQuery, NotificationSubscription
 from resolvers.orders.delivery import OrderDeliveryMutation
 from resolvers.orders.orders import OrderMutation, OrderQuery, OrderSubscription
 from resolvers.orders.promotions import PromotionMutation, PromotionQuery
@@ -67,6 +68,7 @@ from schema.error_codes import ERROR_CODES
 from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity.accounts import Tenant, User
 from schema.money import SCALARS
+from schema.notifications.types import Notification
 from schema.orders.types import Order
 from schema.provisioning.types import ProvisioningRequest
 from subgraph.cost import QueryCost
@@ -105,6 +107,7 @@ QUERIES: tuple[type, ...] = (
     DisputeQuery,
     DnsQuery,
     ProvisioningQuery,
+    NotificationQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
@@ -137,13 +140,16 @@ MUTATIONS: tuple[type, ...] = (
     DisputeMutation,
     DnsMutation,
     ProvisioningMutation,
+    NotificationMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription, ProvisioningSubscription)
+SUBSCRIPTIONS += (NotificationSubscription,)
 # Federation entities and Relay nodes (reachable through _entities and node).
 ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
 ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
 ENTITIES += [DnsZone, DnsRecord, DnsZoneTemplate]
 ENTITIES += [ProvisioningRequest]
+ENTITIES += [Notification]
 
 
 def _root(name: str, types: tuple[type, ...], description: str) -> type:

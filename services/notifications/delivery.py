@@ -1,0 +1,84 @@
+"""Delivering drafts inside the caller's transaction: to users of the tenant only, on the channels
+their preferences allow — a notification row (in-app, with its NOTIFICATION_CHANGED event for the
+subscriptions) and a queued mail (services/mail_queue.py) — so both exist exactly when the change
+that caused them commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.identity.accounts import User
+from models.notifications import Notification, NotificationChannel
+from services.events import record_event
+from services.mail_queue import queue_mail
+from services.notifications.preferences import choices_of, wants
+from services.notifications.rules import Draft
+
+# A notification was created, read or deleted; payload: userId, notificationId (null for
+# "all read"), change (created | read | deleted). Its tenant's channel; the subscriptions
+# (services/notifications/live.py) pass it to that user only.
+NOTIFICATION_CHANGED = "notification.changed"
+
+
+def record_notification_change(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    change: str,
+    notification_id: uuid.UUID | None,
+) -> None:
+    record_event(
+        session,
+        topic=NOTIFICATION_CHANGED,
+        tenant_id=tenant_id,
+        payload={
+            "userId": str(user_id),
+            "notificationId": str(notification_id) if notification_id else None,
+            "change": change,
+        },
+    )
+
+
+async def deliver(
+    session: AsyncSession, tenant_id: uuid.UUID, drafts: Sequence[Draft], event_id: uuid.UUID | None = None
+) -> list[Notification]:
+    """The drafts' notifications (in-app) and mails, for recipients that are users of ``tenant_id``
+    (others are skipped); two statements, then the inserts at flush."""
+    wanted = {draft.user_id for draft in drafts}
+    users = {
+        user_id: email
+        for user_id, email in (
+            await session.execute(
+                select(User.id, User.email).where(User.id.in_(wanted), User.tenant_id == tenant_id)
+            )
+        ).all()
+    }
+    choices = await choices_of(session, list(users))
+    created: list[Notification] = []
+    for draft in drafts:
+        if draft.user_id not in users:
+            continue
+        if wants(choices, draft.user_id, draft.type, NotificationChannel.IN_APP):
+            notification = Notification(
+                id=uuid.uuid4(),
+                tenant_id=tenant_id,
+                user_id=draft.user_id,
+                type=draft.type.value,
+                title=draft.title,
+                body=draft.body,
+                link=draft.link,
+                data=draft.data,
+                event_id=event_id,
+            )
+            session.add(notification)
+            record_notification_change(session, tenant_id, draft.user_id, "created", notification.id)
+            created.append(notification)
+        email = users[draft.user_id]
+        if email and wants(choices, draft.user_id, draft.type, NotificationChannel.EMAIL):
+            body = f"{draft.body}\n\n{draft.link}\n" if draft.link else f"{draft.body}\n"
+            queue_mail(session, tenant_id=tenant_id, to=email, subject=draft.title, body=body)
+    return created
