@@ -1,5 +1,5 @@
 """Demo data for the embedded run and tests: tenants, accounts, a catalog, orders, a seller, invoices,
-a DNS zone and a running provisioning request.
+a DNS zone, a running provisioning request and unread notifications.
 
 Kept apart from the domain logic: it only calls services and models. ``seed_demo`` is idempotent."""
 
@@ -15,6 +15,7 @@ from demo.billing import seed_demo_billing
 from demo.catalog import seed_demo_catalog
 from demo.dns import seed_demo_dns
 from demo.mfa import DEMO_MFA_EMAIL, DEMO_MFA_ROLES, DEMO_MFA_TENANT, seed_demo_mfa
+from demo.notifications import seed_demo_notifications
 from demo.orders import seed_demo_orders
 from demo.provisioning import seed_demo_provisioning
 from demo.roles import seed_demo_permission, seed_demo_role
@@ -92,4 +93,5 @@ async def seed_demo(db: Database, mfa_encryption_key: str = DEVELOPMENT_MFA_KEY)
             await seed_demo_role(session, tenant)
             await seed_demo_dns(session, tenant)
             await seed_demo_provisioning(session, tenant)
+            await seed_demo_notifications(session, tenant)
     return demo_accounts()
