@@ -35,6 +35,13 @@ class NotificationType(enum.StrEnum):
 class NotificationChannel(enum.StrEnum):
     IN_APP = "IN_APP"
     EMAIL = "EMAIL"
+    WEB_PUSH = "WEB_PUSH"
+
+
+class PushStatus(enum.StrEnum):
+    QUEUED = "QUEUED"
+    SENT = "SENT"
+    FAILED = "FAILED"
 
 
 class Notification(TenantOwned, Base):
@@ -73,3 +80,38 @@ class NotificationPreference(TenantOwned, Base):
     channel: Mapped[NotificationChannel] = mapped_column(enum_column(NotificationChannel))
     enabled: Mapped[bool]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PushSubscription(TenantOwned, Base):
+    """A browser's Web Push subscription of one user (RFC 8030/8291): where to POST and the keys
+    to encrypt for. Removed when the push service answers 404 or 410."""
+
+    __tablename__ = "push_subscriptions"
+    __table_args__ = (UniqueConstraint("user_id", "endpoint"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(2000))
+    # The browser's P-256 public key (65 bytes) and auth secret (16 bytes), base64url.
+    p256dh: Mapped[str] = mapped_column(String(100))
+    auth: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PushDelivery(TenantOwned, Base):
+    """One push message to send to one subscription: queued in the notification's transaction,
+    sent after commit by the push worker (services/notifications/push.py)."""
+
+    __tablename__ = "push_deliveries"
+    __table_args__ = (Index("ix_push_deliveries_status_created", "status", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("push_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[PushStatus] = mapped_column(enum_column(PushStatus), default=PushStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -24,13 +24,22 @@ from schema.notifications.inputs import (
     MarkNotificationsReadPayload,
     NotificationFilterInput,
     NotificationPreferencesPayload,
+    RegisterPushSubscriptionInput,
+    RegisterPushSubscriptionPayload,
     SendNotificationInput,
     SendNotificationPayload,
+    UnregisterPushSubscriptionInput,
+    UnregisterPushSubscriptionPayload,
     UpdateNotificationPreferencesInput,
 )
-from schema.notifications.types import Notification, NotificationPreference, UnreadCountUpdate
+from schema.notifications.types import (
+    Notification,
+    NotificationPreference,
+    PushSubscription,
+    UnreadCountUpdate,
+)
 from schema.pagination import FILTER, After, Before, Connection, First, Last, connection, page_args
-from services.notifications import inbox, live, preferences
+from services.notifications import inbox, live, preferences, push
 from services.notifications.inbox import Message, NotificationFilter
 
 SEND = HasScope(ApiScope.NOTIFICATIONS_SEND)
@@ -81,6 +90,14 @@ class NotificationQuery:
     async def notification_preferences(self, info: Info) -> list[NotificationPreference]:
         found = await preferences.my_preferences(info.context.services)
         return [NotificationPreference.from_result(p) for p in found]
+
+    @strawberry.field(
+        extensions=access(AUTHENTICATED),
+        description="The VAPID public key browsers subscribe with (applicationServerKey, base64url); "
+        "null when this server sends no Web Push.",
+    )
+    def web_push_public_key(self, info: Info) -> str | None:
+        return push.public_key(info.context.services.settings)
 
 
 @strawberry.type
@@ -142,6 +159,36 @@ class NotificationMutation:
             NotificationPreferencesPayload,
             preferences.update_preferences(info.context.services, changes),
             _preferences,
+        )
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED),
+        description="Registers a browser of yours for Web Push (again: renews its keys).",
+    )
+    async def register_push_subscription(
+        self,
+        info: Info,
+        input: Annotated[RegisterPushSubscriptionInput, _input("The browser's subscription.")],
+    ) -> RegisterPushSubscriptionPayload:
+        new = push.NewSubscription(endpoint=input.endpoint, p256dh=input.p256dh, auth=input.auth)
+        return await mutation_payload(
+            RegisterPushSubscriptionPayload,
+            push.register_subscription(info.context.services, new),
+            lambda row: RegisterPushSubscriptionPayload(
+                subscription=PushSubscription(endpoint=row.endpoint, created_at=row.created_at)
+            ),
+        )
+
+    @strawberry.mutation(
+        extensions=access(AUTHENTICATED), description="Stops Web Push to a browser of yours."
+    )
+    async def unregister_push_subscription(
+        self, info: Info, input: Annotated[UnregisterPushSubscriptionInput, _input("Which browser.")]
+    ) -> UnregisterPushSubscriptionPayload:
+        return await mutation_payload(
+            UnregisterPushSubscriptionPayload,
+            push.unregister_subscription(info.context.services, input.endpoint),
+            lambda removed: UnregisterPushSubscriptionPayload(removed=removed),
         )
 
     @strawberry.mutation(

@@ -387,6 +387,8 @@ documented_enum(
         NE.INVALID_LINK: "A link is an https URL or a path of the app starting with /.",
         NE.USER_NOT_FOUND: "A recipient is no user of the tenant.",
         NE.DUPLICATE: "The same type and channel were named twice.",
+        NE.INVALID_SUBSCRIPTION: "A push endpoint (https) or key (p256dh: 65 bytes, auth: 16) "
+        "that does not hold.",
     },
 )
 

@@ -29,6 +29,7 @@ from services.identity.access import AccessStore
 from services.identity.api_keys import KeyGate
 from services.identity.data_export import DataExportWorker
 from services.notifications.hooks import BEFORE_COMMIT
+from services.notifications.push import PushWorker
 from services.provisioning.provider import CloudProvider, create_provider
 from services.provisioning.worker import ProvisioningWorker
 from services.ratelimit import RateLimiter, create_rate_limiter
@@ -71,6 +72,7 @@ class Runtime:
     api_keys: KeyGate
     # Collects personal data exports (GDPR), in every process (jobs are claimed SKIP LOCKED).
     data_exports: DataExportWorker
+    push_worker: PushWorker
     # The cloud provider adapter and this process's provisioning worker (started unless
     # provisioning_worker_in_server is false: then `tenantgraph worker` processes run the steps).
     cloud_provider: CloudProvider
@@ -123,6 +125,7 @@ class Runtime:
             migrations=MigrationWatch(db),
             api_keys=KeyGate(db, rate_limiter, settings.api_key_usage_flush_seconds),
             data_exports=DataExportWorker(db, settings),
+            push_worker=PushWorker(db, settings),
             cloud_provider=cloud_provider,
             provisioning_worker=provisioning_worker(db, cloud_provider, settings),
             mail_sender=(
@@ -151,6 +154,7 @@ class Runtime:
         self.billing_jobs.start()
         self.api_keys.usage.start()
         self.data_exports.start()
+        self.push_worker.start()
         if self.settings.provisioning_worker_in_server:
             self.provisioning_worker.on_events = self.dispatcher.wake
             self.provisioning_worker.start()
@@ -158,6 +162,7 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.provisioning_worker.stop()
+        await self.push_worker.stop()
         await self.data_exports.stop()
         await self.api_keys.usage.stop()
         await self.billing_jobs.stop()

@@ -72,6 +72,8 @@ def make_settings(database_url: str, broadcast_url: str, **overrides: object) ->
         "auth_rate_limit_per_ip": 1000,
         # The shared apps run no provisioning worker: tests/provisioning runs its own.
         "provisioning_poll_seconds": 0,
+        # Web Push endpoints of the local push service (tests/support/web_push.py) are http.
+        "web_push_allow_http": True,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
-"""Notifications: notifications per user, notification preferences per type and channel.
+"""Notifications: notifications per user, preferences per type and channel, Web Push subscriptions
+and their queued deliveries.
 
 Revision ID: 0036
 Revises: 0033
@@ -19,7 +20,7 @@ down_revision: str | None = "0033"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLES = ("notifications", "notification_preferences")
+TABLES = ("notifications", "notification_preferences", "push_subscriptions", "push_deliveries")
 
 
 def _owned(table: str) -> list[sa.schema.SchemaItem]:
@@ -65,7 +66,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=64), nullable=False),
         sa.Column(
             "channel",
-            sa.Enum("IN_APP", "EMAIL", name="notificationchannel", native_enum=False, length=32),
+            sa.Enum("IN_APP", "EMAIL", "WEB_PUSH", name="notificationchannel", native_enum=False, length=32),
             nullable=False,
         ),
         sa.Column("enabled", sa.Boolean(), nullable=False),
@@ -81,6 +82,54 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_notification_preferences_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "push_subscriptions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("endpoint", sa.String(length=2000), nullable=False),
+        sa.Column("p256dh", sa.String(length=100), nullable=False),
+        sa.Column("auth", sa.String(length=32), nullable=False),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        *_owned("push_subscriptions"),
+        sa.UniqueConstraint("user_id", "endpoint", name=op.f("uq_push_subscriptions_user_id_endpoint")),
+    )
+    with op.batch_alter_table("push_subscriptions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_push_subscriptions_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_push_subscriptions_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "push_deliveries",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("subscription_id", sa.Uuid(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("QUEUED", "SENT", "FAILED", name="pushstatus", native_enum=False, length=32),
+            nullable=False,
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("created_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["push_subscriptions.id"],
+            name=op.f("fk_push_deliveries_subscription_id_push_subscriptions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_push_deliveries_tenant_id_tenants"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_push_deliveries")),
+    )
+    with op.batch_alter_table("push_deliveries", schema=None) as batch_op:
+        batch_op.create_index("ix_push_deliveries_status_created", ["status", "created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_push_deliveries_subscription_id"), ["subscription_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_push_deliveries_tenant_id"), ["tenant_id"], unique=False)
+
     for table in TABLES:
         protect(table)
 
@@ -88,6 +137,15 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TABLES:
         unprotect(table)
+    with op.batch_alter_table("push_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_deliveries_tenant_id"))
+        batch_op.drop_index(batch_op.f("ix_push_deliveries_subscription_id"))
+        batch_op.drop_index("ix_push_deliveries_status_created")
+    op.drop_table("push_deliveries")
+    with op.batch_alter_table("push_subscriptions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_push_subscriptions_user_id"))
+        batch_op.drop_index(batch_op.f("ix_push_subscriptions_tenant_id"))
+    op.drop_table("push_subscriptions")
     with op.batch_alter_table("notification_preferences", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notification_preferences_user_id"))
         batch_op.drop_index(batch_op.f("ix_notification_preferences_tenant_id"))

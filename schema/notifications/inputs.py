@@ -8,7 +8,7 @@ from strawberry.scalars import JSON
 
 from models.notifications import NotificationChannel, NotificationType
 from schema.errors import UserError, user_errors_field
-from schema.notifications.types import Notification, NotificationPreference
+from schema.notifications.types import Notification, NotificationPreference, PushSubscription
 
 
 @strawberry.input(description="Which notifications to list; the conditions given all apply.")
@@ -62,6 +62,30 @@ class SendNotificationInput:
         default=NotificationType.MESSAGE, description="Its type (its recipients' preferences apply)."
     )
     data: JSON | None = strawberry.field(default=None, description="A JSON object of at most 4 KiB.")
+
+
+@strawberry.input(description="A browser's push subscription (PushSubscription.toJSON() in the browser).")
+class RegisterPushSubscriptionInput:
+    endpoint: str = strawberry.field(description="The push service's URL (https), at most 2000 characters.")
+    p256dh: str = strawberry.field(description="The browser's P-256 public key (keys.p256dh, base64url).")
+    auth: str = strawberry.field(description="The browser's auth secret (keys.auth, base64url, 16 bytes).")
+
+
+@strawberry.input(description="A browser of yours that should get no more push notifications.")
+class UnregisterPushSubscriptionInput:
+    endpoint: str = strawberry.field(description="Its push service URL, as registered.")
+
+
+@strawberry.type(description="The browser registered; or userErrors.")
+class RegisterPushSubscriptionPayload:
+    subscription: PushSubscription | None = strawberry.field(default=None, description="As stored.")
+    user_errors: list[UserError] = user_errors_field()
+
+
+@strawberry.type(description="Whether a browser of yours was registered with that endpoint; or userErrors.")
+class UnregisterPushSubscriptionPayload:
+    removed: bool | None = strawberry.field(default=None, description="True when one was removed.")
+    user_errors: list[UserError] = user_errors_field()
 
 
 @strawberry.type(description="The notifications marked read, and your unread count now; or userErrors.")

@@ -43,6 +43,7 @@ documented_enum(
     {
         NotificationChannel.IN_APP: "In the app: the notifications list, its count and subscriptions.",
         NotificationChannel.EMAIL: "By mail, to your account's address.",
+        NotificationChannel.WEB_PUSH: "Web Push, to every browser you registered (registerPushSubscription).",
     },
 )
 
@@ -109,6 +110,12 @@ class NotificationPreference:
             enabled=preference.enabled,
             is_default=preference.default,
         )
+
+
+@strawberry.type(description="A browser of yours that gets Web Push notifications.")
+class PushSubscription:
+    endpoint: str = strawberry.field(description="The push service's URL for that browser.")
+    created_at: datetime = strawberry.field(description="When it was registered (UTC).")
 
 
 @strawberry.type(description="Your unread count after a change of your notifications.")

@@ -1,7 +1,8 @@
 """Delivering drafts inside the caller's transaction: to users of the tenant only, on the channels
 their preferences allow — a notification row (in-app, with its NOTIFICATION_CHANGED event for the
-subscriptions) and a queued mail (services/mail_queue.py) — so both exist exactly when the change
-that caused them commits."""
+subscriptions), a queued mail (services/mail_queue.py), a queued push per registered browser (sent
+after commit by services/notifications/push.py) — so they exist exactly when the change that
+caused them commits."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.identity.accounts import User
-from models.notifications import Notification, NotificationChannel
+from models.notifications import Notification, NotificationChannel, PushDelivery, PushSubscription
 from services.events import record_event
 from services.mail_queue import queue_mail
 from services.notifications.preferences import choices_of, wants
@@ -43,11 +44,23 @@ def record_notification_change(
     )
 
 
+async def _subscriptions(
+    session: AsyncSession, user_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    rows = await session.execute(
+        select(PushSubscription.user_id, PushSubscription.id).where(PushSubscription.user_id.in_(user_ids))
+    )
+    found: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for user_id, subscription_id in rows.all():
+        found.setdefault(user_id, []).append(subscription_id)
+    return found
+
+
 async def deliver(
     session: AsyncSession, tenant_id: uuid.UUID, drafts: Sequence[Draft], event_id: uuid.UUID | None = None
 ) -> list[Notification]:
     """The drafts' notifications (in-app) and mails, for recipients that are users of ``tenant_id``
-    (others are skipped); two statements, then the inserts at flush."""
+    (others are skipped); three statements, then the inserts at flush."""
     wanted = {draft.user_id for draft in drafts}
     users = {
         user_id: email
@@ -58,6 +71,7 @@ async def deliver(
         ).all()
     }
     choices = await choices_of(session, list(users))
+    browsers = await _subscriptions(session, list(users))
     created: list[Notification] = []
     for draft in drafts:
         if draft.user_id not in users:
@@ -77,6 +91,12 @@ async def deliver(
             session.add(notification)
             record_notification_change(session, tenant_id, draft.user_id, "created", notification.id)
             created.append(notification)
+        if wants(choices, draft.user_id, draft.type, NotificationChannel.WEB_PUSH):
+            message = {"type": draft.type.value, "title": draft.title, "body": draft.body, "link": draft.link}
+            session.add_all(
+                PushDelivery(id=uuid.uuid4(), tenant_id=tenant_id, subscription_id=browser, payload=message)
+                for browser in browsers.get(draft.user_id, ())
+            )
         email = users[draft.user_id]
         if email and wants(choices, draft.user_id, draft.type, NotificationChannel.EMAIL):
             body = f"{draft.body}\n\n{draft.link}\n" if draft.link else f"{draft.body}\n"

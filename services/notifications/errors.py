@@ -13,3 +13,4 @@ class NotificationErrorCode(enum.StrEnum):
     INVALID_LINK = "INVALID_LINK"  # neither an https URL nor a path of the app
     USER_NOT_FOUND = "USER_NOT_FOUND"  # a recipient that is no user of the tenant
     DUPLICATE = "DUPLICATE"  # the same type and channel twice in one update
+    INVALID_SUBSCRIPTION = "INVALID_SUBSCRIPTION"  # a push endpoint or key that does not hold

@@ -22,7 +22,8 @@ _MAILED_BY_DEFAULT = frozenset({T.PAYMENT_FAILED, T.PROVISIONING_FAILED, T.TICKE
 
 
 def default_enabled(kind: NotificationType, channel: NotificationChannel) -> bool:
-    return channel is C.IN_APP or kind in _MAILED_BY_DEFAULT
+    """In-app and Web Push (to the browsers you registered) on; mail for what needs action."""
+    return channel is not C.EMAIL or kind in _MAILED_BY_DEFAULT
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,9 +141,9 @@ async def test_preferences_list_defaults_and_update(shop: Shop) -> None:
     alice = await shop.account()
     found = (await shop.gql(PREFERENCES, token=alice.token)).ok()["notificationPreferences"]
     by_key = {(p["type"], p["channel"]): p for p in found}
-    assert len(found) == 11 * 2 and all(p["isDefault"] for p in found)
+    assert len(found) == 11 * 3 and all(p["isDefault"] for p in found)
     assert by_key["ORDER_PAID", "IN_APP"]["enabled"] and not by_key["ORDER_PAID", "EMAIL"]["enabled"]
-    assert by_key["PAYMENT_FAILED", "EMAIL"]["enabled"]
+    assert by_key["PAYMENT_FAILED", "EMAIL"]["enabled"] and by_key["ORDER_PAID", "WEB_PUSH"]["enabled"]
     changes = [
         {"type": "ORDER_PAID", "channel": "EMAIL", "enabled": True},
         {"type": "TICKET_ASSIGNED", "channel": "IN_APP", "enabled": False},
