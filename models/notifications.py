@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, TenantOwned, new_id, utcnow
@@ -115,3 +115,18 @@ class PushDelivery(TenantOwned, Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class NotificationTemplate(TenantOwned, Base):
+    """A tenant's own mail template of one notification type (Jinja2, rendered in a sandbox by
+    services/notifications/templates.py); without one the built-in template applies."""
+
+    __tablename__ = "notification_templates"
+    __table_args__ = (UniqueConstraint("tenant_id", "type"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(1000))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -389,6 +389,10 @@ documented_enum(
         NE.DUPLICATE: "The same type and channel were named twice.",
         NE.INVALID_SUBSCRIPTION: "A push endpoint (https) or key (p256dh: 65 bytes, auth: 16) "
         "that does not hold.",
+        NE.TEMPLATE_SYNTAX: "The template does not parse, or fails as it renders (the message says where).",
+        NE.TEMPLATE_UNDEFINED: "The template names a variable that does not exist.",
+        NE.TEMPLATE_FORBIDDEN: "The template reaches for something outside its sandbox.",
+        NE.TEMPLATE_TOO_LARGE: "The rendered result is too long, or took too long to render.",
     },
 )
 

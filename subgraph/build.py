@@ -50,6 +50,7 @@ from resolvers.identity.user_admin import UserAdminMutation
 from resolvers.identity.verification import VerificationMutation
 from resolvers.identity.wallet import WalletMutation, WalletQuery
 from resolvers.nodes import NodeQuery
+from resolvers.notification_templates import NotificationTemplateMutation, NotificationTemplateQuery
 from resolvers.notifications import NotificationMutation, NotificationQuery, NotificationSubscription
 from resolvers.orders.delivery import OrderDeliveryMutation
 from resolvers.orders.orders import OrderMutation, OrderQuery, OrderSubscription
@@ -108,6 +109,7 @@ QUERIES: tuple[type, ...] = (
     DnsQuery,
     ProvisioningQuery,
     NotificationQuery,
+    NotificationTemplateQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
@@ -141,6 +143,7 @@ MUTATIONS: tuple[type, ...] = (
     DnsMutation,
     ProvisioningMutation,
     NotificationMutation,
+    NotificationTemplateMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (IdentitySubscription, OrderSubscription, ProvisioningSubscription)
 SUBSCRIPTIONS += (NotificationSubscription,)

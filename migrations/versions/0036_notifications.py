@@ -1,5 +1,5 @@
 """Notifications: notifications per user, preferences per type and channel, Web Push subscriptions
-and their queued deliveries.
+and their queued deliveries, tenants' mail templates.
 
 Revision ID: 0036
 Revises: 0033
@@ -20,7 +20,13 @@ down_revision: str | None = "0033"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLES = ("notifications", "notification_preferences", "push_subscriptions", "push_deliveries")
+TABLES = (
+    "notifications",
+    "notification_preferences",
+    "push_subscriptions",
+    "push_deliveries",
+    "notification_templates",
+)
 
 
 def _owned(table: str) -> list[sa.schema.SchemaItem]:
@@ -130,6 +136,24 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_push_deliveries_tenant_id"), ["tenant_id"], unique=False)
 
+    op.create_table(
+        "notification_templates",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("type", sa.String(length=64), nullable=False),
+        sa.Column("subject", sa.String(length=1000), nullable=False),
+        sa.Column("body_text", sa.Text(), nullable=False),
+        sa.Column("body_html", sa.Text(), nullable=True),
+        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_notification_templates_tenant_id_tenants"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_templates")),
+        sa.UniqueConstraint("tenant_id", "type", name=op.f("uq_notification_templates_tenant_id_type")),
+    )
+    with op.batch_alter_table("notification_templates", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notification_templates_tenant_id"), ["tenant_id"], unique=False)
+
     for table in TABLES:
         protect(table)
 
@@ -137,6 +161,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TABLES:
         unprotect(table)
+    with op.batch_alter_table("notification_templates", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_notification_templates_tenant_id"))
+    op.drop_table("notification_templates")
     with op.batch_alter_table("push_deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_push_deliveries_tenant_id"))
         batch_op.drop_index(batch_op.f("ix_push_deliveries_subscription_id"))

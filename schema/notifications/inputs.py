@@ -6,8 +6,8 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from models.notifications import NotificationChannel, NotificationType
 from schema.errors import UserError, user_errors_field
+from schema.notifications.enums import NotificationChannel, NotificationType
 from schema.notifications.types import Notification, NotificationPreference, PushSubscription
 
 

@@ -18,6 +18,7 @@ from services.events import record_event
 from services.mail_queue import queue_mail
 from services.notifications.preferences import choices_of, wants
 from services.notifications.rules import Draft
+from services.notifications.templates import branding_of, context_for, mail_of, templates_of
 
 # A notification was created, read or deleted; payload: userId, notificationId (null for
 # "all read"), change (created | read | deleted). Its tenant's channel; the subscriptions
@@ -63,16 +64,19 @@ async def deliver(
     (others are skipped); three statements, then the inserts at flush."""
     wanted = {draft.user_id for draft in drafts}
     users = {
-        user_id: email
-        for user_id, email in (
+        user_id: (email, name)
+        for user_id, email, name in (
             await session.execute(
-                select(User.id, User.email).where(User.id.in_(wanted), User.tenant_id == tenant_id)
+                select(User.id, User.email, User.full_name).where(
+                    User.id.in_(wanted), User.tenant_id == tenant_id
+                )
             )
         ).all()
     }
     choices = await choices_of(session, list(users))
     browsers = await _subscriptions(session, list(users))
     created: list[Notification] = []
+    mails: list[Draft] = []
     for draft in drafts:
         if draft.user_id not in users:
             continue
@@ -97,8 +101,27 @@ async def deliver(
                 PushDelivery(id=uuid.uuid4(), tenant_id=tenant_id, subscription_id=browser, payload=message)
                 for browser in browsers.get(draft.user_id, ())
             )
-        email = users[draft.user_id]
-        if email and wants(choices, draft.user_id, draft.type, NotificationChannel.EMAIL):
-            body = f"{draft.body}\n\n{draft.link}\n" if draft.link else f"{draft.body}\n"
-            queue_mail(session, tenant_id=tenant_id, to=email, subject=draft.title, body=body)
+        if users[draft.user_id][0] and wants(choices, draft.user_id, draft.type, NotificationChannel.EMAIL):
+            mails.append(draft)
+    if mails:
+        await _mail(session, tenant_id, mails, users)
     return created
+
+
+async def _mail(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    drafts: Sequence[Draft],
+    users: dict[uuid.UUID, tuple[str | None, str]],
+) -> None:
+    """Queues each draft's mail, rendered with the tenant's template of its type and its branding
+    (services/notifications/templates.py; two statements for them all). The queue carries text."""
+    templates = await templates_of(session, tenant_id)
+    tenant = await branding_of(session, tenant_id)
+    for draft in drafts:
+        email, name = users[draft.user_id]
+        if email is None:
+            continue
+        context = context_for(tenant, name, email, draft.title, draft.body, draft.link, draft.data)
+        mail = mail_of(templates[draft.type], context)
+        queue_mail(session, tenant_id=tenant_id, to=email, subject=mail.subject, body=mail.text)

@@ -14,3 +14,7 @@ class NotificationErrorCode(enum.StrEnum):
     USER_NOT_FOUND = "USER_NOT_FOUND"  # a recipient that is no user of the tenant
     DUPLICATE = "DUPLICATE"  # the same type and channel twice in one update
     INVALID_SUBSCRIPTION = "INVALID_SUBSCRIPTION"  # a push endpoint or key that does not hold
+    TEMPLATE_SYNTAX = "TEMPLATE_SYNTAX"  # a template that does not parse (or fails as it renders)
+    TEMPLATE_UNDEFINED = "TEMPLATE_UNDEFINED"  # a template naming a variable that does not exist
+    TEMPLATE_FORBIDDEN = "TEMPLATE_FORBIDDEN"  # a template reaching outside the sandbox
+    TEMPLATE_TOO_LARGE = "TEMPLATE_TOO_LARGE"  # a result too long, or too slow to render

@@ -17,6 +17,9 @@ from server.runtime import Runtime
 from services.events import record_event
 from tests.orders.conftest import Shop, new_shop
 from tests.provisioning.conftest import Cloud, new_cloud
+
+# The server process (module scope) that test_subscriptions.py talks to: one running no worker.
+from tests.provisioning.test_subscriptions import server  # noqa: F401
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Identity
 

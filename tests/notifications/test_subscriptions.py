@@ -5,39 +5,18 @@ never another user of the tenant, nor another tenant."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from core.settings import Settings
 from realtime.stream import channel_name
 from services.notifications.delivery import NOTIFICATION_CHANGED
-from tests.conftest import TEST_SIGNING_KEY
 from tests.notifications.conftest import Shop
 from tests.notifications.test_inbox import MARK_ALL, give
 from tests.support.channels import wait_listened
 from tests.support.identity import quick_account
-from tests.support.live_server import LiveServer, LiveServers, TransportWsClient, server_env
+from tests.support.live_server import LiveServer, TransportWsClient
 
 RECEIVED = "subscription { notificationReceived { id type title unread } }"
 UNREAD = "subscription { unreadCount { count } }"
 TIMEOUT = 10.0
-
-
-@pytest.fixture(scope="module")
-async def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
-    env = server_env(
-        settings.database_url,
-        settings.broadcast_url,
-        TEST_SIGNING_KEY,
-        TENANTGRAPH_PROVISIONING_POLL_SECONDS="0",
-    )
-    pool = LiveServers(tmp_path_factory.mktemp("notification-servers"), env)
-    try:
-        (started,) = await pool.start(1)
-        yield started
-    finally:
-        await pool.stop_all()
 
 
 async def test_notifications_and_counts_reach_only_their_user(

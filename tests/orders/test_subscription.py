@@ -4,11 +4,8 @@ outbox and Redis. Orders change through the in-test app; its events reach the ot
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from typing import Any
-
-from redis.asyncio import Redis
 
 from core.permissions import Role
 from core.settings import Settings
@@ -17,6 +14,7 @@ from realtime.stream import channel_name
 from services.orders.states import ORDER_STATUS_CHANGED
 from tests.harness.servers import RedisServer
 from tests.orders.conftest import CANCEL, SUBMIT, Shop, line
+from tests.support.channels import wait_listened
 from tests.support.live_server import LiveServer, TransportWsClient
 
 SUBSCRIPTION = """
@@ -40,19 +38,7 @@ QUIET = 0.7
 async def wait_subscribed(redis_url: str, tenant_id: uuid.UUID) -> None:
     """Until the server listens on the tenant's order channel (subscribing is not acknowledged);
     then a moment for the other subscriptions of the same process to register locally."""
-    channel = channel_name(ORDER_STATUS_CHANGED, tenant_id)
-    client = Redis.from_url(redis_url)
-    try:
-        deadline = time.monotonic() + 5.0
-        while True:
-            [(_, count)] = await client.pubsub_numsub(channel)
-            if count >= 1:
-                break
-            assert time.monotonic() < deadline, f"nobody listens on {channel}"
-            await asyncio.sleep(0.02)
-    finally:
-        await client.aclose()
-    await asyncio.sleep(0.3)
+    await wait_listened(redis_url, channel_name(ORDER_STATUS_CHANGED, tenant_id))
 
 
 async def event(ws: TransportWsClient, id: str = "1") -> dict[str, Any]:

@@ -4,14 +4,11 @@ test's process (a worker of the test's own); the events reach the server process
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from core.permissions import Role
 from core.settings import Settings
@@ -23,6 +20,7 @@ from services.provisioning.worker import run_steps_once
 from tests.conftest import TEST_SIGNING_KEY
 from tests.harness.servers import RedisServer
 from tests.provisioning.conftest import ADVANCE, SUSPEND, Cloud
+from tests.support.channels import wait_listened
 from tests.support.live_server import LiveServer, LiveServers, TransportWsClient, server_env
 
 S = ProvisioningStatus
@@ -56,19 +54,8 @@ async def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
 
 
 async def wait_subscribed(redis_url: str, tenant_id: uuid.UUID) -> None:
-    channel = channel_name(PROVISIONING_CHANGED, tenant_id)
-    client = Redis.from_url(redis_url)
-    try:
-        deadline = time.monotonic() + 5.0
-        while True:
-            [(_, count)] = await client.pubsub_numsub(channel)
-            if count >= 1:
-                break
-            assert time.monotonic() < deadline, f"nobody listens on {channel}"
-            await asyncio.sleep(0.02)
-    finally:
-        await client.aclose()
-    await asyncio.sleep(0.3)
+    """Until the server listens on the tenant's channel."""
+    await wait_listened(redis_url, channel_name(PROVISIONING_CHANGED, tenant_id))
 
 
 async def progress_until_complete(ws: TransportWsClient, id: str = "1") -> list[dict[str, Any]]:
