@@ -18,6 +18,7 @@ from services.billing.payments import PAYMENT_FAILED
 from services.events import record_event
 from services.identity.data_export import run_export
 from services.notifications.rules import TICKET_CHANGED
+from services.provisioning.worker import run_steps_once
 from tests.identity.test_invites import accept, invite
 from tests.notifications.conftest import mails_to, notifications_of, record, types_of
 from tests.orders.conftest import CONFIRM, SUBMIT, Shop, line
@@ -60,6 +61,15 @@ async def test_provisioning_active_and_failed_notify_the_owner(cloud: Cloud) -> 
     # A failure is mailed by default, the success is not.
     (mail,) = await mails_to(cloud.runtime, owner.email)
     assert mail.subject == "Setting up your service failed" and "/provisioning/" in mail.body_text
+
+
+async def test_the_provisioning_worker_path_notifies_too(cloud: Cloud) -> None:
+    """The worker commits in transactions of its own (services/provisioning/worker.py): the
+    Database's before-commit hook sees those events as well."""
+    owner = await cloud.shop.account()
+    await cloud.request(owner, status=ProvisioningStatus.RUNNING)
+    assert await run_steps_once(cloud.worker())
+    assert await types_of(cloud.runtime, owner.user_id) == ["PROVISIONING_ACTIVE"]
 
 
 async def test_payment_failed_follows_the_preferences_per_channel(shop: Shop) -> None:
