@@ -52,6 +52,8 @@ PROVISIONING_RUNNERS = SERVICE_ONLY
 PROVISIONING_STAFF = TENANT_STAFF
 AUDIT_WRITERS = SERVICE_ONLY
 NOTIFICATION_SENDERS = SERVICE_ONLY
+# Who edits, previews and test-sends the tenant's notification mail templates.
+NOTIFICATION_TEMPLATE_EDITORS = TENANT_ADMINS
 # DNS zones and records (services/dns/): the tenant's staff read them, managers and admins
 # change them; zone templates, IP allocations and the cross-tenant views are platform-level.
 DNS_READERS = TENANT_STAFF

@@ -40,6 +40,7 @@ class ApiScope(enum.StrEnum):
     PROVISIONING_WRITE = "provisioning:write"  # ask for, retry, suspend, reactivate, deprovision
     PROVISIONING_RUN = "provisioning:run"  # start, advance and fail requests (service-only)
     STREAMS_INGEST = "streams:ingest"  # report live streams' viewer counts (service-only)
+    NOTIFICATIONS_SEND = "notifications:send"  # sendNotification (service-only)
 
 
 class RefusalReason(enum.StrEnum):

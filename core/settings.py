@@ -184,6 +184,14 @@ class Settings(BaseSettings):
     # data_export_max_attempts times in all (then it is FAILED).
     data_export_stale_seconds: int = Field(default=900, gt=0)
     data_export_max_attempts: int = Field(default=3, ge=1)
+    # Web Push (services/notifications/push.py): the VAPID key pair's private key (base64url of
+    # the raw 32-byte P-256 key; empty: no push is sent) and the contact it names (a mailto: or
+    # https: URL); the push worker polls this often; subscription endpoints must be https unless
+    # web_push_allow_http (tests and development).
+    web_push_vapid_private_key: str = ""
+    web_push_vapid_subject: str = "mailto:admin@example.com"
+    web_push_poll_seconds: float = Field(default=1.0, gt=0)
+    web_push_allow_http: bool = False
     # Wallets (services/identity/wallet.py): the currency of new wallets (ISO 4217), and each
     # user's usage quota unless setWalletQuota gave them their own.
     wallet_currency: str = Field(default="EUR", pattern="^[A-Z]{3}$")

@@ -1,6 +1,6 @@
 """Demo data for the embedded run and tests: tenants, accounts, a catalog, orders, a seller, invoices,
-a DNS zone, a running provisioning request, streams (one LIVE), an announcement, a feature flag and
-support tickets.
+a DNS zone, a running provisioning request, streams (one LIVE), an announcement, a feature flag,
+support tickets and unread notifications.
 
 Kept apart from the domain logic: it only calls services and models. ``seed_demo`` is idempotent."""
 
@@ -16,6 +16,7 @@ from demo.billing import seed_demo_billing
 from demo.catalog import seed_demo_catalog
 from demo.dns import seed_demo_dns
 from demo.mfa import DEMO_MFA_EMAIL, DEMO_MFA_ROLES, DEMO_MFA_TENANT, seed_demo_mfa
+from demo.notifications import seed_demo_notifications
 from demo.orders import seed_demo_orders
 from demo.provisioning import seed_demo_provisioning
 from demo.roles import seed_demo_permission, seed_demo_role
@@ -97,5 +98,6 @@ async def seed_demo(db: Database, mfa_encryption_key: str = DEVELOPMENT_MFA_KEY)
             await seed_demo_provisioning(session, tenant)
             await seed_demo_streams(session, tenant, mfa_encryption_key)
             await seed_demo_tickets(session, tenant)
+            await seed_demo_notifications(session, tenant)
         await seed_demo_platform(session)
     return demo_accounts()

@@ -10,6 +10,7 @@ from loaders.catalog import CatalogLoaders
 from loaders.delivery import DeliveryLoaders
 from loaders.dns import DnsLoaders
 from loaders.identity import IdentityLoaders
+from loaders.notifications import NotificationLoaders
 from loaders.orders import OrderLoaders
 from loaders.promotions import PromotionLoaders
 from loaders.provisioning import ProvisioningLoaders
@@ -77,3 +78,7 @@ class Loaders:
     @cached_property
     def tickets(self) -> TicketLoaders:
         return TicketLoaders(self.reads, self.scope)
+
+    @cached_property
+    def notifications(self) -> NotificationLoaders:
+        return NotificationLoaders(self.reads, self.scope)

@@ -11,6 +11,7 @@ from models import (  # noqa: F401
     events,
     gateways,
     idempotency,
+    notifications,
     orders,
     payouts,
     platform,

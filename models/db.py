@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
@@ -28,6 +28,11 @@ from models import row_security
 from models.tenancy import SCOPE_KEY
 
 Model = TypeVar("Model")
+# Runs at the end of every transaction of a Database, before its COMMIT, in its session: what a
+# higher layer adds to every transaction (services/notifications/hooks.py turns the events recorded
+# in it into notifications). Passed in at construction (server/runtime.py), so models/ imports no
+# service and no hook depends on import order.
+BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -65,8 +70,9 @@ class Reads(Protocol):
 
 
 class Database:
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, before_commit: Sequence[BeforeCommit] = (), **engine_kwargs: Any) -> None:
         self.url = url
+        self.before_commit = tuple(before_commit)
         self.engine = create_engine(url, **engine_kwargs)
         # Reads need no transaction: each statement sees what is committed, and no BEGIN/ROLLBACK
         # pair is sent around it (the isolation level is reset when the connection goes back).
@@ -86,9 +92,12 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self, scope: TenantScope) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed when the block ends, rolled back on error."""
+        """A session inside one transaction: committed when the block ends, rolled back on error.
+        The ``before_commit`` hooks run first, in the transaction (an error in one rolls it back)."""
         async with self._sessions(info={SCOPE_KEY: scope}) as session, session.begin():
             yield session
+            for hook in self.before_commit:
+                await hook(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -73,6 +73,7 @@ documented_enum(
         ApiScope.PROVISIONING_RUN: "provisioning:run - start, advance and fail provisioning "
         "requests (service-only).",
         ApiScope.STREAMS_INGEST: "streams:ingest - report live streams' viewer counts (service-only).",
+        ApiScope.NOTIFICATIONS_SEND: "notifications:send - send notifications to users (service-only).",
     },
 )
 

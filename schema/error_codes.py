@@ -13,6 +13,7 @@ from services.catalog.errors import CatalogErrorCode
 from services.dns.errors import DnsErrorCode
 from services.identity.errors import IdentityErrorCode
 from services.money import MoneyErrorCode
+from services.notifications.errors import NotificationErrorCode
 from services.orders.errors import OrderErrorCode
 from services.platform.errors import PlatformErrorCode
 from services.provisioning.errors import ProvisioningErrorCode
@@ -408,6 +409,27 @@ documented_enum(
     },
 )
 
+NE = NotificationErrorCode
+documented_enum(
+    NotificationErrorCode,
+    "userError codes of the notification mutations.",
+    {
+        NE.NOT_FOUND: "No notification of yours has this id (anyone else's looks the same).",
+        NE.TOO_MANY: "More ids, recipients or changes than one call takes (see the message).",
+        NE.REQUIRED: "The field needs a value: a title, at least one id or recipient.",
+        NE.TOO_LONG: "Over the field's maximum size (stated in its description).",
+        NE.INVALID_LINK: "A link is an https URL or a path of the app starting with /.",
+        NE.USER_NOT_FOUND: "A recipient is no user of the tenant.",
+        NE.DUPLICATE: "The same type and channel were named twice.",
+        NE.INVALID_SUBSCRIPTION: "A push endpoint (https) or key (p256dh: 65 bytes, auth: 16) "
+        "that does not hold.",
+        NE.TEMPLATE_SYNTAX: "The template does not parse, or fails as it renders (the message says where).",
+        NE.TEMPLATE_UNDEFINED: "The template names a variable that does not exist.",
+        NE.TEMPLATE_FORBIDDEN: "The template reaches for something outside its sandbox.",
+        NE.TEMPLATE_TOO_LARGE: "The rendered result is too long, or took too long to render.",
+    },
+)
+
 
 DN = DnsErrorCode
 documented_enum(
@@ -480,4 +502,5 @@ ERROR_CODES: list[type] = [
     StreamErrorCode,
     PlatformErrorCode,
     TicketErrorCode,
+    NotificationErrorCode,
 ]

@@ -29,6 +29,7 @@ from server.runtime import provisioning_worker
 from services.identity.accounts import email_problem
 from services.identity.bootstrap import create_platform_admin
 from services.identity.passwords import password_problem
+from services.notifications.hooks import BEFORE_COMMIT
 from services.provisioning.provider import create_provider
 from subgraph.build import build_schema
 
@@ -65,7 +66,7 @@ def export_schema(settings: Settings, output: str) -> None:
 
 async def _with_migrated_db(settings: Settings, work: Callable[[Database], Awaitable[Result]]) -> Result:
     """``work`` on the database, once it is known to be at the migrations' head."""
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, before_commit=BEFORE_COMMIT)
     try:
         state = await migration_state(db)
         if state.pending:

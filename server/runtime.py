@@ -28,6 +28,8 @@ from services.context import ServiceContext
 from services.identity.access import AccessStore
 from services.identity.api_keys import KeyGate
 from services.identity.data_export import DataExportWorker
+from services.notifications.hooks import BEFORE_COMMIT
+from services.notifications.push import PushWorker
 from services.platform.maintenance import MaintenanceGate
 from services.provisioning.provider import CloudProvider, create_provider
 from services.provisioning.worker import ProvisioningWorker
@@ -71,6 +73,7 @@ class Runtime:
     api_keys: KeyGate
     # Collects personal data exports (GDPR), in every process (jobs are claimed SKIP LOCKED).
     data_exports: DataExportWorker
+    push_worker: PushWorker
     # The cloud provider adapter and this process's provisioning workers (started unless
     # provisioning_worker_in_server is false: then `tenantgraph worker` processes run the steps).
     cloud_provider: CloudProvider
@@ -104,7 +107,7 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, before_commit=BEFORE_COMMIT)
         payment_provider = _payment_provider(settings)
         broadcast = create_broadcast(settings.broadcast_url)
         rate_limiter = create_rate_limiter(
@@ -125,6 +128,7 @@ class Runtime:
             migrations=MigrationWatch(db),
             api_keys=KeyGate(db, rate_limiter, settings.api_key_usage_flush_seconds),
             data_exports=DataExportWorker(db, settings),
+            push_worker=PushWorker(db, settings),
             cloud_provider=cloud_provider,
             # SQLite has no row locks to share work by: one worker there.
             provisioning_workers=tuple(
@@ -159,6 +163,7 @@ class Runtime:
         self.billing_jobs.start()
         self.api_keys.usage.start()
         self.data_exports.start()
+        self.push_worker.start()
         if self.settings.provisioning_worker_in_server:
             for worker in self.provisioning_workers:
                 worker.on_events = self.dispatcher.wake
@@ -168,6 +173,7 @@ class Runtime:
     async def stop(self) -> None:
         for worker in self.provisioning_workers:
             await worker.stop()
+        await self.push_worker.stop()
         await self.data_exports.stop()
         await self.api_keys.usage.stop()
         await self.billing_jobs.stop()

@@ -20,6 +20,9 @@ ACCESS_CHANGED = "access.changed"
 EVENTS_RECORDED = "events_recorded"
 # The AccessChange list of a transaction (session.info), applied in this process after commit.
 ACCESS_CHANGES = "access_changes"
+# Every OutboxEvent recorded in the transaction, in order (session.info): what the before-commit
+# hooks (models/db.py:BeforeCommit, services/notifications/hooks.py) look at.
+RECORDED = "recorded_events"
 
 
 def record_event(
@@ -28,7 +31,14 @@ def record_event(
     event = OutboxEvent(id=uuid.uuid4(), topic=topic, tenant_id=tenant_id, payload=payload)
     session.add(event)
     session.info[EVENTS_RECORDED] = True
+    session.info.setdefault(RECORDED, []).append(event)
     return event
+
+
+def recorded_events(session: AsyncSession) -> list[OutboxEvent]:
+    """The events recorded in the session's transaction so far, oldest first."""
+    events: list[OutboxEvent] = session.info.get(RECORDED, [])
+    return events
 
 
 @dataclass(frozen=True, slots=True)

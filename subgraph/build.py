@@ -50,6 +50,8 @@ from resolvers.identity.user_admin import UserAdminMutation
 from resolvers.identity.verification import VerificationMutation
 from resolvers.identity.wallet import WalletMutation, WalletQuery
 from resolvers.nodes import NodeQuery
+from resolvers.notification_templates import NotificationTemplateMutation, NotificationTemplateQuery
+from resolvers.notifications import NotificationMutation, NotificationQuery, NotificationSubscription
 from resolvers.orders.delivery import OrderDeliveryMutation
 from resolvers.orders.orders import OrderMutation, OrderQuery, OrderSubscription
 from resolvers.orders.promotions import PromotionMutation, PromotionQuery
@@ -70,6 +72,7 @@ from schema.error_codes import ERROR_CODES
 from schema.errors import ErrorPolicy, log_unexpected
 from schema.identity.accounts import Tenant, User
 from schema.money import SCALARS
+from schema.notifications.types import Notification
 from schema.orders.types import Order
 from schema.provisioning.types import ProvisioningRequest
 from schema.streams.types import ModerationReport, Stream
@@ -115,6 +118,8 @@ QUERIES: tuple[type, ...] = (
     StreamQuery,
     PlatformQuery,
     TicketQuery,
+    NotificationQuery,
+    NotificationTemplateQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,
@@ -150,6 +155,8 @@ MUTATIONS: tuple[type, ...] = (
     StreamMutation,
     PlatformMutation,
     TicketMutation,
+    NotificationMutation,
+    NotificationTemplateMutation,
 )
 SUBSCRIPTIONS: tuple[type, ...] = (
     IdentitySubscription,
@@ -157,6 +164,7 @@ SUBSCRIPTIONS: tuple[type, ...] = (
     ProvisioningSubscription,
     StreamSubscription,
     TicketSubscription,
+    NotificationSubscription,
 )
 # Federation entities and Relay nodes (reachable through _entities and node).
 ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
@@ -165,6 +173,7 @@ ENTITIES += [DnsZone, DnsRecord, DnsZoneTemplate]
 ENTITIES += [ProvisioningRequest]
 ENTITIES += [Stream, ModerationReport]
 ENTITIES += [Ticket]
+ENTITIES += [Notification]
 
 
 def _root(name: str, types: tuple[type, ...], description: str) -> type:

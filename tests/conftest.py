@@ -74,6 +74,8 @@ def make_settings(database_url: str, broadcast_url: str, **overrides: object) ->
         # The shared apps run no provisioning worker: tests/provisioning runs its own.
         "provisioning_poll_seconds": 0,
         "provisioning_auto_start": False,
+        # Web Push endpoints of the local push service (tests/support/web_push.py) are http.
+        "web_push_allow_http": True,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

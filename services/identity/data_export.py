@@ -31,6 +31,7 @@ from models.db import Database
 from models.identity.accounts import User
 from models.identity.privacy import DataExport, ExportStatus
 from services.context import ServiceContext
+from services.events import record_event
 from services.identity.errors import IdentityErrorCode
 from services.identity.export_document import personal_data
 from services.identity.privacy import own_account
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 OPEN = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 DOWNLOAD_PATH = "/privacy/exports/{export_id}"
+# An export is READY (services/notifications tells its owner); payload: exportId, userId.
+DATA_EXPORT_READY = "data_export.ready"
 
 
 def token_hash(token: str) -> str:
@@ -131,6 +134,12 @@ async def _complete(db: Database, settings: Settings, job: DataExport) -> None:
         row.status, row.finished_at = ExportStatus.READY, utcnow()
         row.token_hash = token_hash(token)
         row.token_expires_at = utcnow() + timedelta(seconds=settings.data_export_link_seconds)
+        record_event(
+            session,
+            topic=DATA_EXPORT_READY,
+            tenant_id=row.tenant_id,
+            payload={"exportId": str(row.id), "userId": str(row.user_id)},
+        )
         if user.email is not None:
             queue_mail(
                 session,

@@ -27,7 +27,7 @@ from models.db import locked_or_not_found
 from models.identity.accounts import Tenant, User, UserRole
 from models.identity.invites import Invite
 from services.context import ServiceContext
-from services.events import record_access_change
+from services.events import record_access_change, record_event
 from services.identity.accounts import (
     add_account,
     checked_email,
@@ -60,6 +60,11 @@ class InviteStatus(enum.StrEnum):
     ACCEPTED = "ACCEPTED"
     REVOKED = "REVOKED"
     EXPIRED = "EXPIRED"
+
+
+# An invite was accepted (services/notifications tells whoever sent it); payload: inviteId,
+# userId (the member), invitedBy (the inviter or null), email.
+INVITE_ACCEPTED = "invite.accepted"
 
 
 def invite_status(invite: Invite, now: datetime | None = None) -> InviteStatus:
@@ -295,6 +300,17 @@ async def accept_invite(ctx: ServiceContext, token: str, password: str, full_nam
         if refusal := sign_in_refusal(tenant, user):
             raise refusal
         invite.accepted_at, invite.accepted_user_id = utcnow(), user.id
+        record_event(
+            session,
+            topic=INVITE_ACCEPTED,
+            tenant_id=invite.tenant_id,
+            payload={
+                "inviteId": str(invite.id),
+                "userId": str(user.id),
+                "invitedBy": str(invite.invited_by) if invite.invited_by else None,
+                "email": user.email,
+            },
+        )
         return await start_session(ctx, session, user)
 
 

@@ -131,7 +131,13 @@ async def test_payment_succeeded_pays_payment_invoice_and_order_once(
     assert event_row.outcome == WebhookOutcome.PROCESSED and event_row.tenant_id == buyer.tenant_id
     assert event_row.payload == json.loads(body)
     topics = [e.topic for e in await rows(runtime, OutboxEvent, order_by=OutboxEvent.seq)]
-    assert topics[-3:] == ["invoice.status_changed", "order.status_changed", "payment.succeeded"]
+    # The paid order's notification (services/notifications) comes last, in the same transaction.
+    assert topics[-4:] == [
+        "invoice.status_changed",
+        "order.status_changed",
+        "payment.succeeded",
+        "notification.changed",
+    ]
     outbox_before = len(topics)
 
     # A replay (same event id, freshly signed) answers 200 and changes nothing.
