@@ -78,6 +78,8 @@ from services.identity.user_admin import MAX_BAN_REASON_LENGTH
 from services.identity.verification import MAX_CODE_LENGTH as MAX_PHONE_CODE_LENGTH
 from services.identity.wallet import MAX_REASON_LENGTH as MAX_WALLET_REASON
 from services.identity.wallet import MAX_REFERENCE_LENGTH as MAX_WALLET_REFERENCE
+from services.notifications import inbox as notification_inbox
+from services.notifications.templates import MAX_TEMPLATE_CHARS
 from services.orders.delivery import MAX_CARRIER_CHARS, MAX_CONTENT_CHARS, MAX_TRACKING_CHARS, MAX_URL_CHARS
 from services.orders.new_order import ADDRESS_FIELDS, MAX_NOTES_CHARS
 from services.orders.orders import MAX_REASON_CHARS as MAX_TRANSITION_REASON
@@ -278,6 +280,10 @@ BY_SERVICES: dict[str, int] = {
         )
     },
     **_inputs("AddTicketCommentInput", ticket_limits.MAX_COMMENT_CHARS, "body"),
+    # notifications (services/notifications/inbox.py: TOO_LONG)
+    **_inputs("SendNotificationInput", notification_inbox.MAX_TITLE, "title"),
+    **_inputs("SendNotificationInput", notification_inbox.MAX_BODY, "body"),
+    **_inputs("SendNotificationInput", notification_inbox.MAX_LINK, "link"),
     # live streams and moderation (services/streams/: TOO_LONG; a tag's limit is each tag's)
     **{
         f"{action}StreamInput.{field}": limit
@@ -351,6 +357,16 @@ BEFORE_RESOLVING: dict[str, int] = {
     # DNS (services/dns/): names as typed (Unicode names grow in punycode), record content, zone files
     **_inputs("TicketFilterInput", ticket_limits.MAX_CATEGORY_CHARS, "category"),
     **_inputs("StreamFilterInput", stream_limits.MAX_CATEGORY, "category"),
+    # notifications: push subscriptions (a URL; base64url keys of 65 and 16 bytes), templates
+    **{
+        f"{t}.endpoint": MAX_URL_LENGTH
+        for t in ("RegisterPushSubscriptionInput", "UnregisterPushSubscriptionInput")
+    },
+    **_inputs("RegisterPushSubscriptionInput", 100, "p256dh"),
+    **_inputs("RegisterPushSubscriptionInput", 50, "auth"),
+    **_inputs("NotificationTemplateInput", MAX_TEMPLATE_CHARS, "bodyText", "bodyHtml"),
+    **_inputs("NotificationTemplateInput", 500, "subject"),
+    **_inputs("MarkAllNotificationsReadInput", MAX_ID_LENGTH, "clientMutationId"),
     "Mutation.clearFeatureFlagOverride(name:)": MAX_PLATFORM_NAME,
     "Mutation.deleteHelpLink(key:)": MAX_PLATFORM_NAME,
     **_inputs("DnsZoneFilterInput", MAX_SEARCH_LENGTH, "search"),

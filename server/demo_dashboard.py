@@ -1,7 +1,8 @@
 """The live demo dashboard at GET /demo (development only: Settings.demo_dashboard_enabled): a plain
 page whose script (web/demo/src/dashboard.js, bundled with graphql-ws into server/static/demo/ by
 web/build.sh demo) signs in as the demo user, shows their provisioning requests as progress bars
-that move and their orders' status changes as they happen. It carries the demo user's password,
+that move, their orders' status changes as they happen and their notifications with the unread
+count. It carries the demo user's password,
 which the README prints anyway; production never serves it."""
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ def page_html() -> str:
 <section>
 <h2>Order status changes</h2>
 <ul id="orders"></ul>
+</section>
+<section>
+<h2>Notifications <span id="unread" title="unread">0</span></h2>
+<ul id="notifications"></ul>
 </section>
 <noscript>The dashboard needs JavaScript.</noscript>
 </main>

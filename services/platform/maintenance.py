@@ -71,6 +71,11 @@ class MaintenanceGate:
         self.reads = 0
 
     async def start(self) -> None:
+        # Read once now, so that no request pays the first read.
+        try:
+            await self._read()
+        except Exception as error:  # the database is not reachable yet: the first request reads
+            log.warning("maintenance state not read at start: %s", error)
         if self._broadcast is None:
             return
         self._broadcast.on_link_restored(self.forget)

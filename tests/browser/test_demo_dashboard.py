@@ -1,11 +1,13 @@
 """The live demo dashboard (/demo) in real headless chromium against a real server process (its
 in-server workers starting and running provisioning on the simulated provider): it signs in as the
 demo user, starts a provisioning run whose bar reaches 100 % as provisioningUpdates arrive over
-graphql-transport-ws, shows an order's status change as it happens, loads nothing from another
+graphql-transport-ws and whose "ready" notification then shows in the feed with the unread count,
+shows an order's status change as it happens, loads nothing from another
 origin and breaks no CSP rule. Its last state is the README's screenshot."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -92,6 +94,19 @@ async def test_the_dashboard_runs_a_provisioning_to_100_percent_live(
         await newest.locator(".percent", has_text="100 %").wait_for(timeout=RUN_TIMEOUT_MS)
         assert await newest.get_attribute("data-status") == "ACTIVE"
         assert await newest.locator(".percent").text_content() == "100 %"
+        # Its ACTIVE made a notification in the worker's transaction: the feed and the count show it.
+        ready = page.page.locator(".note[data-unread=true]", has_text="Your service is ready")
+        await ready.first.wait_for(timeout=RUN_TIMEOUT_MS)
+        # The count follows over its own subscription: it comes to the unread notes listed (the
+        # demo user's are fewer than the ten the page loads).
+        counts: tuple[int, int] = (0, -1)
+        for _ in range(100):
+            shown = await page.page.locator(".note[data-unread=true]").count()
+            counts = (int(await page.page.locator("#unread").text_content() or "0"), shown)
+            if counts[0] == counts[1]:
+                break
+            await asyncio.sleep(0.1)
+        assert counts[0] == counts[1] >= 1, counts
         # An order status change shows as it happens.
         products = (await _as_demo_user(dashboard_server, PRODUCT))["products"]["nodes"]
         service = next(p["id"] for p in products if p["sku"] == "SV-MANAGED-DB")
@@ -107,9 +122,9 @@ async def test_the_dashboard_runs_a_provisioning_to_100_percent_live(
         assert page.foreign_requests() == []
         assert await page.csp_violations() == []
         assert page.problems == []
-        # Two subscriptions on one graphql-transport-ws connection, authenticated in connection_init.
+        # Four subscriptions on one graphql-transport-ws connection, authenticated in connection_init.
         kinds = [message.get("type") for message in page.sent]
-        assert kinds.count("subscribe") == 2 and kinds[0] == "connection_init"
+        assert kinds.count("subscribe") == 4 and kinds[0] == "connection_init"
         assert page.sent[0]["payload"]["Authorization"].startswith("Bearer ")
     finally:
         await page.screenshot("demo-dashboard")

@@ -6,6 +6,8 @@ who may edit which field and to whom tickets are assigned."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.permissions import Role
 from core.scope import TenantScope
 from models.provisioning import ProvisioningStatus
@@ -230,3 +232,25 @@ async def test_assignment_only_to_agents_of_the_tenant(
         ("assignee", str(desk.agent.user_id), str(desk.manager.user_id)),
         ("assignee", str(desk.manager.user_id), None),
     ]
+
+
+async def test_a_public_reply_notifies_the_requester_and_an_internal_note_never_does(desk: Desk) -> None:
+    """The tickets' own events through the notification rules (services/notifications/rules.py),
+    end to end: what the requester's inbox holds after real comments."""
+    inbox = "{ notifications(first: 10) { nodes { type title data } } unreadNotificationCount }"
+    ticket = await desk.open()
+
+    async def requesters_inbox() -> dict[str, Any]:
+        data: dict[str, Any] = (await desk.gql(inbox, token=desk.requester.token)).ok()
+        return data
+
+    before = await requesters_inbox()
+    note = await desk.call(COMMENT, desk.agent, ticketId=ticket["id"], body="Seemed upset.", internal=True)
+    assert note["userErrors"] == []
+    assert await requesters_inbox() == before  # an internal note notifies nobody outside staff
+    reply = await desk.call(COMMENT, desk.agent, ticketId=ticket["id"], body="Please restart the router.")
+    assert reply["userErrors"] == []
+    after = await requesters_inbox()
+    assert after["unreadNotificationCount"] == before["unreadNotificationCount"] + 1
+    newest = after["notifications"]["nodes"][0]
+    assert (newest["type"], newest["title"]) == ("TICKET_REPLY", f"New reply on ticket #{ticket['number']}")

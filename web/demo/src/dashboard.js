@@ -1,6 +1,7 @@
 // The live demo dashboard (/demo, development only): signs in as the demo user, lists their
-// provisioning requests as progress bars that move with `provisioningUpdates`, and their orders'
-// status changes as `orderStatusChanged` delivers them. Plain DOM, graphql-ws over the same origin.
+// provisioning requests as progress bars that move with `provisioningUpdates`, their orders'
+// status changes as `orderStatusChanged` delivers them, and their notifications with the unread
+// count (`notificationReceived`, `unreadCount`). Plain DOM, graphql-ws over the same origin.
 import { createClient } from "graphql-ws";
 import "./dashboard.css";
 
@@ -8,15 +9,20 @@ const LOGIN = `mutation DemoLogin($input: LoginInput!) {
   login(input: $input) { accessToken user { email } userErrors { code message } }
 }`;
 const RUN = "id status percent product { name } createdAt";
+const NOTE = "id title body unread createdAt";
 const START_DATA = `query DemoStart {
   provisioningRequests(first: 20) { nodes { ${RUN} } }
   products(first: 100) { nodes { id name requiresProvisioning } }
   orders(first: 10) { nodes { number status updatedAt } }
+  notifications(first: 10) { nodes { ${NOTE} } }
+  unreadNotificationCount
 }`;
 const START = `mutation DemoStartRun($input: CreateProvisioningRequestInput!) {
   createProvisioningRequest(input: $input) { request { ${RUN} } userErrors { code message } }
 }`;
 const UPDATES = `subscription DemoUpdates { provisioningUpdates { step request { ${RUN} } } }`;
+const NOTES = `subscription DemoNotes { notificationReceived { ${NOTE} } }`;
+const UNREAD = "subscription DemoUnread { unreadCount { count } }";
 const ORDERS = `subscription DemoOrders {
   orderStatusChanged { from to actor order { number status updatedAt } }
 }`;
@@ -25,6 +31,8 @@ const main = document.querySelector("main");
 const account = { tenantSlug: main.dataset.tenant, email: main.dataset.email, password: main.dataset.password };
 const runsList = document.getElementById("runs");
 const ordersList = document.getElementById("orders");
+const notesList = document.getElementById("notifications");
+const unread = document.getElementById("unread");
 const status = document.getElementById("connection");
 const startButton = document.getElementById("start");
 let token = null;
@@ -76,6 +84,22 @@ function showOrderChange(change) {
   ordersList.prepend(item);
 }
 
+function showNote(note) {
+  if (notesList.querySelector(`[data-id="${CSS.escape(note.id)}"]`)) return;
+  const item = document.createElement("li");
+  item.className = "note";
+  item.dataset.id = note.id;
+  item.dataset.unread = String(note.unread);
+  item.innerHTML = '<strong class="title"></strong> <span class="body"></span>';
+  item.querySelector(".title").textContent = note.title;
+  item.querySelector(".body").textContent = note.body;
+  notesList.prepend(item);
+}
+
+function showUnread(count) {
+  unread.textContent = String(count);
+}
+
 function subscribe(client, query, onData) {
   client.subscribe(
     { query },
@@ -114,6 +138,8 @@ async function run() {
   const data = await graphql(START_DATA);
   showRuns(data.provisioningRequests.nodes);
   serviceProductId = data.products.nodes.find((product) => product.requiresProvisioning)?.id ?? null;
+  data.notifications.nodes.slice().reverse().forEach(showNote);
+  showUnread(data.unreadNotificationCount);
   for (const order of data.orders.nodes.slice().reverse()) {
     showOrderChange({ from: null, to: order.status, actor: null, order });
   }
@@ -134,6 +160,8 @@ async function run() {
   });
   subscribe(client, UPDATES, (update) => showRun(update.provisioningUpdates.request));
   subscribe(client, ORDERS, (update) => showOrderChange(update.orderStatusChanged));
+  subscribe(client, NOTES, (update) => showNote(update.notificationReceived));
+  subscribe(client, UNREAD, (update) => showUnread(update.unreadCount.count));
   startButton.disabled = serviceProductId === null;
   startButton.addEventListener("click", start);
 }
