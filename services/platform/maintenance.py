@@ -74,8 +74,8 @@ class MaintenanceGate:
         # Read once now, so that no request pays the first read.
         try:
             await self._read()
-        except Exception as error:  # the database is not reachable yet: the first request reads
-            log.warning("maintenance state not read at start: %s", error)
+        except Exception as error:  # not reachable or not migrated yet (said elsewhere): a request reads
+            log.debug("maintenance state not read at start: %s", error)
         if self._broadcast is None:
             return
         self._broadcast.on_link_restored(self.forget)
