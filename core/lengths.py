@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import enum
 
+from core.errors import invalid
+
 MAX_EMAIL_LENGTH = 254  # RFC 5321: a forward path holds at most 254 characters
 # argon2 hashes whatever it is given: a longer password is refused before any hashing.
 MAX_PASSWORD_LENGTH = 256
@@ -30,3 +32,13 @@ class TextErrorCode(enum.StrEnum):
     domains' own TOO_LONG)."""
 
     TOO_LONG = "TOO_LONG"
+
+
+def bounded_text(field: str, value: str | None, maximum: int) -> str:
+    """``value`` stripped ("" when absent), at most ``maximum`` characters, else the userError
+    TOO_LONG naming ``field``: the services' own check of a text the schema's table
+    (schema/lengths.py BY_SERVICES) leaves to them."""
+    text = (value or "").strip()
+    if len(text) > maximum:
+        raise invalid(field, TextErrorCode.TOO_LONG, f"`{field}` has at most {maximum} characters.")
+    return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from core.errors import invalid
+from core.lengths import bounded_text
 from services.platform.errors import PlatformErrorCode
 
 MAX_NAME = 64
@@ -12,9 +13,7 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # MAX_NAME characters
 
 
 def bounded(field: str, value: str | None, maximum: int, *, required: bool = False) -> str:
-    text = (value or "").strip()
-    if len(text) > maximum:
-        raise invalid(field, PlatformErrorCode.TOO_LONG, f"{field} has at most {maximum} characters.")
+    text = bounded_text(field, value, maximum)
     if required and not text:
         raise invalid(field, PlatformErrorCode.REQUIRED, f"Give a {field}.")
     return text

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, NotFound, invalid
+from core.lengths import bounded_text
 from core.principal import Principal
 from core.scope import TenantScope
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
@@ -23,7 +24,7 @@ from models.identity.accounts import User
 from models.streams import ModerationReport, ReportAction, ReportStatus, ReportTarget, Stream
 from services.context import ServiceContext
 from services.streams.errors import StreamErrorCode
-from services.streams.streams import bounded_text, end_stream, is_moderator
+from services.streams.streams import end_stream, is_moderator
 
 MAX_REASON = 100
 MAX_DETAILS = 2000
@@ -116,7 +117,7 @@ async def resolve_report(
 ) -> ModerationReport:
     """Closes a PENDING report with ``action`` (see the module's docstring)."""
     principal = _moderator(ctx)
-    note = (bounded_text("note", note, MAX_NOTE) or None) if note is not None else None
+    note = bounded_text("note", note, MAX_NOTE) or None
     async with ctx.transaction() as session:
         found = await session.get(ModerationReport, report_id, with_for_update=True, populate_existing=True)
         if found is None:

@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, NotFound, invalid
+from core.lengths import bounded_text
 from core.permissions import SERVICE_ONLY, STREAM_MODERATORS
 from core.principal import Principal
 from loaders.pagination import Page, PageArgs, SortKey, paginate, where_given
@@ -87,14 +88,6 @@ class StreamFields:
     description: str | None = None
     category: str | None = None
     tags: list[str] | None = None
-
-
-def bounded_text(field: str, value: str, maximum: int) -> str:
-    """``value`` stripped; TOO_LONG over ``maximum`` characters."""
-    value = value.strip()
-    if len(value) > maximum:
-        raise invalid(field, StreamErrorCode.TOO_LONG, f"{field} has at most {maximum} characters.")
-    return value
 
 
 def _apply(stream: Stream, fields: StreamFields) -> None:

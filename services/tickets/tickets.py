@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound, invalid
+from core.lengths import bounded_text
 from core.permissions import TICKET_STAFF
 from core.principal import Principal
 from models.base import utcnow
@@ -62,13 +63,7 @@ def can_read_comment(principal: Principal | None, comment: TicketComment) -> boo
 
 
 def _optional_text(field: str, value: str | None, limit: int) -> str | None:
-    """``value`` stripped (None when empty), at most ``limit`` characters (else TOO_LONG)."""
-    text = value.strip() if value is not None else None
-    if not text:
-        return None
-    if len(text) > limit:
-        raise invalid(field, TicketErrorCode.TOO_LONG, f"`{field}` has at most {limit} characters.")
-    return text
+    return bounded_text(field, value, limit) or None
 
 
 def _text(field: str, value: str | None, limit: int) -> str:
