@@ -10,9 +10,8 @@ from realtime.stream import channel_name
 from services.notifications.delivery import NOTIFICATION_CHANGED
 from tests.notifications.conftest import Shop
 from tests.notifications.test_inbox import MARK_ALL, give
-from tests.support.channels import wait_listened
 from tests.support.identity import quick_account
-from tests.support.live_server import LiveServer, TransportWsClient
+from tests.support.live_server import LiveServer, TransportWsClient, wait_listening
 
 RECEIVED = "subscription { notificationReceived { id type title unread } }"
 UNREAD = "subscription { unreadCount { count } }"
@@ -32,7 +31,7 @@ async def test_notifications_and_counts_reach_only_their_user(
         await counts.subscribe(UNREAD)
         for ws in others:
             await ws.subscribe(RECEIVED)
-        await wait_listened(settings.broadcast_url, channel_name(NOTIFICATION_CHANGED, shop.tenant_id))
+        await wait_listening(settings.broadcast_url, channel_name(NOTIFICATION_CHANGED, shop.tenant_id))
         (made,) = await give(shop, alice, 1)
         got = (await received.next_data("1", TIMEOUT))["notificationReceived"]
         assert got == {
