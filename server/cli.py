@@ -26,10 +26,10 @@ from server.app import create_app
 from server.metrics import shared_between_workers
 from server.migration_state import ROOT, migration_state, script_heads, upgrade_to_head
 from server.runtime import provisioning_worker
+from services.commit_rules import BEFORE_COMMIT
 from services.identity.accounts import email_problem
 from services.identity.bootstrap import create_platform_admin
 from services.identity.passwords import password_problem
-from services.notifications.hooks import BEFORE_COMMIT
 from services.provisioning.provider import create_provider
 from subgraph.build import build_schema
 

@@ -24,11 +24,11 @@ from services.billing.jobs import BillingJobs
 from services.billing.mail import MailSender, create_mailer
 from services.billing.provider import PaymentProvider
 from services.billing.stripe_provider import StripeHttpProvider
+from services.commit_rules import BEFORE_COMMIT
 from services.context import ServiceContext
 from services.identity.access import AccessStore
 from services.identity.api_keys import KeyGate
 from services.identity.data_export import DataExportWorker
-from services.notifications.hooks import BEFORE_COMMIT
 from services.notifications.push import PushWorker
 from services.platform.maintenance import MaintenanceGate
 from services.provisioning.provider import CloudProvider, create_provider

@@ -112,7 +112,6 @@ async def mark_succeeded(
                 reason=f"payment {payment.provider_payment_id}",
             )
             await schedule_transfers(session, order, actor=actor)
-            await order_states.after_move(session, order, actor=actor)
     _payment_event(session, PAYMENT_SUCCEEDED, payment, actor)
     return True
 

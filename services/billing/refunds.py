@@ -148,8 +148,6 @@ async def apply_refund_status(
                     )
                 except InvalidInput as exc:  # the money went back anyway; the order keeps its status
                     log.warning("order %s not moved by refund %s: %s", order.id, refund.id, exc)
-                else:
-                    await order_states.after_move(session, order, actor=actor)
     elif provider_status in (FAILED, CANCELED):
         if refund.status not in OPEN_REFUNDS:
             return False

@@ -3,8 +3,7 @@
 ``Database`` (models/db.py) runs its ``before_commit`` hooks at the end of every transaction, in
 its session, before COMMIT: the services' ``ServiceContext.transaction``, the workers' and the
 dispatcher's own ``db.transaction`` blocks alike, since all of them are ``Database.transaction``.
-``server/runtime.py`` (and the CLI) build the Database with ``BEFORE_COMMIT``; nothing registers
-itself at import time, and models/ never imports a service.
+This is the last of them (services/commit_rules.py), so it sees the events the others recorded.
 
 ``notify_from_events`` goes through the events recorded in the session
 (``services/events.py:recorded_events``) that it has not seen yet, asks each topic's rule
@@ -16,7 +15,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.db import BeforeCommit
 from services.events import recorded_events
 from services.notifications.delivery import deliver
 from services.notifications.rules import drafts_for
@@ -36,6 +34,3 @@ async def notify_from_events(session: AsyncSession) -> None:
         drafts = drafts_for(event.topic, event.payload)
         if drafts:
             await deliver(session, event.tenant_id, drafts, event_id=event.id)
-
-
-BEFORE_COMMIT: tuple[BeforeCommit, ...] = (notify_from_events,)

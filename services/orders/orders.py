@@ -24,7 +24,7 @@ from models.orders import Order, OrderItem, OrderStatus
 from services.context import ServiceContext
 from services.idempotency import run_once
 from services.orders.errors import OrderErrorCode
-from services.orders.states import after_move, can_move, check_revertible, lock_order, move
+from services.orders.states import can_move, check_revertible, lock_order, move
 
 S = OrderStatus
 MAX_REASON_CHARS = 500
@@ -157,7 +157,6 @@ async def transition_order(
         move(session, order, transition.target, actor=actor, actor_user_id=principal.person_id, reason=reason)
         if transition is Transition.CANCEL:
             await restore_stock(session, order)
-        await after_move(session, order, actor=actor)
         return order.id
 
     request = {"orderId": str(order_id), "reason": reason}

@@ -12,7 +12,6 @@ one whose payments all failed or were cancelled."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import exists, select
@@ -39,19 +38,6 @@ ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELLED: frozenset(),
     S.REFUNDED: frozenset(),
 }
-
-
-# Run in the transaction that moved an order, right after the move, by the status it reached
-# (payments' success and confirmPayment reach PAID, a refund of everything REFUNDED):
-# services/provisioning registers the start and the teardown of the order's provisioning here (it
-# builds on orders, so orders cannot call it by name).
-OrderHook = Callable[[AsyncSession, Order, str], Awaitable[object]]
-STATUS_HOOKS: dict[OrderStatus, list[OrderHook]] = {S.PAID: [], S.REFUNDED: []}
-
-
-async def after_move(session: AsyncSession, order: Order, *, actor: str) -> None:
-    for hook in STATUS_HOOKS.get(order.status, ()):
-        await hook(session, order, actor)
 
 
 def can_move(current: OrderStatus, target: OrderStatus) -> bool:

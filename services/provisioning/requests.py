@@ -25,6 +25,7 @@ from models.catalog import Product
 from models.orders import Order, OrderItem, OrderStatus
 from models.provisioning import ProvisioningRequest, ProvisioningStatus, StepStatus
 from services.context import ServiceContext
+from services.events import recorded_events
 from services.orders import states as order_states
 from services.provisioning.errors import ProvisioningErrorCode
 from services.provisioning.states import (
@@ -226,11 +227,7 @@ async def start_for_order(session: AsyncSession, order: Order, *, actor: str) ->
     return len(rows)
 
 
-async def _start_for_paid_order(session: AsyncSession, order: Order, actor: str) -> int:
-    return await start_for_order(session, order, actor=actor)
-
-
-async def deprovision_for_order(session: AsyncSession, order: Order, actor: str) -> int:
+async def deprovision_for_order(session: AsyncSession, order: Order, *, actor: str) -> int:
     """In the transaction that refunded all of ``order``: every request of it that runs or ran goes
     DEPROVISIONING (the workers release the service), one never started DEPROVISIONED; returns
     how many moved. A partial refund keeps the services: what it pays back is not said per item."""
@@ -249,9 +246,32 @@ async def deprovision_for_order(session: AsyncSession, order: Order, actor: str)
     return moved
 
 
-# An order's move to PAID starts its provisioning, to REFUNDED tears it down (services/orders/states.py).
-order_states.STATUS_HOOKS[OrderStatus.PAID].append(_start_for_paid_order)
-order_states.STATUS_HOOKS[OrderStatus.REFUNDED].append(deprovision_for_order)
+# How many of the session's recorded events follow_orders has seen (session.info).
+_SEEN = "provisioning_order_events_seen"
+
+
+async def follow_orders(session: AsyncSession) -> None:
+    """Before commit (services/commit_rules.py), in the transaction that moved an order: one that
+    reached PAID starts its provisioning, one REFUNDED tears it down. Orders build below
+    provisioning and cannot call it; the order's ``order.status_changed`` event says enough, and
+    the order is in the session already (the move locked it)."""
+    events = recorded_events(session)
+    seen = session.info.get(_SEEN, 0)
+    while seen < len(events):
+        event = events[seen]
+        seen = session.info[_SEEN] = seen + 1
+        target = event.payload.get("to") if event.topic == order_states.ORDER_STATUS_CHANGED else None
+        if target not in (OrderStatus.PAID, OrderStatus.REFUNDED):
+            continue
+        order = await session.get(Order, uuid.UUID(event.payload["orderId"]))
+        if order is None or order.status != target:  # moved on again in the same transaction
+            continue
+        actor = str(event.payload["actor"])
+        if target == OrderStatus.PAID:
+            await start_for_order(session, order, actor=actor)
+        else:
+            await deprovision_for_order(session, order, actor=actor)
+
 
 # What an order waits for no more: a service that runs (or ran and was released).
 SETTLED = frozenset({S.ACTIVE, S.SUSPENDED, S.DEPROVISIONED})
