@@ -149,7 +149,7 @@ _REFERENCE_LOADERS: weakref.WeakKeyDictionary[Loaders, dict[type, DataLoader[str
 def _reference_loader(cls: type[Entity], info: Info) -> DataLoader[str, Any]:
     by_type = _REFERENCE_LOADERS.setdefault(info.context.loaders, {})
     if cls not in by_type:
-
+        # The first reference's info serves the batch: a ``load`` reads only its context.
         async def batch(node_ids: list[str]) -> list[Any]:
             return list(await cls.load(info, node_ids))
 
