@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Self, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
 from strawberry import relay
+from strawberry.federation.schema_directives import Key
 from strawberry.types import Info
 
 from core.errors import BadUserInput, NotFound
+from loaders import Loaders
 
 MAX_NODES = 100
 
@@ -69,7 +72,7 @@ class LoadedNode(relay.Node):
         return await cls.load(info, [str(node_id) for node_id in node_ids])
 
 
-NODE_TYPES: dict[str, type[LoadedNode]] = {}
+NODE_TYPES: dict[str, type[Entity]] = {}
 N = TypeVar("N", bound=LoadedNode)
 Row = TypeVar("Row")
 Built = TypeVar("Built")
@@ -117,17 +120,52 @@ async def node_or_none(node_type: type[N], info: Info, row_id: uuid.UUID | None)
 
 
 class Entity(LoadedNode):
-    """A federation entity keyed by its Relay id (``@key(fields: "id")``): a gateway's reference
-    resolves through the type's ``load`` (its loader and access rules), and one out of reach is
-    NOT_FOUND rather than a silent null."""
+    """A federation entity keyed by its Relay id (``@key(fields: "id")``): every Node type is one.
+    A gateway's references resolve through the type's ``load`` (its loader and access rules, those
+    of ``node``), all references of one type in a request in one call of it; one out of reach is
+    NOT_FOUND rather than a silent null, and an anonymous caller (whom ``node`` refuses) reaches none."""
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Self:
-        return await node_or_not_found(cls, info, id)
+        type_name = type_name_of(cls)
+        # A malformed id is NOT_FOUND at its own index, never its batch's.
+        row_id = parse_uuid(id, type_name)
+        if info.context.principal is None:
+            raise NotFound(type_name)
+        node: Self | None = await _reference_loader(cls, info).load(str(row_id))
+        if node is None:
+            raise NotFound(type_name)
+        return node
 
 
-def node_type(cls: type[N]) -> type[N]:
-    """Register a Relay Node type by its GraphQL name, for ``node`` and ``nodes``."""
+# strawberry resolves each representation on its own: the references of one type in one request
+# (of one subscription event, on a websocket) share a loader over the type's ``load``, kept beside
+# the request's loaders and dropped with them.
+_REFERENCE_LOADERS: weakref.WeakKeyDictionary[Loaders, dict[type, DataLoader[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _reference_loader(cls: type[Entity], info: Info) -> DataLoader[str, Any]:
+    by_type = _REFERENCE_LOADERS.setdefault(info.context.loaders, {})
+    if cls not in by_type:
+        # The first reference's info serves the batch: a ``load`` reads only its context.
+        async def batch(node_ids: list[str]) -> list[Any]:
+            return list(await cls.load(info, node_ids))
+
+        by_type[cls] = DataLoader(batch)
+    return by_type[cls]
+
+
+E = TypeVar("E", bound=Entity)
+
+
+def node_type(cls: type[E]) -> type[E]:
+    """Register a Node type by its GraphQL name, for ``node``, ``nodes`` and ``_entities``: an
+    Entity with ``@key(fields: "id")`` (``strawberry.federation.type(keys=["id"], ...)``)."""
+    directives = cls.__strawberry_definition__.directives  # type: ignore[attr-defined]
+    if not any(isinstance(d, Key) and d.fields == "id" for d in directives):
+        raise TypeError(f"{cls.__name__}: a Node type is an entity, declare it with keys=['id']")
     NODE_TYPES[type_name_of(cls)] = cls
     return cls
 

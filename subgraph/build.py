@@ -61,22 +61,12 @@ from resolvers.provisioning import ProvisioningMutation, ProvisioningQuery, Prov
 from resolvers.streams import StreamMutation, StreamQuery, StreamSubscription
 from resolvers.tickets import TicketMutation, TicketQuery, TicketSubscription
 from schema.audit import AuditedRefusals, audit_every_field
-from schema.billing.invoices import Invoice, Payment, Refund
-from schema.billing.payments import PaymentMethod
-from schema.billing.plans import BillingSubscription, Plan
-from schema.catalog.types import Brand, Category, Product, Review
 from schema.context import RequestContext
 from schema.directives import describe_access
-from schema.dns.types import DnsRecord, DnsZone, DnsZoneTemplate
 from schema.error_codes import ERROR_CODES
 from schema.errors import ErrorPolicy, log_unexpected
-from schema.identity.accounts import Tenant, User
 from schema.money import SCALARS
-from schema.notifications.types import Notification
-from schema.orders.types import Order
-from schema.provisioning.types import ProvisioningRequest
-from schema.streams.types import ModerationReport, Stream
-from schema.tickets.types import Ticket
+from schema.nodes import NODE_TYPES, Entity
 from services.platform.maintenance import MaintenanceGate
 from subgraph.cost import QueryCost
 from subgraph.lengths import limit_string_inputs
@@ -166,14 +156,9 @@ SUBSCRIPTIONS: tuple[type, ...] = (
     TicketSubscription,
     NotificationSubscription,
 )
-# Federation entities and Relay nodes (reachable through _entities and node).
-ENTITIES: list[type] = [User, Tenant, Product, Category, Brand, Review, Order]
-ENTITIES += [Invoice, Payment, Refund, PaymentMethod, Plan, BillingSubscription]
-ENTITIES += [DnsZone, DnsRecord, DnsZoneTemplate]
-ENTITIES += [ProvisioningRequest]
-ENTITIES += [Stream, ModerationReport]
-ENTITIES += [Ticket]
-ENTITIES += [Notification]
+# Federation entities and Relay nodes (reachable through _entities and node): every Node type,
+# registered by its module (schema/nodes.py:node_type), which the resolvers above have imported.
+ENTITIES: tuple[type[Entity], ...] = tuple(NODE_TYPES.values())
 
 
 def _root(name: str, types: tuple[type, ...], description: str) -> type:

@@ -18,7 +18,7 @@ from schema.billing.invoices import Payment, Refund
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
 from schema.money import BigInt, Money
-from schema.nodes import LoadedNode, load_nodes, node_or_none, node_type
+from schema.nodes import Entity, load_nodes, node_or_none, node_type
 from schema.orders.types import Order
 from services.billing.disputes import DisputeOutcome, is_local
 
@@ -40,8 +40,10 @@ documented_enum(
 
 
 @node_type
-@strawberry.type(name="Dispute", description="A chargeback of a payment, held by a disputed refund.")
-class Dispute(LoadedNode):
+@strawberry.federation.type(
+    keys=["id"], name="Dispute", description="A chargeback of a payment, held by a disputed refund."
+)
+class Dispute(Entity):
     dispute_id: relay.NodeID[str]
     status: DisputeStatus = strawberry.field(description="Where the dispute is in its life cycle.")
     amount: Money = strawberry.field(description="What the bank took back.")

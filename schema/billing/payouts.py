@@ -33,8 +33,10 @@ documented_enum(
 
 
 @node_type
-@strawberry.type(
-    name="Transfer", description="A seller's share of a paid order, paid to their connected account."
+@strawberry.federation.type(
+    keys=["id"],
+    name="Transfer",
+    description="A seller's share of a paid order, paid to their connected account.",
 )
 class Transfer(Entity):
     transfer_id: relay.NodeID[str]

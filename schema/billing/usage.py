@@ -20,7 +20,7 @@ from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
 from schema.identity.accounts import User, user_of
 from schema.money import BigInt, Money
-from schema.nodes import LoadedNode, load_nodes, node_or_none, node_type
+from schema.nodes import Entity, load_nodes, node_or_none, node_type
 from services.billing.pricing_rules import RatedLine, Rating
 from services.billing.usage import Bucket, SummaryRow, visible_usage_row
 
@@ -43,8 +43,10 @@ documented_enum(
 
 
 @node_type
-@strawberry.type(name="UsageRecord", description="One recorded usage event of a customer.")
-class UsageRecord(LoadedNode):
+@strawberry.federation.type(
+    keys=["id"], name="UsageRecord", description="One recorded usage event of a customer."
+)
+class UsageRecord(Entity):
     record_id: relay.NodeID[str]
     event_id: str = strawberry.field(description="The client's event id (unique in the tenant).")
     metric: str = strawberry.field(description="What was used, e.g. api_calls.")
@@ -106,8 +108,10 @@ class PricingTier:
 
 
 @node_type
-@strawberry.type(name="PricingRule", description="How one metric of a product is priced.")
-class PricingRule(LoadedNode):
+@strawberry.federation.type(
+    keys=["id"], name="PricingRule", description="How one metric of a product is priced."
+)
+class PricingRule(Entity):
     rule_id: relay.NodeID[str]
     metric: str = strawberry.field(description="The metric it prices (one rule per metric in a tenant).")
     model: PricingModel = strawberry.field(description="How it prices.")

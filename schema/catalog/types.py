@@ -19,7 +19,7 @@ from models import catalog as models
 from models.catalog import ProductStatus
 from schema.enums import documented_enum
 from schema.money import Money
-from schema.nodes import Entity, LoadedNode, load_nodes, node_or_none, node_or_not_found, node_type
+from schema.nodes import Entity, load_nodes, node_or_none, node_or_not_found, node_type
 from schema.pagination import After, Before, Connection, First, Last, connection
 from services.catalog.access import can_see_product
 from services.catalog.reviews import average_rating
@@ -53,8 +53,8 @@ documented_enum(
 
 
 @node_type
-@strawberry.type(name="Category", description="A node of the tenant's category tree.")
-class Category(LoadedNode):
+@strawberry.federation.type(keys=["id"], name="Category", description="A node of the tenant's category tree.")
+class Category(Entity):
     category_id: relay.NodeID[str]
     name: str = strawberry.field(description="Display name.")
     slug: str = strawberry.field(description="URL name, unique in the tenant.")
@@ -97,8 +97,8 @@ class Category(LoadedNode):
 
 
 @node_type
-@strawberry.type(name="Brand", description="A brand of the tenant's products.")
-class Brand(LoadedNode):
+@strawberry.federation.type(keys=["id"], name="Brand", description="A brand of the tenant's products.")
+class Brand(Entity):
     brand_id: relay.NodeID[str]
     name: str = strawberry.field(description="Display name.")
     slug: str = strawberry.field(description="URL name, unique in the tenant.")
@@ -144,8 +144,10 @@ def _display_name(full_name: str) -> str:
 
 
 @node_type
-@strawberry.type(name="Review", description="A buyer's rating of a product they bought.")
-class Review(LoadedNode):
+@strawberry.federation.type(
+    keys=["id"], name="Review", description="A buyer's rating of a product they bought."
+)
+class Review(Entity):
     review_id: relay.NodeID[str]
     rating: int = strawberry.field(description="1 (worst) to 5 (best).")
     comment: str | None = strawberry.field(description="The buyer's words; null for a rating alone.")

@@ -17,7 +17,7 @@ from loaders.dns import RecordPageKey
 from models import dns as models
 from models.dns import DnsRecordType, DnsZoneStatus
 from schema.enums import documented_enum
-from schema.nodes import Entity, LoadedNode, load_nodes, node_type
+from schema.nodes import Entity, load_nodes, node_type
 from schema.pagination import FILTER, After, Before, Connection, First, Last, connection, page_args
 from services.dns.names import BadName, display, owner_name
 from services.dns.record_writes import value_of
@@ -80,8 +80,8 @@ class DnsDelegationCheck:
 
 
 @node_type
-@strawberry.type(name="DnsRecord", description="A resource record of a zone.")
-class DnsRecord(LoadedNode):
+@strawberry.federation.type(keys=["id"], name="DnsRecord", description="A resource record of a zone.")
+class DnsRecord(Entity):
     record_id: relay.NodeID[str]
     type: DnsRecordType = strawberry.field(description="The record type.")
     name: str = strawberry.field(
@@ -240,8 +240,10 @@ class DnsZone(Entity):
 
 
 @node_type
-@strawberry.type(name="DnsZoneTemplate", description="A named set of records a new zone may start with.")
-class DnsZoneTemplate(LoadedNode):
+@strawberry.federation.type(
+    keys=["id"], name="DnsZoneTemplate", description="A named set of records a new zone may start with."
+)
+class DnsZoneTemplate(Entity):
     template_id: relay.NodeID[str]
     name: str = strawberry.field(description="Unique name.")
     description: str | None = strawberry.field(description="What the template is for.")

@@ -19,7 +19,7 @@ from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
 from schema.identity.accounts import User
 from schema.money import BigInt
-from schema.nodes import LoadedNode, node_or_none, node_type, parse_uuid
+from schema.nodes import Entity, node_or_none, node_type, parse_uuid
 from services.identity import api_keys, service_clients
 
 documented_enum(
@@ -37,12 +37,13 @@ def _scopes(names: list[str]) -> list[ApiScope]:
 
 
 @node_type
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["id"],
     name="ApiKey",
     description="A user's API key: it acts as the user (their roles, in their tenant), limited to its "
     "scopes. Send it as `Authorization: Bearer tg_...` or `X-API-Key: tg_...`.",
 )
-class ApiKey(LoadedNode):
+class ApiKey(Entity):
     api_key_id: relay.NodeID[str]
     name: str = strawberry.field(description="What the key is for, as its owner named it.")
     environment: ApiKeyEnvironment = strawberry.field(description="LIVE or TEST (the secret's prefix).")
@@ -99,12 +100,13 @@ class ApiKey(LoadedNode):
 
 
 @node_type
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["id"],
     name="ServiceClient",
     description="An OAuth2 client of the platform's services and partners: it trades its client_id "
     "and secret at POST /oauth/token (client credentials) for a service token holding its scopes.",
 )
-class ServiceClient(LoadedNode):
+class ServiceClient(Entity):
     service_client_id: relay.NodeID[str]
     client_id: str = strawberry.field(description="The public OAuth2 client_id (tgc_...).")
     name: str = strawberry.field(description="Who or what the client is.")

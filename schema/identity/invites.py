@@ -16,7 +16,7 @@ from models.identity.invites import Invite as InviteRow
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
 from schema.identity.accounts import User
-from schema.nodes import LoadedNode, node_or_none, node_type, parse_uuid
+from schema.nodes import Entity, node_or_none, node_type, parse_uuid
 from services.identity.invites import InvitePreview, InviteStatus, invite_roles, invite_status, invites_by_id
 
 documented_enum(
@@ -32,8 +32,10 @@ documented_enum(
 
 
 @node_type
-@strawberry.type(name="Invite", description="An invitation of an email address to join the tenant.")
-class Invite(LoadedNode):
+@strawberry.federation.type(
+    keys=["id"], name="Invite", description="An invitation of an email address to join the tenant."
+)
+class Invite(Entity):
     invite_id: relay.NodeID[str]
     email: str = strawberry.field(description="The invited address (canonical form).")
     roles: list[Role] = strawberry.field(description="The roles the invitee gets on accepting.")

@@ -15,7 +15,7 @@ from strawberry.types import Info
 from core.scope import TenantScope
 from models.identity.accounts import AuthSession
 from schema.errors import UserError, user_errors_field
-from schema.nodes import LoadedNode, load_nodes, node_type
+from schema.nodes import Entity, load_nodes, node_type
 
 
 def device_id_field() -> str | None:
@@ -34,12 +34,13 @@ def device_name_field() -> str | None:
 
 
 @node_type
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["id"],
     name="Session",
     description="One sign-in of yours (a device or browser): refresh tokens rotate within it; "
     "revoking it signs that device out at once.",
 )
-class Session(LoadedNode):
+class Session(Entity):
     session_id: relay.NodeID[str]
     created_at: datetime = strawberry.field(description="When it was issued: the sign-in (UTC).")
     last_used_at: datetime = strawberry.field(

@@ -20,7 +20,7 @@ from models.identity import tenant_profile as models
 from models.identity.tenant_profile import DomainCheckMethod
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
-from schema.nodes import LoadedNode, load_nodes, node_type
+from schema.nodes import Entity, load_nodes, node_type
 from services.identity.domain_checks import challenge_url
 from services.identity.domains import challenge_name, challenge_value
 from services.identity.tenant_profile import BRANDING_FIELDS
@@ -82,8 +82,10 @@ class DomainChallenge:
 
 
 @node_type
-@strawberry.type(name="TenantDomain", description="A custom hostname a tenant claims for its pages.")
-class TenantDomain(LoadedNode):
+@strawberry.federation.type(
+    keys=["id"], name="TenantDomain", description="A custom hostname a tenant claims for its pages."
+)
+class TenantDomain(Entity):
     domain_id: relay.NodeID[str]
     hostname: str = strawberry.field(description="The hostname, lower case, without a trailing dot.")
     method: DomainCheckMethod = strawberry.field(description="How the tenant proves it holds the hostname.")

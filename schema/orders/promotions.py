@@ -17,7 +17,7 @@ from schema.catalog.types import Product
 from schema.enums import documented_enum
 from schema.errors import UserError, user_errors_field
 from schema.money import Money, MoneyInput
-from schema.nodes import LoadedNode, load_nodes, node_type
+from schema.nodes import Entity, load_nodes, node_type
 from services.orders.promotions import is_promotion_staff
 
 if TYPE_CHECKING:  # schema.billing builds on orders: the plan type is resolved lazily
@@ -36,11 +36,12 @@ documented_enum(
 
 
 @node_type
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["id"],
     name="PromotionCode",
     description="A promotion code of the tenant (catalog staff: MANAGER, TENANT_ADMIN).",
 )
-class PromotionCode(LoadedNode):
+class PromotionCode(Entity):
     code_id: relay.NodeID[str]
     code: str = strawberry.field(description="The code, upper-cased (buyers may type it in any case).")
     kind: PromotionKind = strawberry.field(description="A percentage or a fixed amount.")

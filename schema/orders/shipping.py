@@ -12,16 +12,17 @@ from strawberry.types import Info
 from models import shipping as models
 from schema.errors import UserError, user_errors_field
 from schema.money import BigInt, Money, MoneyInput
-from schema.nodes import LoadedNode, load_nodes, node_type
+from schema.nodes import Entity, load_nodes, node_type
 
 
 @node_type
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["id"],
     name="ShippingMethod",
     description="A way the tenant ships physical items, at a price in one currency (free from "
     "`freeOver` on). Written by catalog staff (MANAGER, TENANT_ADMIN).",
 )
-class ShippingMethod(LoadedNode):
+class ShippingMethod(Entity):
     shipping_method_id: relay.NodeID[str]
     code: str = strawberry.field(description="Unique in the tenant, upper-cased, e.g. STANDARD.")
     name: str = strawberry.field(description="What buyers read, e.g. Standard (3-5 days).")

@@ -16,7 +16,7 @@ from models.streams import ReportAction, ReportStatus, ReportTarget, StreamStatu
 from schema.enums import documented_enum
 from schema.identity.accounts import User, readable_user, user_of
 from schema.live import SharedPayload
-from schema.nodes import Entity, LoadedNode, load_nodes, node_type
+from schema.nodes import Entity, load_nodes, node_type
 from services.streams.streams import can_read_stream, is_moderator, key_for_viewer
 
 documented_enum(
@@ -161,10 +161,10 @@ class StreamStatusChangedEvent(SharedPayload):
 
 
 @node_type
-@strawberry.type(
-    name="ModerationReport", description="A report of a user, stream or comment, for moderators."
+@strawberry.federation.type(
+    keys=["id"], name="ModerationReport", description="A report of a user, stream or comment, for moderators."
 )
-class ModerationReport(LoadedNode):
+class ModerationReport(Entity):
     report_id: relay.NodeID[str]
     target_type: ReportTarget = strawberry.field(description="What is reported.")
     target_id: strawberry.ID = strawberry.field(
