@@ -1,0 +1,173 @@
+"""Gateways over tenantgraph: the Node harness of tools/federation (installed by scripts/npm-ci.sh),
+a foreign reviews subgraph, and Apollo Gateway and Hive Gateway over a running deployment of ours.
+
+``deployment`` is the tenantgraph side, a parameter: a list of (subgraph name, URL) of running
+`tenantgraph serve` processes. Each deployment of DEPLOYMENTS runs in production mode (so the
+gateways must send the gateway secret for `_service`) on the test database; nothing here assumes
+one process of ours but DEPLOYMENTS itself. A failed test shows the logs of the processes it used."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.settings import Settings
+from tests.conftest import PRODUCTION_SETTINGS, TEST_SIGNING_KEY
+from tests.federation.harness import NodeProcess, compose, install
+from tests.support.live_server import LiveServer, LiveServers, server_env
+
+SECRET = "gateway-secret-of-the-federation-tests-0123456789"
+# name -> the processes of ours: (subgraph name, extra `serve` arguments) each.
+DEPLOYMENTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "monolith": [("tenantgraph", ())],
+}
+GATEWAYS = ("apollo", "hive")
+
+
+@dataclass
+class Deployment:
+    name: str
+    servers: list[tuple[str, LiveServer]]
+
+    @property
+    def subgraphs(self) -> list[tuple[str, str]]:
+        """(subgraph name, GraphQL URL) of each process of ours."""
+        return [(name, f"{server.base_url}/graphql") for name, server in self.servers]
+
+    def describe(self) -> str:
+        return "\n\n".join(server.describe() for _, server in self.servers)
+
+
+@dataclass
+class Gateway:
+    kind: str
+    process: NodeProcess
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    @property
+    def ws_url(self) -> str:
+        return self.process.ws_url
+
+    def describe(self) -> str:
+        return self.process.describe()
+
+
+class Reviews(NodeProcess):
+    """The foreign subgraph (tools/federation/reviews.mjs)."""
+
+    async def replace(self, reviews: list[dict[str, Any]]) -> None:
+        async with httpx.AsyncClient(base_url=self.base_url) as client:
+            answer = await client.put("/reviews", json=reviews)
+        assert answer.status_code == 204, answer.text
+
+    async def seen(self) -> list[str | None]:
+        """The Authorization header of each GraphQL request it got since the last ``replace``."""
+        async with httpx.AsyncClient(base_url=self.base_url) as client:
+            found: list[str | None] = (await client.get("/seen")).json()
+        return found
+
+
+def _production_env(settings: Settings) -> dict[str, str]:
+    values = {**PRODUCTION_SETTINGS, "jwt_signing_key": TEST_SIGNING_KEY, "gateway_secret": SECRET}
+    extra = {
+        f"TENANTGRAPH_{name.upper()}": str(value).lower() if value is True else str(value)
+        for name, value in values.items()
+    }
+    return server_env(settings.database_url, settings.broadcast_url, TEST_SIGNING_KEY, **extra)
+
+
+@pytest.fixture(scope="session")
+def federation_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("federation")
+
+
+@pytest.fixture(scope="session")
+def node() -> Path:
+    return install()
+
+
+@pytest.fixture(scope="session", params=list(DEPLOYMENTS))
+async def deployment(
+    request: pytest.FixtureRequest, settings: Settings, federation_logs: Path, node: Path
+) -> AsyncIterator[Deployment]:
+    pool = LiveServers(federation_logs, _production_env(settings))
+    servers = [
+        (name, LiveServer(f"{request.param}-{name}", federation_logs, pool.env, extra_args))
+        for name, extra_args in DEPLOYMENTS[request.param]
+    ]
+    pool.servers = [server for _, server in servers]
+    try:
+        for _, server in servers:
+            server.spawn()
+        for _, server in servers:
+            await server.wait_healthy()
+        yield Deployment(request.param, servers)
+    finally:
+        await pool.stop_all()
+
+
+@pytest.fixture(scope="session")
+async def reviews(node: Path, federation_logs: Path) -> AsyncIterator[Reviews]:
+    process = Reviews("reviews", "reviews.mjs", (), federation_logs)
+    try:
+        yield await process.start()
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def supergraph(deployment: Deployment, reviews: Reviews, federation_logs: Path) -> Path:
+    """The supergraph of ours and the reviews subgraph, composed with the gateway secret."""
+    composed = compose([*deployment.subgraphs, ("reviews", reviews.url)], TENANTGRAPH_GATEWAY_SECRET=SECRET)
+    assert composed.errors == [] and composed.supergraph_sdl is not None, composed.errors
+    path = federation_logs / f"supergraph-{deployment.name}.graphql"
+    path.write_text(composed.supergraph_sdl)
+    return path
+
+
+@pytest.fixture(scope="session", params=GATEWAYS)
+async def gateway(
+    request: pytest.FixtureRequest,
+    deployment: Deployment,
+    reviews: Reviews,
+    supergraph: Path,
+    federation_logs: Path,
+) -> AsyncIterator[Gateway]:
+    name = f"{request.param}-gateway-{deployment.name}"
+    if request.param == "apollo":
+        subgraphs = [f"{n}={url}" for n, url in [*deployment.subgraphs, ("reviews", reviews.url)]]
+        process = NodeProcess(
+            name,
+            "apollo-gateway.mjs",
+            tuple(subgraphs),
+            federation_logs,
+            {"TENANTGRAPH_GATEWAY_SECRET": SECRET},
+        )
+    else:
+        process = NodeProcess(name, "hive-gateway.mjs", (str(supergraph),), federation_logs)
+    try:
+        await process.start()
+        yield Gateway(request.param, process)
+    finally:
+        process.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test shows the logs of the processes it used (servers, gateways, the subgraph)."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not report.failed:
+        return
+    for name, value in getattr(item, "funcargs", {}).items():
+        describe = getattr(value, "describe", None)
+        if isinstance(value, Deployment | Gateway | NodeProcess) and describe is not None:
+            report.sections.append((f"log of {name}", describe()))
