@@ -16,9 +16,15 @@ from typing import Any
 import httpx
 import pytest
 
+from core.permissions import Role
 from core.settings import Settings
+from models.catalog import ProductStatus
+from server.runtime import Runtime
 from tests.conftest import PRODUCTION_SETTINGS, TEST_SIGNING_KEY
 from tests.federation.harness import NodeProcess, compose, install
+from tests.orders.conftest import Shop, new_shop
+from tests.support.graphql import GraphQLClient
+from tests.support.identity import Account, Identity, global_id
 from tests.support.live_server import LiveServer, LiveServers, server_env
 
 SECRET = "gateway-secret-of-the-federation-tests-0123456789"
@@ -73,6 +79,16 @@ class Reviews(NodeProcess):
         async with httpx.AsyncClient(base_url=self.base_url) as client:
             found: list[str | None] = (await client.get("/seen")).json()
         return found
+
+
+@dataclass
+class Catalog:
+    shop: Shop
+    user: Account
+    manager: Account
+    router: str
+    switch: str
+    prototype: str
 
 
 def _production_env(settings: Settings) -> dict[str, str]:
@@ -158,6 +174,25 @@ async def gateway(
         yield Gateway(request.param, process)
     finally:
         process.stop()
+
+
+@pytest.fixture
+async def catalog(runtime: Runtime, gql: GraphQLClient, identity: Identity, reviews: Reviews) -> Catalog:
+    """A shop of three products, the partner's reviews of them: the DRAFT prototype rated best."""
+    shop = await new_shop(runtime, gql, identity)
+    router = global_id("Product", await shop.product(1000, name="Router"))
+    switch = global_id("Product", await shop.product(2500, name="Switch"))
+    prototype = global_id("Product", await shop.product(9900, name="Prototype", status=ProductStatus.DRAFT))
+    await reviews.replace(
+        [
+            {"id": "r1", "productId": router, "reviewer": "ann", "rating": 5, "comment": "Fast."},
+            {"id": "r2", "productId": router, "reviewer": "bob", "rating": 4, "comment": None},
+            {"id": "r3", "productId": switch, "reviewer": "bob", "rating": 3, "comment": "Loud."},
+            {"id": "r4", "productId": prototype, "reviewer": "ann", "rating": 5, "comment": "Promising."},
+        ]
+    )
+    user, manager = await shop.account(), await shop.account(Role.MANAGER)
+    return Catalog(shop, user, manager, router, switch, prototype)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -5,19 +5,12 @@ answers depend on who asks), and our error codes reaching the client unchanged."
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
-from core.permissions import Role
-from models.catalog import ProductStatus
-from server.runtime import Runtime
-from tests.federation.conftest import Gateway, Reviews
-from tests.orders.conftest import Shop, new_shop
-from tests.support.graphql import GraphQLClient
-from tests.support.identity import Account, Identity, global_id
+from tests.federation.conftest import Catalog, Gateway, Reviews
+from tests.support.identity import global_id
 
 PRODUCTS = (
     "{ products(orderBy: {field: NAME, direction: ASC}) { nodes { name ratingSummary { average count } } } }"
@@ -27,16 +20,6 @@ ALSO_RATED = """
     nodes { name ratingSummary { average count } alsoRated { name } } } }
 """
 TOP_RATED = "{ topRatedProducts(first: 3) { name status price { amount currency } reviewCount } }"
-
-
-@dataclass
-class Catalog:
-    shop: Shop
-    user: Account
-    manager: Account
-    router: str
-    switch: str
-    prototype: str
 
 
 async def ask(gateway: Gateway, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
@@ -51,25 +34,6 @@ async def ask(gateway: Gateway, query: str, token: str | None = None, **variable
 
 def codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
-
-
-@pytest.fixture
-async def catalog(runtime: Runtime, gql: GraphQLClient, identity: Identity, reviews: Reviews) -> Catalog:
-    """A shop of three products, the partner's reviews of them: the DRAFT prototype rated best."""
-    shop = await new_shop(runtime, gql, identity)
-    router = global_id("Product", await shop.product(1000, name="Router"))
-    switch = global_id("Product", await shop.product(2500, name="Switch"))
-    prototype = global_id("Product", await shop.product(9900, name="Prototype", status=ProductStatus.DRAFT))
-    await reviews.replace(
-        [
-            {"id": "r1", "productId": router, "reviewer": "ann", "rating": 5, "comment": "Fast."},
-            {"id": "r2", "productId": router, "reviewer": "bob", "rating": 4, "comment": None},
-            {"id": "r3", "productId": switch, "reviewer": "bob", "rating": 3, "comment": "Loud."},
-            {"id": "r4", "productId": prototype, "reviewer": "ann", "rating": 5, "comment": "Promising."},
-        ]
-    )
-    user, manager = await shop.account(), await shop.account(Role.MANAGER)
-    return Catalog(shop, user, manager, router, switch, prototype)
 
 
 async def test_ours_to_theirs_products_with_their_ratings(gateway: Gateway, catalog: Catalog) -> None:

@@ -59,3 +59,5 @@ useServer(
   sockets,
 );
 server.listen(Number(port), "127.0.0.1", () => console.log(`Hive Gateway on http://127.0.0.1:${port}/graphql`));
+// Stopped by its PID (SIGTERM): at once, open websockets and all (the runtime would wait for them).
+process.once("SIGTERM", () => process.exit(0));
