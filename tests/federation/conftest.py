@@ -49,21 +49,12 @@ class Deployment:
         return "\n\n".join(server.describe() for _, server in self.servers)
 
 
-@dataclass
-class Gateway:
-    kind: str
-    process: NodeProcess
+class Gateway(NodeProcess):
+    """A gateway process (``kind``: one of GATEWAYS) of tools/federation."""
 
-    @property
-    def url(self) -> str:
-        return self.process.url
-
-    @property
-    def ws_url(self) -> str:
-        return self.process.ws_url
-
-    def describe(self) -> str:
-        return self.process.describe()
+    def __init__(self, kind: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
 
 
 class Reviews(NodeProcess):
@@ -160,18 +151,12 @@ async def gateway(
     name = f"{request.param}-gateway-{deployment.name}"
     if request.param == "apollo":
         subgraphs = [f"{n}={url}" for n, url in [*deployment.subgraphs, ("reviews", reviews.url)]]
-        process = NodeProcess(
-            name,
-            "apollo-gateway.mjs",
-            tuple(subgraphs),
-            federation_logs,
-            {"TENANTGRAPH_GATEWAY_SECRET": SECRET},
-        )
+        env = {"TENANTGRAPH_GATEWAY_SECRET": SECRET}
+        process = Gateway("apollo", name, "apollo-gateway.mjs", tuple(subgraphs), federation_logs, env)
     else:
-        process = NodeProcess(name, "hive-gateway.mjs", (str(supergraph),), federation_logs)
+        process = Gateway("hive", name, "hive-gateway.mjs", (str(supergraph),), federation_logs)
     try:
-        await process.start()
-        yield Gateway(request.param, process)
+        yield await process.start()
     finally:
         process.stop()
 
@@ -204,5 +189,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     for name, value in getattr(item, "funcargs", {}).items():
         describe = getattr(value, "describe", None)
-        if isinstance(value, Deployment | Gateway | NodeProcess) and describe is not None:
+        if isinstance(value, Deployment | NodeProcess) and describe is not None:
             report.sections.append((f"log of {name}", describe()))

@@ -4,26 +4,19 @@ and compose.mjs's answer read."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import os
-import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
 import httpx
 
-from tests.harness.servers import _pdeathsig_prefix, free_port
-from tests.support.live_server import HOST, ROOT
+from tests.support.live_server import ROOT, LiveServer
 
 FEDERATION = ROOT / "tools" / "federation"
 NODE = FEDERATION / "node_modules" / ".bin" / "node"
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -74,88 +67,30 @@ def compose(subgraphs: list[tuple[str, str]], **env: str) -> Composition:
     return Composition(out["errors"], out["hints"], out["supergraphSdl"], out["apiSchema"])
 
 
-class NodeProcess:
-    """One script of tools/federation (``node SCRIPT PORT ARGS...``) on 127.0.0.1, log in a file."""
+class NodeProcess(LiveServer):
+    """One script of tools/federation (``node SCRIPT PORT ARGS...``) on 127.0.0.1, log in a file;
+    LiveServer's port, log, URLs and stopping by PID (SIGTERM, then SIGKILL)."""
 
     def __init__(
         self, name: str, script: str, args: tuple[str, ...], log_dir: Path, env: dict[str, str] | None = None
     ) -> None:
-        self.name = name
+        super().__init__(name, log_dir, env or {}, args)
         self.script = script
-        self.args = args
-        self.port = free_port()
-        self.log_path = log_dir / f"{name}.log"
-        self._env = _env(**(env or {}))
-        self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}/graphql"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://{HOST}:{self.port}/graphql"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
+        return f"{self.base_url}/graphql"
 
     def describe(self) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError as exc:
-            text = f"<cannot read {self.log_path}: {exc}>"
-        tail = "\n".join(text.splitlines()[-60:])
-        return (
-            f"{self.name} (node {self.script}, pid {self.pid}, port {self.port}), its last log lines:\n{tail}"
-        )
+        return f"{self.name} (node {self.script}, pid {self.pid}, port {self.port}), log:\n{self.log_tail()}"
 
-    def spawn(self) -> None:
-        with open(self.log_path, "ab") as log_file:
-            self._proc = subprocess.Popen(
-                [*_pdeathsig_prefix("SIGTERM"), str(NODE), self.script, str(self.port), *self.args],
-                cwd=FEDERATION,
-                env=self._env,
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+    def command(self) -> list[str]:
+        return [str(NODE), str(FEDERATION / self.script), str(self.port), *self.extra_args]
 
-    async def wait_ready(self, within: float = START_TIMEOUT) -> None:
-        """Until ``{ __typename }`` is answered at /graphql."""
-        deadline = time.monotonic() + within
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            while True:
-                if self._proc is None or self._proc.poll() is not None:
-                    raise RuntimeError(f"exited while starting: {self.describe()}")
-                with contextlib.suppress(httpx.TransportError):
-                    answer = await client.post(self.url, json={"query": "{ __typename }"})
-                    if answer.status_code == 200:
-                        return
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"not ready within {within:.0f}s: {self.describe()}")
-                await asyncio.sleep(0.1)
+    async def answers(self, client: httpx.AsyncClient) -> bool:
+        return (await client.post(self.url, json={"query": "{ __typename }"})).status_code == 200
 
     async def start(self) -> Self:
         self.spawn()
-        await self.wait_ready()
+        await self.wait_healthy()
         return self
-
-    def stop(self) -> None:
-        """SIGTERM to its PID and wait; SIGKILL when it does not exit in time."""
-        proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            proc.wait(timeout=STOP_TIMEOUT)
