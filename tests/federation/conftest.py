@@ -4,7 +4,8 @@ a foreign reviews subgraph, and Apollo Gateway and Hive Gateway over a running d
 ``deployment`` is the tenantgraph side, a parameter: a list of (subgraph name, URL) of running
 `tenantgraph serve` processes. Each deployment of DEPLOYMENTS runs in production mode (so the
 gateways must send the gateway secret for `_service`) on the test database; nothing here assumes
-one process of ours but DEPLOYMENTS itself. A failed test shows the logs of the processes it used."""
+one process of ours but DEPLOYMENTS itself. Every process lives for this package only (stopped by
+its PID when its last test ends); a failed test shows the logs of the processes it used."""
 
 from __future__ import annotations
 
@@ -91,17 +92,17 @@ def _production_env(settings: Settings) -> dict[str, str]:
     return server_env(settings.database_url, settings.broadcast_url, TEST_SIGNING_KEY, **extra)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def federation_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("federation")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def node() -> Path:
     return install()
 
 
-@pytest.fixture(scope="session", params=list(DEPLOYMENTS))
+@pytest.fixture(scope="package", params=list(DEPLOYMENTS))
 async def deployment(
     request: pytest.FixtureRequest, settings: Settings, federation_logs: Path, node: Path
 ) -> AsyncIterator[Deployment]:
@@ -121,7 +122,7 @@ async def deployment(
         await pool.stop_all()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def reviews(node: Path, federation_logs: Path) -> AsyncIterator[Reviews]:
     process = Reviews("reviews", "reviews.mjs", (), federation_logs)
     try:
@@ -130,7 +131,7 @@ async def reviews(node: Path, federation_logs: Path) -> AsyncIterator[Reviews]:
         process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def supergraph(deployment: Deployment, reviews: Reviews, federation_logs: Path) -> Path:
     """The supergraph of ours and the reviews subgraph, composed with the gateway secret."""
     composed = compose([*deployment.subgraphs, ("reviews", reviews.url)], TENANTGRAPH_GATEWAY_SECRET=SECRET)
@@ -140,7 +141,7 @@ def supergraph(deployment: Deployment, reviews: Reviews, federation_logs: Path) 
     return path
 
 
-@pytest.fixture(scope="session", params=GATEWAYS)
+@pytest.fixture(scope="package", params=GATEWAYS)
 async def gateway(
     request: pytest.FixtureRequest,
     deployment: Deployment,
