@@ -31,6 +31,7 @@ from resolvers.catalog.mutations import CatalogMutation
 from resolvers.catalog.queries import CatalogQuery
 from resolvers.dns.mutations import DnsMutation
 from resolvers.dns.queries import DnsQuery
+from resolvers.error_codes import ErrorCodeQuery
 from resolvers.federation import FederationQuery
 from resolvers.identity.accounts import IdentityMutation, IdentityQuery, IdentitySubscription
 from resolvers.identity.api_keys import ApiKeyMutation, ApiKeyQuery
@@ -110,6 +111,7 @@ QUERIES: tuple[type, ...] = (
     TicketQuery,
     NotificationQuery,
     NotificationTemplateQuery,
+    ErrorCodeQuery,
 )
 MUTATIONS: tuple[type, ...] = (
     SignInMutation,

@@ -149,8 +149,11 @@ def _display_name(full_name: str) -> str:
 )
 class Review(Entity):
     review_id: relay.NodeID[str]
-    rating: int = strawberry.field(description="1 (worst) to 5 (best).")
-    comment: str | None = strawberry.field(description="The buyer's words; null for a rating alone.")
+    # Shareable: a partner's reviews subgraph may define reviews too (tests/federation).
+    rating: int = strawberry.federation.field(shareable=True, description="1 (worst) to 5 (best).")
+    comment: str | None = strawberry.federation.field(
+        shareable=True, description="The buyer's words; null for a rating alone."
+    )
     created_at: datetime = strawberry.field(description="When it was created (UTC).")
     updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
     product_uuid: strawberry.Private[uuid.UUID]

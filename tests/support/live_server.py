@@ -97,6 +97,20 @@ class LiveServer:
             f"server {self.name} (pid {self.pid}, port {self.port}), its last log lines:\n{self.log_tail()}"
         )
 
+    def command(self) -> list[str]:
+        """What the process runs (in ``ROOT``); the log gets its output."""
+        return [
+            _python(),
+            "-m",
+            "server",
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            *self.extra_args,
+        ]
+
     def spawn(self) -> None:
         """Start the process (call from the main thread: the parent-death signal is tied to it)."""
         if self._proc is not None:
@@ -106,18 +120,7 @@ class LiveServer:
         # Kept open for the process's lifetime by the child; our copy is closed right away.
         with open(self.log_path, "ab") as log_file:
             self._proc = subprocess.Popen(
-                [
-                    *_pdeathsig_prefix("SIGTERM"),
-                    _python(),
-                    "-m",
-                    "server",
-                    "serve",
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(self.port),
-                    *self.extra_args,
-                ],
+                [*_pdeathsig_prefix("SIGTERM"), *self.command()],
                 cwd=str(ROOT),
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -125,6 +128,11 @@ class LiveServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    async def answers(self, client: httpx.AsyncClient) -> bool:
+        """Whether the started process serves (``wait_healthy`` asks until it does)."""
+        response = await client.get("/health")
+        return response.status_code == 200 and response.json() == {"status": "ok"}
 
     async def wait_healthy(self, within: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + within
@@ -135,8 +143,7 @@ class LiveServer:
                 if code is not None:
                     raise RuntimeError(f"exited with code {code} while starting: {self.describe()}")
                 with contextlib.suppress(httpx.TransportError):
-                    response = await client.get("/health")
-                    if response.status_code == 200 and response.json() == {"status": "ok"}:
+                    if await self.answers(client):
                         return
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"no healthy /health within {within:.0f}s: {self.describe()}")

@@ -3,7 +3,9 @@
 //
 //     node compose.mjs NAME=URL_OR_FILE [NAME=URL_OR_FILE ...]
 //
-// A URL is asked for `_service { sdl }` (with $AUTHORIZATION as the Authorization header, if set);
+// A URL is asked for `_service { sdl }` (with $AUTHORIZATION as the Authorization header and
+// $TENANTGRAPH_GATEWAY_SECRET as X-Gateway-Secret, each if set: a production tenantgraph answers
+// `_service` only to its gateway secret or a platform admin);
 // a file holds the SDL itself.
 import { readFile } from "node:fs/promises";
 import { composeServices } from "@apollo/composition";
@@ -13,6 +15,7 @@ async function sdlOf(source) {
   if (!/^https?:\/\//.test(source)) return readFile(source, "utf8");
   const headers = { "content-type": "application/json" };
   if (process.env.AUTHORIZATION) headers.authorization = process.env.AUTHORIZATION;
+  if (process.env.TENANTGRAPH_GATEWAY_SECRET) headers["x-gateway-secret"] = process.env.TENANTGRAPH_GATEWAY_SECRET;
   const answer = await fetch(source, {
     method: "POST",
     headers,
