@@ -86,10 +86,10 @@ class _Walk:
     """The types a group's subgraph needs, from its root fields and owned entities."""
 
     def __init__(
-        self, definitions: Mapping[str, DefinitionNode], entities: Mapping[str, SubgraphName], plan: GroupPlan
+        self, definitions: Mapping[str, DefinitionNode], owners: Mapping[str, SubgraphName], plan: GroupPlan
     ) -> None:
         self.definitions = definitions
-        self.owners = entities
+        self.owners = owners
         self.plan = plan
 
     def fields_of(self, name: str) -> frozenset[str] | None:
@@ -270,11 +270,13 @@ def _schema_definition(definition: SchemaDefinitionNode, plan: GroupPlan) -> Sch
 
 
 def _interface(definition: InterfaceTypeDefinitionNode) -> InterfaceTypeDefinitionNode:
+    """Node, an entity interface (Federation 2.3) in NODE_GROUP's subgraph."""
+    key = KEY if definition.name.value == NODE else ()
     return InterfaceTypeDefinitionNode(
         description=definition.description,
         name=definition.name,
         interfaces=definition.interfaces,
-        directives=(*KEY, *(definition.directives or ())),
+        directives=(*key, *(definition.directives or ())),
         fields=definition.fields,
     )
 

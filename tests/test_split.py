@@ -17,12 +17,25 @@ from graphql import ObjectTypeDefinitionNode, parse
 
 from core.permissions import Role
 from core.settings import Settings
+from realtime.stream import channel_name
 from resolvers.federation import FederationQuery
+from server.runtime import Runtime
+from services.tickets.states import TICKET_CHANGED
 from subgraph.build import MUTATIONS, QUERIES, SUBSCRIPTIONS, build_schema
-from subgraph.groups import ALL, GROUPS, ROOTS, WORKER_GROUPS, runs_worker
+from subgraph.groups import (
+    ALL,
+    BILLING_JOBS,
+    DATA_EXPORTS,
+    GROUPS,
+    PROVISIONING,
+    ROOTS,
+    WEB_PUSH,
+    WORKER_GROUPS,
+    runs_worker,
+)
 from tests.conftest import TEST_SIGNING_KEY
 from tests.support.identity import Identity, global_id
-from tests.support.live_server import LiveServer, server_env
+from tests.support.live_server import LiveServer, TransportWsClient, server_env, wait_listening
 from tests.support.split import start_split, stop_split
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,11 +125,12 @@ async def split(
 ) -> AsyncIterator[dict[str, LiveServer]]:
     env = server_env(settings.database_url, settings.broadcast_url, TEST_SIGNING_KEY)
     log_dir = tmp_path_factory.mktemp("split-logs")
-    servers = await start_split(log_dir, env)
+    # `serve --subgraph all` beside them, starting meanwhile.
     monolith = LiveServer("split-all", log_dir, env, extra_args=("--subgraph", ALL))
-    servers_and_all = {**servers, ALL: monolith}
+    monolith.spawn()
+    servers_and_all = {ALL: monolith}
     try:
-        monolith.spawn()
+        servers_and_all |= await start_split(log_dir, env)
         await monolith.wait_healthy()
         yield servers_and_all
     finally:
@@ -266,3 +280,66 @@ def test_subscriptions_are_per_group(sdl_files: dict[str, Path]) -> None:
     assert set().union(*by_group.values()) == every
     assert sum(len(fields) for fields in by_group.values()) == len(every)
     assert "orderStatusChanged" in by_group["commerce"] and "ticketUpdated" in by_group["support"]
+
+
+async def test_each_group_runs_its_own_workers(settings: Settings) -> None:
+    def running(runtime: Runtime) -> dict[str, bool]:
+        return {
+            DATA_EXPORTS: runtime.data_exports.running,
+            BILLING_JOBS: runtime.billing_jobs.running,
+            PROVISIONING: all(worker.running for worker in runtime.provisioning_workers),
+            WEB_PUSH: runtime.push_worker.running,
+        }
+
+    for group in (ALL, *GROUPS):
+        # The shared settings' provisioning workers never poll, and so never start: these do.
+        runtime = Runtime.create(
+            settings.model_copy(update={"subgraph": group, "provisioning_poll_seconds": 60})
+        )
+        await runtime.start()
+        try:
+            seen = running(runtime)
+            assert runtime.dispatcher.running, group
+        finally:
+            await runtime.stop()
+        assert seen == {worker: runs_worker(group, worker) for worker in seen}, group
+
+
+CREATE_TICKET = """
+mutation($input: CreateTicketInput!) { createTicket(input: $input) { ticket { id } userErrors { code } } }
+"""
+SET_STATUS = """
+mutation($input: SetTicketStatusInput!) { setTicketStatus(input: $input) { userErrors { code } } }
+"""
+UPDATED = "subscription($id: ID!) { ticketUpdated(ticketId: $id) { change status ticket { id } } }"
+
+
+async def test_subscriptions_run_in_their_group_only(
+    split: dict[str, LiveServer], identity: Identity, settings: Settings
+) -> None:
+    admin = await identity.account("acme", Role.TENANT_ADMIN)
+    created = await _post(
+        split["support"],
+        CREATE_TICKET,
+        {"input": {"subject": "Split desk", "description": "Is it split?"}},
+        token=admin.token,
+    )
+    ticket_id = created["data"]["createTicket"]["ticket"]["id"]
+    elsewhere = await TransportWsClient.connected(split["identity"].ws_url, admin.token)
+    live = await TransportWsClient.connected(split["support"].ws_url, admin.token)
+    try:
+        await elsewhere.subscribe(UPDATED, {"id": ticket_id})
+        refused = await elsewhere.receive()
+        assert refused["type"] == "error" and "Cannot query field" in refused["payload"][0]["message"]
+
+        await live.subscribe(UPDATED, {"id": ticket_id})
+        await wait_listening(settings.broadcast_url, channel_name(TICKET_CHANGED, admin.tenant_id))
+        changed = await _post(
+            split["support"], SET_STATUS, {"input": {"id": ticket_id, "status": "PENDING"}}, token=admin.token
+        )
+        assert changed["data"]["setTicketStatus"]["userErrors"] == [], changed
+        update = (await live.next_data("1", 10.0))["ticketUpdated"]
+        assert update == {"change": "STATUS", "status": "PENDING", "ticket": {"id": ticket_id}}
+    finally:
+        await elsewhere.close()
+        await live.close()
