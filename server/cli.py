@@ -53,8 +53,8 @@ def migrate(settings: Settings) -> None:
     upgrade_to_head(settings.database_url)
 
 
-def export_schema(settings: Settings, output: str) -> None:
-    sdl = build_schema(settings).as_str() + "\n"
+def export_schema(settings: Settings, output: str, subgraph: SubgraphName = ALL) -> None:
+    sdl = build_schema(settings, group=subgraph).as_str() + "\n"
     if output == STDOUT:
         sys.stdout.write(sdl)
         return
@@ -222,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument(
         "--output", default=str(ROOT / "schema.graphql"), help="a file, or - for standard output"
     )
+    export.add_argument(
+        "--subgraph",
+        choices=(ALL, *GROUPS),
+        default=ALL,
+        help=f"{ALL} (default: the whole schema) or one group's subgraph SDL of the split deployment",
+    )
     admin = commands.add_parser("create-admin", help="create a platform administrator")
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", default="Platform Admin")
@@ -261,7 +267,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         case "seed-demo":
             seed_demo(settings)
         case "export-schema":
-            export_schema(settings, args.output)
+            export_schema(settings, args.output, args.subgraph)
         case "create-admin":
             create_admin(settings, args.email, args.name, args.password)
 

@@ -21,7 +21,7 @@ from strawberry.federation.schema_directives import Key
 from strawberry.schema.name_converter import NameConverter
 
 from core.settings import SubgraphName
-from subgraph.groups import ROOTS, module_group
+from subgraph.groups import NODE_GROUP, ROOTS, module_group
 from subgraph.split import ENTITY_UNION, NODE, ROOT_TYPES, GroupPlan, group_sdl, plan_groups
 
 DEFINITION: Final = "strawberry-definition"
@@ -44,11 +44,12 @@ def _homes(schema: GraphQLSchema) -> tuple[dict[str, SubgraphName], dict[str, Su
     owners: dict[str, SubgraphName] = {}
     homes: dict[str, SubgraphName] = {}
     for name, graphql_type in schema.type_map.items():
-        if (group := module_group(_module(graphql_type))) is None:
-            continue
-        homes[name] = group
+        group = module_group(_module(graphql_type))
         if isinstance(graphql_type, GraphQLObjectType) and _is_entity(graphql_type):
-            owners[name] = group
+            # An entity of a shared module (none today) is the node group's.
+            owners[name] = group or NODE_GROUP
+        if group is not None:
+            homes[name] = group
     return owners, homes
 
 

@@ -19,6 +19,7 @@ from core.permissions import Role
 from core.settings import Settings
 from realtime.stream import channel_name
 from resolvers.federation import FederationQuery
+from server.cli import main
 from server.runtime import Runtime
 from services.tickets.states import TICKET_CHANGED
 from subgraph.build import MUTATIONS, QUERIES, SUBSCRIPTIONS, build_schema
@@ -343,3 +344,9 @@ async def test_subscriptions_run_in_their_group_only(
     finally:
         await elsewhere.close()
         await live.close()
+
+
+def test_export_schema_writes_a_groups_sdl(sdl_files: dict[str, Path], tmp_path: Path) -> None:
+    output = tmp_path / "commerce.graphql"
+    assert main(["export-schema", "--subgraph", "commerce", "--output", str(output)]) == 0
+    assert output.read_text() == sdl_files["commerce"].read_text() + "\n"
