@@ -227,9 +227,8 @@ class Subgraph(strawberry.federation.Schema):
     def _serve_only(self, group: SubgraphName) -> None:
         """One domain group of the monolith (subgraph/groups.py), the same resolvers and extensions."""
         kinds = {"Query": QUERIES, "Mutation": MUTATIONS, "Subscription": SUBSCRIPTIONS}
-        plan, self.group_sdl = plan_split(self._schema, super().as_str(), kinds, self.config.name_converter)[
-            group
-        ]
+        plans = plan_split(self._schema, super().as_str(), kinds, self.config.name_converter)
+        plan, self.group_sdl = plans[group]
         self.group_entities = frozenset(plan.entities)
         self._schema = split_execution_schema(self._schema, plan)
         self._schema._strawberry_schema = self  # type: ignore[attr-defined]
