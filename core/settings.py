@@ -21,6 +21,10 @@ class ConfigurationError(RuntimeError):
     """The server refuses to start with these settings."""
 
 
+# The whole schema ("all") or one domain group of the split deployment (subgraph/groups.py).
+SubgraphName = Literal["all", "identity", "commerce", "operations", "support"]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TENANTGRAPH_", env_file=None, extra="ignore")
 
@@ -273,6 +277,9 @@ class Settings(BaseSettings):
 
     # `tenantgraph serve` listens here unless --host / --port say otherwise.
     host: str = "127.0.0.1"
+    # What `tenantgraph serve` serves (--subgraph): the whole schema, or one domain group of a split
+    # deployment (subgraph/groups.py), with that group's background workers.
+    subgraph: SubgraphName = "all"
     port: int = Field(default=8000, ge=1, le=65535)
     # Readiness is "degraded" (still 200) when an outbox event or (with SMTP) a queued mail has
     # waited longer than this, or when less disk is free than this.

@@ -8,7 +8,6 @@ import hmac
 from functools import cache
 
 import strawberry
-from strawberry.printer import print_schema
 from strawberry.schema.base import BaseSchema
 from strawberry.types import Info
 
@@ -25,7 +24,8 @@ class Service:
 
 @cache
 def _sdl(schema: BaseSchema) -> str:
-    return print_schema(schema)
+    # as_str: the monolith's SDL, or a split subgraph's own (subgraph/build.py).
+    return schema.as_str()
 
 
 def _may_read_sdl(info: Info) -> bool:

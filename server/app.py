@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         observers.append(tracing.extension())
         tracing.instrument(runtime.db)
     tenant_origins = TenantOrigins(runtime.db, settings.tenant_origins_refresh_seconds)
-    graphql = GraphQLEndpoint(build_schema(settings, observers, runtime.maintenance), runtime, tenant_origins)
+    schema = build_schema(settings, observers, runtime.maintenance, group=settings.subgraph)
+    graphql = GraphQLEndpoint(schema, runtime, tenant_origins)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

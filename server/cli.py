@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 import demo
-from core.settings import ConfigurationError, Settings
+from core.settings import ConfigurationError, Settings, SubgraphName
 from demo.api_keys import DEMO_API_KEY, DEMO_API_KEY_OWNER, DEMO_API_KEY_SCOPES
 from demo.mfa import DEMO_MFA_EMAIL, DEMO_MFA_SECRET
 from models.db import Database
@@ -32,6 +33,7 @@ from services.identity.bootstrap import create_platform_admin
 from services.identity.passwords import password_problem
 from services.provisioning.provider import create_provider
 from subgraph.build import build_schema
+from subgraph.groups import ALL, GROUPS, WORKER_GROUPS
 
 Result = TypeVar("Result")
 
@@ -51,8 +53,8 @@ def migrate(settings: Settings) -> None:
     upgrade_to_head(settings.database_url)
 
 
-def export_schema(settings: Settings, output: str) -> None:
-    sdl = build_schema(settings).as_str() + "\n"
+def export_schema(settings: Settings, output: str, subgraph: SubgraphName = ALL) -> None:
+    sdl = build_schema(settings, group=subgraph).as_str() + "\n"
     if output == STDOUT:
         sys.stdout.write(sdl)
         return
@@ -144,7 +146,22 @@ def _database_failure(error: Exception) -> str:
     )
 
 
-def serve(settings: Settings, host: str, port: int, workers: int) -> int:
+SUBGRAPH_HELP = (
+    f"what to serve: {ALL} (default TENANTGRAPH_SUBGRAPH, else {ALL}: the whole schema) or one domain "
+    f"group of the split deployment as a federation subgraph of its own: {', '.join(GROUPS)}; "
+    "compose the four behind a gateway. Background workers run in one group's processes each ("
+    + ", ".join(f"{worker}: {group}" for worker, group in WORKER_GROUPS.items())
+    + "); the outbox dispatcher runs in every process"
+)
+
+
+def serve(
+    settings: Settings, host: str, port: int, workers: int, subgraph: SubgraphName | None = None
+) -> int:
+    if subgraph is not None:
+        settings = settings.model_copy(update={"subgraph": subgraph})
+        # uvicorn's workers build their apps from the environment.
+        os.environ["TENANTGRAPH_SUBGRAPH"] = subgraph
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -197,12 +214,19 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument(
         "--workers", type=_positive, default=1, help="server processes sharing the port (default 1)"
     )
+    serve_cmd.add_argument("--subgraph", choices=(ALL, *GROUPS), help=SUBGRAPH_HELP)
     commands.add_parser("worker", help="run a provisioning worker (also inside every server by default)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("seed-demo", help="load demo tenants and accounts (idempotent)")
     export = commands.add_parser("export-schema", help="write the SDL to schema.graphql")
     export.add_argument(
         "--output", default=str(ROOT / "schema.graphql"), help="a file, or - for standard output"
+    )
+    export.add_argument(
+        "--subgraph",
+        choices=(ALL, *GROUPS),
+        default=ALL,
+        help=f"{ALL} (default: the whole schema) or one group's subgraph SDL of the split deployment",
     )
     admin = commands.add_parser("create-admin", help="create a platform administrator")
     admin.add_argument("--email", required=True)
@@ -220,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tenantgraph: {_setting_problems(error)}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        return serve(settings, args.host or settings.host, args.port or settings.port, args.workers)
+        host, port = args.host or settings.host, args.port or settings.port
+        return serve(settings, host, port, args.workers, args.subgraph)
     try:
         _run(args, settings)
     except CommandFailed as failure:
@@ -242,7 +267,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         case "seed-demo":
             seed_demo(settings)
         case "export-schema":
-            export_schema(settings, args.output)
+            export_schema(settings, args.output, args.subgraph)
         case "create-admin":
             create_admin(settings, args.email, args.name, args.password)
 

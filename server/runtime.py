@@ -34,6 +34,7 @@ from services.platform.maintenance import MaintenanceGate
 from services.provisioning.provider import CloudProvider, create_provider
 from services.provisioning.worker import ProvisioningWorker
 from services.ratelimit import RateLimiter, create_rate_limiter
+from subgraph.groups import BILLING_JOBS, DATA_EXPORTS, MAIL, PROVISIONING, WEB_PUSH, runs_worker
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,11 @@ class Runtime:
             ),
         )
 
+    def runs(self, worker: str) -> bool:
+        """Whether this process runs ``worker``: every one in the monolith, in a split deployment
+        those of its group (subgraph/groups.py:WORKER_GROUPS)."""
+        return runs_worker(self.settings.subgraph, worker)
+
     async def start(self) -> None:
         await self.migrations.warn_if_pending()
         await self.broadcast.connect()
@@ -157,14 +163,17 @@ class Runtime:
         await self.maintenance.start()
         self.dispatcher.attach_gap_filler()
         self.dispatcher.start()
-        if self.mail_sender is not None:
+        if self.mail_sender is not None and self.runs(MAIL):
             self.mail_sender.start()
         self.billing_jobs.on_events = self.dispatcher.wake
-        self.billing_jobs.start()
+        if self.runs(BILLING_JOBS):
+            self.billing_jobs.start()
         self.api_keys.usage.start()
-        self.data_exports.start()
-        self.push_worker.start()
-        if self.settings.provisioning_worker_in_server:
+        if self.runs(DATA_EXPORTS):
+            self.data_exports.start()
+        if self.runs(WEB_PUSH):
+            self.push_worker.start()
+        if self.settings.provisioning_worker_in_server and self.runs(PROVISIONING):
             for worker in self.provisioning_workers:
                 worker.on_events = self.dispatcher.wake
                 worker.start()

@@ -20,7 +20,7 @@ from strawberry.types import ExecutionContext, ExecutionResult, Info
 from strawberry.types.execution import PreExecutionError
 
 from core.errors import BadUserInput
-from core.settings import Settings
+from core.settings import Settings, SubgraphName
 from resolvers.audit import AuditMutation, AuditQuery
 from resolvers.billing.disputes import DisputeMutation, DisputeQuery
 from resolvers.billing.gateways import GatewayMutation
@@ -70,10 +70,12 @@ from schema.money import SCALARS
 from schema.nodes import NODE_TYPES, Entity
 from services.platform.maintenance import MaintenanceGate
 from subgraph.cost import QueryCost
+from subgraph.groups import ALL
 from subgraph.lengths import limit_string_inputs
 from subgraph.limits import CACHE_SIZE, BoundedValidation, CachedParse, Limits, ValidationResults, refusal
 from subgraph.live import EventSharingExecutor
 from subgraph.maintenance import MaintenanceCheck
+from subgraph.split_schema import plan_split, split_execution_schema
 from subgraph.strings import CleanStrings
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
@@ -194,12 +196,33 @@ async def _refused(error: GraphQLError) -> AsyncGenerator[PreExecutionError, Non
 
 
 class Subgraph(strawberry.federation.Schema):
-    def __init__(self, *args: Any, max_entities: int, limits: Limits, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, max_entities: int, limits: Limits, group: SubgraphName = ALL, **kwargs: Any
+    ) -> None:
         self.max_entities = max_entities
         self.limits = limits
+        self.group = group
+        # A split subgraph's own SDL and the entities its `_entities` resolves (None: the monolith).
+        self.group_sdl: str | None = None
+        self.group_entities: frozenset[str] | None = None
         super().__init__(*args, **kwargs)
         limit_string_inputs(self._schema)
         describe_access(self._schema)
+        if group != ALL:
+            self._serve_only(group)
+
+    def _serve_only(self, group: SubgraphName) -> None:
+        """One domain group of the monolith (subgraph/groups.py), the same resolvers and extensions."""
+        kinds = {"Query": QUERIES, "Mutation": MUTATIONS, "Subscription": SUBSCRIPTIONS}
+        plans = plan_split(self._schema, super().as_str(), kinds, self.config.name_converter)
+        plan, self.group_sdl = plans[group]
+        self.group_entities = frozenset(plan.entities)
+        self._schema = split_execution_schema(self._schema, plan)
+        self._schema._strawberry_schema = self  # type: ignore[attr-defined]
+
+    def as_str(self) -> str:
+        """The SDL (`_service { sdl }`): the monolith's, or the split subgraph's own."""
+        return self.group_sdl if self.group_sdl is not None else super().as_str()
 
     # A document too long or that does not parse is answered before any extension runs, over
     # HTTP and over websockets (which stream); one that parses is in the cache CachedParse reads.
@@ -221,6 +244,10 @@ class Subgraph(strawberry.federation.Schema):
         context.entities_requested = so_far + len(representations)
         if context.entities_requested > self.max_entities:
             raise BadUserInput(f"At most {self.max_entities} entity representations per request.")
+        if self.group_entities is not None:
+            foreign = sorted({str(r.get("__typename")) for r in representations} - self.group_entities)  # type: ignore[attr-defined]
+            if foreign:
+                raise BadUserInput(f"Not an entity of the {self.group} subgraph: {', '.join(foreign)}.")
         return super().entities_resolver(info, representations)
 
     def process_errors(
@@ -235,9 +262,11 @@ def build_schema(
     settings: Settings,
     observers: Sequence[Callable[[], SchemaExtension]] = (),
     maintenance: MaintenanceGate | None = None,
+    group: SubgraphName = ALL,
 ) -> strawberry.federation.Schema:
     """``observers`` (metrics, tracing) run first, so that they end last, after ErrorPolicy;
-    with a ``maintenance`` gate, operations are refused while maintenance mode is on."""
+    with a ``maintenance`` gate, operations are refused while maintenance mode is on; a ``group``
+    but "all" serves that domain group of the split deployment only (subgraph/groups.py)."""
     # The validation rules are made once: limiter extensions built per request would each create
     # new rule classes, and the validation cache (keyed by text and rules) would never hit.
     rules = DisableIntrospection().validation_rules if settings.production else []
@@ -276,6 +305,7 @@ def build_schema(
         federation_version=FEDERATION_VERSION,
         max_entities=settings.max_entities,
         limits=limits,
+        group=group,
         config=StrawberryConfig(
             disable_field_suggestions=settings.production,
             scalar_map=SCALARS,

@@ -1,0 +1,126 @@
+"""The executable side of a split subgraph (subgraph/split.py plans it): the monolith's graphql-core
+schema with only the group's root fields and entities, the same field objects and resolvers, so
+that every extension (limits, cost, audit, error policy, maintenance) runs as in the monolith."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+from graphql import (
+    GraphQLField,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    parse,
+)
+from strawberry.federation.schema_directives import Key
+from strawberry.schema.name_converter import NameConverter
+
+from core.settings import SubgraphName
+from subgraph.groups import NODE_GROUP, ROOTS, module_group
+from subgraph.split import ENTITY_UNION, NODE, ROOT_TYPES, GroupPlan, group_sdl, plan_groups
+
+DEFINITION: Final = "strawberry-definition"
+
+
+def _module(graphql_type: GraphQLNamedType) -> str:
+    definition = (graphql_type.extensions or {}).get(DEFINITION)
+    origin = getattr(definition, "origin", None) or getattr(definition, "wrapped_cls", None)
+    return str(getattr(origin, "__module__", ""))
+
+
+def _is_entity(graphql_type: GraphQLObjectType) -> bool:
+    definition = (graphql_type.extensions or {}).get(DEFINITION)
+    keyed = any(isinstance(d, Key) for d in getattr(definition, "directives", None) or ())
+    return keyed or any(i.name == NODE for i in graphql_type.interfaces)
+
+
+def _homes(schema: GraphQLSchema) -> tuple[dict[str, SubgraphName], dict[str, SubgraphName]]:
+    """The owners of entities and Node types, and the home groups of all types, by module."""
+    owners: dict[str, SubgraphName] = {}
+    homes: dict[str, SubgraphName] = {}
+    for name, graphql_type in schema.type_map.items():
+        group = module_group(_module(graphql_type))
+        if isinstance(graphql_type, GraphQLObjectType) and _is_entity(graphql_type):
+            # An entity of a shared module (none today) is the node group's.
+            owners[name] = group or NODE_GROUP
+        if group is not None:
+            homes[name] = group
+    return owners, homes
+
+
+def group_roots(
+    kinds: Mapping[str, Iterable[type]], name_converter: NameConverter
+) -> dict[SubgraphName, dict[str, frozenset[str]]]:
+    """The root field names of each group: ``kinds`` gives the root classes of Query, Mutation and
+    Subscription (subgraph/build.py's QUERIES, MUTATIONS, SUBSCRIPTIONS)."""
+    kind_of = {cls: kind for kind, classes in kinds.items() for cls in classes}
+    roots: dict[SubgraphName, dict[str, frozenset[str]]] = {}
+    for group, classes in ROOTS.items():
+        names: dict[str, set[str]] = {kind: set() for kind in ROOT_TYPES}
+        for cls in classes:
+            fields = cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
+            names[kind_of[cls]].update(name_converter.from_field(f) for f in fields)
+        roots[group] = {kind: frozenset(found) for kind, found in names.items()}
+    return roots
+
+
+def plan_split(
+    schema: GraphQLSchema, sdl: str, kinds: Mapping[str, Iterable[type]], name_converter: NameConverter
+) -> dict[SubgraphName, tuple[GroupPlan, str]]:
+    """Each group's plan and subgraph SDL, from the monolith's schema and SDL."""
+    owners, homes = _homes(schema)
+    document = parse(sdl)
+    plans = plan_groups(document, group_roots(kinds, name_converter), owners, homes)
+    return {group: (plan, group_sdl(document, plan)) for group, plan in plans.items()}
+
+
+def _root(full: GraphQLObjectType | None, names: frozenset[str]) -> GraphQLObjectType | None:
+    if full is None or not names:
+        return None
+    return GraphQLObjectType(
+        full.name,
+        {name: one for name, one in full.fields.items() if name in names},
+        description=full.description,
+        extensions=full.extensions,
+    )
+
+
+def split_execution_schema(full: GraphQLSchema, plan: GroupPlan) -> GraphQLSchema:
+    """``full`` with only the group's root fields and, in `_entities`, its entities."""
+    query = _root(full.query_type, plan.types["Query"] or frozenset())
+    if query is None or full.query_type is None:
+        raise ValueError(f"the {plan.group} subgraph has no Query")
+    everything = full.type_map[ENTITY_UNION]
+    if not isinstance(everything, GraphQLUnionType):
+        raise TypeError(f"{ENTITY_UNION} is not a union")
+    union = GraphQLUnionType(
+        ENTITY_UNION,
+        [t for name in sorted(plan.entities) if isinstance(t := full.type_map[name], GraphQLObjectType)],
+        resolve_type=everything.resolve_type,
+        description=everything.description,
+        extensions=everything.extensions,
+    )
+    entities = full.query_type.fields["_entities"]
+    query.fields["_entities"] = GraphQLField(
+        GraphQLNonNull(GraphQLList(union)),
+        args=entities.args,
+        resolve=entities.resolve,
+        description=entities.description,
+        extensions=entities.extensions,
+    )
+    named = {"Query", "Mutation", "Subscription", ENTITY_UNION}
+    return GraphQLSchema(
+        query=query,
+        mutation=_root(full.mutation_type, plan.roots["Mutation"]),
+        subscription=_root(full.subscription_type, plan.roots["Subscription"]),
+        types=[
+            full.type_map[name] for name in sorted(plan.types) if name in full.type_map and name not in named
+        ],
+        directives=full.directives,
+        extensions=full.extensions,
+    )
