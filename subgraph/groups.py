@@ -22,6 +22,7 @@ from resolvers.catalog.mutations import CatalogMutation
 from resolvers.catalog.queries import CatalogQuery
 from resolvers.dns.mutations import DnsMutation
 from resolvers.dns.queries import DnsQuery
+from resolvers.error_codes import ErrorCodeQuery
 from resolvers.identity.accounts import IdentityMutation, IdentityQuery, IdentitySubscription
 from resolvers.identity.api_keys import ApiKeyMutation, ApiKeyQuery
 from resolvers.identity.impersonation import ImpersonationMutation
@@ -64,6 +65,8 @@ ROOTS: Final[dict[SubgraphName, tuple[type, ...]]] = {
     IDENTITY: (
         # `node`/`nodes` and the entity interface Node live here (subgraph/split.py).
         NodeQuery,
+        # `errorCodes` uses every error-code enum: they are identity's, so no other group has them unused.
+        ErrorCodeQuery,
         AuditQuery,
         AuditMutation,
         IdentityQuery,

@@ -21,6 +21,7 @@ from core.permissions import Role
 from core.settings import Settings
 from models.catalog import ProductStatus
 from server.runtime import Runtime
+from subgraph.groups import GROUPS
 from tests.conftest import PRODUCTION_SETTINGS, TEST_SIGNING_KEY
 from tests.federation.harness import NodeProcess, compose, install
 from tests.orders.conftest import Shop, new_shop
@@ -32,6 +33,7 @@ SECRET = "gateway-secret-of-the-federation-tests-0123456789"
 # name -> the processes of ours: (subgraph name, extra `serve` arguments) each.
 DEPLOYMENTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "monolith": [("tenantgraph", ())],
+    "split": [(group, ("--subgraph", group)) for group in GROUPS],
 }
 GATEWAYS = ("apollo", "hive")
 

@@ -5,8 +5,6 @@ give the monolith's API schema, and each real process answers only its own field
 from __future__ import annotations
 
 import difflib
-import json
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -35,31 +33,14 @@ from subgraph.groups import (
     runs_worker,
 )
 from tests.conftest import TEST_SIGNING_KEY
+from tests.federation.harness import Composition, compose
 from tests.support.identity import Identity, global_id
-from tests.support.live_server import LiveServer, TransportWsClient, server_env, wait_listening
+from tests.support.live_server import ROOT, LiveServer, TransportWsClient, server_env, wait_listening
 from tests.support.split import start_split, stop_split
 
-ROOT = Path(__file__).resolve().parent.parent
-FEDERATION = ROOT / "tools" / "federation"
-NODE = FEDERATION / "node_modules" / ".bin" / "node"
-# The monolith's own hints (the userError code enums no field returns); nothing else may appear.
-MONOLITH_HINT = "UNUSED_ENUM_TYPE: "
 
-
-def compose(sources: dict[str, Path]) -> dict[str, Any]:
-    """tools/federation/compose.mjs over SDL files: errors, hints, supergraphSdl, apiSchema."""
-    assert NODE.exists(), "install the federation harness: bash scripts/npm-ci.sh tools/federation"
-    result = subprocess.run(
-        [str(NODE), "compose.mjs", *(f"{name}={path}" for name, path in sources.items())],
-        cwd=FEDERATION,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    composed: dict[str, Any] = json.loads(result.stdout)
-    return composed
+def compose_files(sources: dict[str, Path]) -> Composition:
+    return compose([(name, str(path)) for name, path in sources.items()])
 
 
 def _diff(expected: str, actual: str) -> str:
@@ -70,7 +51,7 @@ def _diff(expected: str, actual: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def sdl_files(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def sdl_files(settings: Settings, tmp_path_factory: pytest.TempPathFactory, node: Path) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("split-sdl")
     files = {}
     for group in (ALL, *GROUPS):
@@ -92,18 +73,16 @@ def test_every_worker_runs_in_one_group_and_all_in_the_monolith() -> None:
 
 
 def test_the_split_composes_to_the_monolith(sdl_files: dict[str, Path]) -> None:
-    monolith = compose({"monolith": sdl_files[ALL]})
-    assert monolith["errors"] == []
-    assert all(hint.startswith(MONOLITH_HINT) for hint in monolith["hints"]), monolith["hints"]
+    monolith = compose_files({"monolith": sdl_files[ALL]})
+    assert (monolith.errors, monolith.hints) == ([], [])
     for group in GROUPS:
-        alone = compose({group: sdl_files[group]})
-        assert alone["errors"] == [], (group, alone["errors"])
+        alone = compose_files({group: sdl_files[group]})
+        assert alone.errors == [], (group, alone.errors)
 
-    split = compose({group: sdl_files[group] for group in GROUPS})
-    assert split["errors"] == []
-    # Exactly the monolith's hints (each error code enum lives in one group's subgraph).
-    assert sorted(split["hints"]) == sorted(monolith["hints"])
-    assert split["apiSchema"] == monolith["apiSchema"], _diff(monolith["apiSchema"], split["apiSchema"])
+    split = compose_files({group: sdl_files[group] for group in GROUPS})
+    assert (split.errors, split.hints) == ([], [])
+    assert monolith.api_schema is not None and split.api_schema is not None
+    assert split.api_schema == monolith.api_schema, _diff(monolith.api_schema, split.api_schema)
 
 
 def test_each_field_is_served_by_one_subgraph(sdl_files: dict[str, Path]) -> None:
