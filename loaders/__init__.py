@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
+
+from aiodataloader import DataLoader
 
 from core.scope import TenantScope
 from loaders.billing import BillingLoaders
@@ -26,6 +29,9 @@ class Loaders:
     def __init__(self, reads: Reads, scope: TenantScope) -> None:
         self.reads = reads
         self.scope = scope
+        # Federation references of each entity type in this request, over the type's own load
+        # (schema/nodes.py: Entity.resolve_reference); keyed by the type, which lives above.
+        self.references: dict[type, DataLoader[str, Any]] = {}
 
     @cached_property
     def identity(self) -> IdentityLoaders:

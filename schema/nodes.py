@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Self, TypeVar
 
@@ -14,7 +13,6 @@ from strawberry.federation.schema_directives import Key
 from strawberry.types import Info
 
 from core.errors import BadUserInput, NotFound
-from loaders import Loaders
 
 MAX_NODES = 100
 
@@ -139,15 +137,10 @@ class Entity(LoadedNode):
 
 
 # strawberry resolves each representation on its own: the references of one type in one request
-# (of one subscription event, on a websocket) share a loader over the type's ``load``, kept beside
+# (of one subscription event, on a websocket) share a loader over the type's ``load``, kept with
 # the request's loaders and dropped with them.
-_REFERENCE_LOADERS: weakref.WeakKeyDictionary[Loaders, dict[type, DataLoader[str, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def _reference_loader(cls: type[Entity], info: Info) -> DataLoader[str, Any]:
-    by_type = _REFERENCE_LOADERS.setdefault(info.context.loaders, {})
+    by_type: dict[type, DataLoader[str, Any]] = info.context.loaders.references
     if cls not in by_type:
         # The first reference's info serves the batch: a ``load`` reads only its context.
         async def batch(node_ids: list[str]) -> list[Any]:
