@@ -3,6 +3,7 @@ clean tables and Redis before every test."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.applications import Starlette
 
 from core.settings import Settings
@@ -100,15 +102,33 @@ def runtime(app: Starlette) -> Runtime:
     return app.state.runtime
 
 
+DEADLOCK_SQLSTATE = "40P01"
+TRUNCATE_ATTEMPTS = 5
+
+
+async def truncate_all(runtime: Runtime) -> None:
+    """Empty every table. A live server process of the module (its outbox relay, its workers) may hold
+    row locks on a few of them; PostgreSQL then aborts one side as a deadlock, and when that side is
+    ours, a second try finds the server's transaction gone."""
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    for attempt in range(1, TRUNCATE_ATTEMPTS + 1):
+        try:
+            async with runtime.db.engine.begin() as connection:
+                await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != DEADLOCK_SQLSTATE or attempt == TRUNCATE_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.1 * attempt)
+
+
 @pytest.fixture(autouse=True)
 async def clean_state(request: pytest.FixtureRequest) -> None:
     """Every test that uses the shared app starts from empty tables and an empty Redis."""
     if "app" not in request.fixturenames:
         return
     runtime: Runtime = request.getfixturevalue("runtime")
-    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    async with runtime.db.engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await truncate_all(runtime)
     redis_url = runtime.settings.rate_limit_redis_url
     if redis_url:
         from redis.asyncio import Redis
