@@ -21,46 +21,7 @@ from strawberry.types.execution import PreExecutionError
 
 from core.errors import BadUserInput
 from core.settings import Settings, SubgraphName
-from resolvers.audit import AuditMutation, AuditQuery
-from resolvers.billing.disputes import DisputeMutation, DisputeQuery
-from resolvers.billing.gateways import GatewayMutation
-from resolvers.billing.payouts import PayoutMutation, PayoutQuery
-from resolvers.billing.roots import BillingMutation, BillingQuery
-from resolvers.billing.usage import UsageMutation, UsageQuery
-from resolvers.catalog.mutations import CatalogMutation
-from resolvers.catalog.queries import CatalogQuery
-from resolvers.dns.mutations import DnsMutation
-from resolvers.dns.queries import DnsQuery
-from resolvers.error_codes import ErrorCodeQuery
 from resolvers.federation import FederationQuery
-from resolvers.identity.accounts import IdentityMutation, IdentityQuery, IdentitySubscription
-from resolvers.identity.api_keys import ApiKeyMutation, ApiKeyQuery
-from resolvers.identity.impersonation import ImpersonationMutation
-from resolvers.identity.invites import InviteMutation, InviteQuery
-from resolvers.identity.linked_identities import LinkedIdentityMutation, LinkedIdentityQuery
-from resolvers.identity.mfa import MfaMutation, MfaQuery
-from resolvers.identity.oauth import OAuthMutation, OAuthQuery
-from resolvers.identity.privacy import PrivacyMutation, PrivacyQuery
-from resolvers.identity.profile import ProfileMutation, ProfileQuery
-from resolvers.identity.roles import RoleMutation, RoleQuery
-from resolvers.identity.sessions import SessionMutation, SessionQuery
-from resolvers.identity.sign_in import SignInMutation
-from resolvers.identity.tenant_profile import TenantProfileMutation, TenantProfileQuery
-from resolvers.identity.tenant_signup import TenantSignupMutation
-from resolvers.identity.user_admin import UserAdminMutation
-from resolvers.identity.verification import VerificationMutation
-from resolvers.identity.wallet import WalletMutation, WalletQuery
-from resolvers.nodes import NodeQuery
-from resolvers.notification_templates import NotificationTemplateMutation, NotificationTemplateQuery
-from resolvers.notifications import NotificationMutation, NotificationQuery, NotificationSubscription
-from resolvers.orders.delivery import OrderDeliveryMutation
-from resolvers.orders.orders import OrderMutation, OrderQuery, OrderSubscription
-from resolvers.orders.promotions import PromotionMutation, PromotionQuery
-from resolvers.orders.shipping import ShippingMutation, ShippingQuery
-from resolvers.platform import PlatformMutation, PlatformQuery
-from resolvers.provisioning import ProvisioningMutation, ProvisioningQuery, ProvisioningSubscription
-from resolvers.streams import StreamMutation, StreamQuery, StreamSubscription
-from resolvers.tickets import TicketMutation, TicketQuery, TicketSubscription
 from schema.audit import AuditedRefusals, audit_every_field
 from schema.context import RequestContext
 from schema.directives import describe_access
@@ -70,7 +31,7 @@ from schema.money import SCALARS
 from schema.nodes import NODE_TYPES, Entity
 from services.platform.maintenance import MaintenanceGate
 from subgraph.cost import QueryCost
-from subgraph.groups import ALL
+from subgraph.groups import ALL, roots_of
 from subgraph.lengths import limit_string_inputs
 from subgraph.limits import CACHE_SIZE, BoundedValidation, CachedParse, Limits, ValidationResults, refusal
 from subgraph.live import EventSharingExecutor
@@ -81,87 +42,12 @@ from subgraph.strings import CleanStrings
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
 FEDERATION_VERSION: Final = "2.11"
 
-# Each domain contributes its root fields here.
-QUERIES: tuple[type, ...] = (
-    FederationQuery,
-    AuditQuery,
-    NodeQuery,
-    IdentityQuery,
-    ApiKeyQuery,
-    SessionQuery,
-    OAuthQuery,
-    LinkedIdentityQuery,
-    InviteQuery,
-    RoleQuery,
-    MfaQuery,
-    PrivacyQuery,
-    TenantProfileQuery,
-    ProfileQuery,
-    WalletQuery,
-    CatalogQuery,
-    OrderQuery,
-    PromotionQuery,
-    ShippingQuery,
-    BillingQuery,
-    UsageQuery,
-    PayoutQuery,
-    DisputeQuery,
-    DnsQuery,
-    ProvisioningQuery,
-    StreamQuery,
-    PlatformQuery,
-    TicketQuery,
-    NotificationQuery,
-    NotificationTemplateQuery,
-    ErrorCodeQuery,
-)
-MUTATIONS: tuple[type, ...] = (
-    SignInMutation,
-    AuditMutation,
-    ImpersonationMutation,
-    VerificationMutation,
-    IdentityMutation,
-    ApiKeyMutation,
-    SessionMutation,
-    OAuthMutation,
-    LinkedIdentityMutation,
-    InviteMutation,
-    RoleMutation,
-    UserAdminMutation,
-    MfaMutation,
-    PrivacyMutation,
-    TenantProfileMutation,
-    TenantSignupMutation,
-    ProfileMutation,
-    WalletMutation,
-    CatalogMutation,
-    OrderMutation,
-    OrderDeliveryMutation,
-    PromotionMutation,
-    ShippingMutation,
-    BillingMutation,
-    UsageMutation,
-    GatewayMutation,
-    PayoutMutation,
-    DisputeMutation,
-    DnsMutation,
-    ProvisioningMutation,
-    StreamMutation,
-    PlatformMutation,
-    TicketMutation,
-    NotificationMutation,
-    NotificationTemplateMutation,
-)
-SUBSCRIPTIONS: tuple[type, ...] = (
-    IdentitySubscription,
-    OrderSubscription,
-    ProvisioningSubscription,
-    StreamSubscription,
-    TicketSubscription,
-    NotificationSubscription,
-)
+# Each domain contributes its root fields here, through its group's list (subgraph/groups.py).
+QUERIES: Final = (FederationQuery, *roots_of("Query"))
+MUTATIONS: Final = roots_of("Mutation")
+SUBSCRIPTIONS: Final = roots_of("Subscription")
 # Federation entities and Relay nodes (reachable through _entities and node): every Node type,
-# registered by its module (schema/nodes.py:node_type), which the resolvers above have imported.
+# registered by its module (schema/nodes.py:node_type), imported by subgraph/groups.py's resolvers.
 ENTITIES: tuple[type[Entity], ...] = tuple(NODE_TYPES.values())
 
 
@@ -213,8 +99,7 @@ class Subgraph(strawberry.federation.Schema):
 
     def _serve_only(self, group: SubgraphName) -> None:
         """One domain group of the monolith (subgraph/groups.py), the same resolvers and extensions."""
-        kinds = {"Query": QUERIES, "Mutation": MUTATIONS, "Subscription": SUBSCRIPTIONS}
-        plans = plan_split(self._schema, super().as_str(), kinds, self.config.name_converter)
+        plans = plan_split(self._schema, super().as_str(), self.config.name_converter)
         plan, self.group_sdl = plans[group]
         self.group_entities = frozenset(plan.entities)
         self._schema = split_execution_schema(self._schema, plan)

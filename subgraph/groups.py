@@ -1,6 +1,6 @@
-"""The split deployment's domain groups, written down once: which group serves each root class
-(subgraph/build.py's QUERIES, MUTATIONS and SUBSCRIPTIONS), which group owns the entities of each
-schema module, and the fields one group contributes to another group's entity.
+"""The split deployment's domain groups, written down once: which group serves each root class (the
+one list of them: subgraph/build.py merges them all into the monolith's roots), which group owns the
+entities of each schema module, and the fields one group contributes to another group's entity.
 
 `tenantgraph serve --subgraph GROUP` serves one group as a federation subgraph
 (subgraph/split.py derives it from the monolith's schema); `all`, the default, is the monolith.
@@ -60,7 +60,8 @@ SUPPORT: Final = "support"
 # The groups of a split deployment (every name of SubgraphName but "all").
 GROUPS: Final[tuple[SubgraphName, ...]] = tuple(name for name in get_args(SubgraphName) if name != ALL)
 
-# The root classes each group serves (FederationQuery's `_service` is in every subgraph).
+# The root classes each group serves (FederationQuery's `_service` is in every subgraph); the
+# monolith's Query, Mutation and Subscription merge them all (subgraph/build.py), in this order.
 ROOTS: Final[dict[SubgraphName, tuple[type, ...]]] = {
     IDENTITY: (
         # `node`/`nodes` and the entity interface Node live here (subgraph/split.py).
@@ -145,6 +146,13 @@ ROOTS: Final[dict[SubgraphName, tuple[type, ...]]] = {
     ),
 }
 NODE_GROUP: Final[SubgraphName] = IDENTITY
+
+
+def roots_of(kind: str) -> tuple[type, ...]:
+    """Every group's root classes of one kind, "Query", "Mutation" or "Subscription": the end of each
+    class's name (tests/federation/test_split.py checks that each class lands in exactly one)."""
+    return tuple(cls for classes in ROOTS.values() for cls in classes if cls.__name__.endswith(kind))
+
 
 # Object types implementing Node (and entities) belong to the group of the domain whose schema
 # package declares them; so do the types no root field reaches (the userError code enums, from

@@ -4,7 +4,6 @@ that every extension (limits, cost, audit, error policy, maintenance) runs as in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import Final
 
 from graphql import (
@@ -21,7 +20,7 @@ from strawberry.federation.schema_directives import Key
 from strawberry.schema.name_converter import NameConverter
 
 from core.settings import SubgraphName
-from subgraph.groups import NODE_GROUP, ROOTS, module_group
+from subgraph.groups import NODE_GROUP, ROOTS, module_group, roots_of
 from subgraph.split import ENTITY_UNION, NODE, ROOT_TYPES, GroupPlan, group_sdl, plan_groups
 
 DEFINITION: Final = "strawberry-definition"
@@ -53,29 +52,29 @@ def _homes(schema: GraphQLSchema) -> tuple[dict[str, SubgraphName], dict[str, Su
     return owners, homes
 
 
-def group_roots(
-    kinds: Mapping[str, Iterable[type]], name_converter: NameConverter
-) -> dict[SubgraphName, dict[str, frozenset[str]]]:
-    """The root field names of each group: ``kinds`` gives the root classes of Query, Mutation and
-    Subscription (subgraph/build.py's QUERIES, MUTATIONS, SUBSCRIPTIONS)."""
-    kind_of = {cls: kind for kind, classes in kinds.items() for cls in classes}
+def group_roots(name_converter: NameConverter) -> dict[SubgraphName, dict[str, frozenset[str]]]:
+    """The root field names of each group, by root type."""
     roots: dict[SubgraphName, dict[str, frozenset[str]]] = {}
     for group, classes in ROOTS.items():
-        names: dict[str, set[str]] = {kind: set() for kind in ROOT_TYPES}
-        for cls in classes:
-            fields = cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
-            names[kind_of[cls]].update(name_converter.from_field(f) for f in fields)
-        roots[group] = {kind: frozenset(found) for kind, found in names.items()}
+        roots[group] = {
+            kind: frozenset(
+                name_converter.from_field(field)
+                for cls in classes
+                if cls in roots_of(kind)
+                for field in cls.__strawberry_definition__.fields  # type: ignore[attr-defined]
+            )
+            for kind in ROOT_TYPES
+        }
     return roots
 
 
 def plan_split(
-    schema: GraphQLSchema, sdl: str, kinds: Mapping[str, Iterable[type]], name_converter: NameConverter
+    schema: GraphQLSchema, sdl: str, name_converter: NameConverter
 ) -> dict[SubgraphName, tuple[GroupPlan, str]]:
     """Each group's plan and subgraph SDL, from the monolith's schema and SDL."""
     owners, homes = _homes(schema)
     document = parse(sdl)
-    plans = plan_groups(document, group_roots(kinds, name_converter), owners, homes)
+    plans = plan_groups(document, group_roots(name_converter), owners, homes)
     return {group: (plan, group_sdl(document, plan)) for group, plan in plans.items()}
 
 

@@ -60,10 +60,12 @@ def sdl_files(settings: Settings, tmp_path_factory: pytest.TempPathFactory, node
     return files
 
 
-def test_every_root_class_is_in_exactly_one_group() -> None:
+def test_every_root_class_is_in_exactly_one_group_and_one_root() -> None:
     grouped = [cls for classes in ROOTS.values() for cls in classes]
     assert len(grouped) == len(set(grouped))
-    assert set(grouped) == {*QUERIES, *MUTATIONS, *SUBSCRIPTIONS} - {FederationQuery}
+    merged = [*QUERIES, *MUTATIONS, *SUBSCRIPTIONS]
+    assert len(merged) == len(set(merged))
+    assert set(merged) == {*grouped, FederationQuery}
 
 
 def test_every_worker_runs_in_one_group_and_all_in_the_monolith() -> None:
