@@ -9,25 +9,41 @@ from typing import Any
 
 import strawberry
 
-from schema.error_codes import ERROR_CODES
-
-# Each enum of ERROR_CODES (in its order): the field listing its values, and where they appear.
-_FIELDS: tuple[tuple[str, str], ...] = (
-    ("errors", "`extensions.code` of top-level errors."),
-    ("refusalReasons", "`extensions.reason` of an API key or service token refused."),
-    ("money", "userError codes of amounts and currencies."),
-    ("text", "userError codes of text inputs."),
-    ("identity", "userError codes of identity mutations."),
-    ("catalog", "userError codes of catalog mutations."),
-    ("orders", "userError codes of order mutations."),
-    ("billing", "userError codes of billing mutations."),
-    ("dns", "userError codes of DNS mutations."),
-    ("provisioning", "userError codes of provisioning mutations."),
-    ("streams", "userError codes of live-stream mutations."),
-    ("platform", "userError codes of platform mutations."),
-    ("tickets", "userError codes of support-ticket mutations."),
-    ("notifications", "userError codes of notification mutations."),
+from schema.error_codes import (
+    ERROR_CODES,
+    BillingErrorCode,
+    CatalogErrorCode,
+    DnsErrorCode,
+    ErrorCode,
+    IdentityErrorCode,
+    MoneyErrorCode,
+    NotificationErrorCode,
+    OrderErrorCode,
+    PlatformErrorCode,
+    ProvisioningErrorCode,
+    RefusalReason,
+    StreamErrorCode,
+    TextErrorCode,
+    TicketErrorCode,
 )
+
+# Each enum of ERROR_CODES: the field listing its values, and where they appear.
+_FIELDS: dict[type[Enum], tuple[str, str]] = {
+    ErrorCode: ("errors", "`extensions.code` of top-level errors."),
+    RefusalReason: ("refusalReasons", "`extensions.reason` of an API key or service token refused."),
+    MoneyErrorCode: ("money", "userError codes of amounts and currencies."),
+    TextErrorCode: ("text", "userError codes of text inputs."),
+    IdentityErrorCode: ("identity", "userError codes of identity mutations."),
+    CatalogErrorCode: ("catalog", "userError codes of catalog mutations."),
+    OrderErrorCode: ("orders", "userError codes of order mutations."),
+    BillingErrorCode: ("billing", "userError codes of billing mutations."),
+    DnsErrorCode: ("dns", "userError codes of DNS mutations."),
+    ProvisioningErrorCode: ("provisioning", "userError codes of provisioning mutations."),
+    StreamErrorCode: ("streams", "userError codes of live-stream mutations."),
+    PlatformErrorCode: ("platform", "userError codes of platform mutations."),
+    TicketErrorCode: ("tickets", "userError codes of support-ticket mutations."),
+    NotificationErrorCode: ("notifications", "userError codes of notification mutations."),
+}
 
 
 def _values(enum: type[Enum], name: str, description: str) -> Any:
@@ -36,10 +52,11 @@ def _values(enum: type[Enum], name: str, description: str) -> Any:
 
 
 def _catalogue() -> type:
-    if len(_FIELDS) != len(ERROR_CODES):
+    if set(_FIELDS) != set(ERROR_CODES):
         raise RuntimeError("schema/error_code_catalog.py: one field per enum of ERROR_CODES")
     namespace: dict[str, Any] = {"__annotations__": {}}
-    for (name, description), enum in zip(_FIELDS, ERROR_CODES, strict=True):
+    for enum in ERROR_CODES:
+        name, description = _FIELDS[enum]
         attribute = f"code_list_{name}"
         namespace["__annotations__"][attribute] = list[enum]  # type: ignore[valid-type]
         namespace[attribute] = _values(enum, name, description)
