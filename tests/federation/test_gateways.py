@@ -133,3 +133,19 @@ async def test_error_codes_survive_the_gateway(gateway: Gateway, catalog: Catalo
     assert codes(too_many) == ["BAD_USER_INPUT"], too_many
     listed = await ask(gateway, "{ errorCodes { errors } }")
     assert {"UNAUTHENTICATED", "NOT_FOUND", "BAD_USER_INPUT"} <= set(listed["data"]["errorCodes"]["errors"])
+
+
+NODE = "query($id: ID!) { node(id: $id) { id ... on Product { name } } }"
+NODE_ID = "query($id: ID!) { node(id: $id) { id } }"
+
+
+async def test_node_answers_as_the_monolith_does(gateway: Gateway, catalog: Catalog) -> None:
+    found = await ask(gateway, NODE, catalog.user.token, id=catalog.router)
+    assert found == {"data": {"node": {"id": catalog.router, "name": "Router"}}}, found
+    # A product the shopper may not see, or one that does not exist, is NOT_FOUND even when only
+    # its id is asked for, which the subgraph serving `node` could answer from the argument alone.
+    for hidden in (catalog.prototype, global_id("Product", uuid.uuid4())):
+        for query in (NODE, NODE_ID):
+            body = await ask(gateway, query, catalog.user.token, id=hidden)
+            # `node` is non-null: the error takes `data` with it, as in the monolith without a gateway.
+            assert body["data"] is None and codes(body) == ["NOT_FOUND"], (query, body)
