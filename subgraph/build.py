@@ -36,7 +36,8 @@ from subgraph.lengths import limit_string_inputs
 from subgraph.limits import CACHE_SIZE, BoundedValidation, CachedParse, Limits, ValidationResults, refusal
 from subgraph.live import EventSharingExecutor
 from subgraph.maintenance import MaintenanceCheck
-from subgraph.split_schema import plan_split, split_execution_schema
+from subgraph.split import GroupPlan
+from subgraph.split_schema import only_the_groups_fields, plan_split, split_execution_schema
 from subgraph.strings import CleanStrings
 
 # Apollo Federation 2.14 composition accepts subgraphs linking federation up to this version.
@@ -88,9 +89,9 @@ class Subgraph(strawberry.federation.Schema):
         self.max_entities = max_entities
         self.limits = limits
         self.group = group
-        # A split subgraph's own SDL and the entities its `_entities` resolves (None: the monolith).
+        # A split subgraph's own SDL and its plan: fields, entities, stubs (None: the monolith).
         self.group_sdl: str | None = None
-        self.group_entities: frozenset[str] | None = None
+        self.group_plan: GroupPlan | None = None
         super().__init__(*args, **kwargs)
         limit_string_inputs(self._schema)
         describe_access(self._schema)
@@ -101,7 +102,7 @@ class Subgraph(strawberry.federation.Schema):
         """One domain group of the monolith (subgraph/groups.py), the same resolvers and extensions."""
         plans = plan_split(self._schema, super().as_str(), self.config.name_converter)
         plan, self.group_sdl = plans[group]
-        self.group_entities = frozenset(plan.entities)
+        self.group_plan = plan
         self._schema = split_execution_schema(self._schema, plan)
         self._schema._strawberry_schema = self  # type: ignore[attr-defined]
 
@@ -129,8 +130,8 @@ class Subgraph(strawberry.federation.Schema):
         context.entities_requested = so_far + len(representations)
         if context.entities_requested > self.max_entities:
             raise BadUserInput(f"At most {self.max_entities} entity representations per request.")
-        if self.group_entities is not None:
-            foreign = sorted({str(r.get("__typename")) for r in representations} - self.group_entities)  # type: ignore[attr-defined]
+        if self.group_plan is not None:
+            foreign = sorted({str(r.get("__typename")) for r in representations} - self.group_plan.entities)  # type: ignore[attr-defined]
             if foreign:
                 raise BadUserInput(f"Not an entity of the {self.group} subgraph: {', '.join(foreign)}.")
         return super().entities_resolver(info, representations)
@@ -154,7 +155,7 @@ def build_schema(
     but "all" serves that domain group of the split deployment only (subgraph/groups.py)."""
     # The validation rules are made once: limiter extensions built per request would each create
     # new rule classes, and the validation cache (keyed by text and rules) would never hit.
-    rules = DisableIntrospection().validation_rules if settings.production else []
+    rules = [*DisableIntrospection().validation_rules] if settings.production else []
     limits = Limits(
         depth=settings.max_query_depth,
         aliases=settings.max_aliases,
@@ -181,7 +182,7 @@ def build_schema(
     if maintenance is not None:
         gate = maintenance
         extensions.append(lambda: MaintenanceCheck(gate))
-    return Subgraph(
+    schema = Subgraph(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -198,3 +199,7 @@ def build_schema(
         ),
         execution_context_class=EventSharingExecutor,
     )
+    if schema.group_plan is not None:
+        # Known once the monolith's schema is built; the extension above reads the same list.
+        rules.append(only_the_groups_fields(schema.group_plan))
+    return schema

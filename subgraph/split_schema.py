@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Final
 
 from graphql import (
+    FieldNode,
+    GraphQLError,
     GraphQLField,
     GraphQLList,
     GraphQLNamedType,
@@ -14,8 +16,10 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLUnionType,
+    ValidationRule,
     parse,
 )
+from graphql.language.visitor import SKIP, VisitorAction
 from strawberry.federation.schema_directives import Key
 from strawberry.schema.name_converter import NameConverter
 
@@ -123,3 +127,24 @@ def split_execution_schema(full: GraphQLSchema, plan: GroupPlan) -> GraphQLSchem
         directives=full.directives,
         extensions=full.extensions,
     )
+
+
+def only_the_groups_fields(plan: GroupPlan) -> type[ValidationRule]:
+    """A rule refusing the fields the group's SDL leaves out (another group's fields of an entity, the
+    types only other groups reach): the execution schema shares the monolith's types, so without it a
+    client calling the subgraph directly could select what the gateway would ask of another group."""
+    roots = {"Query", "Mutation", "Subscription"}
+
+    class OnlyTheGroupsFields(ValidationRule):
+        def enter_field(self, node: FieldNode, *_: object) -> VisitorAction:
+            parent = self.context.get_parent_type()
+            name = node.name.value
+            if parent is None or parent.name in roots or name.startswith("__"):
+                return None  # the roots are trimmed already; unknown types are another rule's
+            kept = plan.types.get(parent.name, frozenset())
+            if kept is not None and name not in kept:
+                self.report_error(GraphQLError(f"Cannot query field '{name}' on type '{parent.name}'.", node))
+                return SKIP  # one error per refused field, not one more for each field below it
+            return None
+
+    return OnlyTheGroupsFields

@@ -167,6 +167,15 @@ async def test_each_process_answers_its_root_fields_and_refuses_the_others(
     # The monolith answers them all.
     for query in OWN_FIELDS.values():
         assert "errors" not in await _post(split[ALL], query, token=admin.token)
+    # Nor does a subgraph answer another group's fields of its types, which its SDL leaves out.
+    for group, query, refused in (
+        ("identity", "{ me { email orders(first: 1) { totalCount } } }", "orders"),
+        ("support", "{ tickets(first: 1) { nodes { requester { email } } } }", "email"),
+    ):
+        body = await _post(split[group], query, token=admin.token)
+        assert body.get("data") is None and _codes(body) == ["BAD_USER_INPUT"], (group, body)
+        assert body["errors"][0]["message"] == f"Cannot query field '{refused}' on type 'User'.", body
+        assert "errors" not in await _post(split[ALL], query, token=admin.token)
 
 
 CREATE_PRODUCT = """
